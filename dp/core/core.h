@@ -1,0 +1,95 @@
+/* Internal layout of a partition worker, shared by acceptor.c, proposer.c and
+ * worker.c. Nothing outside dp/core includes this file.
+ */
+#ifndef PK_CORE_CORE_H
+#define PK_CORE_CORE_H
+
+#include "mem.h"
+#include "ops.h"
+#include "table.h"
+
+enum pk_phase {
+	PK_PHASE_FREE = 0,
+	PK_PHASE_PREPARE = 1,
+	PK_PHASE_ACCEPT = 2,
+	PK_PHASE_BACKOFF = 3,	/* waiting to retry after a failed phase */
+};
+
+/* One attempt sequence on one key: a batch of combined ops, the phase under
+ * way and its vote tally. Each (re)try takes a fresh ballot.
+ */
+struct pk_round {
+	struct pk_round *next;		/* active list, or free list */
+	struct pk_round *prev;
+	struct pk_rec *rec;
+	uint32_t gen;			/* bumped on release: stale tokens miss */
+	uint8_t phase;
+	bool saw_conflict;
+	bool agree;			/* every promise so far names best_ballot */
+	struct pk_ballot ballot;
+	struct pk_ballot next_ballot;	/* promise piggybacked on the accept */
+	uint16_t voted;			/* nodes counted once each, this phase */
+	uint16_t refused;
+	struct pk_ballot best_ballot;	/* highest accepted ballot in promises */
+	struct pk_blob *best;		/* its value */
+	struct pk_blob *newval;		/* state sent in the accept */
+	struct pk_op *ops;		/* the batch, in arrival order */
+	struct pk_op **ops_tail;
+	uint32_t nops;
+	uint32_t attempts;
+	uint64_t deadline;
+	const struct pk_config *cfg;	/* config this phase runs under */
+};
+
+struct pk_worker {
+	/* identity */
+	uint32_t cluster_id;
+	uint16_t node;
+	uint16_t worker;
+	uint16_t partitions;
+	uint32_t incarnation;
+	bool admitted;
+
+	const struct pk_config *cfg;
+	struct pk_tuning tuning;
+	struct pk_mem mem;
+	struct pk_table table;
+	struct pk_stats stats;
+	uint64_t rng;
+
+	/* proposer */
+	uint64_t counter;		/* last ballot counter used or reserved */
+	struct pk_round *rounds;	/* pool, max_ops entries */
+	struct pk_round *round_free;
+	struct pk_round *active;	/* rounds not FREE */
+	struct pk_op *ops;		/* pool */
+	struct pk_op *op_free;
+	uint32_t ops_used;
+	uint64_t next_deadline;
+};
+
+/* acceptor.c: handle PREPARE / ACCEPT addressed to this worker's acceptor. */
+void pk_acceptor_on_prepare(struct pk_worker *w, const struct pk_msg *m, struct pk_out *out);
+void pk_acceptor_on_accept(struct pk_worker *w, const struct pk_msg *m, struct pk_out *out);
+
+/* proposer.c */
+void pk_proposer_submit(struct pk_worker *w, const struct pk_msg *req, uint64_t cookie,
+			uint64_t now, struct pk_out *out);
+void pk_proposer_on_reply(struct pk_worker *w, const struct pk_msg *m, uint64_t now,
+			  struct pk_out *out);
+void pk_proposer_tick(struct pk_worker *w, uint64_t now, struct pk_out *out);
+void pk_proposer_drop_caches(struct pk_worker *w);
+void pk_proposer_fini(struct pk_worker *w);
+
+/* worker.c: outbox helpers. Return NULL (and count an overflow) when full. */
+struct pk_send *pk_out_send(struct pk_worker *w, struct pk_out *out, uint16_t dest_mask,
+			    uint8_t type);
+struct pk_reply *pk_out_reply(struct pk_worker *w, struct pk_out *out, uint64_t cookie);
+
+static inline uint16_t
+pk_node_bit(uint16_t node)
+{
+	return (uint16_t)(1u << node);
+}
+
+#endif

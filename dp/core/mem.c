@@ -1,0 +1,114 @@
+/* Worker memory: host allocator wrappers and reference-counted blobs. */
+#include <string.h>
+
+#include "mem.h"
+
+void *
+pk_mem_alloc(struct pk_mem *m, size_t size)
+{
+	return m->env.alloc(m->env.ctx, size);
+}
+
+void *
+pk_mem_zalloc(struct pk_mem *m, size_t size)
+{
+	void *p = m->env.alloc(m->env.ctx, size);
+
+	if (p != NULL)
+		memset(p, 0, size);
+	return p;
+}
+
+void
+pk_mem_free(struct pk_mem *m, void *p)
+{
+	if (p != NULL)
+		m->env.free(m->env.ctx, p);
+}
+
+struct pk_blob *
+pk_blob_new(struct pk_mem *m, uint8_t kind, uint64_t version, const uint8_t *data, uint16_t len)
+{
+	struct pk_blob *b = pk_mem_alloc(m, sizeof(*b) + len);
+
+	if (b == NULL)
+		return NULL;
+	b->next_garbage = NULL;
+	b->refs = 1;
+	b->kind = kind;
+	b->len = len;
+	b->version = version;
+	if (len > 0)
+		memcpy(b->data, data, len);
+	return b;
+}
+
+struct pk_blob *
+pk_blob_from_wire(struct pk_mem *m, const struct pk_wstate *s, bool *oom)
+{
+	struct pk_blob *b;
+
+	*oom = false;
+	if (s->kind == PK_KIND_ABSENT)
+		return NULL;
+	b = pk_blob_new(m, s->kind, s->version, s->data, s->len);
+	if (b == NULL)
+		*oom = true;
+	return b;
+}
+
+void
+pk_blob_unref(struct pk_mem *m, struct pk_blob *b)
+{
+	if (b == NULL || --b->refs > 0)
+		return;
+	b->next_garbage = m->garbage;
+	m->garbage = b;
+}
+
+void
+pk_mem_collect(struct pk_mem *m)
+{
+	while (m->garbage != NULL) {
+		struct pk_blob *b = m->garbage;
+
+		m->garbage = b->next_garbage;
+		pk_mem_free(m, b);
+	}
+}
+
+void
+pk_blob_to_wire(const struct pk_blob *b, struct pk_wstate *s)
+{
+	if (b == NULL) {
+		s->kind = PK_KIND_ABSENT;
+		s->version = 0;
+		s->len = 0;
+		s->data = NULL;
+		return;
+	}
+	s->kind = b->kind;
+	s->version = b->version;
+	s->len = b->len;
+	s->data = b->len > 0 ? b->data : NULL;
+}
+
+bool
+pk_blob_equal_wire(const struct pk_blob *a, const struct pk_wstate *s)
+{
+	if (a == NULL)
+		return s->kind == PK_KIND_ABSENT;
+	return a->kind == s->kind && a->version == s->version && a->len == s->len &&
+	       (a->len == 0 || memcmp(a->data, s->data, a->len) == 0);
+}
+
+bool
+pk_blob_equal(const struct pk_blob *a, const struct pk_blob *b)
+{
+	struct pk_wstate s;
+
+	if (a == b)
+		return true;
+	pk_blob_to_wire(b, &s);
+	return pk_blob_equal_wire(a, &s);
+}

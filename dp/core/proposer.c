@@ -1,0 +1,745 @@
+/* The CASPaxos proposer (caspaxos-notes a, d, e), per key:
+ *
+ *  - A round carries a batch of client ops combined in arrival order. Each
+ *    attempt takes a fresh ballot (counter, incarnation, node, worker), or
+ *    the ballot promised by the 1RTT cache.
+ *  - Prepare: count one PROMISE per prepare-list member, matched by token
+ *    and ballot; adopt the value of the highest accepted ballot; apply the
+ *    batch. A batch that changed nothing, with every promise naming the
+ *    same accepted ballot under majority quorums, completes without an
+ *    accept phase (the value is already chosen).
+ *  - Accept: send the new state with the next ballot piggybacked as the
+ *    next promise (1RTT). A quorum of ACCEPTED caches (next, state); any
+ *    other outcome drops the cache and leaves the counter past every ballot
+ *    used or seen (pitfall h8), and the writes of the batch are answered
+ *    UNKNOWN_OUTCOME (pitfall h9) while its reads retry.
+ *  - Conflicts fast-forward the counter; failed phases retry after a
+ *    randomised, doubling backoff; ops past their deadline that were never
+ *    sent in an accept are answered TIMEOUT (definitely not applied).
+ */
+#include <string.h>
+
+#include "core.h"
+
+/* ---- small helpers ---- */
+
+static uint64_t
+rng_next(struct pk_worker *w)
+{
+	/* xorshift64*: the seed comes from the host, so runs replay. */
+	w->rng ^= w->rng >> 12;
+	w->rng ^= w->rng << 25;
+	w->rng ^= w->rng >> 27;
+	return w->rng * 0x2545f4914f6cdd1dull;
+}
+
+static struct pk_ballot
+fresh_ballot(struct pk_worker *w)
+{
+	struct pk_ballot b = {
+		.counter = ++w->counter,
+		.incarnation = w->incarnation,
+		.node = w->node,
+		.worker = w->worker,
+	};
+	return b;
+}
+
+/* After a conflict with <seen>, the next fresh ballot must exceed it. */
+static void
+fast_forward(struct pk_worker *w, const struct pk_ballot *seen)
+{
+	if (seen->counter > w->counter)
+		w->counter = seen->counter;
+}
+
+static void
+arm(struct pk_worker *w, uint64_t deadline)
+{
+	if (deadline < w->next_deadline)
+		w->next_deadline = deadline;
+}
+
+static uint64_t
+token_of(const struct pk_worker *w, const struct pk_round *rd)
+{
+	return ((uint64_t)(rd - w->rounds) << 32) | rd->gen;
+}
+
+static void
+drop_cache(struct pk_worker *w, struct pk_rec *rec)
+{
+	rec->cached = false;
+	pk_blob_unref(&w->mem, rec->cache_value);
+	rec->cache_value = NULL;
+}
+
+static void
+set_cache(struct pk_worker *w, struct pk_rec *rec, const struct pk_ballot *b, struct pk_blob *v)
+{
+	drop_cache(w, rec);
+	rec->cached = true;
+	rec->cache_ballot = *b;
+	rec->cache_value = pk_blob_ref(v);
+}
+
+/* ---- ops and replies ---- */
+
+static void
+op_release(struct pk_worker *w, struct pk_op *op)
+{
+	pk_blob_unref(&w->mem, op->input);
+	pk_blob_unref(&w->mem, op->result);
+	op->input = NULL;
+	op->result = NULL;
+	op->next = w->op_free;
+	w->op_free = op;
+	w->ops_used--;
+}
+
+/* Clients never see tombstones: a deleted key reads as absent, version 0. */
+static void
+reply_state(const struct pk_op *op, struct pk_wstate *s)
+{
+	const struct pk_blob *r = op->result;
+
+	memset(s, 0, sizeof(*s));
+	if (r == NULL || r->kind != PK_KIND_VALUE)
+		return;
+	s->kind = PK_KIND_VALUE;
+	s->version = r->version;
+	if (op->op == PK_OP_GET || op->op == PK_OP_ADD) {
+		s->len = r->len;
+		s->data = r->len > 0 ? r->data : NULL;
+	}
+}
+
+static void
+send_reply(struct pk_worker *w, struct pk_out *out, uint64_t cookie, uint64_t client_id,
+	   uint64_t request_id, uint8_t status, const struct pk_op *op)
+{
+	struct pk_reply *r = pk_out_reply(w, out, cookie);
+
+	if (r == NULL)
+		return;
+	r->msg.client_id = client_id;
+	r->msg.request_id = request_id;
+	r->msg.status = status;
+	if (op != NULL)
+		reply_state(op, &r->msg.state);
+}
+
+static void
+complete(struct pk_worker *w, struct pk_out *out, struct pk_op *op, uint8_t status)
+{
+	if (status == PK_UNKNOWN_OUTCOME)
+		w->stats.res_unknown++;
+	else if (status == PK_TIMEOUT)
+		w->stats.res_timeout++;
+	else
+		w->stats.res_ok++;
+	send_reply(w, out, op->cookie, op->client_id, op->request_id, status,
+		   status == op->status ? op : NULL);
+	op_release(w, op);
+}
+
+/* ---- rounds ---- */
+
+static void round_attempt(struct pk_worker *w, struct pk_round *rd, uint64_t now,
+			  struct pk_out *out);
+
+static struct pk_round *
+round_alloc(struct pk_worker *w, struct pk_rec *rec)
+{
+	struct pk_round *rd = w->round_free;
+
+	/* Never NULL: each active round holds at least one op and the pool
+	 * has as many rounds as ops.
+	 */
+	w->round_free = rd->next;
+	rd->rec = rec;
+	rd->ops = NULL;
+	rd->ops_tail = &rd->ops;
+	rd->nops = 0;
+	rd->attempts = 0;
+	rd->best = NULL;
+	rd->newval = NULL;
+	rd->prev = NULL;
+	rd->next = w->active;
+	if (w->active != NULL)
+		w->active->prev = rd;
+	w->active = rd;
+	rec->round = rd;
+	w->stats.rounds++;
+	return rd;
+}
+
+static void
+round_release(struct pk_worker *w, struct pk_round *rd, uint64_t now, struct pk_out *out)
+{
+	struct pk_rec *rec = rd->rec;
+
+	pk_blob_unref(&w->mem, rd->best);
+	pk_blob_unref(&w->mem, rd->newval);
+	rd->best = NULL;
+	rd->newval = NULL;
+	rd->phase = PK_PHASE_FREE;
+	rd->gen++;
+	if (rd->prev != NULL)
+		rd->prev->next = rd->next;
+	else
+		w->active = rd->next;
+	if (rd->next != NULL)
+		rd->next->prev = rd->prev;
+	rd->next = w->round_free;
+	w->round_free = rd;
+	rec->round = NULL;
+	/* Ops that queued while this round ran form the next batch. */
+	if (rec->q_head != NULL)
+		round_attempt(w, round_alloc(w, rec), now, out);
+}
+
+/* Moves the key's queued ops behind the batch, keeping arrival order. */
+static void
+take_queue(struct pk_round *rd)
+{
+	struct pk_rec *rec = rd->rec;
+
+	if (rec->q_head == NULL)
+		return;
+	*rd->ops_tail = rec->q_head;
+	rd->ops_tail = &rec->q_tail->next;
+	rd->nops += rec->q_len;
+	rec->q_head = NULL;
+	rec->q_tail = NULL;
+	rec->q_len = 0;
+}
+
+/* Applies the batch to <base>; returns the resulting state (own reference)
+ * and whether any op wrote. On NO_MEMORY an op reports that and is identity.
+ */
+static struct pk_blob *
+apply_batch(struct pk_worker *w, struct pk_round *rd, struct pk_blob *base, bool *wrote)
+{
+	struct pk_blob *state = pk_blob_ref(base);
+
+	*wrote = false;
+	for (struct pk_op *op = rd->ops; op != NULL; op = op->next) {
+		pk_blob_unref(&w->mem, op->result);
+		pk_op_apply(&w->mem, op, &state);
+		*wrote |= op->wrote;
+	}
+	return state;
+}
+
+static void
+complete_batch(struct pk_worker *w, struct pk_round *rd, struct pk_out *out)
+{
+	struct pk_op *op = rd->ops;
+
+	while (op != NULL) {
+		struct pk_op *next = op->next;
+
+		complete(w, out, op, op->status);
+		op = next;
+	}
+	rd->ops = NULL;
+	rd->ops_tail = &rd->ops;
+	rd->nops = 0;
+}
+
+static void
+begin_phase(struct pk_worker *w, struct pk_round *rd, uint8_t phase, uint64_t now)
+{
+	rd->phase = phase;
+	rd->voted = 0;
+	rd->refused = 0;
+	rd->saw_conflict = false;
+	rd->deadline = now + w->tuning.phase_timeout;
+	arm(w, rd->deadline);
+}
+
+static void
+send_prepare(struct pk_worker *w, struct pk_round *rd, uint64_t now, struct pk_out *out)
+{
+	struct pk_send *s;
+
+	rd->cfg = w->cfg;
+	rd->ballot = fresh_ballot(w);
+	pk_blob_unref(&w->mem, rd->best);
+	rd->best = NULL;
+	memset(&rd->best_ballot, 0, sizeof(rd->best_ballot));
+	rd->agree = true;
+	begin_phase(w, rd, PK_PHASE_PREPARE, now);
+	s = pk_out_send(w, out, rd->cfg->prepare_mask, PK_MSG_PREPARE);
+	if (s == NULL)
+		return;		/* counted; the phase times out and retries */
+	w->stats.prepares_sent += pk_mask_count(rd->cfg->prepare_mask);
+	s->msg.peer.token = token_of(w, rd);
+	s->msg.ballot = rd->ballot;
+	s->msg.key = rd->rec->key;
+	s->msg.key_len = rd->rec->key_len;
+}
+
+/* Sends rd->newval under rd->ballot. Called once per ballot: one ballot
+ * never carries two values.
+ */
+static void
+send_accept(struct pk_worker *w, struct pk_round *rd, uint64_t now, struct pk_out *out)
+{
+	struct pk_send *s;
+
+	memset(&rd->next_ballot, 0, sizeof(rd->next_ballot));
+	if (rd->cfg->one_rtt) {
+		rd->next_ballot = rd->ballot;
+		rd->next_ballot.counter++;
+		/* The reserved next ballot must never come back as a fresh one. */
+		if (rd->next_ballot.counter > w->counter)
+			w->counter = rd->next_ballot.counter;
+	}
+	begin_phase(w, rd, PK_PHASE_ACCEPT, now);
+	s = pk_out_send(w, out, rd->cfg->accept_mask, PK_MSG_ACCEPT);
+	if (s == NULL)
+		return;
+	w->stats.accepts_sent += pk_mask_count(rd->cfg->accept_mask);
+	s->msg.peer.token = token_of(w, rd);
+	s->msg.ballot = rd->ballot;
+	s->msg.ballot2 = rd->next_ballot;
+	s->msg.key = rd->rec->key;
+	s->msg.key_len = rd->rec->key_len;
+	pk_blob_to_wire(rd->newval, &s->msg.state);
+}
+
+/* Starts the next attempt of <rd>: from the 1RTT cache when it holds a
+ * promise, else with a prepare under a fresh ballot.
+ */
+static void
+round_attempt(struct pk_worker *w, struct pk_round *rd, uint64_t now, struct pk_out *out)
+{
+	struct pk_rec *rec = rd->rec;
+	bool wrote;
+
+	take_queue(rd);
+	if (rd->nops == 0) {
+		round_release(w, rd, now, out);
+		return;
+	}
+	rd->attempts++;
+	if (rec->cached && w->cfg->one_rtt) {
+		w->stats.rounds_1rtt++;
+		rd->cfg = w->cfg;
+		rd->ballot = rec->cache_ballot;
+		pk_blob_unref(&w->mem, rd->best);
+		rd->best = rec->cache_value;	/* the cache's reference moves */
+		rec->cache_value = NULL;
+		rec->cached = false;
+		pk_blob_unref(&w->mem, rd->newval);
+		rd->newval = apply_batch(w, rd, rd->best, &wrote);
+		send_accept(w, rd, now, out);
+		return;
+	}
+	send_prepare(w, rd, now, out);
+}
+
+static void
+enter_backoff(struct pk_worker *w, struct pk_round *rd, uint64_t now)
+{
+	unsigned int shift = rd->attempts < 8 ? rd->attempts : 8;
+	uint64_t span = w->tuning.backoff_base << shift;
+
+	if (span > w->tuning.backoff_max)
+		span = w->tuning.backoff_max;
+	rd->phase = PK_PHASE_BACKOFF;
+	rd->deadline = now + 1 + rng_next(w) % (span + 1);
+	arm(w, rd->deadline);
+}
+
+static void
+prepare_failed(struct pk_worker *w, struct pk_round *rd, uint64_t now)
+{
+	w->stats.prepare_fail++;
+	enter_backoff(w, rd, now);
+}
+
+/* An accept without a quorum: its value may still be chosen later, so the
+ * writes it carried are UNKNOWN_OUTCOME; ops that only read retry.
+ */
+static void
+accept_failed(struct pk_worker *w, struct pk_round *rd, uint64_t now, struct pk_out *out)
+{
+	struct pk_op **link = &rd->ops;
+
+	w->stats.accept_fail++;
+	while (*link != NULL) {
+		struct pk_op *op = *link;
+
+		if (op->wrote) {
+			*link = op->next;
+			rd->nops--;
+			complete(w, out, op, PK_UNKNOWN_OUTCOME);
+			continue;
+		}
+		pk_blob_unref(&w->mem, op->result);
+		op->result = NULL;
+		link = &op->next;
+	}
+	rd->ops_tail = link;
+	pk_blob_unref(&w->mem, rd->newval);
+	rd->newval = NULL;
+	if (w->tuning.unsafe_keep_cache)
+		set_cache(w, rd->rec, &rd->ballot, rd->best);	/* the h8 bug, on purpose */
+	if (rd->nops == 0 && rd->rec->q_head == NULL) {
+		round_release(w, rd, now, out);
+		return;
+	}
+	enter_backoff(w, rd, now);
+}
+
+static void
+prepared(struct pk_worker *w, struct pk_round *rd, uint64_t now, struct pk_out *out)
+{
+	bool wrote;
+	struct pk_blob *state;
+
+	if (rd->nops == 0) {
+		round_release(w, rd, now, out);
+		return;
+	}
+	state = apply_batch(w, rd, rd->best, &wrote);
+	if (!wrote && rd->agree && pk_config_read_skip_ok(rd->cfg)) {
+		/* Every promise of a full quorum names the same accepted
+		 * ballot: that value sits on an accept quorum, so it is
+		 * chosen and nothing needs writing. The promises we hold for
+		 * rd->ballot were never used by an accept: cache them.
+		 */
+		w->stats.read_skips++;
+		pk_blob_unref(&w->mem, state);
+		if (rd->cfg->one_rtt)
+			set_cache(w, rd->rec, &rd->ballot, rd->best);
+		complete_batch(w, rd, out);
+		round_release(w, rd, now, out);
+		return;
+	}
+	pk_blob_unref(&w->mem, rd->newval);
+	rd->newval = state;
+	send_accept(w, rd, now, out);
+}
+
+static void
+accepted(struct pk_worker *w, struct pk_round *rd, uint64_t now, struct pk_out *out)
+{
+	if (rd->cfg->one_rtt && !rd->saw_conflict)
+		set_cache(w, rd->rec, &rd->next_ballot, rd->newval);
+	complete_batch(w, rd, out);
+	round_release(w, rd, now, out);
+}
+
+/* ---- entry points ---- */
+
+static uint8_t
+validate(const struct pk_worker *w, const struct pk_msg *req)
+{
+	bool wants_value = req->op == PK_OP_PUT || req->op == PK_OP_CAS;
+
+	if (req->op < PK_OP_GET || req->op > PK_OP_MAX || req->key_len == 0)
+		return PK_BAD_REQUEST;
+	if (!wants_value && req->state.len != 0)
+		return PK_BAD_REQUEST;
+	if (req->key_len > PK_MAX_KEY || req->state.len > w->tuning.max_value)
+		return PK_TOO_LARGE;
+	if (pk_partition_of(req->key, req->key_len, w->partitions) != w->worker)
+		return PK_WRONG_PARTITION;
+	if (w->ops_used >= w->tuning.max_ops)
+		return PK_BUSY;
+	return PK_OK;
+}
+
+static void
+count_request(struct pk_worker *w, uint8_t op)
+{
+	switch (op) {
+	case PK_OP_GET:
+		w->stats.req_get++;
+		break;
+	case PK_OP_PUT:
+		w->stats.req_put++;
+		break;
+	case PK_OP_CAS:
+		w->stats.req_cas++;
+		break;
+	case PK_OP_ADD:
+		w->stats.req_add++;
+		break;
+	default:
+		w->stats.req_del++;
+		break;
+	}
+}
+
+void
+pk_proposer_submit(struct pk_worker *w, const struct pk_msg *req, uint64_t cookie,
+		   uint64_t now, struct pk_out *out)
+{
+	uint8_t status = validate(w, req);
+	struct pk_rec *rec = NULL;
+	struct pk_op *op;
+
+	if (status == PK_OK) {
+		rec = pk_table_get(&w->table, req->key, req->key_len,
+				   pk_hash(req->key, req->key_len));
+		if (rec == NULL)
+			status = PK_TABLE_FULL;
+		else if (rec->q_len >= w->tuning.max_queue)
+			status = PK_BUSY;
+	}
+	if (status != PK_OK) {
+		w->stats.req_rejected++;
+		send_reply(w, out, cookie, req->client_id, req->request_id, status, NULL);
+		return;
+	}
+	count_request(w, req->op);
+	op = w->op_free;
+	w->op_free = op->next;
+	w->ops_used++;
+	memset(op, 0, sizeof(*op));
+	op->cookie = cookie;
+	op->client_id = req->client_id;
+	op->request_id = req->request_id;
+	op->arg = req->arg;
+	op->op = req->op;
+	op->deadline = now + w->tuning.op_timeout;
+	if (req->op == PK_OP_PUT || req->op == PK_OP_CAS) {
+		op->input = pk_blob_new(&w->mem, PK_KIND_VALUE, 0, req->state.data, req->state.len);
+		if (op->input == NULL) {
+			w->stats.req_rejected++;
+			send_reply(w, out, cookie, req->client_id, req->request_id, PK_NO_MEMORY,
+				   NULL);
+			op_release(w, op);
+			return;
+		}
+	}
+	if (rec->q_tail != NULL)
+		rec->q_tail->next = op;
+	else
+		rec->q_head = op;
+	rec->q_tail = op;
+	rec->q_len++;
+	arm(w, op->deadline);
+	if (rec->round != NULL)
+		w->stats.queued_ops++;	/* combined into the key's next round */
+	else
+		round_attempt(w, round_alloc(w, rec), now, out);
+}
+
+static void
+on_promise(struct pk_worker *w, struct pk_round *rd, const struct pk_msg *m, uint64_t now,
+	   struct pk_out *out)
+{
+	int cmp = pk_ballot_cmp(&m->ballot2, &rd->best_ballot);
+	uint16_t bit = pk_node_bit(m->peer.node);
+
+	if (rd->voted != 0 && cmp != 0)
+		rd->agree = false;
+	if (rd->voted == 0 || cmp > 0) {
+		bool oom;
+		struct pk_blob *v = pk_blob_from_wire(&w->mem, &m->state, &oom);
+
+		if (oom) {
+			rd->refused |= bit;	/* cannot hold the value: no vote */
+			return;
+		}
+		pk_blob_unref(&w->mem, rd->best);
+		rd->best = v;
+		rd->best_ballot = m->ballot2;
+	}
+	rd->voted |= bit;
+	if (pk_mask_count(rd->voted) >= rd->cfg->prepare_quorum)
+		prepared(w, rd, now, out);
+}
+
+static void
+on_conflict(struct pk_worker *w, struct pk_round *rd, const struct pk_msg *m, uint64_t now,
+	    struct pk_out *out)
+{
+	uint16_t mask = rd->phase == PK_PHASE_PREPARE ? rd->cfg->prepare_mask : rd->cfg->accept_mask;
+	unsigned int quorum = rd->phase == PK_PHASE_PREPARE ? rd->cfg->prepare_quorum
+							  : rd->cfg->accept_quorum;
+
+	w->stats.conflicts_rcvd++;
+	rd->refused |= pk_node_bit(m->peer.node);
+	rd->saw_conflict = true;
+	fast_forward(w, &m->ballot2);
+	/* Fail as soon as a quorum is out of reach, not at the timeout. */
+	if (pk_mask_count(mask) - pk_mask_count(rd->refused) >= quorum)
+		return;
+	if (rd->phase == PK_PHASE_PREPARE)
+		prepare_failed(w, rd, now);
+	else
+		accept_failed(w, rd, now, out);
+}
+
+void
+pk_proposer_on_reply(struct pk_worker *w, const struct pk_msg *m, uint64_t now,
+		     struct pk_out *out)
+{
+	uint64_t idx = m->peer.token >> 32;
+	struct pk_round *rd;
+	uint8_t phase;
+	uint16_t bit, mask;
+
+	if (m->type == PK_MSG_PROMISE || (m->type == PK_MSG_CONFLICT && m->phase == PK_MSG_PREPARE))
+		phase = PK_PHASE_PREPARE;
+	else
+		phase = PK_PHASE_ACCEPT;
+	if (idx >= w->tuning.max_ops)
+		goto stale;
+	rd = &w->rounds[idx];
+	if (rd->gen != (uint32_t)m->peer.token || rd->phase != phase ||
+	    pk_ballot_cmp(&rd->ballot, &m->ballot) != 0)
+		goto stale;
+	bit = pk_node_bit(m->peer.node);
+	mask = phase == PK_PHASE_PREPARE ? rd->cfg->prepare_mask : rd->cfg->accept_mask;
+	/* Count each list member once per phase; anyone else is ignored. */
+	if ((mask & bit) == 0 || ((rd->voted | rd->refused) & bit) != 0)
+		goto stale;
+	switch (m->type) {
+	case PK_MSG_PROMISE:
+		on_promise(w, rd, m, now, out);
+		return;
+	case PK_MSG_ACCEPTED:
+		rd->voted |= bit;
+		if (pk_mask_count(rd->voted) >= rd->cfg->accept_quorum)
+			accepted(w, rd, now, out);
+		return;
+	default:
+		on_conflict(w, rd, m, now, out);
+		return;
+	}
+stale:
+	w->stats.replies_stale++;
+	/* Even a late conflict tells us about a higher ballot. */
+	if (m->type == PK_MSG_CONFLICT)
+		fast_forward(w, &m->ballot2);
+}
+
+/* Answers TIMEOUT to ops past their deadline that were never part of an
+ * accept: in the queue, or in a batch not yet (or no longer) accepting.
+ * Returns the earliest deadline left.
+ */
+static uint64_t
+expire_ops(struct pk_worker *w, struct pk_op **link, struct pk_op **tail_out, uint32_t *count,
+	   uint64_t now, struct pk_out *out)
+{
+	uint64_t next = UINT64_MAX;
+	struct pk_op *last = NULL;
+
+	while (*link != NULL) {
+		struct pk_op *op = *link;
+
+		if (op->deadline <= now) {
+			*link = op->next;
+			(*count)--;
+			complete(w, out, op, PK_TIMEOUT);
+			continue;
+		}
+		if (op->deadline < next)
+			next = op->deadline;
+		last = op;
+		link = &op->next;
+	}
+	if (tail_out != NULL)
+		*tail_out = last;
+	return next;
+}
+
+void
+pk_proposer_tick(struct pk_worker *w, uint64_t now, struct pk_out *out)
+{
+	struct pk_round *rd, *next_rd;
+	uint64_t next = UINT64_MAX;
+
+	if (now < w->next_deadline)
+		return;
+	w->next_deadline = UINT64_MAX;
+	for (rd = w->active; rd != NULL; rd = next_rd) {
+		struct pk_rec *rec = rd->rec;
+		uint32_t q_len = rec->q_len;
+		uint64_t t;
+
+		next_rd = rd->next;
+		t = expire_ops(w, &rec->q_head, &rec->q_tail, &q_len, now, out);
+		rec->q_len = (uint16_t)q_len;
+		if (t < next)
+			next = t;
+		if (rd->phase != PK_PHASE_ACCEPT) {
+			struct pk_op *last;
+
+			t = expire_ops(w, &rd->ops, &last, &rd->nops, now, out);
+			rd->ops_tail = last != NULL ? &last->next : &rd->ops;
+			if (t < next)
+				next = t;
+		}
+		if (rd->deadline > now) {
+			if (rd->deadline < next)
+				next = rd->deadline;
+			continue;
+		}
+		/* Rounds started from here go to the list head, which this
+		 * walk has passed: they are not visited twice.
+		 */
+		switch (rd->phase) {
+		case PK_PHASE_PREPARE:
+			prepare_failed(w, rd, now);
+			break;
+		case PK_PHASE_ACCEPT:
+			accept_failed(w, rd, now, out);
+			break;
+		default:
+			round_attempt(w, rd, now, out);
+			break;
+		}
+		if (rd->phase != PK_PHASE_FREE && rd->deadline < next)
+			next = rd->deadline;
+	}
+	arm(w, next);
+}
+
+void
+pk_proposer_drop_caches(struct pk_worker *w)
+{
+	for (uint32_t i = 0; i <= w->table.mask; i++) {
+		struct pk_rec *rec = w->table.slots[i];
+
+		if (rec != NULL)
+			drop_cache(w, rec);
+	}
+}
+
+void
+pk_proposer_fini(struct pk_worker *w)
+{
+	while (w->active != NULL) {
+		struct pk_round *rd = w->active;
+
+		while (rd->ops != NULL) {
+			struct pk_op *op = rd->ops;
+
+			rd->ops = op->next;
+			op_release(w, op);
+		}
+		while (rd->rec->q_head != NULL) {
+			struct pk_op *op = rd->rec->q_head;
+
+			rd->rec->q_head = op->next;
+			op_release(w, op);
+		}
+		rd->rec->q_tail = NULL;
+		rd->rec->q_len = 0;
+		pk_blob_unref(&w->mem, rd->best);
+		pk_blob_unref(&w->mem, rd->newval);
+		rd->best = NULL;
+		rd->newval = NULL;
+		w->active = rd->next;
+		rd->rec->round = NULL;
+	}
+}

@@ -1,0 +1,63 @@
+/* The key table of one partition: one record per key holding the acceptor
+ * state (promise, accepted ballot and value) and the proposer state (1RTT
+ * cache, the round in flight, ops queued behind it), so one lookup serves
+ * both roles. Open addressing over a power-of-two array sized at creation:
+ * no allocation of the index on the hot path, a hard bound of max_keys.
+ */
+#ifndef PK_CORE_TABLE_H
+#define PK_CORE_TABLE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "mem.h"
+
+struct pk_round;
+struct pk_op;
+
+struct pk_rec {
+	uint32_t hash;
+	uint16_t key_len;
+
+	/* acceptor */
+	struct pk_ballot promise;
+	struct pk_ballot accepted;
+	struct pk_blob *value;		/* accepted value; NULL when none */
+
+	/* proposer */
+	bool cached;			/* 1RTT: cache_ballot is promised by a quorum */
+	struct pk_ballot cache_ballot;
+	struct pk_blob *cache_value;
+	struct pk_round *round;		/* in flight, or NULL */
+	struct pk_op *q_head;		/* ops waiting for the next round */
+	struct pk_op *q_tail;
+	uint16_t q_len;
+
+	uint8_t key[];
+};
+
+struct pk_table {
+	struct pk_rec **slots;
+	uint32_t mask;
+	uint32_t count;
+	uint32_t max;
+	struct pk_mem *mem;
+};
+
+/* Sizes the index for <max_keys> at a load factor of at most 1/2. Returns 0
+ * or -1 when out of memory.
+ */
+int pk_table_init(struct pk_table *t, struct pk_mem *mem, uint32_t max_keys);
+
+/* Frees every record (values included) and the index. */
+void pk_table_fini(struct pk_table *t);
+
+struct pk_rec *pk_table_find(const struct pk_table *t, const uint8_t *key, uint16_t len,
+			     uint32_t hash);
+
+/* Finds or creates the record. Returns NULL when the table holds max_keys
+ * records or memory ran out.
+ */
+struct pk_rec *pk_table_get(struct pk_table *t, const uint8_t *key, uint16_t len, uint32_t hash);
+
+#endif

@@ -1,0 +1,511 @@
+/* Encoder and strict decoder for the datagram format of docs/PROTOCOL.md.
+ * Reads go through a bounds-checked cursor, so a lying length field can make
+ * decoding fail but never read past the buffer.
+ */
+#include <string.h>
+
+#include "parnik/wire.h"
+
+#define PEER_PREFIX_LEN 20
+#define BALLOT_LEN 16
+#define STATE_FIXED_LEN 11
+#define CREQ_FIXED_LEN 30
+#define CREP_FIXED_LEN 17
+
+/* ---- little-endian cursor ---- */
+
+struct rd {
+	const uint8_t *p;
+	const uint8_t *end;
+	int err;		/* first error, 0 while all reads fit */
+};
+
+static const uint8_t *
+rd_take(struct rd *r, size_t n)
+{
+	const uint8_t *at = r->p;
+
+	if (r->err != 0 || (size_t)(r->end - r->p) < n) {
+		if (r->err == 0)
+			r->err = PK_E_LENGTH;
+		return NULL;
+	}
+	r->p += n;
+	return at;
+}
+
+static uint64_t
+rd_uint(struct rd *r, size_t n)
+{
+	const uint8_t *b = rd_take(r, n);
+	uint64_t v = 0;
+
+	if (b == NULL)
+		return 0;
+	for (size_t i = n; i-- > 0;)
+		v = (v << 8) | b[i];
+	return v;
+}
+
+static void
+put_uint(uint8_t **p, uint64_t v, size_t n)
+{
+	for (size_t i = 0; i < n; i++, v >>= 8)
+		(*p)[i] = (uint8_t)v;
+	*p += n;
+}
+
+static void
+put_bytes(uint8_t **p, const uint8_t *src, size_t n)
+{
+	if (n > 0)
+		memcpy(*p, src, n);
+	*p += n;
+}
+
+/* ---- fields ---- */
+
+static void
+rd_ballot(struct rd *r, struct pk_ballot *b)
+{
+	b->counter = rd_uint(r, 8);
+	b->incarnation = (uint32_t)rd_uint(r, 4);
+	b->node = (uint16_t)rd_uint(r, 2);
+	b->worker = (uint16_t)rd_uint(r, 2);
+}
+
+static void
+put_ballot(uint8_t **p, const struct pk_ballot *b)
+{
+	put_uint(p, b->counter, 8);
+	put_uint(p, b->incarnation, 4);
+	put_uint(p, b->node, 2);
+	put_uint(p, b->worker, 2);
+}
+
+static void
+rd_peer(struct rd *r, struct pk_peer *peer)
+{
+	peer->node = (uint16_t)rd_uint(r, 2);
+	peer->worker = (uint16_t)rd_uint(r, 2);
+	peer->incarnation = (uint32_t)rd_uint(r, 4);
+	peer->epoch = (uint32_t)rd_uint(r, 4);
+	peer->token = rd_uint(r, 8);
+}
+
+static void
+put_peer(uint8_t **p, const struct pk_peer *peer)
+{
+	put_uint(p, peer->node, 2);
+	put_uint(p, peer->worker, 2);
+	put_uint(p, peer->incarnation, 4);
+	put_uint(p, peer->epoch, 4);
+	put_uint(p, peer->token, 8);
+}
+
+static int
+state_check(const struct pk_wstate *s)
+{
+	if (s->kind > PK_KIND_TOMBSTONE)
+		return PK_E_FIELD;
+	if (s->len > PK_MAX_VALUE)
+		return PK_E_LIMIT;
+	if (s->kind == PK_KIND_ABSENT && (s->version != 0 || s->len != 0))
+		return PK_E_FIELD;
+	if (s->kind == PK_KIND_TOMBSTONE && s->len != 0)
+		return PK_E_FIELD;
+	return 0;
+}
+
+static void
+rd_state(struct rd *r, struct pk_wstate *s)
+{
+	int rc;
+
+	s->kind = (uint8_t)rd_uint(r, 1);
+	s->version = rd_uint(r, 8);
+	s->len = (uint16_t)rd_uint(r, 2);
+	if (r->err != 0)
+		return;
+	rc = state_check(s);
+	if (rc != 0) {
+		r->err = rc;
+		return;
+	}
+	s->data = s->len > 0 ? rd_take(r, s->len) : NULL;
+}
+
+static void
+put_state(uint8_t **p, const struct pk_wstate *s)
+{
+	put_uint(p, s->kind, 1);
+	put_uint(p, s->version, 8);
+	put_uint(p, s->len, 2);
+	put_bytes(p, s->data, s->len);
+}
+
+static void
+rd_key(struct rd *r, struct pk_msg *m, uint16_t len)
+{
+	if (r->err != 0)
+		return;
+	if (len == 0) {
+		r->err = PK_E_FIELD;
+		return;
+	}
+	if (len > PK_MAX_KEY) {
+		r->err = PK_E_LIMIT;
+		return;
+	}
+	m->key_len = len;
+	m->key = rd_take(r, len);
+}
+
+/* ---- sizes ---- */
+
+size_t
+pk_wire_msg_size(const struct pk_msg *m)
+{
+	size_t body;
+
+	switch (m->type) {
+	case PK_MSG_CLIENT_REQ:
+		body = CREQ_FIXED_LEN + m->key_len + m->state.len;
+		break;
+	case PK_MSG_CLIENT_REP:
+		body = CREP_FIXED_LEN + STATE_FIXED_LEN + m->state.len;
+		break;
+	case PK_MSG_PREPARE:
+		body = PEER_PREFIX_LEN + BALLOT_LEN + 2 + m->key_len;
+		break;
+	case PK_MSG_PROMISE:
+		body = PEER_PREFIX_LEN + 2 * BALLOT_LEN + STATE_FIXED_LEN + m->state.len;
+		break;
+	case PK_MSG_ACCEPT:
+		body = PEER_PREFIX_LEN + 2 * BALLOT_LEN + 2 + m->key_len + STATE_FIXED_LEN +
+		       m->state.len;
+		break;
+	case PK_MSG_ACCEPTED:
+		body = PEER_PREFIX_LEN + BALLOT_LEN;
+		break;
+	case PK_MSG_CONFLICT:
+		body = PEER_PREFIX_LEN + BALLOT_LEN + 2 + BALLOT_LEN;
+		break;
+	default:
+		return 0;
+	}
+	return PK_WIRE_MSG_HDR_LEN + body;
+}
+
+/* ---- encoder ---- */
+
+void
+pk_wire_begin(struct pk_wbuf *w, uint8_t *buf, size_t cap, const struct pk_dgram_hdr *h)
+{
+	uint8_t *p = buf;
+
+	w->buf = buf;
+	w->cap = cap;
+	w->count = 0;
+	put_uint(&p, PK_WIRE_MAGIC, 4);
+	put_uint(&p, PK_WIRE_VERSION, 1);
+	put_uint(&p, 0, 1);
+	put_uint(&p, 0, 2);
+	put_uint(&p, h->cluster_id, 4);
+	put_uint(&p, h->partitions, 2);
+	put_uint(&p, h->partition, 2);
+	w->len = PK_WIRE_HDR_LEN;
+}
+
+static int
+msg_check(const struct pk_msg *m)
+{
+	bool keyed = m->type == PK_MSG_CLIENT_REQ || m->type == PK_MSG_PREPARE ||
+		     m->type == PK_MSG_ACCEPT;
+
+	if (m->type < PK_MSG_CLIENT_REQ || m->type > PK_MSG_TYPE_MAX)
+		return PK_E_TYPE;
+	if (keyed && (m->key_len == 0 || m->key_len > PK_MAX_KEY))
+		return m->key_len == 0 ? PK_E_FIELD : PK_E_LIMIT;
+	if (m->type == PK_MSG_CLIENT_REQ) {
+		if (m->op < PK_OP_GET || m->op > PK_OP_MAX)
+			return PK_E_FIELD;
+		return m->state.len > PK_MAX_VALUE ? PK_E_LIMIT : 0;
+	}
+	if (m->type == PK_MSG_CLIENT_REP || m->type == PK_MSG_PROMISE || m->type == PK_MSG_ACCEPT)
+		return state_check(&m->state);
+	return 0;
+}
+
+int
+pk_wire_add(struct pk_wbuf *w, const struct pk_msg *m)
+{
+	size_t size;
+	uint8_t *p;
+	int rc = msg_check(m);
+
+	if (rc != 0)
+		return -rc;
+	size = pk_wire_msg_size(m);
+	if (w->count >= PK_MAX_BATCH || w->cap - w->len < size)
+		return -PK_E_NOSPACE;
+	p = w->buf + w->len;
+	put_uint(&p, m->type, 1);
+	put_uint(&p, 0, 1);
+	put_uint(&p, size - PK_WIRE_MSG_HDR_LEN, 2);
+	switch (m->type) {
+	case PK_MSG_CLIENT_REQ:
+		put_uint(&p, m->client_id, 8);
+		put_uint(&p, m->request_id, 8);
+		put_uint(&p, m->op, 1);
+		put_uint(&p, 0, 1);
+		put_uint(&p, m->key_len, 2);
+		put_uint(&p, m->state.len, 2);
+		put_uint(&p, m->arg, 8);
+		put_bytes(&p, m->key, m->key_len);
+		put_bytes(&p, m->state.data, m->state.len);
+		break;
+	case PK_MSG_CLIENT_REP:
+		put_uint(&p, m->client_id, 8);
+		put_uint(&p, m->request_id, 8);
+		put_uint(&p, m->status, 1);
+		put_state(&p, &m->state);
+		break;
+	case PK_MSG_PREPARE:
+		put_peer(&p, &m->peer);
+		put_ballot(&p, &m->ballot);
+		put_uint(&p, m->key_len, 2);
+		put_bytes(&p, m->key, m->key_len);
+		break;
+	case PK_MSG_PROMISE:
+		put_peer(&p, &m->peer);
+		put_ballot(&p, &m->ballot);
+		put_ballot(&p, &m->ballot2);
+		put_state(&p, &m->state);
+		break;
+	case PK_MSG_ACCEPT:
+		put_peer(&p, &m->peer);
+		put_ballot(&p, &m->ballot);
+		put_ballot(&p, &m->ballot2);
+		put_uint(&p, m->key_len, 2);
+		put_bytes(&p, m->key, m->key_len);
+		put_state(&p, &m->state);
+		break;
+	case PK_MSG_ACCEPTED:
+		put_peer(&p, &m->peer);
+		put_ballot(&p, &m->ballot);
+		break;
+	case PK_MSG_CONFLICT:
+		put_peer(&p, &m->peer);
+		put_ballot(&p, &m->ballot);
+		put_uint(&p, m->phase, 1);
+		put_uint(&p, m->reason, 1);
+		put_ballot(&p, &m->ballot2);
+		break;
+	}
+	w->len += size;
+	w->count++;
+	/* The count lives at offset 6; keeping it current makes the buffer a
+	 * valid datagram after every successful add.
+	 */
+	p = w->buf + 6;
+	put_uint(&p, w->count, 2);
+	return 0;
+}
+
+/* ---- decoder ---- */
+
+static void
+decode_body(struct rd *r, uint8_t type, struct pk_msg *m)
+{
+	uint16_t key_len;
+
+	switch (type) {
+	case PK_MSG_CLIENT_REQ:
+		m->client_id = rd_uint(r, 8);
+		m->request_id = rd_uint(r, 8);
+		m->op = (uint8_t)rd_uint(r, 1);
+		if (rd_uint(r, 1) != 0 && r->err == 0)
+			r->err = PK_E_FIELD;
+		key_len = (uint16_t)rd_uint(r, 2);
+		m->state.len = (uint16_t)rd_uint(r, 2);
+		m->arg = rd_uint(r, 8);
+		if (r->err == 0 && (m->op < PK_OP_GET || m->op > PK_OP_MAX))
+			r->err = PK_E_FIELD;
+		if (r->err == 0 && m->state.len > PK_MAX_VALUE)
+			r->err = PK_E_LIMIT;
+		rd_key(r, m, key_len);
+		m->state.data = m->state.len > 0 ? rd_take(r, m->state.len) : NULL;
+		break;
+	case PK_MSG_CLIENT_REP:
+		m->client_id = rd_uint(r, 8);
+		m->request_id = rd_uint(r, 8);
+		m->status = (uint8_t)rd_uint(r, 1);
+		rd_state(r, &m->state);
+		break;
+	case PK_MSG_PREPARE:
+		rd_peer(r, &m->peer);
+		rd_ballot(r, &m->ballot);
+		rd_key(r, m, (uint16_t)rd_uint(r, 2));
+		break;
+	case PK_MSG_PROMISE:
+		rd_peer(r, &m->peer);
+		rd_ballot(r, &m->ballot);
+		rd_ballot(r, &m->ballot2);
+		rd_state(r, &m->state);
+		break;
+	case PK_MSG_ACCEPT:
+		rd_peer(r, &m->peer);
+		rd_ballot(r, &m->ballot);
+		rd_ballot(r, &m->ballot2);
+		rd_key(r, m, (uint16_t)rd_uint(r, 2));
+		rd_state(r, &m->state);
+		break;
+	case PK_MSG_ACCEPTED:
+		rd_peer(r, &m->peer);
+		rd_ballot(r, &m->ballot);
+		break;
+	case PK_MSG_CONFLICT:
+		rd_peer(r, &m->peer);
+		rd_ballot(r, &m->ballot);
+		m->phase = (uint8_t)rd_uint(r, 1);
+		m->reason = (uint8_t)rd_uint(r, 1);
+		rd_ballot(r, &m->ballot2);
+		if (r->err == 0 && m->phase != PK_MSG_PREPARE && m->phase != PK_MSG_ACCEPT)
+			r->err = PK_E_FIELD;
+		break;
+	}
+	/* A round's ballot is never zero: zero means "none" everywhere. */
+	if (r->err == 0 && type >= PK_MSG_PREPARE && pk_ballot_is_zero(&m->ballot))
+		r->err = PK_E_FIELD;
+	if (r->err == 0 && r->p != r->end)
+		r->err = PK_E_LENGTH;
+}
+
+int
+pk_wire_decode(const uint8_t *buf, size_t len, const struct pk_wire_expect *exp,
+	       struct pk_dgram_hdr *hdr, struct pk_msg *msgs, unsigned int max)
+{
+	struct rd r = { .p = buf, .end = buf + len, .err = 0 };
+	uint32_t magic;
+	uint8_t version, flags;
+
+	if (len < PK_WIRE_HDR_LEN)
+		return -PK_E_TRUNCATED;
+	magic = (uint32_t)rd_uint(&r, 4);
+	version = (uint8_t)rd_uint(&r, 1);
+	flags = (uint8_t)rd_uint(&r, 1);
+	hdr->count = (uint16_t)rd_uint(&r, 2);
+	hdr->cluster_id = (uint32_t)rd_uint(&r, 4);
+	hdr->partitions = (uint16_t)rd_uint(&r, 2);
+	hdr->partition = (uint16_t)rd_uint(&r, 2);
+	if (magic != PK_WIRE_MAGIC)
+		return -PK_E_MAGIC;
+	if (version != PK_WIRE_VERSION)
+		return -PK_E_VERSION;
+	if (flags != 0)
+		return -PK_E_FIELD;
+	if (hdr->cluster_id != exp->cluster_id)
+		return -PK_E_CLUSTER;
+	if (hdr->partitions != exp->partitions)
+		return -PK_E_PARTITIONS;
+	if (hdr->partition >= hdr->partitions)
+		return -PK_E_PARTITION;
+	if (hdr->count == 0)
+		return -PK_E_LENGTH;
+	if (hdr->count > PK_MAX_BATCH || hdr->count > max)
+		return -PK_E_LIMIT;
+
+	for (unsigned int i = 0; i < hdr->count; i++) {
+		struct pk_msg *m = &msgs[i];
+		uint8_t type, mflags;
+		uint16_t body_len;
+		struct rd body;
+
+		if ((size_t)(r.end - r.p) < PK_WIRE_MSG_HDR_LEN)
+			return -PK_E_TRUNCATED;
+		type = (uint8_t)rd_uint(&r, 1);
+		mflags = (uint8_t)rd_uint(&r, 1);
+		body_len = (uint16_t)rd_uint(&r, 2);
+		if (type < PK_MSG_CLIENT_REQ || type > PK_MSG_TYPE_MAX)
+			return -PK_E_TYPE;
+		if (mflags != 0)
+			return -PK_E_FIELD;
+		if ((size_t)(r.end - r.p) < body_len)
+			return -PK_E_TRUNCATED;
+		memset(m, 0, sizeof(*m));
+		m->type = type;
+		body.p = r.p;
+		body.end = r.p + body_len;
+		body.err = 0;
+		decode_body(&body, type, m);
+		if (body.err != 0)
+			return -body.err;
+		r.p += body_len;
+	}
+	if (r.p != r.end)
+		return -PK_E_LENGTH;
+	return hdr->count;
+}
+
+/* ---- CRC-32C ---- */
+
+/* Table for the reflected polynomial 0x82F63B78, generated once; a static
+ * table avoids a lazy init racing between lcores.
+ */
+static const uint32_t crc_table[256] = {
+	0x00000000u, 0xf26b8303u, 0xe13b70f7u, 0x1350f3f4u, 0xc79a971fu, 0x35f1141cu,
+	0x26a1e7e8u, 0xd4ca64ebu, 0x8ad958cfu, 0x78b2dbccu, 0x6be22838u, 0x9989ab3bu,
+	0x4d43cfd0u, 0xbf284cd3u, 0xac78bf27u, 0x5e133c24u, 0x105ec76fu, 0xe235446cu,
+	0xf165b798u, 0x030e349bu, 0xd7c45070u, 0x25afd373u, 0x36ff2087u, 0xc494a384u,
+	0x9a879fa0u, 0x68ec1ca3u, 0x7bbcef57u, 0x89d76c54u, 0x5d1d08bfu, 0xaf768bbcu,
+	0xbc267848u, 0x4e4dfb4bu, 0x20bd8edeu, 0xd2d60dddu, 0xc186fe29u, 0x33ed7d2au,
+	0xe72719c1u, 0x154c9ac2u, 0x061c6936u, 0xf477ea35u, 0xaa64d611u, 0x580f5512u,
+	0x4b5fa6e6u, 0xb93425e5u, 0x6dfe410eu, 0x9f95c20du, 0x8cc531f9u, 0x7eaeb2fau,
+	0x30e349b1u, 0xc288cab2u, 0xd1d83946u, 0x23b3ba45u, 0xf779deaeu, 0x05125dadu,
+	0x1642ae59u, 0xe4292d5au, 0xba3a117eu, 0x4851927du, 0x5b016189u, 0xa96ae28au,
+	0x7da08661u, 0x8fcb0562u, 0x9c9bf696u, 0x6ef07595u, 0x417b1dbcu, 0xb3109ebfu,
+	0xa0406d4bu, 0x522bee48u, 0x86e18aa3u, 0x748a09a0u, 0x67dafa54u, 0x95b17957u,
+	0xcba24573u, 0x39c9c670u, 0x2a993584u, 0xd8f2b687u, 0x0c38d26cu, 0xfe53516fu,
+	0xed03a29bu, 0x1f682198u, 0x5125dad3u, 0xa34e59d0u, 0xb01eaa24u, 0x42752927u,
+	0x96bf4dccu, 0x64d4cecfu, 0x77843d3bu, 0x85efbe38u, 0xdbfc821cu, 0x2997011fu,
+	0x3ac7f2ebu, 0xc8ac71e8u, 0x1c661503u, 0xee0d9600u, 0xfd5d65f4u, 0x0f36e6f7u,
+	0x61c69362u, 0x93ad1061u, 0x80fde395u, 0x72966096u, 0xa65c047du, 0x5437877eu,
+	0x4767748au, 0xb50cf789u, 0xeb1fcbadu, 0x197448aeu, 0x0a24bb5au, 0xf84f3859u,
+	0x2c855cb2u, 0xdeeedfb1u, 0xcdbe2c45u, 0x3fd5af46u, 0x7198540du, 0x83f3d70eu,
+	0x90a324fau, 0x62c8a7f9u, 0xb602c312u, 0x44694011u, 0x5739b3e5u, 0xa55230e6u,
+	0xfb410cc2u, 0x092a8fc1u, 0x1a7a7c35u, 0xe811ff36u, 0x3cdb9bddu, 0xceb018deu,
+	0xdde0eb2au, 0x2f8b6829u, 0x82f63b78u, 0x709db87bu, 0x63cd4b8fu, 0x91a6c88cu,
+	0x456cac67u, 0xb7072f64u, 0xa457dc90u, 0x563c5f93u, 0x082f63b7u, 0xfa44e0b4u,
+	0xe9141340u, 0x1b7f9043u, 0xcfb5f4a8u, 0x3dde77abu, 0x2e8e845fu, 0xdce5075cu,
+	0x92a8fc17u, 0x60c37f14u, 0x73938ce0u, 0x81f80fe3u, 0x55326b08u, 0xa759e80bu,
+	0xb4091bffu, 0x466298fcu, 0x1871a4d8u, 0xea1a27dbu, 0xf94ad42fu, 0x0b21572cu,
+	0xdfeb33c7u, 0x2d80b0c4u, 0x3ed04330u, 0xccbbc033u, 0xa24bb5a6u, 0x502036a5u,
+	0x4370c551u, 0xb11b4652u, 0x65d122b9u, 0x97baa1bau, 0x84ea524eu, 0x7681d14du,
+	0x2892ed69u, 0xdaf96e6au, 0xc9a99d9eu, 0x3bc21e9du, 0xef087a76u, 0x1d63f975u,
+	0x0e330a81u, 0xfc588982u, 0xb21572c9u, 0x407ef1cau, 0x532e023eu, 0xa145813du,
+	0x758fe5d6u, 0x87e466d5u, 0x94b49521u, 0x66df1622u, 0x38cc2a06u, 0xcaa7a905u,
+	0xd9f75af1u, 0x2b9cd9f2u, 0xff56bd19u, 0x0d3d3e1au, 0x1e6dcdeeu, 0xec064eedu,
+	0xc38d26c4u, 0x31e6a5c7u, 0x22b65633u, 0xd0ddd530u, 0x0417b1dbu, 0xf67c32d8u,
+	0xe52cc12cu, 0x1747422fu, 0x49547e0bu, 0xbb3ffd08u, 0xa86f0efcu, 0x5a048dffu,
+	0x8ecee914u, 0x7ca56a17u, 0x6ff599e3u, 0x9d9e1ae0u, 0xd3d3e1abu, 0x21b862a8u,
+	0x32e8915cu, 0xc083125fu, 0x144976b4u, 0xe622f5b7u, 0xf5720643u, 0x07198540u,
+	0x590ab964u, 0xab613a67u, 0xb831c993u, 0x4a5a4a90u, 0x9e902e7bu, 0x6cfbad78u,
+	0x7fab5e8cu, 0x8dc0dd8fu, 0xe330a81au, 0x115b2b19u, 0x020bd8edu, 0xf0605beeu,
+	0x24aa3f05u, 0xd6c1bc06u, 0xc5914ff2u, 0x37faccf1u, 0x69e9f0d5u, 0x9b8273d6u,
+	0x88d28022u, 0x7ab90321u, 0xae7367cau, 0x5c18e4c9u, 0x4f48173du, 0xbd23943eu,
+	0xf36e6f75u, 0x0105ec76u, 0x12551f82u, 0xe03e9c81u, 0x34f4f86au, 0xc69f7b69u,
+	0xd5cf889du, 0x27a40b9eu, 0x79b737bau, 0x8bdcb4b9u, 0x988c474du, 0x6ae7c44eu,
+	0xbe2da0a5u, 0x4c4623a6u, 0x5f16d052u, 0xad7d5351u,
+};
+
+uint32_t
+pk_hash(const void *data, size_t len)
+{
+	const uint8_t *p = data;
+	uint32_t c = 0xffffffffu;
+
+	for (size_t i = 0; i < len; i++)
+		c = crc_table[(c ^ p[i]) & 0xff] ^ (c >> 8);
+	return c ^ 0xffffffffu;
+}

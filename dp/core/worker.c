@@ -1,0 +1,248 @@
+/* A partition worker: creation, the three step entry points, and local
+ * delivery. Messages a worker sends to its own node never leave it: the
+ * local acceptor answers inline, so a replica's own vote costs no packet.
+ */
+#include <string.h>
+
+#include "core.h"
+
+void
+pk_tuning_default(struct pk_tuning *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->phase_timeout = 2000;
+	t->op_timeout = 1000000;
+	t->backoff_base = 200;
+	t->backoff_max = 20000;
+	t->max_keys = 1u << 20;
+	t->max_ops = 16384;
+	t->max_queue = 256;
+	t->max_value = PK_MAX_VALUE;
+}
+
+struct pk_send *
+pk_out_send(struct pk_worker *w, struct pk_out *out, uint16_t dest_mask, uint8_t type)
+{
+	struct pk_send *s;
+
+	if (out->nsend >= out->send_cap) {
+		w->stats.out_overflow++;
+		return NULL;
+	}
+	s = &out->sends[out->nsend++];
+	memset(s, 0, sizeof(*s));
+	s->dest_mask = dest_mask;
+	s->msg.type = type;
+	s->msg.peer.node = w->node;
+	s->msg.peer.worker = w->worker;
+	s->msg.peer.incarnation = w->incarnation;
+	s->msg.peer.epoch = w->cfg->epoch;
+	return s;
+}
+
+struct pk_reply *
+pk_out_reply(struct pk_worker *w, struct pk_out *out, uint64_t cookie)
+{
+	struct pk_reply *r;
+
+	if (out->nreply >= out->reply_cap) {
+		w->stats.out_overflow++;
+		return NULL;
+	}
+	r = &out->replies[out->nreply++];
+	memset(r, 0, sizeof(*r));
+	r->cookie = cookie;
+	r->msg.type = PK_MSG_CLIENT_REP;
+	return r;
+}
+
+static void
+dispatch(struct pk_worker *w, const struct pk_msg *m, uint64_t now, struct pk_out *out)
+{
+	switch (m->type) {
+	case PK_MSG_PREPARE:
+		pk_acceptor_on_prepare(w, m, out);
+		break;
+	case PK_MSG_ACCEPT:
+		pk_acceptor_on_accept(w, m, out);
+		break;
+	case PK_MSG_PROMISE:
+	case PK_MSG_ACCEPTED:
+	case PK_MSG_CONFLICT:
+		pk_proposer_on_reply(w, m, now, out);
+		break;
+	default:
+		w->stats.peer_dropped++;
+		break;
+	}
+}
+
+/* Delivers, in order, every message from outbox entry <from> on that is
+ * addressed to this node; handling one may append more.
+ */
+static void
+deliver_local(struct pk_worker *w, uint32_t from, uint64_t now, struct pk_out *out)
+{
+	uint16_t self = pk_node_bit(w->node);
+
+	for (uint32_t i = from; i < out->nsend; i++) {
+		struct pk_msg m;
+
+		if ((out->sends[i].dest_mask & self) == 0)
+			continue;
+		out->sends[i].dest_mask &= (uint16_t)~self;
+		m = out->sends[i].msg;	/* the array may grow under us */
+		dispatch(w, &m, now, out);
+	}
+}
+
+void
+pk_worker_client(struct pk_worker *w, const struct pk_msg *req, uint64_t cookie, uint64_t now,
+		 struct pk_out *out)
+{
+	uint32_t from = out->nsend;
+
+	pk_mem_collect(&w->mem);
+	pk_proposer_submit(w, req, cookie, now, out);
+	deliver_local(w, from, now, out);
+}
+
+void
+pk_worker_peer(struct pk_worker *w, const struct pk_msg *m, uint64_t now, struct pk_out *out)
+{
+	uint32_t from = out->nsend;
+
+	pk_mem_collect(&w->mem);
+	/* Partition i only ever talks to partition i of the other nodes. */
+	if (m->peer.worker != w->worker || m->peer.node >= PK_MAX_NODES) {
+		w->stats.peer_dropped++;
+		return;
+	}
+	dispatch(w, m, now, out);
+	deliver_local(w, from, now, out);
+}
+
+void
+pk_worker_tick(struct pk_worker *w, uint64_t now, struct pk_out *out)
+{
+	uint32_t from = out->nsend;
+
+	pk_mem_collect(&w->mem);
+	pk_proposer_tick(w, now, out);
+	deliver_local(w, from, now, out);
+}
+
+uint64_t
+pk_worker_next_deadline(const struct pk_worker *w)
+{
+	return w->next_deadline;
+}
+
+void
+pk_worker_set_config(struct pk_worker *w, const struct pk_config *cfg)
+{
+	w->cfg = cfg;
+	pk_proposer_drop_caches(w);
+}
+
+void
+pk_worker_admit(struct pk_worker *w, bool admitted)
+{
+	w->admitted = admitted;
+}
+
+const struct pk_stats *
+pk_worker_stats(const struct pk_worker *w)
+{
+	return &w->stats;
+}
+
+bool
+pk_worker_peek(const struct pk_worker *w, const uint8_t *key, uint16_t key_len,
+	       struct pk_ballot *promise, struct pk_ballot *accepted, struct pk_wstate *state)
+{
+	const struct pk_rec *r = pk_table_find(&w->table, key, key_len, pk_hash(key, key_len));
+
+	if (r == NULL)
+		return false;
+	*promise = r->promise;
+	*accepted = r->accepted;
+	pk_blob_to_wire(r->value, state);
+	return true;
+}
+
+static bool
+params_ok(const struct pk_worker_params *p)
+{
+	const struct pk_tuning *t = &p->tuning;
+
+	return p->node < PK_MAX_NODES && p->partitions > 0 && p->worker < p->partitions &&
+	       p->incarnation > 0 && t->max_keys > 0 && t->max_ops > 0 &&
+	       t->max_ops < (1u << 31) && t->max_queue > 0 && t->max_value <= PK_MAX_VALUE &&
+	       t->phase_timeout > 0 && t->backoff_base > 0 && p->env.alloc != NULL &&
+	       p->env.free != NULL;
+}
+
+struct pk_worker *
+pk_worker_new(const struct pk_worker_params *p, const struct pk_config *cfg)
+{
+	struct pk_mem mem = { .env = p->env, .garbage = NULL };
+	struct pk_worker *w;
+
+	if (!params_ok(p) || cfg == NULL)
+		return NULL;
+	w = pk_mem_zalloc(&mem, sizeof(*w));
+	if (w == NULL)
+		goto err;
+	w->mem = mem;
+	w->cluster_id = p->cluster_id;
+	w->node = p->node;
+	w->worker = p->worker;
+	w->partitions = p->partitions;
+	w->incarnation = p->incarnation;
+	w->admitted = p->admitted;
+	w->tuning = p->tuning;
+	w->cfg = cfg;
+	w->rng = p->seed != 0 ? p->seed : 0x9e3779b97f4a7c15ull;
+	w->next_deadline = UINT64_MAX;
+	if (pk_table_init(&w->table, &w->mem, p->tuning.max_keys) != 0)
+		goto err_after_worker;
+	w->rounds = pk_mem_zalloc(&w->mem, (size_t)p->tuning.max_ops * sizeof(*w->rounds));
+	if (w->rounds == NULL)
+		goto err_after_table;
+	w->ops = pk_mem_zalloc(&w->mem, (size_t)p->tuning.max_ops * sizeof(*w->ops));
+	if (w->ops == NULL)
+		goto err_after_rounds;
+	for (uint32_t i = p->tuning.max_ops; i-- > 0;) {
+		w->rounds[i].next = w->round_free;
+		w->round_free = &w->rounds[i];
+		w->ops[i].next = w->op_free;
+		w->op_free = &w->ops[i];
+	}
+	return w;
+
+err_after_rounds:
+	pk_mem_free(&w->mem, w->rounds);
+err_after_table:
+	pk_table_fini(&w->table);
+err_after_worker:
+	pk_mem_free(&mem, w);
+err:
+	return NULL;
+}
+
+void
+pk_worker_free(struct pk_worker *w)
+{
+	struct pk_mem mem;
+
+	if (w == NULL)
+		return;
+	pk_proposer_fini(w);
+	pk_proposer_drop_caches(w);
+	pk_table_fini(&w->table);
+	pk_mem_free(&w->mem, w->rounds);
+	pk_mem_free(&w->mem, w->ops);
+	mem = w->mem;
+	pk_mem_free(&mem, w);
+}

@@ -1,0 +1,45 @@
+/* Acceptor membership as proposers see it: separate prepare and accept lists
+ * with their own quorum sizes (CASPaxos section 2.3, flexible quorums), and a
+ * config epoch. A config is immutable once published; a new one replaces it.
+ */
+#ifndef PARNIK_CONFIG_H
+#define PARNIK_CONFIG_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "parnik/types.h"
+
+struct pk_config {
+	uint32_t epoch;
+	uint16_t prepare_mask;	/* bit i set: node i is in the prepare list */
+	uint16_t accept_mask;	/* bit i set: node i is in the accept list */
+	uint8_t prepare_quorum;
+	uint8_t accept_quorum;
+	bool one_rtt;		/* piggyback the next promise on every accept */
+};
+
+static inline unsigned int
+pk_mask_count(uint16_t mask)
+{
+	return (unsigned int)__builtin_popcount(mask);
+}
+
+/* Builds the plain majority config over nodes 0..n-1 (n = 2F+1 or 2F+2). */
+void pk_config_majority(struct pk_config *c, unsigned int n, uint32_t epoch);
+
+/* Returns true when every prepare quorum intersects every accept quorum of
+ * <c>, which is all the CASPaxos safety proof needs (paper, appendix B).
+ */
+bool pk_config_quorums_intersect(const struct pk_config *c);
+
+/* Returns true when a read may skip its accept phase: a prepare quorum that
+ * agrees on one accepted ballot then proves the value sits on an accept
+ * quorum, i.e. is chosen. That needs the prepare list inside the accept list
+ * and qP >= qA (plain majorities); with transitional configs where qP < qA
+ * two prepare quorums need not intersect and the read must write back
+ * (caspaxos-notes a, the scylladb#6299 anomaly).
+ */
+bool pk_config_read_skip_ok(const struct pk_config *c);
+
+#endif

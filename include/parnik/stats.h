@@ -1,0 +1,43 @@
+/* Per-worker protocol counters, one X-macro list so the core increments, the
+ * replica sums and the control plane prints from the same table.
+ */
+#ifndef PARNIK_STATS_H
+#define PARNIK_STATS_H
+
+#include <stdint.h>
+
+#define PK_STAT_LIST(X)                                                     \
+	X(req_get, "GET requests")                                          \
+	X(req_put, "PUT requests")                                          \
+	X(req_cas, "CAS requests")                                          \
+	X(req_add, "ADD requests")                                          \
+	X(req_del, "DEL requests")                                          \
+	X(req_rejected, "requests refused before a round (bad, busy, full)")  \
+	X(res_ok, "operations answered OK or with a definite result")       \
+	X(res_unknown, "operations answered UNKNOWN_OUTCOME")               \
+	X(res_timeout, "operations answered TIMEOUT (never written)")       \
+	X(rounds, "rounds started")                                         \
+	X(rounds_1rtt, "rounds started from the 1RTT cache")                \
+	X(read_skips, "rounds finished without an accept phase")            \
+	X(queued_ops, "operations queued behind a round in flight (combined)") \
+	X(prepares_sent, "PREPARE messages sent")                           \
+	X(accepts_sent, "ACCEPT messages sent")                             \
+	X(prepare_fail, "prepare phases without a quorum")                  \
+	X(accept_fail, "accept phases without a quorum")                    \
+	X(conflicts_rcvd, "CONFLICT replies received")                      \
+	X(replies_stale, "replies for no live round (late or duplicate)")   \
+	X(acc_prepare, "PREPARE messages handled by the acceptor")          \
+	X(acc_accept, "ACCEPT messages handled by the acceptor")            \
+	X(acc_conflict, "CONFLICT replies sent by the acceptor")            \
+	X(acc_dup_accept, "duplicate ACCEPTs acknowledged again")           \
+	X(acc_refused, "messages refused: not admitted, table full")        \
+	X(peer_dropped, "peer messages dropped: wrong worker, bad sender")  \
+	X(out_overflow, "outgoing messages dropped: outbox full")
+
+struct pk_stats {
+#define PK_STAT_FIELD(name, desc) uint64_t name;
+	PK_STAT_LIST(PK_STAT_FIELD)
+#undef PK_STAT_FIELD
+};
+
+#endif

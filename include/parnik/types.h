@@ -1,0 +1,72 @@
+/* Parnik's shared vocabulary: ballots, register states, operations and limits.
+ * Everything here is plain data shared by the core, the replica, the control
+ * plane, clients and tests; no function here touches I/O, time or memory.
+ */
+#ifndef PARNIK_TYPES_H
+#define PARNIK_TYPES_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#define PK_MAX_NODES 16		/* replica ids are 0..15; lists are 16-bit masks */
+#define PK_MAX_KEY 250		/* key bytes; keys are never empty */
+#define PK_MAX_VALUE 1024	/* value bytes: one register state fits one datagram */
+#define PK_MAX_DGRAM 1472	/* UDP payload that fits a 1500-byte MTU (IPv4) */
+#define PK_MAX_BATCH 64		/* messages in one datagram */
+
+/* A ballot orders attempts. Compared field by field in this order: the
+ * counter moves on every attempt and after every conflict, the incarnation
+ * changes on every process start so a restarted proposer never reuses a
+ * ballot (caspaxos-notes e, pitfall h1), node and worker make proposers
+ * distinct. The all-zero ballot means "none".
+ */
+struct pk_ballot {
+	uint64_t counter;
+	uint32_t incarnation;
+	uint16_t node;
+	uint16_t worker;
+};
+
+static inline int
+pk_ballot_cmp(const struct pk_ballot *a, const struct pk_ballot *b)
+{
+	if (a->counter != b->counter)
+		return a->counter < b->counter ? -1 : 1;
+	if (a->incarnation != b->incarnation)
+		return a->incarnation < b->incarnation ? -1 : 1;
+	if (a->node != b->node)
+		return a->node < b->node ? -1 : 1;
+	if (a->worker != b->worker)
+		return a->worker < b->worker ? -1 : 1;
+	return 0;
+}
+
+static inline bool
+pk_ballot_is_zero(const struct pk_ballot *b)
+{
+	return b->counter == 0 && b->incarnation == 0 && b->node == 0 && b->worker == 0;
+}
+
+/* Kinds of register state. A register that was never written is ABSENT; a
+ * deleted one is a TOMBSTONE that keeps its version so versions never repeat
+ * while it exists (physical removal is the GC's job).
+ */
+enum pk_kind {
+	PK_KIND_ABSENT = 0,
+	PK_KIND_VALUE = 1,
+	PK_KIND_TOMBSTONE = 2,
+};
+
+/* Client operations. */
+enum pk_opcode {
+	PK_OP_GET = 1,
+	PK_OP_PUT = 2,
+	PK_OP_CAS = 3,		/* write iff the visible version equals arg */
+	PK_OP_ADD = 4,		/* add (int64)arg to a decimal integer value */
+	PK_OP_DEL = 5,		/* write a tombstone */
+};
+#define PK_OP_MAX PK_OP_DEL
+
+const char *pk_op_name(unsigned int op);
+
+#endif

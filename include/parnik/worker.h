@@ -1,0 +1,138 @@
+/* The CASPaxos core as one partition worker: the proposer and the acceptor of
+ * one key partition on one replica, driven by three pure step functions
+ * (client request, peer message, tick). Time comes in as <now>, randomness
+ * as a seed at creation, memory through struct pk_env; effects go to a
+ * caller-owned outbox. No I/O, clock or randomness happens inside, so the
+ * simulator and the DPDK replica drive the very same code.
+ *
+ * Threading: a worker is single-threaded; every pk_worker_* call on one
+ * worker must come from the same thread (its lcore, or the simulator).
+ */
+#ifndef PARNIK_WORKER_H
+#define PARNIK_WORKER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "parnik/config.h"
+#include "parnik/stats.h"
+#include "parnik/types.h"
+#include "parnik/wire.h"
+
+/* Effects the core asks of its host. */
+struct pk_env {
+	/* Returns <size> bytes or NULL; never called with size 0. */
+	void *(*alloc)(void *ctx, size_t size);
+	/* Releases memory from alloc; the host may defer it (RCU grace). */
+	void (*free)(void *ctx, void *p);
+	/* Optional observer of acceptor state changes (tests, tracing). */
+	void (*on_accepted)(void *ctx, const uint8_t *key, uint16_t key_len,
+			    const struct pk_ballot *ballot, const struct pk_wstate *state);
+	void *ctx;
+};
+
+/* Timing, in microseconds of the caller's clock. */
+struct pk_tuning {
+	uint64_t phase_timeout;		/* prepare or accept phase without quorum */
+	uint64_t op_timeout;		/* a client op is answered by then */
+	uint64_t backoff_base;		/* first retry waits up to this, doubling */
+	uint64_t backoff_max;
+	uint32_t max_keys;		/* key table bound: TABLE_FULL beyond */
+	uint32_t max_ops;		/* operations queued or in flight */
+	uint16_t max_queue;		/* operations queued behind one key */
+	uint16_t max_value;		/* value bytes accepted, <= PK_MAX_VALUE */
+	/* Test-only fault injection, never set in production: keep the 1RTT
+	 * cache after an accept that missed its quorum (pitfall h8).
+	 */
+	bool unsafe_keep_cache;
+};
+
+/* Fills <t> with defaults for a real network (ms-scale timeouts). */
+void pk_tuning_default(struct pk_tuning *t);
+
+struct pk_worker_params {
+	uint32_t cluster_id;
+	uint16_t node;			/* this replica, < PK_MAX_NODES */
+	uint16_t worker;		/* partition index, < partitions */
+	uint16_t partitions;
+	uint32_t incarnation;		/* new on every process start, > 0 */
+	bool admitted;			/* acceptor may vote (false after amnesia) */
+	uint64_t seed;			/* backoff jitter */
+	struct pk_tuning tuning;
+	struct pk_env env;
+};
+
+/* A peer message to send: to every node in <dest_mask>, same partition. */
+struct pk_send {
+	uint16_t dest_mask;
+	struct pk_msg msg;
+};
+
+/* A client reply, addressed by the cookie given with the request. */
+struct pk_reply {
+	uint64_t cookie;
+	struct pk_msg msg;
+};
+
+/* The outbox. Messages point into worker memory that stays valid until the
+ * next pk_worker_* call on the same worker: drain (encode) them before.
+ * Entries whose send dest_mask is 0 were consumed locally; skip them.
+ */
+struct pk_out {
+	struct pk_send *sends;
+	uint32_t nsend;
+	uint32_t send_cap;
+	struct pk_reply *replies;
+	uint32_t nreply;
+	uint32_t reply_cap;
+};
+
+struct pk_worker;
+
+/* Creates a worker running <cfg> (the caller keeps <cfg> alive until it is
+ * replaced and no round uses it). Returns NULL on bad params or no memory.
+ */
+struct pk_worker *pk_worker_new(const struct pk_worker_params *p, const struct pk_config *cfg);
+
+/* Frees the worker and everything it holds. */
+void pk_worker_free(struct pk_worker *w);
+
+/* Handles one client request (a decoded PK_MSG_CLIENT_REQ). The reply comes
+ * now (an error, a read skipped) or from a later call, carrying <cookie>.
+ */
+void pk_worker_client(struct pk_worker *w, const struct pk_msg *req, uint64_t cookie,
+		      uint64_t now, struct pk_out *out);
+
+/* Handles one peer message (PREPARE, PROMISE, ACCEPT, ACCEPTED, CONFLICT). */
+void pk_worker_peer(struct pk_worker *w, const struct pk_msg *m, uint64_t now,
+		    struct pk_out *out);
+
+/* Fires due timers: phase timeouts, retries after backoff, op deadlines. */
+void pk_worker_tick(struct pk_worker *w, uint64_t now, struct pk_out *out);
+
+/* Earliest time at which pk_worker_tick has something to do (UINT64_MAX when
+ * idle). Calling tick earlier is harmless.
+ */
+uint64_t pk_worker_next_deadline(const struct pk_worker *w);
+
+/* Installs a new config: later rounds use it; the 1RTT caches are dropped
+ * because a cached promise lives on the old accept quorum.
+ */
+void pk_worker_set_config(struct pk_worker *w, const struct pk_config *cfg);
+
+/* Lets a restarted (amnesiac) acceptor vote again, after the membership
+ * procedure re-admitted it.
+ */
+void pk_worker_admit(struct pk_worker *w, bool admitted);
+
+const struct pk_stats *pk_worker_stats(const struct pk_worker *w);
+
+/* Read-only view of the acceptor state of one key, for monitors and dumps.
+ * Returns false when the key has no record.
+ */
+bool pk_worker_peek(const struct pk_worker *w, const uint8_t *key, uint16_t key_len,
+		    struct pk_ballot *promise, struct pk_ballot *accepted,
+		    struct pk_wstate *state);
+
+#endif

@@ -1,0 +1,621 @@
+/* Acceptor and proposer rules, driven one message at a time through a single
+ * worker: the other replicas are played by hand.
+ */
+#include <string.h>
+
+#include "check.h"
+#include "heap.h"
+#include "parnik/worker.h"
+
+/* ---- fixture ---- */
+
+struct fx {
+	struct test_heap heap;
+	struct pk_config cfg;
+	struct pk_worker *w;
+	struct pk_send sends[64];
+	struct pk_reply replies[64];
+	struct pk_out out;
+	uint64_t now;
+};
+
+static void
+fx_out_reset(struct fx *f)
+{
+	f->out.sends = f->sends;
+	f->out.send_cap = 64;
+	f->out.nsend = 0;
+	f->out.replies = f->replies;
+	f->out.reply_cap = 64;
+	f->out.nreply = 0;
+}
+
+static bool
+fx_init(struct fx *f, uint16_t node, bool admitted, uint32_t max_keys)
+{
+	struct pk_worker_params p;
+
+	memset(f, 0, sizeof(*f));
+	memset(&p, 0, sizeof(p));
+	pk_tuning_default(&p.tuning);
+	p.tuning.max_keys = max_keys;
+	p.tuning.max_ops = 64;
+	p.tuning.max_queue = 4;
+	p.cluster_id = 1;
+	p.node = node;
+	p.worker = 0;
+	p.partitions = 1;
+	p.incarnation = 5;
+	p.admitted = admitted;
+	p.seed = 42;
+	p.env = test_heap_env(&f->heap);
+	pk_config_majority(&f->cfg, 3, 1);
+	f->w = pk_worker_new(&p, &f->cfg);
+	f->now = 1000;
+	fx_out_reset(f);
+	return f->w != NULL;
+}
+
+static long
+fx_fini(struct fx *f)
+{
+	pk_worker_free(f->w);
+	return f->heap.live;
+}
+
+static struct pk_ballot
+bal(uint64_t counter, uint16_t node)
+{
+	return (struct pk_ballot){ .counter = counter, .incarnation = 1, .node = node };
+}
+
+static struct pk_msg
+peer_msg(uint8_t type, uint16_t from, struct pk_ballot b, const char *key)
+{
+	struct pk_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.type = type;
+	m.peer.node = from;
+	m.peer.incarnation = 1;
+	m.peer.token = 7;
+	m.ballot = b;
+	m.key = (const uint8_t *)key;
+	m.key_len = (uint16_t)strlen(key);
+	return m;
+}
+
+static struct pk_msg
+accept_msg(uint16_t from, struct pk_ballot b, struct pk_ballot next, const char *key,
+	   const char *val, uint64_t version)
+{
+	struct pk_msg m = peer_msg(PK_MSG_ACCEPT, from, b, key);
+
+	m.ballot2 = next;
+	m.state.kind = PK_KIND_VALUE;
+	m.state.version = version;
+	m.state.len = (uint16_t)strlen(val);
+	m.state.data = (const uint8_t *)val;
+	return m;
+}
+
+static void
+fx_peer(struct fx *f, const struct pk_msg *m)
+{
+	fx_out_reset(f);
+	pk_worker_peer(f->w, m, f->now, &f->out);
+}
+
+static void
+fx_client(struct fx *f, uint8_t op, const char *key, const char *val, uint64_t arg,
+	  uint64_t cookie)
+{
+	struct pk_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.type = PK_MSG_CLIENT_REQ;
+	m.op = op;
+	m.key = (const uint8_t *)key;
+	m.key_len = (uint16_t)strlen(key);
+	m.arg = arg;
+	m.request_id = cookie;
+	if (val != NULL) {
+		m.state.len = (uint16_t)strlen(val);
+		m.state.data = (const uint8_t *)val;
+	}
+	fx_out_reset(f);
+	pk_worker_client(f->w, &m, cookie, f->now, &f->out);
+}
+
+static void
+fx_tick(struct fx *f, uint64_t advance)
+{
+	f->now += advance;
+	fx_out_reset(f);
+	pk_worker_tick(f->w, f->now, &f->out);
+}
+
+/* The single outgoing peer message of <type> still addressed to someone. */
+static const struct pk_send *
+fx_sent(const struct fx *f, uint8_t type)
+{
+	const struct pk_send *found = NULL;
+
+	for (uint32_t i = 0; i < f->out.nsend; i++) {
+		if (f->sends[i].msg.type != type || f->sends[i].dest_mask == 0)
+			continue;
+		if (found != NULL)
+			return NULL;
+		found = &f->sends[i];
+	}
+	return found;
+}
+
+/* A reply from <node> to the proposer's message <s>. */
+static struct pk_msg
+reply_to(const struct pk_send *s, uint8_t type, uint16_t node)
+{
+	struct pk_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.type = type;
+	m.peer.node = node;
+	m.peer.incarnation = 1;
+	m.peer.token = s->msg.peer.token;
+	m.ballot = s->msg.ballot;
+	return m;
+}
+
+/* ---- acceptor ---- */
+
+static void
+test_acceptor_prepare_rules(void)
+{
+	struct fx f;
+	struct pk_msg m;
+	const struct pk_send *s;
+
+	CHECK(fx_init(&f, 1, true, 16));
+	m = peer_msg(PK_MSG_PREPARE, 0, bal(5, 0), "k");
+	fx_peer(&f, &m);
+	CHECK((s = fx_sent(&f, PK_MSG_PROMISE)) != NULL);
+	CHECK_EQ(s->dest_mask, 1);
+	CHECK_EQ(s->msg.peer.token, 7);
+	CHECK(pk_ballot_is_zero(&s->msg.ballot2));
+	CHECK_EQ(s->msg.state.kind, PK_KIND_ABSENT);
+
+	/* Lower than the promise: conflict naming the promise. */
+	m = peer_msg(PK_MSG_PREPARE, 2, bal(3, 2), "k");
+	fx_peer(&f, &m);
+	CHECK((s = fx_sent(&f, PK_MSG_CONFLICT)) != NULL);
+	CHECK_EQ(s->dest_mask, 4);
+	CHECK_EQ(s->msg.reason, PK_CONFLICT);
+	CHECK_EQ(s->msg.phase, PK_MSG_PREPARE);
+	CHECK_EQ(s->msg.ballot2.counter, 5);
+
+	/* The same ballot again (a retransmission) is promised again. */
+	m = peer_msg(PK_MSG_PREPARE, 0, bal(5, 0), "k");
+	fx_peer(&f, &m);
+	CHECK(fx_sent(&f, PK_MSG_PROMISE) != NULL);
+	CHECK_EQ(fx_fini(&f), 0);
+}
+
+static void
+test_acceptor_accept_rules(void)
+{
+	struct fx f;
+	struct pk_msg m;
+	const struct pk_send *s;
+	struct pk_ballot p, a;
+	struct pk_wstate st;
+
+	CHECK(fx_init(&f, 1, true, 16));
+	m = accept_msg(0, bal(5, 0), bal(6, 0), "k", "v1", 1);
+	fx_peer(&f, &m);
+	CHECK(fx_sent(&f, PK_MSG_ACCEPTED) != NULL);
+	CHECK(pk_worker_peek(f.w, (const uint8_t *)"k", 1, &p, &a, &st));
+	CHECK_EQ(p.counter, 6);		/* the piggybacked next promise */
+	CHECK_EQ(a.counter, 5);
+	CHECK(st.len == 2 && memcmp(st.data, "v1", 2) == 0);
+
+	/* Exact duplicate: acknowledged again. */
+	fx_peer(&f, &m);
+	CHECK(fx_sent(&f, PK_MSG_ACCEPTED) != NULL);
+	CHECK_EQ(pk_worker_stats(f.w)->acc_dup_accept, 1);
+
+	/* Same ballot, another value: refused (the promise, 6, is the
+	 * first rule it breaks).
+	 */
+	m = accept_msg(0, bal(5, 0), bal(6, 0), "k", "v2", 1);
+	fx_peer(&f, &m);
+	CHECK((s = fx_sent(&f, PK_MSG_CONFLICT)) != NULL);
+	CHECK_EQ(s->msg.ballot2.counter, 6);
+
+	/* Below the promise. */
+	m = accept_msg(2, bal(4, 2), bal(0, 0), "k", "x", 2);
+	m.ballot2 = (struct pk_ballot){ 0 };
+	fx_peer(&f, &m);
+	CHECK((s = fx_sent(&f, PK_MSG_CONFLICT)) != NULL);
+	CHECK_EQ(s->msg.ballot2.counter, 6);
+	CHECK_EQ(s->msg.phase, PK_MSG_ACCEPT);
+
+	/* A prepare at the accepted ballot conflicts; a higher one learns
+	 * the accepted value.
+	 */
+	m = peer_msg(PK_MSG_PREPARE, 2, bal(5, 2), "k");
+	fx_peer(&f, &m);
+	CHECK(fx_sent(&f, PK_MSG_CONFLICT) != NULL);
+	m = peer_msg(PK_MSG_PREPARE, 2, bal(7, 2), "k");
+	fx_peer(&f, &m);
+	CHECK((s = fx_sent(&f, PK_MSG_PROMISE)) != NULL);
+	CHECK_EQ(s->msg.ballot2.counter, 5);
+	CHECK(s->msg.state.len == 2 && memcmp(s->msg.state.data, "v1", 2) == 0);
+
+	/* Without a next ballot, accept raises the promise to its own. */
+	m = accept_msg(2, bal(9, 2), bal(0, 0), "k", "v3", 2);
+	m.ballot2 = (struct pk_ballot){ 0 };
+	fx_peer(&f, &m);
+	CHECK(fx_sent(&f, PK_MSG_ACCEPTED) != NULL);
+	CHECK(pk_worker_peek(f.w, (const uint8_t *)"k", 1, &p, &a, &st));
+	CHECK(p.counter == 9 && a.counter == 9);
+	CHECK_EQ(fx_fini(&f), 0);
+}
+
+static void
+test_acceptor_refusals(void)
+{
+	struct fx f;
+	struct pk_msg m;
+	const struct pk_send *s;
+	char big[PK_MAX_VALUE + 2];
+
+	/* A restarted acceptor refuses to vote until admitted. */
+	CHECK(fx_init(&f, 1, false, 1));
+	m = peer_msg(PK_MSG_PREPARE, 0, bal(5, 0), "k");
+	fx_peer(&f, &m);
+	CHECK((s = fx_sent(&f, PK_MSG_CONFLICT)) != NULL);
+	CHECK_EQ(s->msg.reason, PK_NOT_ADMITTED);
+	m = accept_msg(0, bal(5, 0), bal(6, 0), "k", "v", 1);
+	fx_peer(&f, &m);
+	CHECK((s = fx_sent(&f, PK_MSG_CONFLICT)) != NULL);
+	CHECK_EQ(s->msg.reason, PK_NOT_ADMITTED);
+	pk_worker_admit(f.w, true);
+	fx_peer(&f, &m);
+	CHECK(fx_sent(&f, PK_MSG_ACCEPTED) != NULL);
+
+	/* A full table refuses a new key, clearly. */
+	m = peer_msg(PK_MSG_PREPARE, 0, bal(5, 0), "other");
+	fx_peer(&f, &m);
+	CHECK((s = fx_sent(&f, PK_MSG_CONFLICT)) != NULL);
+	CHECK_EQ(s->msg.reason, PK_TABLE_FULL);
+
+	/* An oversized value is refused, not stored. */
+	memset(big, 'x', sizeof(big) - 1);
+	big[sizeof(big) - 1] = 0;
+	m = accept_msg(0, bal(8, 0), bal(9, 0), "k", big, 2);
+	fx_peer(&f, &m);
+	CHECK((s = fx_sent(&f, PK_MSG_CONFLICT)) != NULL);
+	CHECK_EQ(s->msg.reason, PK_TOO_LARGE);
+
+	/* A message from another partition's worker is dropped. */
+	m = peer_msg(PK_MSG_PREPARE, 0, bal(5, 0), "k");
+	m.peer.worker = 3;
+	fx_peer(&f, &m);
+	CHECK_EQ(f.out.nsend, 0);
+	CHECK_EQ(pk_worker_stats(f.w)->peer_dropped, 1);
+	CHECK_EQ(fx_fini(&f), 0);
+}
+
+/* ---- proposer ---- */
+
+/* Runs a PUT through prepare and accept with node 1's votes; returns the
+ * accept that was sent.
+ */
+static struct pk_send
+put_2rtt(struct fx *f, const char *key, const char *val, uint64_t cookie)
+{
+	struct pk_send acc = { 0 };
+	const struct pk_send *s;
+	struct pk_msg r;
+
+	fx_client(f, PK_OP_PUT, key, val, 0, cookie);
+	s = fx_sent(f, PK_MSG_PREPARE);
+	if (s == NULL || s->dest_mask != 6)
+		return acc;
+	r = reply_to(s, PK_MSG_PROMISE, 1);
+	fx_peer(f, &r);
+	s = fx_sent(f, PK_MSG_ACCEPT);
+	if (s == NULL)
+		return acc;
+	acc = *s;
+	return acc;
+}
+
+static void
+test_proposer_2rtt_then_1rtt(void)
+{
+	struct fx f;
+	struct pk_send acc, acc2;
+	struct pk_msg r;
+
+	CHECK(fx_init(&f, 0, true, 16));
+	acc = put_2rtt(&f, "k", "v1", 11);
+	CHECK_EQ(acc.dest_mask, 6);
+	CHECK_EQ(acc.msg.state.version, 1);
+	CHECK_EQ(acc.msg.ballot2.counter, acc.msg.ballot.counter + 1);
+	CHECK_EQ(acc.msg.ballot.incarnation, 5);
+	r = reply_to(&acc, PK_MSG_ACCEPTED, 2);
+	fx_peer(&f, &r);
+	CHECK_EQ(f.out.nreply, 1);
+	CHECK_EQ(f.replies[0].cookie, 11);
+	CHECK_EQ(f.replies[0].msg.status, PK_OK);
+	CHECK_EQ(f.replies[0].msg.state.version, 1);
+
+	/* A late duplicate is ignored. */
+	fx_peer(&f, &r);
+	CHECK_EQ(f.out.nreply, 0);
+	CHECK_EQ(pk_worker_stats(f.w)->replies_stale, 1);
+
+	/* The next write goes straight to accept, under the promised next. */
+	fx_client(&f, PK_OP_PUT, "k", "v2", 0, 12);
+	CHECK(fx_sent(&f, PK_MSG_PREPARE) == NULL);
+	CHECK(fx_sent(&f, PK_MSG_ACCEPT) != NULL);
+	acc2 = *fx_sent(&f, PK_MSG_ACCEPT);
+	CHECK(pk_ballot_cmp(&acc2.msg.ballot, &acc.msg.ballot2) == 0);
+	CHECK_EQ(acc2.msg.state.version, 2);
+	CHECK_EQ(pk_worker_stats(f.w)->rounds_1rtt, 1);
+	r = reply_to(&acc2, PK_MSG_ACCEPTED, 1);
+	fx_peer(&f, &r);
+	CHECK(f.out.nreply == 1 && f.replies[0].msg.status == PK_OK);
+	CHECK_EQ(fx_fini(&f), 0);
+}
+
+static void
+test_proposer_accept_timeout_is_unknown_and_drops_cache(void)
+{
+	struct fx f;
+	struct pk_send acc, acc2;
+	struct pk_msg r;
+	const struct pk_send *s;
+
+	CHECK(fx_init(&f, 0, true, 16));
+	acc = put_2rtt(&f, "k", "v1", 1);
+	r = reply_to(&acc, PK_MSG_ACCEPTED, 1);
+	fx_peer(&f, &r);
+	fx_client(&f, PK_OP_PUT, "k", "v2", 0, 2);
+	acc2 = *fx_sent(&f, PK_MSG_ACCEPT);
+	/* No acceptor answers: the write is UNKNOWN, not failed. */
+	fx_tick(&f, 1000000 / 2);
+	CHECK_EQ(f.out.nreply, 1);
+	CHECK_EQ(f.replies[0].msg.status, PK_UNKNOWN_OUTCOME);
+	/* The cache is gone: the next op prepares under a ballot above both
+	 * the one used and the one reserved for 1RTT (pitfall h8).
+	 */
+	fx_client(&f, PK_OP_PUT, "k", "v3", 0, 3);
+	CHECK((s = fx_sent(&f, PK_MSG_PREPARE)) != NULL);
+	CHECK(s->msg.ballot.counter > acc2.msg.ballot2.counter);
+	CHECK_EQ(fx_fini(&f), 0);
+}
+
+static void
+test_proposer_conflicts_fast_forward_and_retry(void)
+{
+	struct fx f;
+	struct pk_msg r;
+	const struct pk_send *s;
+	struct pk_send prep;
+	uint32_t i;
+
+	CHECK(fx_init(&f, 0, true, 16));
+	fx_client(&f, PK_OP_GET, "k", NULL, 0, 1);
+	prep = *fx_sent(&f, PK_MSG_PREPARE);
+	for (uint16_t node = 1; node <= 2; node++) {
+		r = reply_to(&prep, PK_MSG_CONFLICT, node);
+		r.phase = PK_MSG_PREPARE;
+		r.reason = PK_CONFLICT;
+		r.ballot2 = bal(100 + node, node);
+		fx_peer(&f, &r);
+	}
+	CHECK_EQ(pk_worker_stats(f.w)->prepare_fail, 1);
+	/* Retry after a bounded, random backoff with a higher ballot. */
+	for (i = 0; i < 1000 && fx_sent(&f, PK_MSG_PREPARE) == NULL; i++)
+		fx_tick(&f, 100);
+	CHECK((s = fx_sent(&f, PK_MSG_PREPARE)) != NULL);
+	CHECK_EQ(s->msg.ballot.counter, 103);
+	/* Node 1 agrees with our own empty acceptor: a chosen (empty) state,
+	 * so the read completes without an accept.
+	 */
+	r = reply_to(s, PK_MSG_PROMISE, 1);
+	fx_peer(&f, &r);
+	CHECK(fx_sent(&f, PK_MSG_ACCEPT) == NULL);
+	CHECK_EQ(f.out.nreply, 1);
+	CHECK_EQ(f.replies[0].msg.status, PK_NOT_FOUND);
+	CHECK_EQ(pk_worker_stats(f.w)->read_skips, 1);
+	CHECK_EQ(fx_fini(&f), 0);
+}
+
+static void
+test_proposer_read_writes_back_when_promises_disagree(void)
+{
+	struct fx f;
+	struct pk_msg r;
+	struct pk_send prep;
+	const struct pk_send *s;
+
+	CHECK(fx_init(&f, 0, true, 16));
+	fx_client(&f, PK_OP_GET, "k", NULL, 0, 1);
+	prep = *fx_sent(&f, PK_MSG_PREPARE);
+	r = reply_to(&prep, PK_MSG_PROMISE, 2);
+	r.ballot2 = bal(3, 2);
+	r.state.kind = PK_KIND_VALUE;
+	r.state.version = 4;
+	r.state.len = 3;
+	r.state.data = (const uint8_t *)"old";
+	fx_peer(&f, &r);
+	/* Our acceptor has nothing, node 2 has (3, "old"): not chosen for
+	 * sure, so the read writes the highest value back.
+	 */
+	CHECK((s = fx_sent(&f, PK_MSG_ACCEPT)) != NULL);
+	CHECK(s->msg.state.len == 3 && memcmp(s->msg.state.data, "old", 3) == 0);
+	CHECK_EQ(s->msg.state.version, 4);
+	CHECK_EQ(f.out.nreply, 0);
+	r = reply_to(s, PK_MSG_ACCEPTED, 2);
+	fx_peer(&f, &r);
+	CHECK(f.out.nreply == 1 && f.replies[0].msg.status == PK_OK);
+	CHECK(f.replies[0].msg.state.len == 3);
+	CHECK_EQ(fx_fini(&f), 0);
+}
+
+static void
+test_proposer_counts_each_acceptor_once(void)
+{
+	struct fx f;
+	struct pk_msg r;
+	struct pk_send prep;
+
+	/* Five replicas: quorum 3. Node 1 promising twice is one vote. */
+	CHECK(fx_init(&f, 0, true, 16));
+	pk_config_majority(&f.cfg, 5, 2);
+	pk_worker_set_config(f.w, &f.cfg);
+	fx_client(&f, PK_OP_PUT, "k", "v", 0, 1);
+	prep = *fx_sent(&f, PK_MSG_PREPARE);
+	CHECK_EQ(prep.dest_mask, 0x1e);
+	r = reply_to(&prep, PK_MSG_PROMISE, 1);
+	fx_peer(&f, &r);
+	fx_peer(&f, &r);
+	CHECK(fx_sent(&f, PK_MSG_ACCEPT) == NULL);
+	/* A reply from a non-member, or for another ballot, counts nothing. */
+	r = reply_to(&prep, PK_MSG_PROMISE, 7);
+	fx_peer(&f, &r);
+	r = reply_to(&prep, PK_MSG_PROMISE, 2);
+	r.ballot.counter++;
+	fx_peer(&f, &r);
+	CHECK(fx_sent(&f, PK_MSG_ACCEPT) == NULL);
+	CHECK_EQ(pk_worker_stats(f.w)->replies_stale, 3);
+	r = reply_to(&prep, PK_MSG_PROMISE, 2);
+	fx_peer(&f, &r);
+	CHECK(fx_sent(&f, PK_MSG_ACCEPT) != NULL);
+	CHECK_EQ(fx_fini(&f), 0);
+}
+
+static void
+test_proposer_combines_ops_in_order(void)
+{
+	struct fx f;
+	struct pk_msg r;
+	struct pk_send acc;
+	const struct pk_send *s;
+
+	CHECK(fx_init(&f, 0, true, 16));
+	acc = put_2rtt(&f, "n", "10", 1);
+	/* While the PUT's accept is in flight, three more ops queue. */
+	fx_client(&f, PK_OP_ADD, "n", NULL, 5, 2);
+	fx_client(&f, PK_OP_CAS, "n", "x", 1, 3);	/* version will be 2: mismatch */
+	fx_client(&f, PK_OP_GET, "n", NULL, 0, 4);
+	fx_client(&f, PK_OP_DEL, "n", NULL, 0, 5);
+	fx_client(&f, PK_OP_GET, "n", NULL, 0, 6);	/* queue bound is 4: BUSY */
+	CHECK(f.out.nreply == 1 && f.replies[0].msg.status == PK_BUSY);
+	r = reply_to(&acc, PK_MSG_ACCEPTED, 1);
+	fx_peer(&f, &r);
+	/* The PUT completes and the queued batch goes out as one 1RTT accept. */
+	CHECK_EQ(f.out.nreply, 1);
+	CHECK((s = fx_sent(&f, PK_MSG_ACCEPT)) != NULL);
+	CHECK_EQ(s->msg.state.kind, PK_KIND_TOMBSTONE);
+	CHECK_EQ(s->msg.state.version, 3);
+	acc = *s;
+	r = reply_to(&acc, PK_MSG_ACCEPTED, 2);
+	fx_peer(&f, &r);
+	CHECK_EQ(f.out.nreply, 4);
+	CHECK(f.replies[0].cookie == 2 && f.replies[0].msg.status == PK_OK);
+	CHECK(f.replies[0].msg.state.len == 2 && memcmp(f.replies[0].msg.state.data, "15", 2) == 0);
+	CHECK(f.replies[1].cookie == 3 && f.replies[1].msg.status == PK_CAS_MISMATCH);
+	CHECK_EQ(f.replies[1].msg.state.version, 2);
+	CHECK(f.replies[2].cookie == 4 && f.replies[2].msg.status == PK_OK);
+	CHECK(f.replies[3].cookie == 5 && f.replies[3].msg.status == PK_OK);
+	CHECK_EQ(fx_fini(&f), 0);
+}
+
+static void
+test_proposer_refuses_bad_requests(void)
+{
+	struct fx f;
+	char big[PK_MAX_VALUE + 2];
+
+	CHECK(fx_init(&f, 0, true, 1));
+	memset(big, 'v', sizeof(big) - 1);
+	big[sizeof(big) - 1] = 0;
+	fx_client(&f, PK_OP_PUT, "k", big, 0, 1);
+	CHECK(f.out.nreply == 1 && f.replies[0].msg.status == PK_TOO_LARGE);
+	fx_client(&f, PK_OP_GET, "k", "unexpected", 0, 2);
+	CHECK(f.out.nreply == 1 && f.replies[0].msg.status == PK_BAD_REQUEST);
+	fx_client(&f, PK_OP_GET, "k", NULL, 0, 3);
+	CHECK_EQ(f.out.nreply, 0);
+	fx_client(&f, PK_OP_GET, "k2", NULL, 0, 4);	/* max_keys is 1 */
+	CHECK(f.out.nreply == 1 && f.replies[0].msg.status == PK_TABLE_FULL);
+	CHECK_EQ(pk_worker_stats(f.w)->req_rejected, 3);
+	CHECK_EQ(fx_fini(&f), 0);
+}
+
+static void
+test_op_deadline_before_any_accept_is_timeout(void)
+{
+	struct fx f;
+
+	CHECK(fx_init(&f, 0, true, 16));
+	fx_client(&f, PK_OP_PUT, "k", "v", 0, 1);
+	/* Nobody answers prepares; the op times out as never written. */
+	for (int i = 0; i < 2000 && f.out.nreply == 0; i++)
+		fx_tick(&f, 1000);
+	CHECK_EQ(f.out.nreply, 1);
+	CHECK_EQ(f.replies[0].msg.status, PK_TIMEOUT);
+	CHECK(pk_worker_next_deadline(f.w) == UINT64_MAX || f.now > 0);
+	CHECK_EQ(fx_fini(&f), 0);
+}
+
+static void
+test_config_quorum_arithmetic(void)
+{
+	struct pk_config c;
+
+	pk_config_majority(&c, 3, 1);
+	CHECK(pk_config_quorums_intersect(&c) && pk_config_read_skip_ok(&c));
+	c.accept_quorum = 1;	/* the negative test's config */
+	CHECK(!pk_config_quorums_intersect(&c));
+	/* 3 -> 4 step 2: prepare {0,1,2}/2, accept {0..3}/3 is safe. */
+	c = (struct pk_config){ .prepare_mask = 7, .accept_mask = 15, .prepare_quorum = 2,
+				.accept_quorum = 3 };
+	CHECK(pk_config_quorums_intersect(&c));
+	CHECK(!pk_config_read_skip_ok(&c));	/* qP < qA: reads must write */
+	c.accept_quorum = 2;
+	CHECK(!pk_config_quorums_intersect(&c));
+	pk_config_majority(&c, 4, 1);
+	CHECK_EQ(c.prepare_quorum, 3);
+	CHECK(pk_config_quorums_intersect(&c));
+	pk_config_majority(&c, 5, 1);
+	CHECK(pk_config_quorums_intersect(&c) && c.accept_quorum == 3);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct check_case cases[] = {
+		{ "acceptor_prepare_rules", test_acceptor_prepare_rules },
+		{ "acceptor_accept_rules", test_acceptor_accept_rules },
+		{ "acceptor_refusals", test_acceptor_refusals },
+		{ "proposer_2rtt_then_1rtt", test_proposer_2rtt_then_1rtt },
+		{ "proposer_accept_timeout_is_unknown_and_drops_cache",
+		  test_proposer_accept_timeout_is_unknown_and_drops_cache },
+		{ "proposer_conflicts_fast_forward_and_retry",
+		  test_proposer_conflicts_fast_forward_and_retry },
+		{ "proposer_read_writes_back_when_promises_disagree",
+		  test_proposer_read_writes_back_when_promises_disagree },
+		{ "proposer_counts_each_acceptor_once", test_proposer_counts_each_acceptor_once },
+		{ "proposer_combines_ops_in_order", test_proposer_combines_ops_in_order },
+		{ "proposer_refuses_bad_requests", test_proposer_refuses_bad_requests },
+		{ "op_deadline_before_any_accept_is_timeout",
+		  test_op_deadline_before_any_accept_is_timeout },
+		{ "config_quorum_arithmetic", test_config_quorum_arithmetic },
+	};
+
+	return check_run(argc, argv, cases, (int)(sizeof(cases) / sizeof(cases[0])));
+}

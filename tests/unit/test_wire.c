@@ -1,0 +1,337 @@
+/* Wire codec: every message type round-trips, batches pack and split at the
+ * limits, and every malformed buffer is refused with its specific code.
+ */
+#include <string.h>
+
+#include "check.h"
+#include "parnik/wire.h"
+
+static const struct pk_dgram_hdr hdr = { .cluster_id = 7, .partitions = 4, .partition = 2 };
+static const struct pk_wire_expect expect = { .cluster_id = 7, .partitions = 4 };
+
+static struct pk_msg
+sample(uint8_t type)
+{
+	static const uint8_t key[] = "user:42";
+	static const uint8_t val[] = "hello world";
+	struct pk_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.type = type;
+	m.peer = (struct pk_peer){ .node = 3, .worker = 2, .incarnation = 99, .epoch = 5,
+				   .token = 0x1122334455667788ull };
+	m.ballot = (struct pk_ballot){ .counter = 1ull << 40, .incarnation = 9, .node = 3,
+				       .worker = 2 };
+	m.ballot2 = (struct pk_ballot){ .counter = 12, .incarnation = 1, .node = 1, .worker = 2 };
+	m.key = key;
+	m.key_len = sizeof(key) - 1;
+	m.state = (struct pk_wstate){ .kind = PK_KIND_VALUE, .version = 17, .len = sizeof(val) - 1,
+				      .data = val };
+	m.client_id = 0xabcdef;
+	m.request_id = 77;
+	m.arg = (uint64_t)-5;
+	m.op = PK_OP_PUT;
+	m.status = PK_CAS_MISMATCH;
+	m.phase = PK_MSG_ACCEPT;
+	m.reason = PK_CONFLICT;
+	return m;
+}
+
+static size_t
+encode1(const struct pk_msg *m, uint8_t *buf, size_t cap)
+{
+	struct pk_wbuf w;
+
+	pk_wire_begin(&w, buf, cap, &hdr);
+	if (pk_wire_add(&w, m) != 0)
+		return 0;
+	return w.len;
+}
+
+static void
+test_round_trip_every_type(void)
+{
+	for (uint8_t t = PK_MSG_CLIENT_REQ; t <= PK_MSG_TYPE_MAX; t++) {
+		struct pk_msg in = sample(t), out[2];
+		struct pk_dgram_hdr h;
+		uint8_t buf[PK_MAX_DGRAM];
+		size_t len = encode1(&in, buf, sizeof(buf));
+
+		CHECK(len == PK_WIRE_HDR_LEN + pk_wire_msg_size(&in));
+		CHECK_EQ(pk_wire_decode(buf, len, &expect, &h, out, 2), 1);
+		CHECK_EQ(h.partition, 2);
+		CHECK_EQ(out[0].type, t);
+		if (t >= PK_MSG_PREPARE) {
+			CHECK(memcmp(&out[0].peer, &in.peer, sizeof(in.peer)) == 0);
+			CHECK(pk_ballot_cmp(&out[0].ballot, &in.ballot) == 0);
+		}
+		if (t == PK_MSG_PROMISE || t == PK_MSG_ACCEPT || t == PK_MSG_CONFLICT)
+			CHECK(pk_ballot_cmp(&out[0].ballot2, &in.ballot2) == 0);
+		if (t == PK_MSG_PREPARE || t == PK_MSG_ACCEPT || t == PK_MSG_CLIENT_REQ) {
+			CHECK_EQ(out[0].key_len, in.key_len);
+			CHECK(memcmp(out[0].key, in.key, in.key_len) == 0);
+		}
+		if (t == PK_MSG_PROMISE || t == PK_MSG_ACCEPT || t == PK_MSG_CLIENT_REP ||
+		    t == PK_MSG_CLIENT_REQ) {
+			CHECK_EQ(out[0].state.len, in.state.len);
+			CHECK(memcmp(out[0].state.data, in.state.data, in.state.len) == 0);
+		}
+		if (t == PK_MSG_CLIENT_REQ) {
+			CHECK_EQ(out[0].op, PK_OP_PUT);
+			CHECK(out[0].arg == (uint64_t)-5);
+			CHECK(out[0].client_id == 0xabcdef && out[0].request_id == 77);
+		}
+		if (t == PK_MSG_CLIENT_REP) {
+			CHECK_EQ(out[0].status, PK_CAS_MISMATCH);
+			CHECK_EQ(out[0].state.version, 17);
+		}
+		if (t == PK_MSG_CONFLICT)
+			CHECK(out[0].phase == PK_MSG_ACCEPT && out[0].reason == PK_CONFLICT);
+	}
+}
+
+static void
+test_little_endian_layout(void)
+{
+	struct pk_msg m = sample(PK_MSG_ACCEPTED);
+	uint8_t buf[128];
+	size_t len = encode1(&m, buf, sizeof(buf));
+
+	/* docs/PROTOCOL.md: "PRNK", version 1, flags 0, count 1 (LE) ... */
+	CHECK_EQ(len, 16 + 4 + 20 + 16);
+	CHECK(memcmp(buf, "PRNK", 4) == 0);
+	CHECK(buf[4] == 1 && buf[5] == 0 && buf[6] == 1 && buf[7] == 0);
+	CHECK(buf[8] == 7 && buf[12] == 4 && buf[14] == 2);
+	CHECK(buf[16] == PK_MSG_ACCEPTED && buf[17] == 0 && buf[18] == 36 && buf[19] == 0);
+	CHECK(buf[20] == 3 && buf[22] == 2 && buf[24] == 99);
+	CHECK(buf[32] == 0x88 && buf[39] == 0x11);
+	CHECK(buf[40 + 5] == 1);	/* ballot counter 1 << 40 */
+}
+
+static void
+test_batch_fills_then_refuses(void)
+{
+	struct pk_msg m = sample(PK_MSG_PREPARE), out[PK_MAX_BATCH];
+	struct pk_dgram_hdr h;
+	uint8_t buf[PK_MAX_DGRAM];
+	struct pk_wbuf w;
+	int n = 0, rc;
+
+	pk_wire_begin(&w, buf, sizeof(buf), &hdr);
+	while ((rc = pk_wire_add(&w, &m)) == 0)
+		n++;
+	CHECK_EQ(rc, -PK_E_NOSPACE);
+	CHECK(n > 1);
+	CHECK(w.len <= PK_MAX_DGRAM);
+	CHECK_EQ(pk_wire_decode(buf, w.len, &expect, &h, out, PK_MAX_BATCH), n);
+	CHECK_EQ(h.count, n);
+	CHECK(memcmp(out[n - 1].key, "user:42", 7) == 0);
+
+	/* The batch bound holds even in a roomy buffer. */
+	{
+		static uint8_t big[1 << 16];
+		struct pk_msg small = sample(PK_MSG_ACCEPTED);
+
+		pk_wire_begin(&w, big, sizeof(big), &hdr);
+		n = 0;
+		while (pk_wire_add(&w, &small) == 0)
+			n++;
+		CHECK_EQ(n, PK_MAX_BATCH);
+	}
+}
+
+static void
+test_header_errors(void)
+{
+	struct pk_msg m = sample(PK_MSG_ACCEPTED), out[4];
+	struct pk_dgram_hdr h;
+	uint8_t buf[128], bad[128];
+	size_t len = encode1(&m, buf, sizeof(buf));
+	struct pk_wire_expect other = expect;
+
+	CHECK_EQ(pk_wire_decode(buf, 10, &expect, &h, out, 4), -PK_E_TRUNCATED);
+	memcpy(bad, buf, len);
+	bad[0] = 'X';
+	CHECK_EQ(pk_wire_decode(bad, len, &expect, &h, out, 4), -PK_E_MAGIC);
+	memcpy(bad, buf, len);
+	bad[4] = 2;
+	CHECK_EQ(pk_wire_decode(bad, len, &expect, &h, out, 4), -PK_E_VERSION);
+	memcpy(bad, buf, len);
+	bad[5] = 1;
+	CHECK_EQ(pk_wire_decode(bad, len, &expect, &h, out, 4), -PK_E_FIELD);
+	other.cluster_id = 8;
+	CHECK_EQ(pk_wire_decode(buf, len, &other, &h, out, 4), -PK_E_CLUSTER);
+	other = expect;
+	other.partitions = 5;
+	CHECK_EQ(pk_wire_decode(buf, len, &other, &h, out, 4), -PK_E_PARTITIONS);
+	memcpy(bad, buf, len);
+	bad[14] = 4;
+	CHECK_EQ(pk_wire_decode(bad, len, &expect, &h, out, 4), -PK_E_PARTITION);
+	memcpy(bad, buf, len);
+	bad[6] = 0;
+	CHECK_EQ(pk_wire_decode(bad, len, &expect, &h, out, 4), -PK_E_LENGTH);
+	memcpy(bad, buf, len);
+	bad[6] = 2;	/* says two messages, holds one */
+	CHECK_EQ(pk_wire_decode(bad, len, &expect, &h, out, 4), -PK_E_TRUNCATED);
+	memcpy(bad, buf, len);
+	bad[6] = 5;	/* more than the caller has room for */
+	CHECK_EQ(pk_wire_decode(bad, len, &expect, &h, out, 4), -PK_E_LIMIT);
+	memcpy(bad, buf, len);
+	bad[6] = PK_MAX_BATCH + 1;
+	CHECK_EQ(pk_wire_decode(bad, len, &expect, &h, out, 4), -PK_E_LIMIT);
+	CHECK_EQ(pk_wire_decode(buf, len, &expect, &h, out, 4), 1);
+}
+
+static void
+test_message_errors(void)
+{
+	struct pk_msg m = sample(PK_MSG_ACCEPT), out[2];
+	struct pk_dgram_hdr h;
+	uint8_t buf[PK_MAX_DGRAM], bad[PK_MAX_DGRAM + 8];
+	size_t len = encode1(&m, buf, sizeof(buf));
+	size_t body = PK_WIRE_HDR_LEN + PK_WIRE_MSG_HDR_LEN;
+	size_t key_len_at = body + 20 + 32;
+
+	memcpy(bad, buf, len);
+	bad[16] = 0;
+	CHECK_EQ(pk_wire_decode(bad, len, &expect, &h, out, 2), -PK_E_TYPE);
+	memcpy(bad, buf, len);
+	bad[16] = PK_MSG_TYPE_MAX + 1;
+	CHECK_EQ(pk_wire_decode(bad, len, &expect, &h, out, 2), -PK_E_TYPE);
+	memcpy(bad, buf, len);
+	bad[17] = 1;
+	CHECK_EQ(pk_wire_decode(bad, len, &expect, &h, out, 2), -PK_E_FIELD);
+	/* Body length beyond the datagram. */
+	memcpy(bad, buf, len);
+	bad[18] = 0xff;
+	bad[19] = 0x0f;
+	CHECK_EQ(pk_wire_decode(bad, len, &expect, &h, out, 2), -PK_E_TRUNCATED);
+	/* Key length that runs past the body. */
+	memcpy(bad, buf, len);
+	bad[key_len_at] = 200;
+	CHECK_EQ(pk_wire_decode(bad, len, &expect, &h, out, 2), -PK_E_LENGTH);
+	/* Key over the limit, and an empty key. */
+	memcpy(bad, buf, len);
+	bad[key_len_at] = (PK_MAX_KEY + 1) & 0xff;
+	bad[key_len_at + 1] = (PK_MAX_KEY + 1) >> 8;
+	CHECK_EQ(pk_wire_decode(bad, len, &expect, &h, out, 2), -PK_E_LIMIT);
+	memcpy(bad, buf, len);
+	bad[key_len_at] = 0;
+	CHECK_EQ(pk_wire_decode(bad, len, &expect, &h, out, 2), -PK_E_FIELD);
+	/* State kind out of range; absent with a version; tombstone with bytes. */
+	memcpy(bad, buf, len);
+	bad[key_len_at + 2 + 7] = 9;
+	CHECK_EQ(pk_wire_decode(bad, len, &expect, &h, out, 2), -PK_E_FIELD);
+	memcpy(bad, buf, len);
+	bad[key_len_at + 2 + 7] = PK_KIND_TOMBSTONE;
+	CHECK_EQ(pk_wire_decode(bad, len, &expect, &h, out, 2), -PK_E_FIELD);
+	/* Value over the limit. */
+	memcpy(bad, buf, len);
+	bad[key_len_at + 2 + 7 + 9] = (PK_MAX_VALUE + 1) & 0xff;
+	bad[key_len_at + 2 + 7 + 10] = (PK_MAX_VALUE + 1) >> 8;
+	CHECK_EQ(pk_wire_decode(bad, len, &expect, &h, out, 2), -PK_E_LIMIT);
+	/* A zero ballot is never valid in a round. */
+	memcpy(bad, buf, len);
+	memset(bad + body + 20, 0, 16);
+	CHECK_EQ(pk_wire_decode(bad, len, &expect, &h, out, 2), -PK_E_FIELD);
+	/* Trailing bytes after the last message. */
+	memcpy(bad, buf, len);
+	bad[len] = 0;
+	CHECK_EQ(pk_wire_decode(bad, len + 1, &expect, &h, out, 2), -PK_E_LENGTH);
+	/* Every truncation of a valid datagram is refused. */
+	for (size_t cut = 0; cut < len; cut++)
+		CHECK(pk_wire_decode(buf, cut, &expect, &h, out, 2) < 0);
+}
+
+static void
+test_encoder_refuses_invalid(void)
+{
+	struct pk_msg m = sample(PK_MSG_CLIENT_REQ);
+	uint8_t buf[PK_MAX_DGRAM];
+	struct pk_wbuf w;
+
+	pk_wire_begin(&w, buf, sizeof(buf), &hdr);
+	m.key_len = PK_MAX_KEY + 1;
+	CHECK_EQ(pk_wire_add(&w, &m), -PK_E_LIMIT);
+	m = sample(PK_MSG_CLIENT_REQ);
+	m.op = 9;
+	CHECK_EQ(pk_wire_add(&w, &m), -PK_E_FIELD);
+	m = sample(PK_MSG_PROMISE);
+	m.state.kind = PK_KIND_ABSENT;
+	CHECK_EQ(pk_wire_add(&w, &m), -PK_E_FIELD);
+	m.type = 0;
+	CHECK_EQ(pk_wire_add(&w, &m), -PK_E_TYPE);
+	CHECK_EQ(w.count, 0);
+	CHECK_EQ(w.len, PK_WIRE_HDR_LEN);
+}
+
+/* Random corruption of valid batches: decoding may fail but must not read
+ * out of bounds (run under ASan) and what it accepts re-encodes to the same
+ * bytes.
+ */
+static void
+test_mutations_never_overread(void)
+{
+	uint64_t x = 0x12345;
+	unsigned int accepted = 0;
+
+	for (int iter = 0; iter < 200000; iter++) {
+		uint8_t buf[PK_MAX_DGRAM], re[PK_MAX_DGRAM];
+		struct pk_msg out[PK_MAX_BATCH];
+		struct pk_dgram_hdr h;
+		struct pk_wbuf w;
+		int n, flips;
+		size_t len;
+
+		pk_wire_begin(&w, buf, sizeof(buf), &hdr);
+		for (int k = 0; k < 1 + iter % 5; k++) {
+			struct pk_msg m = sample((uint8_t)(1 + (iter + k) % PK_MSG_TYPE_MAX));
+
+			pk_wire_add(&w, &m);
+		}
+		len = w.len;
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		flips = 1 + (int)(x % 3);
+		for (int f = 0; f < flips; f++)
+			buf[(x >> (8 * f + 8)) % len] ^= (uint8_t)(1u << ((x >> (40 + f)) % 8));
+		if (x % 7 == 0)
+			len -= (x >> 20) % len;
+		n = pk_wire_decode(buf, len, &expect, &h, out, PK_MAX_BATCH);
+		if (n <= 0)
+			continue;
+		accepted++;
+		pk_wire_begin(&w, re, sizeof(re), &h);
+		for (int k = 0; k < n; k++)
+			CHECK_EQ(pk_wire_add(&w, &out[k]), 0);
+		CHECK_EQ(w.len, len);
+		CHECK(memcmp(re, buf, len) == 0);
+	}
+	CHECK(accepted > 0);	/* some flips land in payload bytes */
+}
+
+static void
+test_crc32c(void)
+{
+	CHECK(pk_hash("123456789", 9) == 0xe3069283u);
+	CHECK(pk_hash("", 0) == 0);
+	CHECK_EQ(pk_partition_of("123456789", 9, 4), 0xe3069283u % 4);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct check_case cases[] = {
+		{ "round_trip_every_type", test_round_trip_every_type },
+		{ "little_endian_layout", test_little_endian_layout },
+		{ "batch_fills_then_refuses", test_batch_fills_then_refuses },
+		{ "header_errors", test_header_errors },
+		{ "message_errors", test_message_errors },
+		{ "encoder_refuses_invalid", test_encoder_refuses_invalid },
+		{ "mutations_never_overread", test_mutations_never_overread },
+		{ "crc32c", test_crc32c },
+	};
+
+	return check_run(argc, argv, cases, (int)(sizeof(cases) / sizeof(cases[0])));
+}
