@@ -4,6 +4,7 @@
 #ifndef PK_CORE_CORE_H
 #define PK_CORE_CORE_H
 
+#include "dedupe.h"
 #include "mem.h"
 #include "ops.h"
 #include "table.h"
@@ -26,6 +27,10 @@ struct pk_round {
 	uint8_t phase;
 	bool saw_conflict;
 	bool agree;			/* every promise so far names best_ballot */
+	bool in_doubt;			/* newval's accept failed: fate unknown */
+	bool doubted;			/* some accept of this batch ever failed */
+	struct pk_ballot doubt_first;	/* first failed accept of the batch */
+	struct pk_ballot doubt_last;	/* latest one: newval's ballot */
 	struct pk_ballot ballot;
 	struct pk_ballot next_ballot;	/* promise piggybacked on the accept */
 	uint16_t voted;			/* nodes counted once each, this phase */
@@ -54,6 +59,7 @@ struct pk_worker {
 	struct pk_tuning tuning;
 	struct pk_mem mem;
 	struct pk_table table;
+	struct pk_dedupe dedupe;
 	struct pk_stats stats;
 	uint64_t rng;
 

@@ -97,18 +97,18 @@ op_release(struct pk_worker *w, struct pk_op *op)
 	w->ops_used--;
 }
 
-/* Clients never see tombstones: a deleted key reads as absent, version 0. */
+/* Clients never see tombstones: a deleted key reads as absent, version 0.
+ * Values travel back only for the ops that read them (GET, ADD).
+ */
 static void
-reply_state(const struct pk_op *op, struct pk_wstate *s)
+reply_state(uint8_t op, const struct pk_blob *r, struct pk_wstate *s)
 {
-	const struct pk_blob *r = op->result;
-
 	memset(s, 0, sizeof(*s));
 	if (r == NULL || r->kind != PK_KIND_VALUE)
 		return;
 	s->kind = PK_KIND_VALUE;
 	s->version = r->version;
-	if (op->op == PK_OP_GET || op->op == PK_OP_ADD) {
+	if (op == PK_OP_GET || op == PK_OP_ADD) {
 		s->len = r->len;
 		s->data = r->len > 0 ? r->data : NULL;
 	}
@@ -116,7 +116,7 @@ reply_state(const struct pk_op *op, struct pk_wstate *s)
 
 static void
 send_reply(struct pk_worker *w, struct pk_out *out, uint64_t cookie, uint64_t client_id,
-	   uint64_t request_id, uint8_t status, const struct pk_op *op)
+	   uint64_t request_id, uint8_t status, uint8_t op, const struct pk_blob *result)
 {
 	struct pk_reply *r = pk_out_reply(w, out, cookie);
 
@@ -125,21 +125,33 @@ send_reply(struct pk_worker *w, struct pk_out *out, uint64_t cookie, uint64_t cl
 	r->msg.client_id = client_id;
 	r->msg.request_id = request_id;
 	r->msg.status = status;
-	if (op != NULL)
-		reply_state(op, &r->msg.state);
+	reply_state(op, result, &r->msg.state);
+}
+
+/* Definite results and UNKNOWN_OUTCOME are remembered for duplicates; a
+ * request refused before any write is forgotten so a retry runs again.
+ */
+static bool
+status_is_final(uint8_t status)
+{
+	return status <= PK_OVERFLOW || status == PK_UNKNOWN_OUTCOME;
 }
 
 static void
 complete(struct pk_worker *w, struct pk_out *out, struct pk_op *op, uint8_t status)
 {
+	struct pk_blob *result = status == op->status ? op->result : NULL;
+
 	if (status == PK_UNKNOWN_OUTCOME)
 		w->stats.res_unknown++;
 	else if (status == PK_TIMEOUT)
 		w->stats.res_timeout++;
 	else
 		w->stats.res_ok++;
-	send_reply(w, out, op->cookie, op->client_id, op->request_id, status,
-		   status == op->status ? op : NULL);
+	if (op->client_id != 0)
+		pk_dedupe_finish(&w->dedupe, op->client_id, op->request_id,
+				 status_is_final(status), status, result);
+	send_reply(w, out, op->cookie, op->client_id, op->request_id, status, op->op, result);
 	op_release(w, op);
 }
 
@@ -162,6 +174,8 @@ round_alloc(struct pk_worker *w, struct pk_rec *rec)
 	rd->ops_tail = &rd->ops;
 	rd->nops = 0;
 	rd->attempts = 0;
+	rd->in_doubt = false;
+	rd->doubted = false;
 	rd->best = NULL;
 	rd->newval = NULL;
 	rd->prev = NULL;
@@ -319,12 +333,22 @@ round_attempt(struct pk_worker *w, struct pk_round *rd, uint64_t now, struct pk_
 	struct pk_rec *rec = rd->rec;
 	bool wrote;
 
-	take_queue(rd);
+	/* A batch in doubt keeps its results: newcomers wait for the next. */
+	if (!rd->in_doubt)
+		take_queue(rd);
 	if (rd->nops == 0) {
 		round_release(w, rd, now, out);
 		return;
 	}
 	rd->attempts++;
+	/* Our own acceptor shares the record: if it promised or accepted at
+	 * or past the cached ballot, another proposer got there first and a
+	 * 1RTT accept would only be refused. Go straight to a prepare.
+	 */
+	if (rec->cached && !w->tuning.unsafe_keep_cache &&
+	    (pk_ballot_cmp(&rec->promise, &rec->cache_ballot) > 0 ||
+	     pk_ballot_cmp(&rec->accepted, &rec->cache_ballot) >= 0))
+		drop_cache(w, rec);	/* (the h8 fault injection skips this defence) */
 	if (rec->cached && w->cfg->one_rtt) {
 		w->stats.rounds_1rtt++;
 		rd->cfg = w->cfg;
@@ -361,15 +385,14 @@ prepare_failed(struct pk_worker *w, struct pk_round *rd, uint64_t now)
 	enter_backoff(w, rd, now);
 }
 
-/* An accept without a quorum: its value may still be chosen later, so the
- * writes it carried are UNKNOWN_OUTCOME; ops that only read retry.
+/* Answers UNKNOWN_OUTCOME to the batch's writes and sends its reads back
+ * to be run again: the value that carried them may or may not be chosen.
  */
 static void
-accept_failed(struct pk_worker *w, struct pk_round *rd, uint64_t now, struct pk_out *out)
+give_up_writes(struct pk_worker *w, struct pk_round *rd, struct pk_out *out)
 {
 	struct pk_op **link = &rd->ops;
 
-	w->stats.accept_fail++;
 	while (*link != NULL) {
 		struct pk_op *op = *link;
 
@@ -386,6 +409,44 @@ accept_failed(struct pk_worker *w, struct pk_round *rd, uint64_t now, struct pk_
 	rd->ops_tail = link;
 	pk_blob_unref(&w->mem, rd->newval);
 	rd->newval = NULL;
+}
+
+/* Forgets the batch's results before it is applied again. */
+static void
+reset_results(struct pk_worker *w, struct pk_round *rd)
+{
+	for (struct pk_op *op = rd->ops; op != NULL; op = op->next) {
+		pk_blob_unref(&w->mem, op->result);
+		op->result = NULL;
+		op->wrote = false;
+	}
+	pk_blob_unref(&w->mem, rd->newval);
+	rd->newval = NULL;
+}
+
+/* An accept without a quorum. Its value may still be chosen later (pitfall
+ * h9), so the batch is held "in doubt" and retried with a prepare under a
+ * higher ballot, which settles it (see prepared()). Batches that only read
+ * simply run again.
+ */
+static void
+accept_failed(struct pk_worker *w, struct pk_round *rd, uint64_t now, struct pk_out *out)
+{
+	bool wrote = false;
+
+	w->stats.accept_fail++;
+	for (struct pk_op *op = rd->ops; op != NULL; op = op->next)
+		wrote |= op->wrote;
+	if (wrote && !w->tuning.unsafe_keep_cache) {
+		if (!rd->doubted)
+			rd->doubt_first = rd->ballot;
+		rd->doubted = true;
+		rd->in_doubt = true;
+		rd->doubt_last = rd->ballot;
+		enter_backoff(w, rd, now);
+		return;
+	}
+	give_up_writes(w, rd, out);
 	if (w->tuning.unsafe_keep_cache)
 		set_cache(w, rd->rec, &rd->ballot, rd->best);	/* the h8 bug, on purpose */
 	if (rd->nops == 0 && rd->rec->q_head == NULL) {
@@ -395,12 +456,47 @@ accept_failed(struct pk_worker *w, struct pk_round *rd, uint64_t now, struct pk_
 	enter_backoff(w, rd, now);
 }
 
+/* A prepare quorum answered a batch in doubt. The batch's writes went out
+ * under ballots from doubt_first to doubt_last (each failed accept re-ran
+ * it); B*, the highest accepted ballot among the promises, decides:
+ *  - B* == doubt_last: the latest value survived; propose it again under
+ *    the new ballot and the batch's results stand.
+ *  - B* < doubt_first: no member of this prepare quorum holds any of the
+ *    batch's values, and all of them now promised a higher ballot: none of
+ *    those values can reach an accept quorum at its own ballot. Run the
+ *    batch again from B*'s value; should that accept succeed, it is chosen
+ *    above them all and no later prepare can adopt them.
+ *  - otherwise an earlier value of the batch, or someone else's value
+ *    built maybe on one of ours, won: the writes are UNKNOWN_OUTCOME.
+ * Returns true when it sent the accept itself.
+ */
+static bool
+settle_doubt(struct pk_worker *w, struct pk_round *rd, uint64_t now, struct pk_out *out)
+{
+	rd->in_doubt = false;
+	if (pk_ballot_cmp(&rd->best_ballot, &rd->doubt_last) == 0) {
+		w->stats.doubt_adopted++;
+		send_accept(w, rd, now, out);
+		return true;
+	}
+	if (pk_ballot_cmp(&rd->best_ballot, &rd->doubt_first) < 0) {
+		w->stats.doubt_cleared++;
+		reset_results(w, rd);
+	} else {
+		give_up_writes(w, rd, out);
+		rd->doubted = false;
+	}
+	return false;
+}
+
 static void
 prepared(struct pk_worker *w, struct pk_round *rd, uint64_t now, struct pk_out *out)
 {
 	bool wrote;
 	struct pk_blob *state;
 
+	if (rd->in_doubt && settle_doubt(w, rd, now, out))
+		return;
 	if (rd->nops == 0) {
 		round_release(w, rd, now, out);
 		return;
@@ -484,6 +580,21 @@ pk_proposer_submit(struct pk_worker *w, const struct pk_msg *req, uint64_t cooki
 	struct pk_rec *rec = NULL;
 	struct pk_op *op;
 
+	if (req->client_id != 0) {
+		struct pk_dedupe_entry *e = pk_dedupe_find(&w->dedupe, req->client_id,
+							   req->request_id);
+
+		if (e != NULL && !e->done) {
+			w->stats.req_dup_dropped++;	/* the first copy will answer */
+			return;
+		}
+		if (e != NULL) {
+			w->stats.req_dup_replied++;
+			send_reply(w, out, cookie, req->client_id, req->request_id, e->status,
+				   e->op, e->result);
+			return;
+		}
+	}
 	if (status == PK_OK) {
 		rec = pk_table_get(&w->table, req->key, req->key_len,
 				   pk_hash(req->key, req->key_len));
@@ -494,7 +605,7 @@ pk_proposer_submit(struct pk_worker *w, const struct pk_msg *req, uint64_t cooki
 	}
 	if (status != PK_OK) {
 		w->stats.req_rejected++;
-		send_reply(w, out, cookie, req->client_id, req->request_id, status, NULL);
+		send_reply(w, out, cookie, req->client_id, req->request_id, status, req->op, NULL);
 		return;
 	}
 	count_request(w, req->op);
@@ -513,11 +624,13 @@ pk_proposer_submit(struct pk_worker *w, const struct pk_msg *req, uint64_t cooki
 		if (op->input == NULL) {
 			w->stats.req_rejected++;
 			send_reply(w, out, cookie, req->client_id, req->request_id, PK_NO_MEMORY,
-				   NULL);
+				   req->op, NULL);
 			op_release(w, op);
 			return;
 		}
 	}
+	if (req->client_id != 0)
+		pk_dedupe_begin(&w->dedupe, req->client_id, req->request_id, req->op);
 	if (rec->q_tail != NULL)
 		rec->q_tail->next = op;
 	else
@@ -622,13 +735,13 @@ stale:
 		fast_forward(w, &m->ballot2);
 }
 
-/* Answers TIMEOUT to ops past their deadline that were never part of an
- * accept: in the queue, or in a batch not yet (or no longer) accepting.
- * Returns the earliest deadline left.
+/* Answers ops past their deadline outside an accept phase: TIMEOUT when
+ * never written (queued, or in a batch not accepting yet), UNKNOWN_OUTCOME
+ * for the writes of a batch in doubt. Returns the earliest deadline left.
  */
 static uint64_t
 expire_ops(struct pk_worker *w, struct pk_op **link, struct pk_op **tail_out, uint32_t *count,
-	   uint64_t now, struct pk_out *out)
+	   bool in_doubt, uint64_t now, struct pk_out *out)
 {
 	uint64_t next = UINT64_MAX;
 	struct pk_op *last = NULL;
@@ -639,7 +752,7 @@ expire_ops(struct pk_worker *w, struct pk_op **link, struct pk_op **tail_out, ui
 		if (op->deadline <= now) {
 			*link = op->next;
 			(*count)--;
-			complete(w, out, op, PK_TIMEOUT);
+			complete(w, out, op, in_doubt && op->wrote ? PK_UNKNOWN_OUTCOME : PK_TIMEOUT);
 			continue;
 		}
 		if (op->deadline < next)
@@ -667,14 +780,14 @@ pk_proposer_tick(struct pk_worker *w, uint64_t now, struct pk_out *out)
 		uint64_t t;
 
 		next_rd = rd->next;
-		t = expire_ops(w, &rec->q_head, &rec->q_tail, &q_len, now, out);
+		t = expire_ops(w, &rec->q_head, &rec->q_tail, &q_len, false, now, out);
 		rec->q_len = (uint16_t)q_len;
 		if (t < next)
 			next = t;
 		if (rd->phase != PK_PHASE_ACCEPT) {
 			struct pk_op *last;
 
-			t = expire_ops(w, &rd->ops, &last, &rd->nops, now, out);
+			t = expire_ops(w, &rd->ops, &last, &rd->nops, rd->in_doubt, now, out);
 			rd->ops_tail = last != NULL ? &last->next : &rd->ops;
 			if (t < next)
 				next = t;

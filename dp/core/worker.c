@@ -18,6 +18,7 @@ pk_tuning_default(struct pk_tuning *t)
 	t->max_ops = 16384;
 	t->max_queue = 256;
 	t->max_value = PK_MAX_VALUE;
+	t->max_recent = 1u << 16;
 }
 
 struct pk_send *
@@ -179,7 +180,8 @@ params_ok(const struct pk_worker_params *p)
 	return p->node < PK_MAX_NODES && p->partitions > 0 && p->worker < p->partitions &&
 	       p->incarnation > 0 && t->max_keys > 0 && t->max_ops > 0 &&
 	       t->max_ops < (1u << 31) && t->max_queue > 0 && t->max_value <= PK_MAX_VALUE &&
-	       t->phase_timeout > 0 && t->backoff_base > 0 && p->env.alloc != NULL &&
+	       t->phase_timeout > 0 && t->backoff_base > 0 && t->max_recent > 0 &&
+	       p->env.alloc != NULL &&
 	       p->env.free != NULL;
 }
 
@@ -213,6 +215,8 @@ pk_worker_new(const struct pk_worker_params *p, const struct pk_config *cfg)
 	w->ops = pk_mem_zalloc(&w->mem, (size_t)p->tuning.max_ops * sizeof(*w->ops));
 	if (w->ops == NULL)
 		goto err_after_rounds;
+	if (pk_dedupe_init(&w->dedupe, &w->mem, p->tuning.max_recent) != 0)
+		goto err_after_ops;
 	for (uint32_t i = p->tuning.max_ops; i-- > 0;) {
 		w->rounds[i].next = w->round_free;
 		w->round_free = &w->rounds[i];
@@ -221,6 +225,8 @@ pk_worker_new(const struct pk_worker_params *p, const struct pk_config *cfg)
 	}
 	return w;
 
+err_after_ops:
+	pk_mem_free(&w->mem, w->ops);
 err_after_rounds:
 	pk_mem_free(&w->mem, w->rounds);
 err_after_table:
@@ -240,6 +246,7 @@ pk_worker_free(struct pk_worker *w)
 		return;
 	pk_proposer_fini(w);
 	pk_proposer_drop_caches(w);
+	pk_dedupe_fini(&w->dedupe);
 	pk_table_fini(&w->table);
 	pk_mem_free(&w->mem, w->rounds);
 	pk_mem_free(&w->mem, w->ops);

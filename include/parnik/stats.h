@@ -13,6 +13,8 @@
 	X(req_add, "ADD requests")                                          \
 	X(req_del, "DEL requests")                                          \
 	X(req_rejected, "requests refused before a round (bad, busy, full)")  \
+	X(req_dup_dropped, "duplicate requests dropped while the first runs") \
+	X(req_dup_replied, "duplicate requests answered from the recent table") \
 	X(res_ok, "operations answered OK or with a definite result")       \
 	X(res_unknown, "operations answered UNKNOWN_OUTCOME")               \
 	X(res_timeout, "operations answered TIMEOUT (never written)")       \
@@ -24,6 +26,8 @@
 	X(accepts_sent, "ACCEPT messages sent")                             \
 	X(prepare_fail, "prepare phases without a quorum")                  \
 	X(accept_fail, "accept phases without a quorum")                    \
+	X(doubt_adopted, "failed accepts found and finished by the retry")  \
+	X(doubt_cleared, "failed accepts proven never chosen: ops re-run")  \
 	X(conflicts_rcvd, "CONFLICT replies received")                      \
 	X(replies_stale, "replies for no live round (late or duplicate)")   \
 	X(acc_prepare, "PREPARE messages handled by the acceptor")          \

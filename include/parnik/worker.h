@@ -42,6 +42,7 @@ struct pk_tuning {
 	uint32_t max_ops;		/* operations queued or in flight */
 	uint16_t max_queue;		/* operations queued behind one key */
 	uint16_t max_value;		/* value bytes accepted, <= PK_MAX_VALUE */
+	uint32_t max_recent;		/* recent requests remembered (dedupe) */
 	/* Test-only fault injection, never set in production: keep the 1RTT
 	 * cache after an accept that missed its quorum (pitfall h8).
 	 */

@@ -12,6 +12,8 @@
 #include "parnik/types.h"
 
 #define NO_VAL UINT32_MAX
+#define ANON (UINT32_MAX - 1)	/* a value no result ever showed */
+#define SEARCH_BUDGET 2000000ull	/* states per key before giving up */
 
 struct lin_op {
 	uint32_t client;
@@ -111,6 +113,21 @@ intern_get(struct intern *t, const void *data, uint16_t len)
 	t->items[t->n].len = len;
 	t->index[i] = t->n;
 	return t->n++;
+}
+
+static uint32_t
+intern_find(const struct intern *t, const void *data, uint16_t len)
+{
+	if (t->index_cap == 0)
+		return NO_VAL;
+	for (uint32_t i = (uint32_t)fnv(data, len) & (t->index_cap - 1); t->index[i] != NO_VAL;
+	     i = (i + 1) & (t->index_cap - 1)) {
+		const struct blob_ref *b = &t->items[t->index[i]];
+
+		if (b->len == len && (len == 0 || memcmp(b->data, data, len) == 0))
+			return t->index[i];
+	}
+	return NO_VAL;
 }
 
 static void
@@ -252,7 +269,7 @@ parse_int(const struct blob_ref *b, int64_t *out)
  * the model (never for an unknown op).
  */
 static bool
-model_step(struct lin_history *h, const struct lin_op *o, struct mstate *s)
+model_step(struct lin_history *h, const struct lin_op *o, uint32_t written, struct mstate *s)
 {
 	bool exists = s->kind == PK_KIND_VALUE;
 	uint64_t vis = exists ? s->version : 0;
@@ -271,7 +288,7 @@ model_step(struct lin_history *h, const struct lin_op *o, struct mstate *s)
 	case PK_OP_PUT:
 		status = PK_OK;
 		version = s->version + 1;
-		*s = (struct mstate){ PK_KIND_VALUE, o->val, version };
+		*s = (struct mstate){ PK_KIND_VALUE, written, version };
 		break;
 	case PK_OP_CAS:
 		if (vis != o->arg) {
@@ -281,9 +298,18 @@ model_step(struct lin_history *h, const struct lin_op *o, struct mstate *s)
 		}
 		status = PK_OK;
 		version = s->version + 1;
-		*s = (struct mstate){ PK_KIND_VALUE, o->val, version };
+		*s = (struct mstate){ PK_KIND_VALUE, written, version };
 		break;
 	case PK_OP_ADD:
+		if (exists && s->val == ANON) {
+			/* No result ever showed this value, so no ADD result can
+			 * have been computed from it.
+			 */
+			if (!is_unknown(o))
+				return false;
+			status = PK_OK;	/* unreachable: see value_folding() */
+			break;
+		}
 		if (exists && !parse_int(&h->vals.items[s->val], &cur)) {
 			status = PK_NOT_INTEGER;
 			break;
@@ -440,8 +466,73 @@ entry_cmp(const void *a, const void *b, void *ctx)
 	return x->op < y->op ? -1 : (x->op > y->op);
 }
 
-/* Checks the ops <ops[0..n)> of one key. Returns true when linearizable. */
+enum verdict {
+	LINEARIZABLE,
+	NOT_LINEARIZABLE,
+	UNDECIDED,		/* the search budget ran out */
+};
+
+/* Symmetry reduction. A written value that no result ever showed (no GET
+ * or ADD returned it, no ADD result is it plus its delta) is folded into
+ * ANON: states that differ only in such values behave alike. Unknown ops
+ * with equal effects are interchangeable: DELs; PUTs of folded values;
+ * CASes of folded values at one expected version. Among pending ops of a
+ * class, trying the earliest invoked suffices, as it can go anywhere a
+ * later one can; so are unknown ADDs of one delta, folded or not.
+ * Folding is off for a key whose history has unknown ADDs
+ * or NOT_INTEGER / OVERFLOW results, which could reveal a folded value.
+ */
 static bool
+value_folding(struct lin_history *h, const struct lin_op **ops, uint32_t n, uint8_t *seen)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		const struct lin_op *o = ops[i];
+
+		if (o->op != PK_OP_ADD)
+			continue;
+		if (is_unknown(o) || o->status == PK_NOT_INTEGER || o->status == PK_OVERFLOW)
+			return false;
+	}
+	for (uint32_t i = 0; i < n; i++) {
+		const struct lin_op *o = ops[i];
+		int64_t r, base;
+		char digits[24];
+		uint32_t id;
+
+		if (is_unknown(o) || o->status != PK_OK || o->res_val == NO_VAL)
+			continue;
+		seen[o->res_val] = 1;
+		if (o->op != PK_OP_ADD || !parse_int(&h->vals.items[o->res_val], &r) ||
+		    __builtin_sub_overflow(r, (int64_t)o->arg, &base))
+			continue;
+		snprintf(digits, sizeof(digits), "%" PRId64, base);
+		id = intern_find(&h->vals, digits, (uint16_t)strlen(digits));
+		if (id != NO_VAL)
+			seen[id] = 1;
+	}
+	return true;
+}
+
+static uint64_t
+op_class(const struct lin_op *o, uint32_t written)
+{
+	const uint64_t arg = o->arg & ((1ull << 60) - 1);
+
+	if (!is_unknown(o))
+		return 0;
+	if (o->op == PK_OP_DEL)
+		return 1ull << 60;
+	if (o->op == PK_OP_PUT && written == ANON)
+		return 2ull << 60;
+	if (o->op == PK_OP_CAS && written == ANON && o->arg == arg)
+		return 3ull << 60 | arg;
+	if (o->op == PK_OP_ADD && o->arg == arg)
+		return 4ull << 60 | arg;	/* same delta, same effect */
+	return 0;
+}
+
+/* Checks the ops <ops[0..n)> of one key. */
+static enum verdict
 check_key(struct lin_history *h, const struct lin_op **ops, uint32_t n, uint64_t *explored)
 {
 	struct entry *entries = xrealloc(NULL, (2 * n + 1) * sizeof(*entries));
@@ -454,7 +545,24 @@ check_key(struct lin_history *h, const struct lin_op **ops, uint32_t n, uint64_t
 	} *stack = xrealloc(NULL, (n + 1) * sizeof(*stack));
 	uint32_t depth = 0, m = 0, returns = 0;
 	struct mstate state = { PK_KIND_ABSENT, NO_VAL, 0 };
-	bool ok = false;
+	enum verdict verdict = NOT_LINEARIZABLE;
+	uint64_t budget = *explored + SEARCH_BUDGET;
+	uint32_t *written = xrealloc(NULL, (n + 1) * sizeof(*written));
+	uint64_t *cls = xrealloc(NULL, (n + 1) * sizeof(*cls));
+	uint8_t *seen = xrealloc(NULL, h->vals.n + 1);
+	uint64_t tried[32];
+	unsigned int ntried = 0;
+	bool fold;
+
+	memset(seen, 0, h->vals.n + 1);
+	fold = value_folding(h, ops, n, seen);
+	for (uint32_t i = 0; i < n; i++) {
+		written[i] = ops[i]->val;
+		if (fold && written[i] != NO_VAL && !seen[written[i]])
+			written[i] = ANON;
+		cls[i] = op_class(ops[i], written[i]);
+	}
+	free(seen);
 
 	memset(bits, 0, memo.words * 8 + 8);
 	for (uint32_t i = 0; i < n; i++) {
@@ -492,9 +600,23 @@ check_key(struct lin_history *h, const struct lin_op **ops, uint32_t n, uint64_t
 	while (returns > 0) {
 		if (e != NULL && e->is_call) {
 			struct mstate next = state;
+			unsigned int t;
 
-			(*explored)++;
-			if (model_step(h, ops[e->op], &next)) {
+			if (cls[e->op] != 0) {
+				for (t = 0; t < ntried && tried[t] != cls[e->op]; t++)
+					;
+				if (t < ntried) {	/* an earlier twin was tried */
+					e = e->next;
+					continue;
+				}
+				if (ntried < 32)
+					tried[ntried++] = cls[e->op];
+			}
+			if (++*explored > budget) {
+				verdict = UNDECIDED;
+				goto out;
+			}
+			if (model_step(h, ops[e->op], written[e->op], &next)) {
 				bits[e->op / 64] |= 1ull << (e->op % 64);
 				if (memo_add(&memo, bits, &next)) {
 					stack[depth].call = e;
@@ -505,6 +627,7 @@ check_key(struct lin_history *h, const struct lin_op **ops, uint32_t n, uint64_t
 						returns--;
 					lift(e);
 					e = head->next;
+					ntried = 0;
 					continue;
 				}
 				bits[e->op / 64] &= ~(1ull << (e->op % 64));
@@ -524,15 +647,36 @@ check_key(struct lin_history *h, const struct lin_op **ops, uint32_t n, uint64_t
 		if (e->match != NULL)
 			returns++;
 		unlift(e);
+		/* Resume the scan after e: twins before it were tried. */
+		ntried = 0;
+		for (struct entry *x = head->next; x != NULL && x != e; x = x->next)
+			if (x->is_call && cls[x->op] != 0 && ntried < 32) {
+				unsigned int t;
+
+				for (t = 0; t < ntried && tried[t] != cls[x->op]; t++)
+					;
+				if (t == ntried)
+					tried[ntried++] = cls[x->op];
+			}
+		if (cls[e->op] != 0 && ntried < 32) {
+			unsigned int t;
+
+			for (t = 0; t < ntried && tried[t] != cls[e->op]; t++)
+				;
+			if (t == ntried)
+				tried[ntried++] = cls[e->op];
+		}
 		e = e->next;
 	}
-	ok = true;
+	verdict = LINEARIZABLE;
 out:
+	free(written);
+	free(cls);
 	free(memo.slots);
 	free(stack);
 	free(bits);
 	free(entries);
-	return ok;
+	return verdict;
 }
 
 static int
@@ -568,28 +712,67 @@ print_op(const struct lin_history *h, const struct lin_op *o, FILE *f)
 			r != NULL ? (const char *)r->data : "");
 }
 
-/* Binary search for the shortest failing prefix (by invocation order) and
- * print its last operations.
+/* The history as it stood at time <t>: ops invoked before it, those still
+ * running treated as pending (they may or may not have happened). A
+ * linearizable history has linearizable prefixes, so the shortest failing
+ * prefix can be found by binary search.
  */
+static uint32_t
+prefix_at(const struct lin_op **ops, uint32_t n, uint64_t t, struct lin_op *buf,
+	  const struct lin_op **view)
+{
+	uint32_t m = 0;
+
+	for (uint32_t i = 0; i < n && ops[i]->invoke < t; i++) {
+		buf[m] = *ops[i];
+		if (buf[m].complete > t)
+			buf[m].done = false;
+		view[m] = &buf[m];
+		m++;
+	}
+	return m;
+}
+
 static void
 report_key(struct lin_history *h, const struct lin_op **ops, uint32_t n, FILE *f)
 {
-	uint32_t lo = 1, hi = n;
-	uint64_t explored = 0;
+	struct lin_op *buf = xrealloc(NULL, n * sizeof(*buf));
+	const struct lin_op **view = xrealloc(NULL, n * sizeof(*view));
+	uint64_t *cuts = xrealloc(NULL, n * sizeof(*cuts));
 	const struct blob_ref *key = &h->keys.items[ops[0]->key];
+	uint32_t lo = 0, hi, ncuts = 0, m;
+	uint64_t explored = 0;
 
+	/* Candidate cut points: every completion, in time order. */
+	for (uint32_t i = 0; i < n; i++)
+		if (!is_unknown(ops[i]))
+			cuts[ncuts++] = ops[i]->complete + 1;
+	for (uint32_t i = 1; i < ncuts; i++)
+		for (uint32_t j = i; j > 0 && cuts[j - 1] > cuts[j]; j--) {
+			uint64_t tmp = cuts[j];
+
+			cuts[j] = cuts[j - 1];
+			cuts[j - 1] = tmp;
+		}
+	hi = ncuts;
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2;
 
-		if (check_key(h, ops, mid, &explored))
+		m = prefix_at(ops, n, cuts[mid], buf, view);
+		if (check_key(h, view, m, &explored) == LINEARIZABLE)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	fprintf(f, "  key '%.*s': not linearizable; smallest failing prefix: %u of %u ops, ending:\n",
-		(int)key->len, (const char *)key->data, lo, n);
-	for (uint32_t i = lo > 12 ? lo - 12 : 0; i < lo; i++)
+	m = lo < ncuts ? prefix_at(ops, n, cuts[lo], buf, view) : n;
+	fprintf(f, "  key '%.*s': not linearizable; shortest failing prefix: %u of %u ops "
+		"(up to time %" PRIu64 "), ending:\n", (int)key->len, (const char *)key->data, m,
+		n, lo < ncuts ? cuts[lo] - 1 : 0);
+	for (uint32_t i = m > 16 ? m - 16 : 0; i < m; i++)
 		print_op(h, ops[i], f);
+	free(buf);
+	free(view);
+	free(cuts);
 }
 
 struct lin_result
@@ -604,7 +787,10 @@ lin_check(struct lin_history *h, FILE *report)
 
 	memset(count, 0, (h->keys.n + 1) * sizeof(*count));
 	for (uint32_t i = 0; i < h->n; i++) {
-		if (is_refused(&h->ops[i]))
+		/* A refused op never happened; an unknown read changed nothing
+		 * and told nothing: neither constrains the search.
+		 */
+		if (is_refused(&h->ops[i]) || (is_unknown(&h->ops[i]) && h->ops[i].op == PK_OP_GET))
 			continue;
 		all[used++] = &h->ops[i];
 		count[h->ops[i].key]++;
@@ -620,9 +806,22 @@ lin_check(struct lin_history *h, FILE *report)
 	for (uint32_t i = 0; i < used; i++)
 		by_key[start[all[i]->key] + count[all[i]->key]++] = all[i];
 	for (uint32_t k = 0; k < h->keys.n; k++) {
-		if (count[k] == 0 || check_key(h, by_key + start[k], count[k], &res.states))
+		enum verdict v = LINEARIZABLE;
+
+		if (count[k] > 0)
+			v = check_key(h, by_key + start[k], count[k], &res.states);
+		if (v == LINEARIZABLE)
 			continue;
 		res.ok = false;
+		if (v == UNDECIDED) {
+			res.undecided_keys++;
+			if (report != NULL)
+				fprintf(report, "  key '%.*s': undecided: search budget of %llu states "
+					"spent (%u ops, too many unknown outcomes)\n",
+					(int)h->keys.items[k].len, (const char *)h->keys.items[k].data,
+					SEARCH_BUDGET, count[k]);
+			continue;
+		}
 		res.bad_keys++;
 		if (report != NULL)
 			report_key(h, by_key + start[k], count[k], report);

@@ -40,6 +40,7 @@ struct lin_result {
 	uint32_t ops;
 	uint32_t unknown;	/* ops that may or may not have happened */
 	uint32_t bad_keys;	/* keys whose history is not linearizable */
+	uint32_t undecided_keys;	/* keys whose search ran out of budget */
 	uint64_t states;	/* search states explored */
 };
 

@@ -371,12 +371,13 @@ test_proposer_2rtt_then_1rtt(void)
 }
 
 static void
-test_proposer_accept_timeout_is_unknown_and_drops_cache(void)
+test_proposer_accept_timeout_settles_doubt(void)
 {
 	struct fx f;
-	struct pk_send acc, acc2;
+	struct pk_send acc, acc2, retry;
 	struct pk_msg r;
 	const struct pk_send *s;
+	int i;
 
 	CHECK(fx_init(&f, 0, true, 16));
 	acc = put_2rtt(&f, "k", "v1", 1);
@@ -384,16 +385,106 @@ test_proposer_accept_timeout_is_unknown_and_drops_cache(void)
 	fx_peer(&f, &r);
 	fx_client(&f, PK_OP_PUT, "k", "v2", 0, 2);
 	acc2 = *fx_sent(&f, PK_MSG_ACCEPT);
-	/* No acceptor answers: the write is UNKNOWN, not failed. */
-	fx_tick(&f, 1000000 / 2);
-	CHECK_EQ(f.out.nreply, 1);
-	CHECK_EQ(f.replies[0].msg.status, PK_UNKNOWN_OUTCOME);
-	/* The cache is gone: the next op prepares under a ballot above both
-	 * the one used and the one reserved for 1RTT (pitfall h8).
+	/* No remote acceptor answers. The write is in doubt, not failed:
+	 * the 1RTT cache is dropped and a prepare under a ballot above both
+	 * the one used and the one reserved for 1RTT settles it (pitfall h8).
 	 */
-	fx_client(&f, PK_OP_PUT, "k", "v3", 0, 3);
+	for (i = 0; i < 1000 && fx_sent(&f, PK_MSG_PREPARE) == NULL; i++)
+		fx_tick(&f, 500);
 	CHECK((s = fx_sent(&f, PK_MSG_PREPARE)) != NULL);
 	CHECK(s->msg.ballot.counter > acc2.msg.ballot2.counter);
+	CHECK_EQ(f.out.nreply, 0);
+	/* Our own acceptor holds (B, v2) as its highest: the value survived,
+	 * so it is proposed again under the new ballot, unchanged.
+	 */
+	r = reply_to(s, PK_MSG_PROMISE, 2);
+	fx_peer(&f, &r);
+	CHECK((s = fx_sent(&f, PK_MSG_ACCEPT)) != NULL);
+	CHECK(s->msg.state.len == 2 && memcmp(s->msg.state.data, "v2", 2) == 0);
+	CHECK_EQ(s->msg.state.version, 2);
+	CHECK_EQ(pk_worker_stats(f.w)->doubt_adopted, 1);
+	retry = *s;
+	r = reply_to(&retry, PK_MSG_ACCEPTED, 2);
+	fx_peer(&f, &r);
+	CHECK(f.out.nreply == 1 && f.replies[0].msg.status == PK_OK);
+	CHECK_EQ(f.replies[0].msg.state.version, 2);
+	CHECK_EQ(fx_fini(&f), 0);
+}
+
+static void
+test_proposer_superseded_doubt_is_unknown(void)
+{
+	struct fx f;
+	struct pk_send acc, prep;
+	struct pk_msg r;
+	const struct pk_send *s;
+	int i;
+
+	CHECK(fx_init(&f, 0, true, 16));
+	acc = put_2rtt(&f, "k", "v1", 1);
+	for (i = 0; i < 1000 && fx_sent(&f, PK_MSG_PREPARE) == NULL; i++)
+		fx_tick(&f, 500);
+	CHECK((s = fx_sent(&f, PK_MSG_PREPARE)) != NULL);
+	prep = *s;
+	/* Node 1 accepted a higher ballot from someone else meanwhile: our
+	 * value may or may not be its ancestor. The write is UNKNOWN.
+	 */
+	r = reply_to(&prep, PK_MSG_PROMISE, 1);
+	r.ballot2 = acc.msg.ballot;
+	r.ballot2.counter++;
+	r.ballot2.node = 2;
+	r.state.kind = PK_KIND_VALUE;
+	r.state.version = 2;
+	r.state.len = 1;
+	r.state.data = (const uint8_t *)"x";
+	fx_peer(&f, &r);
+	CHECK(f.out.nreply == 1 && f.replies[0].msg.status == PK_UNKNOWN_OUTCOME);
+	CHECK_EQ(fx_fini(&f), 0);
+}
+
+static void
+test_duplicate_request_runs_once(void)
+{
+	struct fx f;
+	struct pk_send acc;
+	struct pk_msg req, r;
+
+	CHECK(fx_init(&f, 0, true, 16));
+	memset(&req, 0, sizeof(req));
+	req.type = PK_MSG_CLIENT_REQ;
+	req.op = PK_OP_ADD;
+	req.key = (const uint8_t *)"n";
+	req.key_len = 1;
+	req.arg = 5;
+	req.client_id = 9;
+	req.request_id = 1;
+	fx_out_reset(&f);
+	pk_worker_client(f.w, &req, 100, f.now, &f.out);
+	acc = *fx_sent(&f, PK_MSG_PREPARE);
+	/* A copy while the first runs is dropped: the first will answer. */
+	fx_out_reset(&f);
+	pk_worker_client(f.w, &req, 101, f.now, &f.out);
+	CHECK(f.out.nsend == 0 && f.out.nreply == 0);
+	r = reply_to(&acc, PK_MSG_PROMISE, 1);
+	fx_peer(&f, &r);
+	acc = *fx_sent(&f, PK_MSG_ACCEPT);
+	r = reply_to(&acc, PK_MSG_ACCEPTED, 1);
+	fx_peer(&f, &r);
+	CHECK(f.out.nreply == 1 && f.replies[0].msg.status == PK_OK);
+	CHECK(f.replies[0].msg.state.len == 1 && f.replies[0].msg.state.data[0] == '5');
+	/* A copy after the answer gets the same answer, not a second ADD. */
+	fx_out_reset(&f);
+	pk_worker_client(f.w, &req, 102, f.now, &f.out);
+	CHECK(f.out.nsend == 0 && f.out.nreply == 1);
+	CHECK_EQ(f.replies[0].cookie, 102);
+	CHECK(f.replies[0].msg.state.len == 1 && f.replies[0].msg.state.data[0] == '5');
+	CHECK_EQ(pk_worker_stats(f.w)->req_dup_dropped, 1);
+	CHECK_EQ(pk_worker_stats(f.w)->req_dup_replied, 1);
+	/* A new request id is a new operation. */
+	req.request_id = 2;
+	fx_out_reset(&f);
+	pk_worker_client(f.w, &req, 103, f.now, &f.out);
+	CHECK(fx_sent(&f, PK_MSG_ACCEPT) != NULL);	/* 1RTT from the cache */
 	CHECK_EQ(fx_fini(&f), 0);
 }
 
@@ -603,8 +694,10 @@ main(int argc, char **argv)
 		{ "acceptor_accept_rules", test_acceptor_accept_rules },
 		{ "acceptor_refusals", test_acceptor_refusals },
 		{ "proposer_2rtt_then_1rtt", test_proposer_2rtt_then_1rtt },
-		{ "proposer_accept_timeout_is_unknown_and_drops_cache",
-		  test_proposer_accept_timeout_is_unknown_and_drops_cache },
+		{ "proposer_accept_timeout_settles_doubt",
+		  test_proposer_accept_timeout_settles_doubt },
+		{ "proposer_superseded_doubt_is_unknown", test_proposer_superseded_doubt_is_unknown },
+		{ "duplicate_request_runs_once", test_duplicate_request_runs_once },
 		{ "proposer_conflicts_fast_forward_and_retry",
 		  test_proposer_conflicts_fast_forward_and_retry },
 		{ "proposer_read_writes_back_when_promises_disagree",

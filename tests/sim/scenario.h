@@ -1,0 +1,32 @@
+/* Simulator scenarios: a cluster shape, a workload, network faults and an
+ * optional script (partitions, crashes, membership steps), run per seed.
+ */
+#ifndef PK_SIM_SCENARIO_H
+#define PK_SIM_SCENARIO_H
+
+#include "sim.h"
+
+struct scenario {
+	const char *name;
+	const char *what;
+	unsigned int nodes;
+	unsigned int keys;
+	unsigned int clients;
+	uint8_t workload;
+	uint16_t client_nodes;		/* replicas clients talk to ("proposers") */
+	uint32_t target;		/* per client: writes (INC) or ops (MIX) */
+	struct sim_net net;
+	uint8_t accept_quorum;		/* 0: majority */
+	bool keep_cache;		/* pitfall h8 injected */
+	bool expect_violation;		/* negative test: passes only if caught */
+	bool allow_stall;		/* clients may run out of tries */
+	void (*setup)(struct sim *s);	/* schedules the script */
+	void (*script)(struct sim *s, uint64_t arg);
+	/* Scenario-specific assertions after the run; NULL or a reason. */
+	const char *(*verify)(struct sim *s);
+};
+
+extern const struct scenario scenarios[];
+extern const unsigned int scenario_count;
+
+#endif

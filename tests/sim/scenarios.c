@@ -1,0 +1,220 @@
+/* The scenario catalogue. The first twelve are gryadka's simulation tests
+ * (caspaxos-notes f) with their parameters: loss 0.2 of requests, a shuffle
+ * delay of 3..12 ticks (here 30..120 us), partitions toggled every few
+ * writes. Then duplication, reply loss, restarts with and without amnesia,
+ * 1RTT under accept timeouts, combining under one hot key, and the negative
+ * tests, which pass only when the monitors or the checker catch the bug.
+ */
+#include <stddef.h>
+#include <stdlib.h>
+
+#include "scenario.h"
+
+#define SHUFFLE .delay_min = 30, .delay_max = 120
+#define LOSING .drop = 0.2, SHUFFLE
+
+/* ---- partitions ---- */
+
+/* gryadka partitioning/c1p1k1: "drop everything to a0", toggled every
+ * rand(0..3) writes. Our proposer is node 0, so the acceptor cut off is
+ * node 2's (node 0's own vote never crosses the network).
+ */
+static void
+cut_to_node2(struct sim *s, uint64_t arg)
+{
+	(void)arg;
+	for (uint16_t from = 0; from < s->p.nodes; from++)
+		s->cut[from] ^= 1u << 2;
+	sim_schedule_script(s, 1 + sim_rand(s) % 3000, 0);
+}
+
+/* gryadka partitioning/c2p2k2: the asymmetric cuts p1 -/-> a0 and
+ * p0 -/-> a2, toggled together.
+ */
+static void
+cut_asymmetric(struct sim *s, uint64_t arg)
+{
+	(void)arg;
+	s->cut[1] ^= 1u << 0;
+	s->cut[0] ^= 1u << 2;
+	sim_schedule_script(s, 1 + sim_rand(s) % 3000, 0);
+}
+
+/* A symmetric split {0,1} | {2,3,4}: the minority side stalls until heal. */
+static void
+cut_minority(struct sim *s, uint64_t arg)
+{
+	uint16_t a = 0x3, b = 0x1c;
+	bool on = (s->cut[0] & b) == 0;
+
+	(void)arg;
+	for (uint16_t n = 0; n < 5; n++)
+		s->cut[n] = on ? ((1u << n) & a ? b : a) : 0;
+	sim_schedule_script(s, 2000 + sim_rand(s) % 6000, 0);
+}
+
+static void
+start_script(struct sim *s)
+{
+	sim_schedule_script(s, 1 + sim_rand(s) % 3000, 0);
+}
+
+/* ---- restarts ---- */
+
+/* Proposer restart: node 0 crashes and comes back three times with a new
+ * incarnation (its acceptor comes back empty, not admitted). The ballot
+ * monitor asserts that no restarted proposer reuses a ballot.
+ */
+static void
+restart_node0(struct sim *s, uint64_t arg)
+{
+	sim_restart(s, 0, false, false);
+	if (arg < 2)
+		sim_schedule_script(s, 3000 + sim_rand(s) % 3000, arg + 1);
+}
+
+/* Negative: the same restarts keeping the old incarnation. */
+static void
+restart_node0_same_incarnation(struct sim *s, uint64_t arg)
+{
+	sim_restart(s, 0, false, true);
+	if (arg < 2)
+		sim_schedule_script(s, 3000 + sim_rand(s) % 3000, arg + 1);
+}
+
+static void
+amnesia_once(struct sim *s, uint64_t arg)
+{
+	if (arg == 0) {
+		sim_crash(s, 2);
+		sim_schedule_script(s, 1000, 1);
+	} else {
+		sim_restart(s, 2, false, false);
+	}
+}
+
+/* Negative: two replicas at a time lose their memory and are let back in
+ * at once, as if re-admitted without the membership procedure (pitfall
+ * h12): the survivor is outvoted and acknowledged writes vanish.
+ */
+static void
+amnesia_admitted(struct sim *s, uint64_t arg)
+{
+	uint16_t a = (uint16_t)(sim_rand(s) % 3), b = (uint16_t)((a + 1 + sim_rand(s) % 2) % 3);
+
+	sim_restart(s, a, true, false);
+	sim_restart(s, b, true, false);
+	if (arg < 20)
+		sim_schedule_script(s, 1500 + sim_rand(s) % 1500, arg + 1);
+}
+
+static void
+start_later(struct sim *s)
+{
+	sim_schedule_script(s, 3000 + sim_rand(s) % 2000, 0);
+}
+
+/* ---- verifications ---- */
+
+static const char *
+verify_combined(struct sim *s)
+{
+	return SIM_STAT(s, queued_ops) > 0 ? NULL : "no op was ever combined behind a round";
+}
+
+static const char *
+verify_1rtt_failures(struct sim *s)
+{
+	if (SIM_STAT(s, rounds_1rtt) == 0)
+		return "no 1RTT round ran";
+	return SIM_STAT(s, accept_fail) > 0 ? NULL : "no accept ever missed its quorum";
+}
+
+static const char *
+verify_refused(struct sim *s)
+{
+	uint64_t refused = 0;
+
+	for (uint16_t w = 0; w < s->p.workers; w++)
+		refused += pk_worker_stats(s->nodes[2].w[w])->acc_refused;
+	return refused > 0 ? NULL : "the amnesiac acceptor never refused a vote";
+}
+
+/* ---- the table ---- */
+
+const struct scenario scenarios[] = {
+	{ .name = "losing/c1p1k1", .what = "1 client, 1 proposer, 1 key; loss 0.2 + shuffle",
+	  .nodes = 3, .keys = 1, .clients = 1, .workload = SIM_WL_INC, .client_nodes = 0x1,
+	  .target = 200, .net = { LOSING } },
+	{ .name = "losing/c2p2k2", .what = "2 clients, 2 proposers, 2 keys; loss + shuffle",
+	  .nodes = 3, .keys = 2, .clients = 2, .workload = SIM_WL_INC, .client_nodes = 0x3,
+	  .target = 1000, .net = { LOSING } },
+	{ .name = "losing/c6p2k2", .what = "6 clients, 2 proposers, 2 keys; loss + shuffle",
+	  .nodes = 3, .keys = 2, .clients = 6, .workload = SIM_WL_INC, .client_nodes = 0x3,
+	  .target = 100, .net = { LOSING } },
+	{ .name = "losing/c2p2k1.i", .what = "NEGATIVE: accept quorum 1 of 3 must be caught",
+	  .nodes = 3, .keys = 1, .clients = 2, .workload = SIM_WL_INC, .client_nodes = 0x3,
+	  .target = 200, .net = { LOSING }, .accept_quorum = 1, .expect_violation = true },
+	{ .name = "shuffling/c1p1k1", .what = "1 client, 1 proposer, 1 key; shuffle",
+	  .nodes = 3, .keys = 1, .clients = 1, .workload = SIM_WL_INC, .client_nodes = 0x1,
+	  .target = 200, .net = { SHUFFLE } },
+	{ .name = "shuffling/c1p2k2", .what = "1 client, 2 proposers, 2 keys; shuffle",
+	  .nodes = 3, .keys = 2, .clients = 1, .workload = SIM_WL_INC, .client_nodes = 0x3,
+	  .target = 200, .net = { SHUFFLE } },
+	{ .name = "shuffling/c2p1k2", .what = "2 clients share 1 proposer, 2 keys; shuffle",
+	  .nodes = 3, .keys = 2, .clients = 2, .workload = SIM_WL_INC, .client_nodes = 0x1,
+	  .target = 200, .net = { SHUFFLE } },
+	{ .name = "shuffling/c2p2k1", .what = "2 clients, 2 proposers, 1 key: max contention",
+	  .nodes = 3, .keys = 1, .clients = 2, .workload = SIM_WL_INC, .client_nodes = 0x3,
+	  .target = 500, .net = { SHUFFLE } },
+	{ .name = "partitioning/c1p1k1", .what = "cut everything to one acceptor, toggled; loss",
+	  .nodes = 3, .keys = 1, .clients = 1, .workload = SIM_WL_INC, .client_nodes = 0x1,
+	  .target = 200, .net = { LOSING }, .setup = start_script, .script = cut_to_node2 },
+	{ .name = "partitioning/c2p2k2", .what = "asymmetric cuts p1-/->a0, p0-/->a2, toggled",
+	  .nodes = 3, .keys = 2, .clients = 2, .workload = SIM_WL_INC, .client_nodes = 0x3,
+	  .target = 200, .net = { LOSING }, .setup = start_script, .script = cut_asymmetric },
+	{ .name = "duplication/c2p2k2", .what = "every datagram may arrive 2-3 times; shuffle",
+	  .nodes = 3, .keys = 2, .clients = 2, .workload = SIM_WL_INC, .client_nodes = 0x3,
+	  .target = 300, .net = { .dup = 0.3, .drop = 0.05, SHUFFLE } },
+	{ .name = "reply-loss/c3p3k4", .what = "30% of acceptor replies lost; random ops",
+	  .nodes = 3, .keys = 4, .clients = 3, .workload = SIM_WL_MIX, .client_nodes = 0x7,
+	  .target = 200, .net = { .reply_drop = 0.3, SHUFFLE } },
+	{ .name = "client-loss/c3p3k8", .what = "client links lose 10%: timeouts, unknown ops",
+	  .nodes = 3, .keys = 8, .clients = 3, .workload = SIM_WL_MIX, .client_nodes = 0x7,
+	  .target = 300, .net = { .client_drop = 0.1, .drop = 0.05, SHUFFLE } },
+	{ .name = "mix/5nodes", .what = "5 replicas, 4 clients, random ops; loss, dup, shuffle",
+	  .nodes = 5, .keys = 8, .clients = 4, .workload = SIM_WL_MIX, .client_nodes = 0x1f,
+	  .target = 300, .net = { .drop = 0.1, .dup = 0.05, SHUFFLE } },
+	{ .name = "partition/minority5", .what = "5 replicas split 2|3, toggled; random ops",
+	  .nodes = 5, .keys = 8, .clients = 4, .workload = SIM_WL_MIX, .client_nodes = 0x1f,
+	  .target = 200, .net = { .drop = 0.05, SHUFFLE }, .setup = start_script,
+	  .script = cut_minority },
+	{ .name = "restart/proposer", .what = "node 0 restarts 3 times: no ballot is reused",
+	  .nodes = 3, .keys = 2, .clients = 2, .workload = SIM_WL_INC, .client_nodes = 0x3,
+	  .target = 300, .net = { .drop = 0.05, SHUFFLE }, .setup = start_later,
+	  .script = restart_node0 },
+	{ .name = "restart/amnesia-refused", .what = "a restarted acceptor refuses to vote",
+	  .nodes = 3, .keys = 6, .clients = 3, .workload = SIM_WL_MIX, .client_nodes = 0x7,
+	  .target = 300, .net = { SHUFFLE }, .setup = start_later, .script = amnesia_once,
+	  .verify = verify_refused },
+	{ .name = "1rtt/accept-timeouts", .what = "30% of replies lost under 1RTT: UNKNOWN, no h8",
+	  .nodes = 3, .keys = 2, .clients = 3, .workload = SIM_WL_INC, .client_nodes = 0x1,
+	  .target = 200, .net = { .reply_drop = 0.3, SHUFFLE }, .verify = verify_1rtt_failures },
+	{ .name = "combining/hot-key", .what = "8 clients, 1 proposer, 1 key: ops combine",
+	  .nodes = 3, .keys = 1, .clients = 8, .workload = SIM_WL_MIX, .client_nodes = 0x1,
+	  .target = 150, .net = { SHUFFLE }, .verify = verify_combined },
+	{ .name = "negative/1rtt-keeps-cache", .what = "NEGATIVE: h8 injected must be caught",
+	  .nodes = 3, .keys = 1, .clients = 3, .workload = SIM_WL_INC, .client_nodes = 0x1,
+	  .target = 200, .net = { .reply_drop = 0.4, SHUFFLE }, .keep_cache = true,
+	  .expect_violation = true },
+	{ .name = "negative/ballot-reuse", .what = "NEGATIVE: restart without a new incarnation",
+	  .nodes = 3, .keys = 2, .clients = 2, .workload = SIM_WL_INC, .client_nodes = 0x3,
+	  .target = 300, .net = { SHUFFLE }, .setup = start_later,
+	  .script = restart_node0_same_incarnation, .expect_violation = true },
+	{ .name = "negative/amnesia-admitted", .what = "NEGATIVE: amnesiacs let back in at once",
+	  .nodes = 3, .keys = 1, .clients = 3, .workload = SIM_WL_INC, .client_nodes = 0x7,
+	  .target = 400, .net = { SHUFFLE }, .setup = start_later, .script = amnesia_admitted,
+	  .expect_violation = true, .allow_stall = true },
+};
+
+const unsigned int scenario_count = sizeof(scenarios) / sizeof(scenarios[0]);

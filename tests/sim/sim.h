@@ -1,0 +1,167 @@
+/* Deterministic cluster simulator: N replicas of W partition workers each,
+ * running the real core, on a virtual clock (microseconds) with one seeded
+ * PRNG. Every message crosses a simulated network as real encoded datagrams,
+ * with loss, reply loss, duplication, delay (and so reordering) and
+ * directional partitions; replicas crash with amnesia and restart with a new
+ * incarnation. Same seed, same trace.
+ */
+#ifndef PK_SIM_H
+#define PK_SIM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "lincheck.h"
+#include "monitor.h"
+#include "parnik/worker.h"
+
+#define SIM_MAX_WORKERS 4
+#define SIM_MAX_CLIENTS 16
+#define SIM_MAX_KEYS 16
+#define SIM_OUT_CAP 2048
+
+struct sim;
+
+/* Network faults; probabilities per datagram. */
+struct sim_net {
+	double drop;		/* requests to acceptors (PREPARE, ACCEPT) */
+	double reply_drop;	/* acceptor replies (PROMISE, ACCEPTED, CONFLICT) */
+	double dup;		/* delivered 2 or 3 times */
+	double client_drop;	/* client <-> replica, both ways */
+	uint64_t delay_min;	/* one-way delay, uniform in [min, max] */
+	uint64_t delay_max;
+};
+
+enum sim_workload {
+	SIM_WL_INC = 1,		/* gryadka's IncClient: GET then CAS(+3) */
+	SIM_WL_MIX = 2,		/* random GET / PUT / CAS / ADD / DEL */
+	SIM_WL_SCAN = 3,	/* one GET per key: a rescan */
+};
+
+struct sim_client {
+	uint32_t id;
+	uint8_t workload;
+	bool active;		/* issuing ops */
+	bool busy;		/* a request is in flight */
+	uint16_t node_mask;	/* replicas it sends to */
+	uint32_t target;	/* successful writes (INC) or ops (MIX, SCAN) */
+	uint32_t done;
+	uint32_t attempts;
+	uint64_t rng;
+	/* the request in flight */
+	uint64_t req_id;
+	uint32_t hist_id;
+	uint8_t op;
+	uint8_t key;
+	/* INC state: the value read, and whether the CAS is next */
+	bool inc_write;
+	uint64_t inc_version;
+	int64_t inc_value;
+	uint64_t last_version[SIM_MAX_KEYS];
+};
+
+struct sim_node {
+	struct sim *sim;
+	uint16_t id;
+	bool up;
+	uint32_t incarnation;
+	const struct pk_config *cfg;
+	struct pk_worker *w[SIM_MAX_WORKERS];
+	uint64_t tick_at[SIM_MAX_WORKERS];
+};
+
+struct sim_params {
+	unsigned int nodes;
+	unsigned int workers;
+	unsigned int keys;
+	struct sim_net net;
+	struct pk_tuning tuning;
+	uint64_t client_timeout;
+	uint64_t time_limit;
+	uint64_t seed;
+	bool verbose;
+};
+
+struct sim_stats {
+	uint64_t events;
+	uint64_t datagrams;
+	uint64_t dropped;
+	uint64_t duplicated;
+	uint64_t ops_ok;	/* definite results */
+	uint64_t ops_unknown;	/* UNKNOWN_OUTCOME or no reply */
+	uint64_t ops_refused;	/* BUSY, TIMEOUT, ... */
+};
+
+struct sim {
+	struct sim_params p;
+	uint64_t rng;
+	uint64_t now;
+	uint64_t seq;
+	uint64_t trace;		/* FNV hash of every event: the replay check */
+	uint64_t lin_clock;
+	long live_allocs;
+
+	struct sim_event *heap;
+	uint32_t heap_n, heap_cap;
+
+	struct pk_config cfg;	/* the default config, nodes share it */
+	struct sim_node nodes[PK_MAX_NODES];
+	uint16_t cut[PK_MAX_NODES];	/* cut[from]: nodes it cannot reach */
+
+	struct sim_client clients[SIM_MAX_CLIENTS];
+	unsigned int nclients;
+	char keys[SIM_MAX_KEYS][16];
+
+	struct pk_send sends[SIM_OUT_CAP];
+	struct pk_reply replies[SIM_OUT_CAP];
+	struct pk_out out;
+
+	struct lin_history *hist;
+	struct monitor mon;
+	struct sim_stats stats;
+
+	/* scenario script: called at each SCRIPT event it scheduled */
+	void (*script)(struct sim *s, uint64_t arg);
+	void *script_state;
+};
+
+/* Sets up the cluster: every node up, admitted, running <s->cfg>. */
+void sim_init(struct sim *s, const struct sim_params *p);
+void sim_fini(struct sim *s);
+
+uint64_t sim_rand(struct sim *s);
+/* True with probability <p>. */
+bool sim_chance(struct sim *s, double p);
+
+/* Adds a client (returns it); it starts at the current time. */
+struct sim_client *sim_add_client(struct sim *s, uint8_t workload, uint16_t node_mask,
+				  uint32_t target);
+
+/* Sends <c>'s next request to a random replica of its node_mask. */
+void sim_client_send(struct sim *s, struct sim_client *c, uint8_t op, uint8_t key, uint64_t arg,
+		     const char *val);
+/* Wakes <c> (workload_next) after <delay>. */
+void sim_client_wake_later(struct sim *s, struct sim_client *c, uint64_t delay);
+
+/* Runs events until every active client is done, <until> passes, or the
+ * queue empties. Returns true when every active client finished.
+ */
+bool sim_run(struct sim *s, uint64_t until);
+
+/* Schedules the scenario script at now + <delay> with <arg>. */
+void sim_schedule_script(struct sim *s, uint64_t delay, uint64_t arg);
+
+/* Crash with amnesia: the node's workers and their memory are gone. */
+void sim_crash(struct sim *s, uint16_t node);
+/* Restart with a new incarnation (or, for a negative test, the same one). */
+void sim_restart(struct sim *s, uint16_t node, bool admitted, bool same_incarnation);
+
+/* Installs <cfg> (kept alive by the caller) on every worker of <node>. */
+void sim_set_config(struct sim *s, uint16_t node, const struct pk_config *cfg);
+
+/* Sums a counter over every live worker. */
+uint64_t sim_stat_sum(const struct sim *s, size_t offset);
+#define SIM_STAT(s, field) sim_stat_sum((s), offsetof(struct pk_stats, field))
+
+#endif
