@@ -90,6 +90,9 @@ void pk_proposer_fini(struct pk_worker *w);
 /* worker.c: outbox helpers. Return NULL (and count an overflow) when full. */
 struct pk_send *pk_out_send(struct pk_worker *w, struct pk_out *out, uint16_t dest_mask,
 			    uint8_t type);
+/* The same for a round's message: it carries the round's config epoch. */
+struct pk_send *pk_out_round(struct pk_worker *w, struct pk_out *out, const struct pk_round *rd,
+			     uint16_t dest_mask, uint8_t type);
 struct pk_reply *pk_out_reply(struct pk_worker *w, struct pk_out *out, uint64_t cookie);
 
 static inline uint16_t

@@ -285,7 +285,7 @@ send_prepare(struct pk_worker *w, struct pk_round *rd, uint64_t now, struct pk_o
 	memset(&rd->best_ballot, 0, sizeof(rd->best_ballot));
 	rd->agree = true;
 	begin_phase(w, rd, PK_PHASE_PREPARE, now);
-	s = pk_out_send(w, out, rd->cfg->prepare_mask, PK_MSG_PREPARE);
+	s = pk_out_round(w, out, rd, rd->cfg->prepare_mask, PK_MSG_PREPARE);
 	if (s == NULL)
 		return;		/* counted; the phase times out and retries */
 	w->stats.prepares_sent += pk_mask_count(rd->cfg->prepare_mask);
@@ -312,7 +312,7 @@ send_accept(struct pk_worker *w, struct pk_round *rd, uint64_t now, struct pk_ou
 			w->counter = rd->next_ballot.counter;
 	}
 	begin_phase(w, rd, PK_PHASE_ACCEPT, now);
-	s = pk_out_send(w, out, rd->cfg->accept_mask, PK_MSG_ACCEPT);
+	s = pk_out_round(w, out, rd, rd->cfg->accept_mask, PK_MSG_ACCEPT);
 	if (s == NULL)
 		return;
 	w->stats.accepts_sent += pk_mask_count(rd->cfg->accept_mask);

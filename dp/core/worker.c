@@ -41,6 +41,17 @@ pk_out_send(struct pk_worker *w, struct pk_out *out, uint16_t dest_mask, uint8_t
 	return s;
 }
 
+struct pk_send *
+pk_out_round(struct pk_worker *w, struct pk_out *out, const struct pk_round *rd,
+	     uint16_t dest_mask, uint8_t type)
+{
+	struct pk_send *s = pk_out_send(w, out, dest_mask, type);
+
+	if (s != NULL)
+		s->msg.peer.epoch = rd->cfg->epoch;
+	return s;
+}
+
 struct pk_reply *
 pk_out_reply(struct pk_worker *w, struct pk_out *out, uint64_t cookie)
 {

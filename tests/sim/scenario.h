@@ -26,6 +26,13 @@ struct scenario {
 	const char *(*verify)(struct sim *s);
 };
 
+/* membership.c: scripts of the membership scenarios */
+void a3a4_setup(struct sim *s);
+void a3a4_script(struct sim *s, uint64_t arg);
+void flux_setup(struct sim *s);
+void flux_script(struct sim *s, uint64_t arg);
+void flux_no_rescan_setup(struct sim *s);
+
 extern const struct scenario scenarios[];
 extern const unsigned int scenario_count;
 

@@ -198,6 +198,15 @@ is_reply(uint8_t type)
 	return type == PK_MSG_PROMISE || type == PK_MSG_ACCEPTED || type == PK_MSG_CONFLICT;
 }
 
+static const struct pk_config *
+config_of(const struct sim *s, uint32_t epoch)
+{
+	for (unsigned int i = 0; i < s->nconfigs; i++)
+		if (s->configs[i]->epoch == epoch)
+			return s->configs[i];
+	abort();	/* a round ran a config the simulator never installed */
+}
+
 /* Encodes the outbox of <node>/<worker> into datagrams, one per destination
  * and direction (requests and replies apart, so reply loss can hit only
  * replies), observing every PREPARE and ACCEPT for the monitors.
@@ -219,7 +228,7 @@ flush(struct sim *s, struct sim_node *n, uint16_t worker)
 			mon_prepare(&s->mon, snd->msg.key, snd->msg.key_len, &snd->msg.ballot);
 		if (snd->msg.type == PK_MSG_ACCEPT)
 			mon_accept_sent(&s->mon, snd->msg.key, snd->msg.key_len, &snd->msg.ballot,
-					&snd->msg.state, n->cfg);
+					&snd->msg.state, config_of(s, snd->msg.peer.epoch));
 		for (uint16_t to = 0; to < PK_MAX_NODES; to++) {
 			int dir = is_reply(snd->msg.type);
 
@@ -476,7 +485,15 @@ void
 sim_set_config(struct sim *s, uint16_t node, const struct pk_config *cfg)
 {
 	struct sim_node *n = &s->nodes[node];
+	unsigned int i;
 
+	for (i = 0; i < s->nconfigs && s->configs[i] != cfg; i++)
+		;
+	if (i == s->nconfigs) {
+		if (s->nconfigs == 32)
+			abort();
+		s->configs[s->nconfigs++] = cfg;
+	}
 	n->cfg = cfg;
 	if (!n->up)
 		return;
@@ -513,6 +530,7 @@ sim_init(struct sim *s, const struct sim_params *p)
 	s->hist = lin_new();
 	mon_init(&s->mon);
 	pk_config_majority(&s->cfg, p->nodes, 1);
+	s->configs[s->nconfigs++] = &s->cfg;
 	for (unsigned int k = 0; k < p->keys; k++)
 		snprintf(s->keys[k], sizeof(s->keys[k]), "key%u", k);
 	for (uint16_t id = 0; id < p->nodes; id++) {
@@ -557,6 +575,8 @@ sim_schedule_script(struct sim *s, uint64_t delay, uint64_t arg)
 static bool
 clients_done(const struct sim *s)
 {
+	if (s->hold)
+		return false;
 	for (unsigned int i = 0; i < s->nclients; i++)
 		if (s->clients[i].active)
 			return false;

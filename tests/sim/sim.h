@@ -37,6 +37,7 @@ enum sim_workload {
 	SIM_WL_INC = 1,		/* gryadka's IncClient: GET then CAS(+3) */
 	SIM_WL_MIX = 2,		/* random GET / PUT / CAS / ADD / DEL */
 	SIM_WL_SCAN = 3,	/* one GET per key: a rescan */
+	SIM_WL_FILL = 4,	/* one PUT per key */
 };
 
 struct sim_client {
@@ -45,6 +46,7 @@ struct sim_client {
 	bool active;		/* issuing ops */
 	bool busy;		/* a request is in flight */
 	uint16_t node_mask;	/* replicas it sends to */
+	uint8_t hot_keys;	/* INC / MIX use keys [0, hot_keys); 0: all */
 	uint32_t target;	/* successful writes (INC) or ops (MIX, SCAN) */
 	uint32_t done;
 	uint32_t attempts;
@@ -106,6 +108,8 @@ struct sim {
 	uint32_t heap_n, heap_cap;
 
 	struct pk_config cfg;	/* the default config, nodes share it */
+	const struct pk_config *configs[32];	/* every config installed, by epoch */
+	unsigned int nconfigs;
 	struct sim_node nodes[PK_MAX_NODES];
 	uint16_t cut[PK_MAX_NODES];	/* cut[from]: nodes it cannot reach */
 
@@ -123,7 +127,7 @@ struct sim {
 
 	/* scenario script: called at each SCRIPT event it scheduled */
 	void (*script)(struct sim *s, uint64_t arg);
-	void *script_state;
+	bool hold;		/* the script is not done: keep running */
 };
 
 /* Sets up the cluster: every node up, admitted, running <s->cfg>. */

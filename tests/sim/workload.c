@@ -6,6 +6,7 @@
  *       ADD and DEL over the keys, with unique written values.
  *  SCAN one GET per key through the given replicas (a rescan): every key
  *       must be read successfully, retrying as needed.
+ *  FILL one PUT per key, retrying until each is acknowledged.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,6 +50,7 @@ void
 workload_next(struct sim *s, struct sim_client *c)
 {
 	char val[32];
+	unsigned int nkeys = c->hot_keys != 0 ? c->hot_keys : s->p.keys;
 	uint8_t key;
 	uint64_t r;
 
@@ -61,7 +63,7 @@ workload_next(struct sim *s, struct sim_client *c)
 	switch (c->workload) {
 	case SIM_WL_INC:
 		if (!c->inc_write) {
-			sim_client_send(s, c, PK_OP_GET, (uint8_t)(client_rand(c) % s->p.keys), 0,
+			sim_client_send(s, c, PK_OP_GET, (uint8_t)(client_rand(c) % nkeys), 0,
 					NULL);
 			return;
 		}
@@ -71,10 +73,14 @@ workload_next(struct sim *s, struct sim_client *c)
 	case SIM_WL_SCAN:
 		sim_client_send(s, c, PK_OP_GET, (uint8_t)c->done, 0, NULL);
 		return;
+	case SIM_WL_FILL:
+		snprintf(val, sizeof(val), "%u", 1000 + c->done);	/* INC can add to it */
+		sim_client_send(s, c, PK_OP_PUT, (uint8_t)c->done, 0, val);
+		return;
 	default:
 		break;
 	}
-	key = (uint8_t)(client_rand(c) % s->p.keys);
+	key = (uint8_t)(client_rand(c) % nkeys);
 	r = client_rand(c) % 100;
 	snprintf(val, sizeof(val), "%u%06u", c->id + 1, c->attempts);
 	if (r < 30)
@@ -109,6 +115,9 @@ workload_on_result(struct sim *s, struct sim_client *c, uint8_t status, uint64_t
 		break;
 	case SIM_WL_SCAN:
 		c->done += status == PK_OK || status == PK_NOT_FOUND;
+		break;
+	case SIM_WL_FILL:
+		c->done += status == PK_OK;
 		break;
 	default:
 		if (definite && c->op != PK_OP_DEL)
