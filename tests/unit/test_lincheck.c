@@ -115,6 +115,71 @@ test_lost_write_is_caught(void)
 	CHECK(!linearizable(h));
 }
 
+/* The symmetry reduction folds unobserved values and tries one of each set
+ * of interchangeable unknown ops: it must still count them exactly.
+ */
+static void
+test_reduction_counts_unknown_writes_exactly(void)
+{
+	for (uint64_t need = 2; need <= 4; need++) {
+		struct lin_history *h = lin_new();
+		bool ok;
+
+		lin_give_up(h, inv(h, 1, PK_OP_PUT, "x1", 0, 1));
+		lin_give_up(h, inv(h, 2, PK_OP_PUT, "x2", 0, 2));
+		lin_give_up(h, inv(h, 3, PK_OP_PUT, "x3", 0, 3));
+		/* A CAS at version <need> needs exactly <need> writes before. */
+		done(h, inv(h, 4, PK_OP_CAS, "z", need, 10), 11, PK_OK, need + 1, NULL);
+		ok = linearizable(h);
+		CHECK(ok == (need <= 3));
+	}
+}
+
+static void
+test_reduction_keeps_order_constraints(void)
+{
+	struct lin_history *h = lin_new();
+
+	/* The only unknown PUT starts after the read returned: it cannot
+	 * explain version 1.
+	 */
+	done(h, inv(h, 1, PK_OP_CAS, "z", 1, 1), 2, PK_OK, 2, NULL);
+	lin_give_up(h, inv(h, 2, PK_OP_PUT, "x", 0, 3));
+	CHECK(!linearizable(h));
+
+	/* Unknown DELs: any number may have happened, each needs a value. */
+	h = lin_new();
+	done(h, inv(h, 1, PK_OP_PUT, "a", 0, 1), 2, PK_OK, 1, NULL);
+	lin_give_up(h, inv(h, 2, PK_OP_DEL, NULL, 0, 3));
+	lin_give_up(h, inv(h, 3, PK_OP_DEL, NULL, 0, 4));
+	done(h, inv(h, 4, PK_OP_PUT, "b", 0, 5), 6, PK_OK, 3, NULL);
+	CHECK(linearizable(h));	/* one DEL happened */
+	h = lin_new();
+	done(h, inv(h, 1, PK_OP_PUT, "a", 0, 1), 2, PK_OK, 1, NULL);
+	lin_give_up(h, inv(h, 2, PK_OP_DEL, NULL, 0, 3));
+	lin_give_up(h, inv(h, 3, PK_OP_DEL, NULL, 0, 4));
+	done(h, inv(h, 4, PK_OP_PUT, "b", 0, 5), 6, PK_OK, 4, NULL);
+	CHECK(!linearizable(h));	/* the second DEL found nothing to delete */
+}
+
+static void
+test_reduction_unknown_adds(void)
+{
+	struct lin_history *h = lin_new();
+
+	done(h, inv(h, 1, PK_OP_PUT, "10", 0, 1), 2, PK_OK, 1, NULL);
+	lin_give_up(h, inv(h, 2, PK_OP_ADD, NULL, 1, 3));
+	lin_give_up(h, inv(h, 3, PK_OP_ADD, NULL, 1, 4));
+	done(h, inv(h, 4, PK_OP_GET, NULL, 0, 5), 6, PK_OK, 3, "12");
+	CHECK(linearizable(h));
+	h = lin_new();
+	done(h, inv(h, 1, PK_OP_PUT, "10", 0, 1), 2, PK_OK, 1, NULL);
+	lin_give_up(h, inv(h, 2, PK_OP_ADD, NULL, 1, 3));
+	lin_give_up(h, inv(h, 3, PK_OP_ADD, NULL, 1, 4));
+	done(h, inv(h, 4, PK_OP_GET, NULL, 0, 5), 6, PK_OK, 3, "13");
+	CHECK(!linearizable(h));
+}
+
 static void
 test_dump_load_round_trip(void)
 {
@@ -151,6 +216,10 @@ main(int argc, char **argv)
 		{ "unknown_may_or_may_not_happen", test_unknown_may_or_may_not_happen },
 		{ "refused_op_cannot_explain_an_effect", test_refused_op_cannot_explain_an_effect },
 		{ "lost_write_is_caught", test_lost_write_is_caught },
+		{ "reduction_counts_unknown_writes_exactly",
+		  test_reduction_counts_unknown_writes_exactly },
+		{ "reduction_keeps_order_constraints", test_reduction_keeps_order_constraints },
+		{ "reduction_unknown_adds", test_reduction_unknown_adds },
 		{ "dump_load_round_trip", test_dump_load_round_trip },
 	};
 
