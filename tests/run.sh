@@ -5,29 +5,14 @@
 # sim suites in both, and closes with a summary line "N passed, N failed".
 #
 #   tests/run.sh            everything (CI runs this)
-#   SIM_SEEDS=500 tests/run.sh   more simulator seeds per scenario
+# More simulator seeds: build/tests/parnik-sim --scenario all --seeds 500
 set -euo pipefail
 
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 
-need_pkgs=(meson ninja-build gcc pkg-config python3)
-missing=()
-for p in "${need_pkgs[@]}"; do
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
-done
-if [ ${#missing[@]} -gt 0 ]; then
-    if [ "$(id -u)" -eq 0 ]; then
-        echo "== installing: ${missing[*]}"
-        apt-get update -qq
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
-    else
-        echo "missing packages (run as root to install): ${missing[*]}" >&2
-        exit 2
-    fi
-fi
+tests/deps.sh
 
-export SIM_SEEDS="${SIM_SEEDS:-}"
 passed=0
 failed=0
 

@@ -311,6 +311,22 @@ test_mutations_never_overread(void)
 	CHECK(accepted > 0);	/* some flips land in payload bytes */
 }
 
+/* The body sizes docs/PROTOCOL.md gives, for k = 7 key bytes and v = 11
+ * value bytes.
+ */
+static void
+test_documented_sizes(void)
+{
+	static const size_t body[] = { 0, 30 + 7 + 11, 28 + 11, 38 + 7, 63 + 11, 65 + 7 + 11,
+				       36, 54 };
+
+	for (uint8_t t = PK_MSG_CLIENT_REQ; t <= PK_MSG_TYPE_MAX; t++) {
+		struct pk_msg m = sample(t);
+
+		CHECK_EQ(pk_wire_msg_size(&m), PK_WIRE_MSG_HDR_LEN + body[t]);
+	}
+}
+
 static void
 test_crc32c(void)
 {
@@ -330,6 +346,7 @@ main(int argc, char **argv)
 		{ "message_errors", test_message_errors },
 		{ "encoder_refuses_invalid", test_encoder_refuses_invalid },
 		{ "mutations_never_overread", test_mutations_never_overread },
+		{ "documented_sizes", test_documented_sizes },
 		{ "crc32c", test_crc32c },
 	};
 

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Parnik builds and tests with, if missing.
+# Needs root to install; otherwise it only names what is missing.
+set -euo pipefail
+
+need_pkgs=(meson ninja-build gcc pkg-config python3)
+missing=()
+for p in "${need_pkgs[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+if [ "$(id -u)" -ne 0 ]; then
+    echo "missing packages (run as root to install them): ${missing[*]}" >&2
+    exit 2
+fi
+echo "== installing: ${missing[*]}"
+apt-get update -qq
+DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
