@@ -712,6 +712,14 @@ print_op(const struct lin_history *h, const struct lin_op *o, FILE *f)
 			r != NULL ? (const char *)r->data : "");
 }
 
+static int
+cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
 /* The history as it stood at time <t>: ops invoked before it, those still
  * running treated as pending (they may or may not have happened). A
  * linearizable history has linearizable prefixes, so the shortest failing
@@ -747,13 +755,7 @@ report_key(struct lin_history *h, const struct lin_op **ops, uint32_t n, FILE *f
 	for (uint32_t i = 0; i < n; i++)
 		if (!is_unknown(ops[i]))
 			cuts[ncuts++] = ops[i]->complete + 1;
-	for (uint32_t i = 1; i < ncuts; i++)
-		for (uint32_t j = i; j > 0 && cuts[j - 1] > cuts[j]; j--) {
-			uint64_t tmp = cuts[j];
-
-			cuts[j] = cuts[j - 1];
-			cuts[j - 1] = tmp;
-		}
+	qsort(cuts, ncuts, sizeof(*cuts), cmp_u64);
 	hi = ncuts;
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2;

@@ -140,104 +140,86 @@ test_batch_fills_then_refuses(void)
 	}
 }
 
+/* Decodes <buf> with the bytes at <at> replaced by <patch> (<n> bytes). */
+static int
+decode_patched(const uint8_t *buf, size_t len, size_t at, const void *patch, size_t n)
+{
+	uint8_t bad[PK_MAX_DGRAM + 8];
+	struct pk_msg out[4];
+	struct pk_dgram_hdr h;
+
+	memcpy(bad, buf, len);
+	memcpy(bad + at, patch, n);
+	return pk_wire_decode(bad, len, &expect, &h, out, 4);
+}
+
+static int
+decode_byte(const uint8_t *buf, size_t len, size_t at, uint8_t byte)
+{
+	return decode_patched(buf, len, at, &byte, 1);
+}
+
+static int
+decode_u16(const uint8_t *buf, size_t len, size_t at, uint16_t v)
+{
+	uint8_t le[2] = { (uint8_t)v, (uint8_t)(v >> 8) };
+
+	return decode_patched(buf, len, at, le, 2);
+}
+
 static void
 test_header_errors(void)
 {
 	struct pk_msg m = sample(PK_MSG_ACCEPTED), out[4];
 	struct pk_dgram_hdr h;
-	uint8_t buf[128], bad[128];
+	uint8_t buf[128];
 	size_t len = encode1(&m, buf, sizeof(buf));
 	struct pk_wire_expect other = expect;
 
 	CHECK_EQ(pk_wire_decode(buf, 10, &expect, &h, out, 4), -PK_E_TRUNCATED);
-	memcpy(bad, buf, len);
-	bad[0] = 'X';
-	CHECK_EQ(pk_wire_decode(bad, len, &expect, &h, out, 4), -PK_E_MAGIC);
-	memcpy(bad, buf, len);
-	bad[4] = 2;
-	CHECK_EQ(pk_wire_decode(bad, len, &expect, &h, out, 4), -PK_E_VERSION);
-	memcpy(bad, buf, len);
-	bad[5] = 1;
-	CHECK_EQ(pk_wire_decode(bad, len, &expect, &h, out, 4), -PK_E_FIELD);
+	CHECK_EQ(decode_byte(buf, len, 0, 'X'), -PK_E_MAGIC);
+	CHECK_EQ(decode_byte(buf, len, 4, 2), -PK_E_VERSION);
+	CHECK_EQ(decode_byte(buf, len, 5, 1), -PK_E_FIELD);
 	other.cluster_id = 8;
 	CHECK_EQ(pk_wire_decode(buf, len, &other, &h, out, 4), -PK_E_CLUSTER);
 	other = expect;
 	other.partitions = 5;
 	CHECK_EQ(pk_wire_decode(buf, len, &other, &h, out, 4), -PK_E_PARTITIONS);
-	memcpy(bad, buf, len);
-	bad[14] = 4;
-	CHECK_EQ(pk_wire_decode(bad, len, &expect, &h, out, 4), -PK_E_PARTITION);
-	memcpy(bad, buf, len);
-	bad[6] = 0;
-	CHECK_EQ(pk_wire_decode(bad, len, &expect, &h, out, 4), -PK_E_LENGTH);
-	memcpy(bad, buf, len);
-	bad[6] = 2;	/* says two messages, holds one */
-	CHECK_EQ(pk_wire_decode(bad, len, &expect, &h, out, 4), -PK_E_TRUNCATED);
-	memcpy(bad, buf, len);
-	bad[6] = 5;	/* more than the caller has room for */
-	CHECK_EQ(pk_wire_decode(bad, len, &expect, &h, out, 4), -PK_E_LIMIT);
-	memcpy(bad, buf, len);
-	bad[6] = PK_MAX_BATCH + 1;
-	CHECK_EQ(pk_wire_decode(bad, len, &expect, &h, out, 4), -PK_E_LIMIT);
+	CHECK_EQ(decode_byte(buf, len, 14, 4), -PK_E_PARTITION);
+	CHECK_EQ(decode_byte(buf, len, 6, 0), -PK_E_LENGTH);
+	CHECK_EQ(decode_byte(buf, len, 6, 2), -PK_E_TRUNCATED);	/* says 2, holds 1 */
+	CHECK_EQ(decode_byte(buf, len, 6, 5), -PK_E_LIMIT);	/* over the caller's room */
+	CHECK_EQ(decode_byte(buf, len, 6, PK_MAX_BATCH + 1), -PK_E_LIMIT);
 	CHECK_EQ(pk_wire_decode(buf, len, &expect, &h, out, 4), 1);
 }
 
 static void
 test_message_errors(void)
 {
+	static const uint8_t zero_ballot[16] = { 0 };
 	struct pk_msg m = sample(PK_MSG_ACCEPT), out[2];
 	struct pk_dgram_hdr h;
-	uint8_t buf[PK_MAX_DGRAM], bad[PK_MAX_DGRAM + 8];
+	uint8_t buf[PK_MAX_DGRAM], longer[PK_MAX_DGRAM + 1];
 	size_t len = encode1(&m, buf, sizeof(buf));
 	size_t body = PK_WIRE_HDR_LEN + PK_WIRE_MSG_HDR_LEN;
 	size_t key_len_at = body + 20 + 32;
+	size_t state_at = key_len_at + 2 + 7;
 
-	memcpy(bad, buf, len);
-	bad[16] = 0;
-	CHECK_EQ(pk_wire_decode(bad, len, &expect, &h, out, 2), -PK_E_TYPE);
-	memcpy(bad, buf, len);
-	bad[16] = PK_MSG_TYPE_MAX + 1;
-	CHECK_EQ(pk_wire_decode(bad, len, &expect, &h, out, 2), -PK_E_TYPE);
-	memcpy(bad, buf, len);
-	bad[17] = 1;
-	CHECK_EQ(pk_wire_decode(bad, len, &expect, &h, out, 2), -PK_E_FIELD);
-	/* Body length beyond the datagram. */
-	memcpy(bad, buf, len);
-	bad[18] = 0xff;
-	bad[19] = 0x0f;
-	CHECK_EQ(pk_wire_decode(bad, len, &expect, &h, out, 2), -PK_E_TRUNCATED);
-	/* Key length that runs past the body. */
-	memcpy(bad, buf, len);
-	bad[key_len_at] = 200;
-	CHECK_EQ(pk_wire_decode(bad, len, &expect, &h, out, 2), -PK_E_LENGTH);
-	/* Key over the limit, and an empty key. */
-	memcpy(bad, buf, len);
-	bad[key_len_at] = (PK_MAX_KEY + 1) & 0xff;
-	bad[key_len_at + 1] = (PK_MAX_KEY + 1) >> 8;
-	CHECK_EQ(pk_wire_decode(bad, len, &expect, &h, out, 2), -PK_E_LIMIT);
-	memcpy(bad, buf, len);
-	bad[key_len_at] = 0;
-	CHECK_EQ(pk_wire_decode(bad, len, &expect, &h, out, 2), -PK_E_FIELD);
-	/* State kind out of range; absent with a version; tombstone with bytes. */
-	memcpy(bad, buf, len);
-	bad[key_len_at + 2 + 7] = 9;
-	CHECK_EQ(pk_wire_decode(bad, len, &expect, &h, out, 2), -PK_E_FIELD);
-	memcpy(bad, buf, len);
-	bad[key_len_at + 2 + 7] = PK_KIND_TOMBSTONE;
-	CHECK_EQ(pk_wire_decode(bad, len, &expect, &h, out, 2), -PK_E_FIELD);
-	/* Value over the limit. */
-	memcpy(bad, buf, len);
-	bad[key_len_at + 2 + 7 + 9] = (PK_MAX_VALUE + 1) & 0xff;
-	bad[key_len_at + 2 + 7 + 10] = (PK_MAX_VALUE + 1) >> 8;
-	CHECK_EQ(pk_wire_decode(bad, len, &expect, &h, out, 2), -PK_E_LIMIT);
-	/* A zero ballot is never valid in a round. */
-	memcpy(bad, buf, len);
-	memset(bad + body + 20, 0, 16);
-	CHECK_EQ(pk_wire_decode(bad, len, &expect, &h, out, 2), -PK_E_FIELD);
+	CHECK_EQ(decode_byte(buf, len, 16, 0), -PK_E_TYPE);
+	CHECK_EQ(decode_byte(buf, len, 16, PK_MSG_TYPE_MAX + 1), -PK_E_TYPE);
+	CHECK_EQ(decode_byte(buf, len, 17, 1), -PK_E_FIELD);
+	CHECK_EQ(decode_u16(buf, len, 18, 0x0fff), -PK_E_TRUNCATED);	/* body past the end */
+	CHECK_EQ(decode_u16(buf, len, key_len_at, 200), -PK_E_LENGTH);	/* key past the body */
+	CHECK_EQ(decode_u16(buf, len, key_len_at, PK_MAX_KEY + 1), -PK_E_LIMIT);
+	CHECK_EQ(decode_u16(buf, len, key_len_at, 0), -PK_E_FIELD);
+	CHECK_EQ(decode_byte(buf, len, state_at, 9), -PK_E_FIELD);	/* kind */
+	CHECK_EQ(decode_byte(buf, len, state_at, PK_KIND_TOMBSTONE), -PK_E_FIELD);
+	CHECK_EQ(decode_u16(buf, len, state_at + 9, PK_MAX_VALUE + 1), -PK_E_LIMIT);
+	CHECK_EQ(decode_patched(buf, len, body + 20, zero_ballot, 16), -PK_E_FIELD);
 	/* Trailing bytes after the last message. */
-	memcpy(bad, buf, len);
-	bad[len] = 0;
-	CHECK_EQ(pk_wire_decode(bad, len + 1, &expect, &h, out, 2), -PK_E_LENGTH);
+	memcpy(longer, buf, len);
+	longer[len] = 0;
+	CHECK_EQ(pk_wire_decode(longer, len + 1, &expect, &h, out, 2), -PK_E_LENGTH);
 	/* Every truncation of a valid datagram is refused. */
 	for (size_t cut = 0; cut < len; cut++)
 		CHECK(pk_wire_decode(buf, cut, &expect, &h, out, 2) < 0);
