@@ -302,12 +302,15 @@ model_step(struct lin_history *h, const struct lin_op *o, uint32_t written, stru
 		break;
 	case PK_OP_ADD:
 		if (exists && s->val == ANON) {
-			/* No result ever showed this value, so no ADD result can
-			 * have been computed from it.
+			/* No result ever showed this value or a sum built on it
+			 * (value_folding()): a definite ADD cannot have read it,
+			 * and an unknown one leaves a value just as unseen.
 			 */
 			if (!is_unknown(o))
 				return false;
-			status = PK_OK;	/* unreachable: see value_folding() */
+			status = PK_OK;
+			version = s->version + 1;
+			*s = (struct mstate){ PK_KIND_VALUE, ANON, version };
 			break;
 		}
 		if (exists && !parse_int(&h->vals.items[s->val], &cur)) {
@@ -472,43 +475,77 @@ enum verdict {
 	UNDECIDED,		/* the search budget ran out */
 };
 
-/* Symmetry reduction. A written value that no result ever showed (no GET
- * or ADD returned it, no ADD result is it plus its delta) is folded into
- * ANON: states that differ only in such values behave alike. Unknown ops
- * with equal effects are interchangeable: DELs; PUTs of folded values;
- * CASes of folded values at one expected version. Among pending ops of a
- * class, trying the earliest invoked suffices, as it can go anywhere a
- * later one can; so are unknown ADDs of one delta, folded or not.
- * Folding is off for a key whose history has unknown ADDs
- * or NOT_INTEGER / OVERFLOW results, which could reveal a folded value.
+/* Marks seen the value <base> - <sum> for every subset sum of the deltas. */
+static void
+mark_shifted(struct lin_history *h, int64_t base, const int64_t *sums, uint32_t nsums,
+	     uint8_t *seen)
+{
+	for (uint32_t i = 0; i < nsums; i++) {
+		int64_t v;
+		char digits[24];
+		uint32_t id;
+
+		if (__builtin_sub_overflow(base, sums[i], &v))
+			continue;
+		snprintf(digits, sizeof(digits), "%" PRId64, v);
+		id = intern_find(&h->vals, digits, (uint16_t)strlen(digits));
+		if (id != NO_VAL)
+			seen[id] = 1;
+	}
+}
+
+/* Symmetry reduction. A written value X is folded into ANON when no
+ * linearization can use its content: no result R (a GET's value, an ADD's
+ * result, or an ADD's result minus its delta, the state it read) equals X
+ * plus a sum of deltas of this key's unknown ADDs (any subset: those ADDs
+ * may or may not have happened in between). Unknown ADDs on ANON stay ANON;
+ * one that overflowed or met a non-integer acted as the identity, which the
+ * search covers by leaving it out. States that differ only in folded values
+ * behave alike. Unknown ops with equal effects are interchangeable: DELs;
+ * PUTs of folded values; CASes of folded values at one expected version;
+ * ADDs of one delta. Among pending ops of a class, trying the earliest
+ * invoked suffices, as it can go anywhere a later one can. Folding is off
+ * for a key with definite NOT_INTEGER / OVERFLOW results (they reveal a
+ * property of the value) or more than 12 unknown ADDs.
  */
 static bool
 value_folding(struct lin_history *h, const struct lin_op **ops, uint32_t n, uint8_t *seen)
 {
+	int64_t deltas[12], sums[1 << 12];
+	uint32_t ndeltas = 0, nsums = 1;
+
 	for (uint32_t i = 0; i < n; i++) {
 		const struct lin_op *o = ops[i];
 
 		if (o->op != PK_OP_ADD)
 			continue;
-		if (is_unknown(o) || o->status == PK_NOT_INTEGER || o->status == PK_OVERFLOW)
+		if (!is_unknown(o) && (o->status == PK_NOT_INTEGER || o->status == PK_OVERFLOW))
 			return false;
+		if (is_unknown(o)) {
+			if (ndeltas == 12)
+				return false;
+			deltas[ndeltas++] = (int64_t)o->arg;
+		}
 	}
+	sums[0] = 0;
+	for (uint32_t d = 0; d < ndeltas; d++)
+		for (uint32_t j = 0, m = nsums; j < m; j++) {
+			if (__builtin_add_overflow(sums[j], deltas[d], &sums[nsums]))
+				return false;
+			nsums++;
+		}
 	for (uint32_t i = 0; i < n; i++) {
 		const struct lin_op *o = ops[i];
-		int64_t r, base;
-		char digits[24];
-		uint32_t id;
+		int64_t r, before;
 
 		if (is_unknown(o) || o->status != PK_OK || o->res_val == NO_VAL)
 			continue;
 		seen[o->res_val] = 1;
-		if (o->op != PK_OP_ADD || !parse_int(&h->vals.items[o->res_val], &r) ||
-		    __builtin_sub_overflow(r, (int64_t)o->arg, &base))
+		if (!parse_int(&h->vals.items[o->res_val], &r))
 			continue;
-		snprintf(digits, sizeof(digits), "%" PRId64, base);
-		id = intern_find(&h->vals, digits, (uint16_t)strlen(digits));
-		if (id != NO_VAL)
-			seen[id] = 1;
+		mark_shifted(h, r, sums, nsums, seen);
+		if (o->op == PK_OP_ADD && !__builtin_sub_overflow(r, (int64_t)o->arg, &before))
+			mark_shifted(h, before, sums, nsums, seen);
 	}
 	return true;
 }

@@ -180,6 +180,30 @@ test_reduction_unknown_adds(void)
 	CHECK(!linearizable(h));
 }
 
+/* An unknown PUT whose value is only seen through unknown and definite
+ * ADDs built on it must not be folded away.
+ */
+static void
+test_reduction_sees_through_add_chains(void)
+{
+	struct lin_history *h = lin_new();
+
+	lin_give_up(h, inv(h, 1, PK_OP_PUT, "5", 0, 1));
+	lin_give_up(h, inv(h, 2, PK_OP_ADD, NULL, 2, 2));
+	done(h, inv(h, 3, PK_OP_ADD, NULL, 1, 10), 11, PK_OK, 3, "8");	/* 5 + 2 + 1 */
+	CHECK(linearizable(h));
+	h = lin_new();
+	lin_give_up(h, inv(h, 1, PK_OP_PUT, "5", 0, 1));
+	lin_give_up(h, inv(h, 2, PK_OP_ADD, NULL, 2, 2));
+	done(h, inv(h, 3, PK_OP_GET, NULL, 0, 10), 11, PK_OK, 2, "7");	/* 5 + 2 */
+	CHECK(linearizable(h));
+	h = lin_new();
+	lin_give_up(h, inv(h, 1, PK_OP_PUT, "5", 0, 1));
+	lin_give_up(h, inv(h, 2, PK_OP_ADD, NULL, 2, 2));
+	done(h, inv(h, 3, PK_OP_GET, NULL, 0, 10), 11, PK_OK, 2, "8");	/* no such sum */
+	CHECK(!linearizable(h));
+}
+
 static void
 test_dump_load_round_trip(void)
 {
@@ -220,6 +244,7 @@ main(int argc, char **argv)
 		  test_reduction_counts_unknown_writes_exactly },
 		{ "reduction_keeps_order_constraints", test_reduction_keeps_order_constraints },
 		{ "reduction_unknown_adds", test_reduction_unknown_adds },
+		{ "reduction_sees_through_add_chains", test_reduction_sees_through_add_chains },
 		{ "dump_load_round_trip", test_dump_load_round_trip },
 	};
 
