@@ -15,6 +15,8 @@ tests/deps.sh
 
 passed=0
 failed=0
+cases_passed=0
+cases_failed=0
 
 # run_suites BUILD_DIR MESON_ARGS...: configure, build, run unit and sim.
 run_suites() {
@@ -34,6 +36,12 @@ run_suites() {
     fail=$(awk '/^(Fail|Timeout|Unexpected Pass):/{s+=$2} END{print s+0}' "$log")
     passed=$((passed + ${ok:-0}))
     failed=$((failed + fail))
+    # Each test program closes with "N passed, N failed": sum the cases.
+    local cp cf
+    read -r cp cf < <(awk '/^[0-9]+ passed, [0-9]+ failed$/ { p += $1; f += $3 }
+                          END { print p + 0, f + 0 }' "$dir/meson-logs/testlog.txt")
+    cases_passed=$((cases_passed + cp))
+    cases_failed=$((cases_failed + cf))
 }
 
 echo "== release build (build/)"
@@ -43,5 +51,6 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 run_suites build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dsim_quick=true
 
+echo "cases (unit test cases and simulator scenarios, both builds): $cases_passed passed, $cases_failed failed"
 echo "tests: $passed passed, $failed failed"
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]

@@ -568,6 +568,20 @@ op_class(const struct lin_op *o, uint32_t written)
 	return 0;
 }
 
+/* Returns true when class <c> was tried already at this step; else
+ * records it (when there is room: forgetting one only costs time).
+ */
+static bool
+class_tried(uint64_t *tried, unsigned int *ntried, uint64_t c)
+{
+	for (unsigned int t = 0; t < *ntried; t++)
+		if (tried[t] == c)
+			return true;
+	if (*ntried < 32)
+		tried[(*ntried)++] = c;
+	return false;
+}
+
 /* Checks the ops <ops[0..n)> of one key. */
 static enum verdict
 check_key(struct lin_history *h, const struct lin_op **ops, uint32_t n, uint64_t *explored)
@@ -579,6 +593,7 @@ check_key(struct lin_history *h, const struct lin_op **ops, uint32_t n, uint64_t
 	struct frame {
 		struct entry *call;
 		struct mstate state;
+		unsigned int pass;
 	} *stack = xrealloc(NULL, (n + 1) * sizeof(*stack));
 	uint32_t depth = 0, m = 0, returns = 0;
 	struct mstate state = { PK_KIND_ABSENT, NO_VAL, 0 };
@@ -588,7 +603,7 @@ check_key(struct lin_history *h, const struct lin_op **ops, uint32_t n, uint64_t
 	uint64_t *cls = xrealloc(NULL, (n + 1) * sizeof(*cls));
 	uint8_t *seen = xrealloc(NULL, h->vals.n + 1);
 	uint64_t tried[32];
-	unsigned int ntried = 0;
+	unsigned int ntried = 0, pass = 0;
 	bool fold;
 
 	memset(seen, 0, h->vals.n + 1);
@@ -634,20 +649,21 @@ check_key(struct lin_history *h, const struct lin_op **ops, uint32_t n, uint64_t
 		entries[i].next = i + 1 < m ? &entries[i + 1] : NULL;
 	}
 	e = head->next;
+	/* Lowe's candidates at each step are the calls before the first
+	 * pending return. They are tried in two passes, definite ops first and
+	 * unknown ones only then: same candidates, so the search stays
+	 * complete, but it no longer dives into applying optional ops before
+	 * the ops that must happen.
+	 */
 	while (returns > 0) {
 		if (e != NULL && e->is_call) {
 			struct mstate next = state;
-			unsigned int t;
+			bool unknown = e->match == NULL;
 
-			if (cls[e->op] != 0) {
-				for (t = 0; t < ntried && tried[t] != cls[e->op]; t++)
-					;
-				if (t < ntried) {	/* an earlier twin was tried */
-					e = e->next;
-					continue;
-				}
-				if (ntried < 32)
-					tried[ntried++] = cls[e->op];
+			if (unknown != (pass == 1) ||
+			    (cls[e->op] != 0 && class_tried(tried, &ntried, cls[e->op]))) {
+				e = e->next;
+				continue;
 			}
 			if (++*explored > budget) {
 				verdict = UNDECIDED;
@@ -658,12 +674,14 @@ check_key(struct lin_history *h, const struct lin_op **ops, uint32_t n, uint64_t
 				if (memo_add(&memo, bits, &next)) {
 					stack[depth].call = e;
 					stack[depth].state = state;
+					stack[depth].pass = pass;
 					depth++;
 					state = next;
-					if (e->match != NULL)
+					if (!unknown)
 						returns--;
 					lift(e);
 					e = head->next;
+					pass = 0;
 					ntried = 0;
 					continue;
 				}
@@ -672,37 +690,30 @@ check_key(struct lin_history *h, const struct lin_op **ops, uint32_t n, uint64_t
 			e = e->next;
 			continue;
 		}
-		/* A return entry (or the end) with its call not linearized:
-		 * undo the last choice and try the next candidate.
-		 */
+		/* The first pending return (or the end): this pass is spent. */
+		if (pass == 0) {
+			pass = 1;
+			e = head->next;
+			ntried = 0;
+			continue;
+		}
+		/* Both passes spent: undo the last choice, try the next one. */
 		if (depth == 0)
 			goto out;
 		depth--;
 		e = stack[depth].call;
 		state = stack[depth].state;
+		pass = stack[depth].pass;
 		bits[e->op / 64] &= ~(1ull << (e->op % 64));
 		if (e->match != NULL)
 			returns++;
 		unlift(e);
-		/* Resume the scan after e: twins before it were tried. */
+		/* Resume after e; in pass 1, the twins up to e count as tried. */
 		ntried = 0;
-		for (struct entry *x = head->next; x != NULL && x != e; x = x->next)
-			if (x->is_call && cls[x->op] != 0 && ntried < 32) {
-				unsigned int t;
-
-				for (t = 0; t < ntried && tried[t] != cls[x->op]; t++)
-					;
-				if (t == ntried)
-					tried[ntried++] = cls[x->op];
-			}
-		if (cls[e->op] != 0 && ntried < 32) {
-			unsigned int t;
-
-			for (t = 0; t < ntried && tried[t] != cls[e->op]; t++)
-				;
-			if (t == ntried)
-				tried[ntried++] = cls[e->op];
-		}
+		if (pass == 1)
+			for (struct entry *x = head->next; x != NULL && x != e->next; x = x->next)
+				if (x->is_call && cls[x->op] != 0)
+					class_tried(tried, &ntried, cls[x->op]);
 		e = e->next;
 	}
 	verdict = LINEARIZABLE;
