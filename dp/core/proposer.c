@@ -533,7 +533,7 @@ accepted(struct pk_worker *w, struct pk_round *rd, uint64_t now, struct pk_out *
 /* ---- entry points ---- */
 
 static uint8_t
-validate(const struct pk_worker *w, const struct pk_msg *req)
+validate(const struct pk_worker *w, const struct pk_msg *req, uint32_t hash)
 {
 	bool wants_value = req->op == PK_OP_PUT || req->op == PK_OP_CAS;
 
@@ -543,7 +543,7 @@ validate(const struct pk_worker *w, const struct pk_msg *req)
 		return PK_BAD_REQUEST;
 	if (req->key_len > PK_MAX_KEY || req->state.len > w->tuning.max_value)
 		return PK_TOO_LARGE;
-	if (pk_partition_of(req->key, req->key_len, w->partitions) != w->worker)
+	if (hash % w->partitions != w->worker)
 		return PK_WRONG_PARTITION;
 	if (w->ops_used >= w->tuning.max_ops)
 		return PK_BUSY;
@@ -576,7 +576,8 @@ void
 pk_proposer_submit(struct pk_worker *w, const struct pk_msg *req, uint64_t cookie,
 		   uint64_t now, struct pk_out *out)
 {
-	uint8_t status = validate(w, req);
+	uint32_t hash = pk_hash(req->key, req->key_len);
+	uint8_t status = validate(w, req, hash);
 	struct pk_rec *rec = NULL;
 	struct pk_op *op;
 
@@ -596,8 +597,7 @@ pk_proposer_submit(struct pk_worker *w, const struct pk_msg *req, uint64_t cooki
 		}
 	}
 	if (status == PK_OK) {
-		rec = pk_table_get(&w->table, req->key, req->key_len,
-				   pk_hash(req->key, req->key_len));
+		rec = pk_table_get(&w->table, req->key, req->key_len, hash);
 		if (rec == NULL)
 			status = PK_TABLE_FULL;
 		else if (rec->q_len >= w->tuning.max_queue)

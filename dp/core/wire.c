@@ -20,7 +20,7 @@ struct rd {
 	int err;		/* first error, 0 while all reads fit */
 };
 
-static const uint8_t *
+static inline const uint8_t *
 rd_take(struct rd *r, size_t n)
 {
 	const uint8_t *at = r->p;
@@ -34,7 +34,10 @@ rd_take(struct rd *r, size_t n)
 	return at;
 }
 
-static uint64_t
+/* Always inlined: every call site has a constant <n>, so the copy is one
+ * load or store.
+ */
+static inline __attribute__((always_inline)) uint64_t
 rd_uint(struct rd *r, size_t n)
 {
 	const uint8_t *b = rd_take(r, n);
@@ -42,16 +45,24 @@ rd_uint(struct rd *r, size_t n)
 
 	if (b == NULL)
 		return 0;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	memcpy(&v, b, n);	/* the wire is little-endian too */
+#else
 	for (size_t i = n; i-- > 0;)
 		v = (v << 8) | b[i];
+#endif
 	return v;
 }
 
-static void
+static inline __attribute__((always_inline)) void
 put_uint(uint8_t **p, uint64_t v, size_t n)
 {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	memcpy(*p, &v, n);
+#else
 	for (size_t i = 0; i < n; i++, v >>= 8)
 		(*p)[i] = (uint8_t)v;
+#endif
 	*p += n;
 }
 

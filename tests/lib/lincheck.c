@@ -669,7 +669,13 @@ check_key(struct lin_history *h, const struct lin_op **ops, uint32_t n, uint64_t
 				verdict = UNDECIDED;
 				goto out;
 			}
-			if (model_step(h, ops[e->op], written[e->op], &next)) {
+			/* An optional op that would change nothing now (a CAS at a
+			 * passed version, a DEL of nothing) is better left out:
+			 * the same state, and it may still apply later.
+			 */
+			if (model_step(h, ops[e->op], written[e->op], &next) &&
+			    !(unknown && next.kind == state.kind && next.val == state.val &&
+			      next.version == state.version)) {
 				bits[e->op / 64] |= 1ull << (e->op % 64);
 				if (memo_add(&memo, bits, &next)) {
 					stack[depth].call = e;
