@@ -136,8 +136,13 @@ run_scenario(const struct scenario *sc, const struct opts *o)
 		struct run r = run_seed(sc, o, seed);
 		const char *fail = NULL;
 
+		/* Replay: the same seed must give the same trace, and another
+		 * seed another one (or the check would prove nothing).
+		 */
 		if (o->replay && run_seed(sc, o, seed).trace != r.trace)
 			fail = "the same seed gave another trace";
+		if (o->replay && fail == NULL && run_seed(sc, o, seed + 7919).trace == r.trace)
+			fail = "another seed gave the same trace";
 		ops += r.ops;
 		unknown += r.unknown;
 		violations += r.violations;
@@ -178,7 +183,8 @@ usage(FILE *f)
 		   "  --seeds N    seeds per scenario (default 20), from --seed (default 1)\n"
 		   "  --seed S     first seed; alone, runs just that seed\n"
 		   "  --unsafe-quorum  accept quorum 1 of 3: violations must be reported\n"
-		   "  --replay     run each seed twice and require identical traces\n"
+		   "  --replay     run each seed twice and require identical traces (and\n"
+		   "               another seed, a different one)\n"
 		   "  --quick      a quarter of each client's ops (sanitizer builds)\n"
 		   "  --verbose    per-seed statistics, monitor and checker reports\n"
 		   "  --history F  write the client history (lincheck text format) to F\n"
