@@ -101,14 +101,3 @@ pk_blob_equal_wire(const struct pk_blob *a, const struct pk_wstate *s)
 	return a->kind == s->kind && a->version == s->version && a->len == s->len &&
 	       (a->len == 0 || memcmp(a->data, s->data, a->len) == 0);
 }
-
-bool
-pk_blob_equal(const struct pk_blob *a, const struct pk_blob *b)
-{
-	struct pk_wstate s;
-
-	if (a == b)
-		return true;
-	pk_blob_to_wire(b, &s);
-	return pk_blob_equal_wire(a, &s);
-}

@@ -56,8 +56,7 @@ void pk_mem_collect(struct pk_mem *m);
 /* Fills the wire view of <b> (ABSENT for NULL). */
 void pk_blob_to_wire(const struct pk_blob *b, struct pk_wstate *s);
 
-/* Same register state: same kind, version and bytes. */
-bool pk_blob_equal(const struct pk_blob *a, const struct pk_blob *b);
+/* True when <a> is the register state <s>: same kind, version and bytes. */
 bool pk_blob_equal_wire(const struct pk_blob *a, const struct pk_wstate *s);
 
 #endif

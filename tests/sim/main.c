@@ -165,12 +165,12 @@ run_scenario(const struct scenario *sc, const struct opts *o)
 		       "--seed %" PRIu64 "%s%s --verbose\n", seed, fail, sc->name, seed,
 		       o->unsafe_quorum ? " --unsafe-quorum" : "", o->quick ? " --quick" : "");
 	}
-	printf("%-28s seeds %-4u ops %-8" PRIu64 " unknown %-6" PRIu64 " violations %-6" PRIu64
-	       "%s %s\n", sc->name, o->seeds, ops, unknown, violations,
-	       sc->expect_violation ? " (negative: caught in every seed?)" : "",
-	       bad == 0 ? "PASS" : "FAIL");
+	printf("%-28s seeds %-4u ops %-8" PRIu64 " unknown %-6" PRIu64 " violations %-6" PRIu64,
+	       sc->name, o->seeds, ops, unknown, violations);
+	if (sc->expect_violation)
+		printf(" negative: caught in %" PRIu64 " of %u seeds", caught, o->seeds);
+	printf(" %s\n", bad == 0 ? "PASS" : "FAIL");
 	fflush(stdout);
-	(void)caught;
 	return bad == 0;
 }
 

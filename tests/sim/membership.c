@@ -41,7 +41,6 @@ struct mstate {
 	struct sim_client *scan;
 	struct sim_client *fill;
 	bool started;			/* hot clients running: the fill is done */
-	bool verifying;			/* the final read of every key */
 	uint16_t members;		/* flux: current acceptor set */
 	uint16_t removed;		/* flux: the node taken out (wiped) */
 	uint16_t originals;		/* flux: original acceptors still in */
@@ -118,7 +117,6 @@ filled(struct sim *s, uint16_t nodes)
 static void
 verify_all(struct sim *s, uint16_t nodes)
 {
-	ms.verifying = true;
 	s->hold = false;
 	ms.scan = sim_add_client(s, SIM_WL_SCAN, nodes, s->p.keys);
 }

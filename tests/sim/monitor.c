@@ -152,16 +152,11 @@ chosen_get(struct monitor *m, uint64_t khash)
 static void check_chosen(struct monitor *m, struct mon_ballot *e);
 
 void
-mon_prepare(struct monitor *m, const uint8_t *key, uint16_t key_len, const struct pk_ballot *b)
+mon_prepare(struct monitor *m, const struct pk_ballot *b)
 {
-	/* Ballots are unique per attempt across all keys: the key is not
-	 * part of the identity here.
-	 */
 	uint64_t h = ballot_hash(0, b) | 1;
 	uint32_t i;
 
-	(void)key;
-	(void)key_len;
 	if (2 * (m->prep_n + 1) > m->prep_cap) {
 		uint64_t *old = m->prepares;
 		uint32_t old_cap = m->prep_cap;

@@ -32,9 +32,10 @@ struct monitor {
 void mon_init(struct monitor *m);
 void mon_fini(struct monitor *m);
 
-/* A PREPARE left a proposer. */
-void mon_prepare(struct monitor *m, const uint8_t *key, uint16_t key_len,
-		 const struct pk_ballot *b);
+/* A PREPARE left a proposer. Ballots are unique per attempt across all
+ * keys, so the key plays no part.
+ */
+void mon_prepare(struct monitor *m, const struct pk_ballot *b);
 
 /* An ACCEPT left a proposer running <cfg>. */
 void mon_accept_sent(struct monitor *m, const uint8_t *key, uint16_t key_len,

@@ -225,7 +225,7 @@ flush(struct sim *s, struct sim_node *n, uint16_t worker)
 		const struct pk_send *snd = &s->out.sends[i];
 
 		if (snd->msg.type == PK_MSG_PREPARE)
-			mon_prepare(&s->mon, snd->msg.key, snd->msg.key_len, &snd->msg.ballot);
+			mon_prepare(&s->mon, &snd->msg.ballot);
 		if (snd->msg.type == PK_MSG_ACCEPT)
 			mon_accept_sent(&s->mon, snd->msg.key, snd->msg.key_len, &snd->msg.ballot,
 					&snd->msg.state, config_of(s, snd->msg.peer.epoch));
