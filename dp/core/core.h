@@ -28,7 +28,7 @@ struct pk_round {
 	bool saw_conflict;
 	bool agree;			/* every promise so far names best_ballot */
 	bool in_doubt;			/* newval's accept failed: fate unknown */
-	bool doubted;			/* some accept of this batch ever failed */
+	bool doubted;			/* an accept carrying writes of the batch failed */
 	struct pk_ballot doubt_first;	/* first failed accept of the batch */
 	struct pk_ballot doubt_last;	/* latest one: newval's ballot */
 	struct pk_ballot ballot;

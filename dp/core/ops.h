@@ -21,6 +21,7 @@ struct pk_op {
 	uint8_t op;			/* enum pk_opcode */
 	uint8_t status;			/* enum pk_status, once applied */
 	bool wrote;			/* changed the state when last applied */
+	bool maybe_applied;		/* an accept carrying its write failed */
 	struct pk_blob *input;		/* PUT / CAS value */
 	struct pk_blob *result;		/* state reported to the client */
 };

@@ -385,8 +385,9 @@ prepare_failed(struct pk_worker *w, struct pk_round *rd, uint64_t now)
 	enter_backoff(w, rd, now);
 }
 
-/* Answers UNKNOWN_OUTCOME to the batch's writes and sends its reads back
- * to be run again: the value that carried them may or may not be chosen.
+/* Answers UNKNOWN_OUTCOME to the batch's writes, now or in any failed
+ * accept before, and sends its reads back to be run again: a value that
+ * carried them may or may not be chosen.
  */
 static void
 give_up_writes(struct pk_worker *w, struct pk_round *rd, struct pk_out *out)
@@ -396,7 +397,7 @@ give_up_writes(struct pk_worker *w, struct pk_round *rd, struct pk_out *out)
 	while (*link != NULL) {
 		struct pk_op *op = *link;
 
-		if (op->wrote) {
+		if (op->wrote || op->maybe_applied) {
 			*link = op->next;
 			rd->nops--;
 			complete(w, out, op, PK_UNKNOWN_OUTCOME);
@@ -409,6 +410,7 @@ give_up_writes(struct pk_worker *w, struct pk_round *rd, struct pk_out *out)
 	rd->ops_tail = link;
 	pk_blob_unref(&w->mem, rd->newval);
 	rd->newval = NULL;
+	rd->doubted = false;
 }
 
 /* Forgets the batch's results before it is applied again. */
@@ -425,19 +427,22 @@ reset_results(struct pk_worker *w, struct pk_round *rd)
 }
 
 /* An accept without a quorum. Its value may still be chosen later (pitfall
- * h9), so the batch is held "in doubt" and retried with a prepare under a
- * higher ballot, which settles it (see prepared()). Batches that only read
- * simply run again.
+ * h9): every op whose write it carried may have been applied, and stays so
+ * marked until a later accept of the batch succeeds. The batch is held "in
+ * doubt" and retried with a prepare under a higher ballot, which settles it
+ * (settle_doubt()). Batches that never carried a write simply run again.
  */
 static void
 accept_failed(struct pk_worker *w, struct pk_round *rd, uint64_t now, struct pk_out *out)
 {
-	bool wrote = false;
+	bool doubt = rd->doubted;
 
 	w->stats.accept_fail++;
-	for (struct pk_op *op = rd->ops; op != NULL; op = op->next)
-		wrote |= op->wrote;
-	if (wrote && !w->tuning.unsafe_keep_cache) {
+	for (struct pk_op *op = rd->ops; op != NULL; op = op->next) {
+		op->maybe_applied |= op->wrote;
+		doubt |= op->maybe_applied;
+	}
+	if (doubt && !w->tuning.unsafe_keep_cache) {
 		if (!rd->doubted)
 			rd->doubt_first = rd->ballot;
 		rd->doubted = true;
@@ -464,8 +469,10 @@ accept_failed(struct pk_worker *w, struct pk_round *rd, uint64_t now, struct pk_
  *  - B* < doubt_first: no member of this prepare quorum holds any of the
  *    batch's values, and all of them now promised a higher ballot: none of
  *    those values can reach an accept quorum at its own ballot. Run the
- *    batch again from B*'s value; should that accept succeed, it is chosen
- *    above them all and no later prepare can adopt them.
+ *    batch again from B*'s value. Only a successful accept of that run,
+ *    chosen above them all, stops a later prepare from adopting them, so
+ *    a doubted batch never skips its accept, and its ops stay
+ *    maybe_applied until then.
  *  - otherwise an earlier value of the batch, or someone else's value
  *    built maybe on one of ours, won: the writes are UNKNOWN_OUTCOME.
  * Returns true when it sent the accept itself.
@@ -484,7 +491,6 @@ settle_doubt(struct pk_worker *w, struct pk_round *rd, uint64_t now, struct pk_o
 		reset_results(w, rd);
 	} else {
 		give_up_writes(w, rd, out);
-		rd->doubted = false;
 	}
 	return false;
 }
@@ -502,7 +508,7 @@ prepared(struct pk_worker *w, struct pk_round *rd, uint64_t now, struct pk_out *
 		return;
 	}
 	state = apply_batch(w, rd, rd->best, &wrote);
-	if (!wrote && rd->agree && pk_config_read_skip_ok(rd->cfg)) {
+	if (!wrote && !rd->doubted && rd->agree && pk_config_read_skip_ok(rd->cfg)) {
 		/* Every promise of a full quorum names the same accepted
 		 * ballot: that value sits on an accept quorum, so it is
 		 * chosen and nothing needs writing. The promises we hold for
@@ -736,12 +742,12 @@ stale:
 }
 
 /* Answers ops past their deadline outside an accept phase: TIMEOUT when
- * never written (queued, or in a batch not accepting yet), UNKNOWN_OUTCOME
- * for the writes of a batch in doubt. Returns the earliest deadline left.
+ * no accept ever carried their write, UNKNOWN_OUTCOME when a failed one
+ * did. Returns the earliest deadline left.
  */
 static uint64_t
 expire_ops(struct pk_worker *w, struct pk_op **link, struct pk_op **tail_out, uint32_t *count,
-	   bool in_doubt, uint64_t now, struct pk_out *out)
+	   uint64_t now, struct pk_out *out)
 {
 	uint64_t next = UINT64_MAX;
 	struct pk_op *last = NULL;
@@ -752,7 +758,7 @@ expire_ops(struct pk_worker *w, struct pk_op **link, struct pk_op **tail_out, ui
 		if (op->deadline <= now) {
 			*link = op->next;
 			(*count)--;
-			complete(w, out, op, in_doubt && op->wrote ? PK_UNKNOWN_OUTCOME : PK_TIMEOUT);
+			complete(w, out, op, op->maybe_applied ? PK_UNKNOWN_OUTCOME : PK_TIMEOUT);
 			continue;
 		}
 		if (op->deadline < next)
@@ -780,14 +786,14 @@ pk_proposer_tick(struct pk_worker *w, uint64_t now, struct pk_out *out)
 		uint64_t t;
 
 		next_rd = rd->next;
-		t = expire_ops(w, &rec->q_head, &rec->q_tail, &q_len, false, now, out);
+		t = expire_ops(w, &rec->q_head, &rec->q_tail, &q_len, now, out);
 		rec->q_len = (uint16_t)q_len;
 		if (t < next)
 			next = t;
 		if (rd->phase != PK_PHASE_ACCEPT) {
 			struct pk_op *last;
 
-			t = expire_ops(w, &rd->ops, &last, &rd->nops, rd->in_doubt, now, out);
+			t = expire_ops(w, &rd->ops, &last, &rd->nops, now, out);
 			rd->ops_tail = last != NULL ? &last->next : &rd->ops;
 			if (t < next)
 				next = t;

@@ -442,6 +442,105 @@ test_proposer_superseded_doubt_is_unknown(void)
 	CHECK_EQ(fx_fini(&f), 0);
 }
 
+/* Drives a CAS whose 1RTT accept times out, then answers the settling
+ * prepare from nodes 1 and 2 with <acc> / <st>. Node 0 is a proposer only
+ * (lists {1,2}), so no local acceptor votes behind the test's back.
+ */
+static struct pk_send
+cas_in_doubt(struct fx *f, struct pk_send *failed)
+{
+	struct pk_send acc = { 0 }, prep;
+	struct pk_msg r;
+	const struct pk_send *s;
+	int i;
+
+	f->cfg = (struct pk_config){ .epoch = 2, .prepare_mask = 6, .accept_mask = 6,
+				     .prepare_quorum = 2, .accept_quorum = 2, .one_rtt = true };
+	pk_worker_set_config(f->w, &f->cfg);
+	fx_client(f, PK_OP_PUT, "k", "a", 0, 1);
+	prep = *fx_sent(f, PK_MSG_PREPARE);
+	for (uint16_t n = 1; n <= 2; n++) {
+		r = reply_to(&prep, PK_MSG_PROMISE, n);
+		fx_peer(f, &r);
+	}
+	acc = *fx_sent(f, PK_MSG_ACCEPT);
+	for (uint16_t n = 1; n <= 2; n++) {
+		r = reply_to(&acc, PK_MSG_ACCEPTED, n);
+		fx_peer(f, &r);
+	}
+	fx_client(f, PK_OP_CAS, "k", "x", 1, 2);	/* 1RTT, and lost */
+	*failed = *fx_sent(f, PK_MSG_ACCEPT);
+	for (i = 0; i < 1000 && fx_sent(f, PK_MSG_PREPARE) == NULL; i++)
+		fx_tick(f, 500);
+	s = fx_sent(f, PK_MSG_PREPARE);
+	return s != NULL ? *s : acc;
+}
+
+static void
+test_cleared_doubt_still_needs_an_accept(void)
+{
+	struct fx f;
+	struct pk_send failed, prep, acc;
+	struct pk_msg r;
+	const struct pk_send *s;
+	int i;
+
+	CHECK(fx_init(&f, 0, true, 16));
+	prep = cas_in_doubt(&f, &failed);
+	CHECK_EQ(prep.msg.type, PK_MSG_PREPARE);
+	/* Both promise a state (z, v5) accepted below the failed ballot:
+	 * the failed value can never be chosen at its ballot, the batch runs
+	 * again and the CAS now mismatches. That is not yet a definite answer:
+	 * the failed value stays adoptable until an accept succeeds above it.
+	 */
+	for (uint16_t n = 1; n <= 2; n++) {
+		r = reply_to(&prep, PK_MSG_PROMISE, n);
+		r.ballot2 = (struct pk_ballot){ .counter = 1, .incarnation = 1, .node = 2 };
+		r.state = (struct pk_wstate){ .kind = PK_KIND_VALUE, .version = 5, .len = 1,
+					      .data = (const uint8_t *)"z" };
+		fx_peer(&f, &r);
+	}
+	CHECK_EQ(pk_worker_stats(f.w)->doubt_cleared, 1);
+	CHECK_EQ(f.out.nreply, 0);
+	CHECK((s = fx_sent(&f, PK_MSG_ACCEPT)) != NULL);
+	CHECK_EQ(s->msg.state.version, 5);
+	acc = *s;
+	for (uint16_t n = 1; n <= 2; n++) {
+		r = reply_to(&acc, PK_MSG_ACCEPTED, n);
+		fx_peer(&f, &r);
+	}
+	CHECK(f.out.nreply == 1 && f.replies[0].msg.status == PK_CAS_MISMATCH);
+	CHECK_EQ(f.replies[0].msg.state.version, 5);
+	CHECK_EQ(fx_fini(&f), 0);
+
+	/* Same, but that accept fails too and the first value turns up: the
+	 * CAS may have happened after all, so it is UNKNOWN, never MISMATCH.
+	 */
+	CHECK(fx_init(&f, 0, true, 16));
+	prep = cas_in_doubt(&f, &failed);
+	for (uint16_t n = 1; n <= 2; n++) {
+		r = reply_to(&prep, PK_MSG_PROMISE, n);
+		r.ballot2 = (struct pk_ballot){ .counter = 1, .incarnation = 1, .node = 2 };
+		r.state = (struct pk_wstate){ .kind = PK_KIND_VALUE, .version = 5, .len = 1,
+					      .data = (const uint8_t *)"z" };
+		fx_peer(&f, &r);
+	}
+	CHECK(fx_sent(&f, PK_MSG_ACCEPT) != NULL);
+	for (i = 0; i < 1000 && fx_sent(&f, PK_MSG_PREPARE) == NULL; i++)
+		fx_tick(&f, 500);
+	CHECK((s = fx_sent(&f, PK_MSG_PREPARE)) != NULL);
+	CHECK_EQ(f.out.nreply, 0);
+	prep = *s;
+	r = reply_to(&prep, PK_MSG_PROMISE, 1);
+	r.ballot2 = failed.msg.ballot;
+	r.state = failed.msg.state;
+	fx_peer(&f, &r);
+	r = reply_to(&prep, PK_MSG_PROMISE, 2);
+	fx_peer(&f, &r);
+	CHECK(f.out.nreply == 1 && f.replies[0].msg.status == PK_UNKNOWN_OUTCOME);
+	CHECK_EQ(fx_fini(&f), 0);
+}
+
 static void
 test_duplicate_request_runs_once(void)
 {
@@ -697,6 +796,7 @@ main(int argc, char **argv)
 		{ "proposer_accept_timeout_settles_doubt",
 		  test_proposer_accept_timeout_settles_doubt },
 		{ "proposer_superseded_doubt_is_unknown", test_proposer_superseded_doubt_is_unknown },
+		{ "cleared_doubt_still_needs_an_accept", test_cleared_doubt_still_needs_an_accept },
 		{ "duplicate_request_runs_once", test_duplicate_request_runs_once },
 		{ "proposer_conflicts_fast_forward_and_retry",
 		  test_proposer_conflicts_fast_forward_and_retry },
