@@ -442,6 +442,8 @@ test_proposer_superseded_doubt_is_unknown(void)
 	CHECK_EQ(fx_fini(&f), 0);
 }
 
+static uint8_t failed_value[PK_MAX_VALUE];
+
 /* Drives a CAS whose 1RTT accept times out, then answers the settling
  * prepare from nodes 1 and 2 with <acc> / <st>. Node 0 is a proposer only
  * (lists {1,2}), so no local acceptor votes behind the test's back.
@@ -470,6 +472,9 @@ cas_in_doubt(struct fx *f, struct pk_send *failed)
 	}
 	fx_client(f, PK_OP_CAS, "k", "x", 1, 2);	/* 1RTT, and lost */
 	*failed = *fx_sent(f, PK_MSG_ACCEPT);
+	/* Outbox data lives until the next call: keep a copy of the value. */
+	memcpy(failed_value, failed->msg.state.data, failed->msg.state.len);
+	failed->msg.state.data = failed_value;
 	for (i = 0; i < 1000 && fx_sent(f, PK_MSG_PREPARE) == NULL; i++)
 		fx_tick(f, 500);
 	s = fx_sent(f, PK_MSG_PREPARE);
