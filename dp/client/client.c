@@ -1,0 +1,504 @@
+/* libparnik: request window, batching per destination, retries and reply
+ * matching over one kernel UDP socket (see include/parnik/client.h).
+ */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "parnik/client.h"
+#include "parnik/wire.h"
+
+#define SLOT_BITS 16
+#define NO_SLOT UINT32_MAX
+
+struct slot {
+	bool used;
+	bool queued;		/* waiting in its destination's datagram */
+	uint8_t op;
+	uint16_t key_len;
+	uint16_t len;
+	uint16_t server;
+	uint16_t partition;
+	uint32_t attempts;
+	uint32_t next_free;
+	uint64_t request_id;
+	uint64_t arg;
+	uint64_t deadline;	/* us, monotonic */
+	void *user;
+	uint8_t key[PK_MAX_KEY];
+	uint8_t value[PK_MAX_VALUE];
+};
+
+struct server {
+	struct sockaddr_in addr;	/* base port */
+};
+
+struct pk_client {
+	struct pk_client_config cfg;
+	int fd;
+	struct server servers[PK_CLIENT_MAX_SERVERS];
+	unsigned int nservers;
+	unsigned int home;
+	uint64_t id_counter;
+	struct slot *slots;
+	uint32_t free_head;
+	uint32_t inflight;
+	uint32_t *send_queue;	/* slots to (re)send, in order */
+	uint32_t nqueue;
+	struct pk_completion *ready;	/* completed, not yet handed out */
+	uint32_t nready;
+};
+
+static uint64_t
+now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+void
+pk_client_config_default(struct pk_client_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->cluster_id = 1;
+	c->partitions = 1;
+	c->timeout_ms = 200;
+	c->attempts = 5;
+	c->window = 1024;
+	c->home = -1;
+}
+
+static int
+parse_servers(struct pk_client *c, const char *list, char *err, size_t errlen)
+{
+	char buf[1024];
+	char *save = NULL;
+
+	if (list == NULL || strlen(list) >= sizeof(buf)) {
+		snprintf(err, errlen, "servers: expected IPV4:PORT[,IPV4:PORT...]");
+		return -1;
+	}
+	strcpy(buf, list);
+	for (char *tok = strtok_r(buf, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
+		char *colon = strrchr(tok, ':');
+		char *end;
+		unsigned long port;
+		struct server *s;
+
+		if (c->nservers == PK_CLIENT_MAX_SERVERS) {
+			snprintf(err, errlen, "servers: more than %d", PK_CLIENT_MAX_SERVERS);
+			return -1;
+		}
+		s = &c->servers[c->nservers];
+		if (colon == NULL) {
+			snprintf(err, errlen, "server '%s': expected IPV4:PORT", tok);
+			return -1;
+		}
+		*colon = 0;
+		port = strtoul(colon + 1, &end, 10);
+		if (*end != 0 || port == 0 || port + c->cfg.partitions > 65536) {
+			snprintf(err, errlen, "server '%s': bad port '%s'", tok, colon + 1);
+			return -1;
+		}
+		memset(&s->addr, 0, sizeof(s->addr));
+		s->addr.sin_family = AF_INET;
+		s->addr.sin_port = htons((uint16_t)port);
+		if (inet_pton(AF_INET, tok, &s->addr.sin_addr) != 1) {
+			snprintf(err, errlen, "server '%s': not an IPv4 address", tok);
+			return -1;
+		}
+		c->nservers++;
+	}
+	if (c->nservers == 0) {
+		snprintf(err, errlen, "servers: none given");
+		return -1;
+	}
+	return 0;
+}
+
+struct pk_client *
+pk_client_open(const struct pk_client_config *cfg, char *err, size_t errlen)
+{
+	struct pk_client *c = calloc(1, sizeof(*c));
+	struct sockaddr_in any = { .sin_family = AF_INET };
+
+	if (c == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	c->cfg = *cfg;
+	c->fd = -1;
+	if (cfg->partitions == 0 || cfg->attempts == 0 || cfg->timeout_ms == 0 ||
+	    cfg->window == 0 || cfg->window > (1u << SLOT_BITS)) {
+		snprintf(err, errlen, "bad config: partitions, attempts, timeout and window must "
+				      "be positive, window <= %u", 1u << SLOT_BITS);
+		goto err;
+	}
+	if (parse_servers(c, cfg->servers, err, errlen) != 0)
+		goto err;
+	if (c->cfg.client_id == 0 &&
+	    getrandom(&c->cfg.client_id, sizeof(c->cfg.client_id), 0) != sizeof(uint64_t))
+		c->cfg.client_id = now_us() ^ ((uint64_t)getpid() << 32);
+	if (c->cfg.client_id == 0)
+		c->cfg.client_id = 1;	/* 0 would opt out of deduplication */
+	c->home = cfg->home >= 0 ? (unsigned int)cfg->home % c->nservers
+				 : (unsigned int)(c->cfg.client_id % c->nservers);
+	c->slots = calloc(cfg->window, sizeof(*c->slots));
+	c->send_queue = calloc(cfg->window, sizeof(*c->send_queue));
+	c->ready = calloc(cfg->window, sizeof(*c->ready));
+	if (c->slots == NULL || c->send_queue == NULL || c->ready == NULL) {
+		snprintf(err, errlen, "out of memory");
+		goto err;
+	}
+	for (uint32_t i = 0; i < cfg->window; i++)
+		c->slots[i].next_free = i + 1 < cfg->window ? i + 1 : NO_SLOT;
+	c->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (c->fd < 0 || bind(c->fd, (struct sockaddr *)&any, sizeof(any)) != 0) {
+		snprintf(err, errlen, "socket: %s", strerror(errno));
+		goto err;
+	}
+	return c;
+err:
+	pk_client_close(c);
+	return NULL;
+}
+
+void
+pk_client_close(struct pk_client *c)
+{
+	if (c == NULL)
+		return;
+	if (c->fd >= 0)
+		close(c->fd);
+	free(c->slots);
+	free(c->send_queue);
+	free(c->ready);
+	free(c);
+}
+
+uint32_t
+pk_client_inflight(const struct pk_client *c)
+{
+	return c->inflight;
+}
+
+static void
+finish(struct pk_client *c, struct slot *s, int status, uint64_t version, const uint8_t *value,
+       uint16_t len)
+{
+	struct pk_completion *done = &c->ready[c->nready++];
+	uint32_t idx = (uint32_t)(s - c->slots);
+
+	done->user = s->user;
+	done->result.status = status;
+	done->result.version = version;
+	done->result.len = len;
+	if (len > 0)
+		memcpy(done->result.value, value, len);
+	s->used = false;
+	s->next_free = c->free_head;
+	c->free_head = idx;
+	c->inflight--;
+}
+
+static void
+enqueue(struct pk_client *c, uint32_t idx)
+{
+	if (!c->slots[idx].queued) {
+		c->slots[idx].queued = true;
+		c->send_queue[c->nqueue++] = idx;
+	}
+}
+
+int
+pk_client_submit(struct pk_client *c, const struct pk_request *req, void *user)
+{
+	bool wants_value = req->op == PK_OP_PUT || req->op == PK_OP_CAS;
+	struct slot *s;
+	uint32_t idx;
+
+	if (req->op < PK_OP_GET || req->op > PK_OP_MAX || req->key_len == 0 ||
+	    (!wants_value && req->len != 0))
+		return PK_BAD_REQUEST;
+	if (req->key_len > PK_MAX_KEY || req->len > PK_MAX_VALUE)
+		return PK_TOO_LARGE;
+	if (c->inflight == c->cfg.window)
+		return PK_BUSY;
+	/* Slots come from the free list, or the never-used tail of the array. */
+	idx = c->free_head;
+	if (idx == NO_SLOT)
+		return PK_BUSY;
+	s = &c->slots[idx];
+	c->free_head = s->next_free;
+	memset(s, 0, offsetof(struct slot, key));
+	s->used = true;
+	s->op = req->op;
+	s->key_len = (uint16_t)req->key_len;
+	s->len = (uint16_t)req->len;
+	s->arg = req->arg;
+	s->user = user;
+	s->server = (uint16_t)c->home;
+	s->partition = pk_partition_of(req->key, req->key_len, c->cfg.partitions);
+	/* Unique for the client's life: a counter above the slot index. */
+	s->request_id = (++c->id_counter << SLOT_BITS) | idx;
+	memcpy(s->key, req->key, req->key_len);
+	if (req->len > 0)
+		memcpy(s->value, req->value, req->len);
+	c->inflight++;
+	enqueue(c, idx);
+	return 0;
+}
+
+static int
+send_dgram(struct pk_client *c, uint16_t server, uint16_t partition, const uint8_t *buf,
+	   size_t len)
+{
+	struct sockaddr_in to = c->servers[server].addr;
+
+	to.sin_port = htons((uint16_t)(ntohs(to.sin_port) + partition));
+	if (sendto(c->fd, buf, len, 0, (struct sockaddr *)&to, sizeof(to)) < 0 &&
+	    errno != EAGAIN && errno != EWOULDBLOCK && errno != ECONNREFUSED)
+		return -1;
+	return 0;	/* a dropped send is a lost datagram: the timeout retries */
+}
+
+/* Sends the queued requests, packing those for one destination together. */
+static int
+flush(struct pk_client *c)
+{
+	uint64_t now = now_us();
+
+	while (c->nqueue > 0) {
+		struct slot *first = &c->slots[c->send_queue[0]];
+		struct pk_dgram_hdr hdr = { .cluster_id = c->cfg.cluster_id,
+					    .partitions = c->cfg.partitions,
+					    .partition = first->partition };
+		uint16_t server = first->server;
+		uint8_t buf[PK_MAX_DGRAM];
+		struct pk_wbuf w;
+		uint32_t kept = 0;
+
+		pk_wire_begin(&w, buf, sizeof(buf), &hdr);
+		for (uint32_t i = 0; i < c->nqueue; i++) {
+			struct slot *s = &c->slots[c->send_queue[i]];
+			struct pk_msg m;
+
+			memset(&m, 0, sizeof(m));
+			m.type = PK_MSG_CLIENT_REQ;
+			m.client_id = c->cfg.client_id;
+			m.request_id = s->request_id;
+			m.op = s->op;
+			m.arg = s->arg;
+			m.key = s->key;
+			m.key_len = s->key_len;
+			m.state.data = s->value;
+			m.state.len = s->len;
+			if (s->server != server || s->partition != hdr.partition ||
+			    pk_wire_add(&w, &m) != 0) {
+				c->send_queue[kept++] = c->send_queue[i];
+				continue;
+			}
+			s->queued = false;
+			s->attempts++;
+			s->deadline = now + (uint64_t)c->cfg.timeout_ms * 1000u;
+		}
+		c->nqueue = kept;
+		if (send_dgram(c, server, hdr.partition, buf, w.len) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+static void
+receive(struct pk_client *c)
+{
+	const struct pk_wire_expect exp = { .cluster_id = c->cfg.cluster_id,
+					    .partitions = c->cfg.partitions };
+	uint8_t buf[65536];
+	struct pk_msg msgs[PK_MAX_BATCH];
+	struct pk_dgram_hdr hdr;
+
+	for (;;) {
+		ssize_t len = recv(c->fd, buf, sizeof(buf), 0);
+		int n;
+
+		if (len < 0)
+			return;	/* EAGAIN, or an ICMP error on a dead port: timeouts cover it */
+		n = pk_wire_decode(buf, (size_t)len, &exp, &hdr, msgs, PK_MAX_BATCH);
+		for (int i = 0; i < n; i++) {
+			const struct pk_msg *m = &msgs[i];
+			uint32_t idx = (uint32_t)(m->request_id & ((1u << SLOT_BITS) - 1));
+			struct slot *s;
+
+			if (m->type != PK_MSG_CLIENT_REP || m->client_id != c->cfg.client_id ||
+			    idx >= c->cfg.window)
+				continue;
+			s = &c->slots[idx];
+			if (!s->used || s->request_id != m->request_id)
+				continue;	/* late or duplicate reply */
+			if (m->status == PK_BUSY && s->attempts < c->cfg.attempts) {
+				enqueue(c, idx);	/* not applied: send again */
+				continue;
+			}
+			finish(c, s, m->status, m->state.version, m->state.data, m->state.len);
+		}
+	}
+}
+
+/* Retries or gives up on requests past their deadline. */
+static uint64_t
+expire(struct pk_client *c)
+{
+	uint64_t now = now_us(), next = UINT64_MAX;
+
+	for (uint32_t i = 0; i < c->cfg.window; i++) {
+		struct slot *s = &c->slots[i];
+
+		if (!s->used || s->queued)
+			continue;
+		if (s->deadline > now) {
+			if (s->deadline < next)
+				next = s->deadline;
+			continue;
+		}
+		if (s->server == c->home)
+			c->home = (c->home + 1) % c->nservers;	/* new requests go elsewhere */
+		if (s->attempts >= c->cfg.attempts) {
+			/* No reply at all: a read did nothing; a write may
+			 * or may not have happened.
+			 */
+			finish(c, s, s->op == PK_OP_GET ? PK_TIMEOUT : PK_UNKNOWN_OUTCOME, 0, NULL,
+			       0);
+			continue;
+		}
+		if (s->op == PK_OP_GET)
+			s->server = (uint16_t)((s->server + 1) % c->nservers);
+		enqueue(c, i);
+	}
+	return next;
+}
+
+int
+pk_client_poll(struct pk_client *c, struct pk_completion *done, int max, int wait_ms)
+{
+	uint64_t start = now_us();
+	int n;
+
+	for (;;) {
+		uint64_t next, now;
+		struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
+		int timeout;
+
+		if (flush(c) != 0)
+			return -1;
+		receive(c);
+		next = expire(c);
+		if (c->nqueue > 0 && flush(c) != 0)
+			return -1;
+		if (c->nready > 0 || wait_ms == 0 || c->inflight == 0)
+			break;
+		now = now_us();
+		if (wait_ms > 0 && now - start >= (uint64_t)wait_ms * 1000u)
+			break;
+		timeout = next == UINT64_MAX ? 1000 : (int)((next > now ? next - now : 0) / 1000u) + 1;
+		if (wait_ms > 0 && timeout > wait_ms)
+			timeout = wait_ms;
+		if (poll(&pfd, 1, timeout) < 0 && errno != EINTR)
+			return -1;
+	}
+	n = (int)c->nready < max ? (int)c->nready : max;
+	memcpy(done, c->ready, (size_t)n * sizeof(*done));
+	memmove(c->ready, c->ready + n, (size_t)(c->nready - (uint32_t)n) * sizeof(*done));
+	c->nready -= (uint32_t)n;
+	return n;
+}
+
+/* ---- synchronous calls ---- */
+
+static int
+call(struct pk_client *c, const struct pk_request *req, struct pk_result *r)
+{
+	static const int marker;
+	struct pk_completion done;
+	int rc = pk_client_submit(c, req, (void *)&marker);
+
+	if (rc != 0) {
+		memset(r, 0, sizeof(*r));
+		r->status = rc;
+		return rc;
+	}
+	/* Other requests of a pipelined user may complete first: keep them
+	 * queued for its next poll (they are few: sync users have none).
+	 */
+	for (;;) {
+		int n = pk_client_poll(c, &done, 1, -1);
+
+		if (n < 0) {
+			memset(r, 0, sizeof(*r));
+			r->status = PK_UNAVAILABLE;
+			return r->status;
+		}
+		if (n == 1 && done.user == &marker) {
+			*r = done.result;
+			return r->status;
+		}
+		if (n == 1 && c->nready < c->cfg.window)
+			c->ready[c->nready++] = done;
+	}
+}
+
+int
+pk_get(struct pk_client *c, const void *key, size_t key_len, struct pk_result *r)
+{
+	struct pk_request req = { .op = PK_OP_GET, .key = key, .key_len = key_len };
+
+	return call(c, &req, r);
+}
+
+int
+pk_put(struct pk_client *c, const void *key, size_t key_len, const void *value, size_t len,
+       struct pk_result *r)
+{
+	struct pk_request req = { .op = PK_OP_PUT, .key = key, .key_len = key_len,
+				  .value = value, .len = len };
+
+	return call(c, &req, r);
+}
+
+int
+pk_cas(struct pk_client *c, const void *key, size_t key_len, uint64_t expected_version,
+       const void *value, size_t len, struct pk_result *r)
+{
+	struct pk_request req = { .op = PK_OP_CAS, .key = key, .key_len = key_len,
+				  .value = value, .len = len, .arg = expected_version };
+
+	return call(c, &req, r);
+}
+
+int
+pk_add(struct pk_client *c, const void *key, size_t key_len, int64_t delta, struct pk_result *r)
+{
+	struct pk_request req = { .op = PK_OP_ADD, .key = key, .key_len = key_len,
+				  .arg = (uint64_t)delta };
+
+	return call(c, &req, r);
+}
+
+int
+pk_del(struct pk_client *c, const void *key, size_t key_len, struct pk_result *r)
+{
+	struct pk_request req = { .op = PK_OP_DEL, .key = key, .key_len = key_len };
+
+	return call(c, &req, r);
+}

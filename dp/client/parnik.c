@@ -1,0 +1,178 @@
+/* parnik: command-line client on libparnik.
+ *
+ *   parnik [-s IPV4:PORT,...] [-c CLUSTER] [-p PARTITIONS] [-t TIMEOUT_MS]
+ *          get|put|cas|add|del KEY [VALUE] [--version V]
+ *
+ * Exit codes: 0 OK; 1 NOT_FOUND; 2 usage error; 3 CAS_MISMATCH; 4 the
+ * outcome is unknown (UNKNOWN_OUTCOME, or no reply to a read); 5 refused
+ * (BUSY, TOO_LARGE, TABLE_FULL, NOT_INTEGER, OVERFLOW, ...); 6 cannot
+ * reach the cluster (socket error).
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "parnik/client.h"
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+		"usage: parnik [options] get|put|cas|add|del KEY [VALUE] [--version V]\n"
+		"  get KEY              print the value (and its version on stderr)\n"
+		"  put KEY VALUE        set the value\n"
+		"  cas KEY VALUE --version V   set the value if the version is V (0: absent)\n"
+		"  add KEY DELTA        add an integer to a decimal integer value\n"
+		"  del KEY              delete\n"
+		"options:\n"
+		"  -s, --servers LIST   replicas as IPV4:BASEPORT,... (default $PARNIK_SERVERS,\n"
+		"                       else 127.0.0.1:7700)\n"
+		"  -c, --cluster ID     cluster id (default 1)\n"
+		"  -p, --partitions P   the cluster's partition count (default 1)\n"
+		"  -t, --timeout MS     per attempt (default 200); 5 attempts\n"
+		"exit: 0 ok, 1 not found, 2 usage, 3 cas mismatch, 4 outcome unknown,\n"
+		"      5 refused, 6 cannot reach the cluster\n");
+}
+
+static int
+exit_code(int status)
+{
+	switch (status) {
+	case PK_OK:
+		return 0;
+	case PK_NOT_FOUND:
+		return 1;
+	case PK_CAS_MISMATCH:
+		return 3;
+	case PK_UNKNOWN_OUTCOME:
+	case PK_TIMEOUT:
+		return 4;
+	case PK_UNAVAILABLE:
+		return 6;
+	default:
+		return 5;
+	}
+}
+
+static bool
+parse_u64(const char *s, uint64_t *out)
+{
+	char *end;
+
+	if (*s == 0 || *s == '-')
+		return false;
+	*out = strtoull(s, &end, 10);
+	return *end == 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		{ "servers", required_argument, NULL, 's' },
+		{ "cluster", required_argument, NULL, 'c' },
+		{ "partitions", required_argument, NULL, 'p' },
+		{ "timeout", required_argument, NULL, 't' },
+		{ "version", required_argument, NULL, 'V' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct pk_client_config cfg;
+	struct pk_client *c;
+	struct pk_result r;
+	const char *cmd, *key, *value = NULL;
+	uint64_t version = 0, num;
+	bool have_version = false;
+	char err[256];
+	int opt, nargs;
+
+	pk_client_config_default(&cfg);
+	cfg.servers = getenv("PARNIK_SERVERS") != NULL ? getenv("PARNIK_SERVERS")
+						       : "127.0.0.1:7700";
+	while ((opt = getopt_long(argc, argv, "s:c:p:t:h", longopts, NULL)) != -1) {
+		switch (opt) {
+		case 's':
+			cfg.servers = optarg;
+			break;
+		case 'c':
+			if (!parse_u64(optarg, &num) || num > UINT32_MAX)
+				goto bad;
+			cfg.cluster_id = (uint32_t)num;
+			break;
+		case 'p':
+			if (!parse_u64(optarg, &num) || num == 0 || num > 1024)
+				goto bad;
+			cfg.partitions = (uint16_t)num;
+			break;
+		case 't':
+			if (!parse_u64(optarg, &num) || num == 0 || num > 600000)
+				goto bad;
+			cfg.timeout_ms = (uint32_t)num;
+			break;
+		case 'V':
+			if (!parse_u64(optarg, &version))
+				goto bad;
+			have_version = true;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			goto bad;
+		}
+	}
+	nargs = argc - optind;
+	if (nargs < 2)
+		goto bad;
+	cmd = argv[optind];
+	key = argv[optind + 1];
+	if (nargs > 2)
+		value = argv[optind + 2];
+	if (nargs > 3 || (have_version && strcmp(cmd, "cas") != 0))
+		goto bad;
+	c = pk_client_open(&cfg, err, sizeof(err));
+	if (c == NULL) {
+		fprintf(stderr, "parnik: %s\n", err);
+		return 2;
+	}
+	if (strcmp(cmd, "get") == 0 && value == NULL) {
+		pk_get(c, key, strlen(key), &r);
+	} else if (strcmp(cmd, "put") == 0 && value != NULL) {
+		pk_put(c, key, strlen(key), value, strlen(value), &r);
+	} else if (strcmp(cmd, "cas") == 0 && value != NULL && have_version) {
+		pk_cas(c, key, strlen(key), version, value, strlen(value), &r);
+	} else if (strcmp(cmd, "add") == 0 && value != NULL) {
+		char *end;
+		long long delta = strtoll(value, &end, 10);
+
+		if (*value == 0 || *end != 0) {
+			pk_client_close(c);
+			goto bad;
+		}
+		pk_add(c, key, strlen(key), (int64_t)delta, &r);
+	} else if (strcmp(cmd, "del") == 0 && value == NULL) {
+		pk_del(c, key, strlen(key), &r);
+	} else {
+		pk_client_close(c);
+		goto bad;
+	}
+	pk_client_close(c);
+	if (r.status == PK_OK && (strcmp(cmd, "get") == 0 || strcmp(cmd, "add") == 0)) {
+		fwrite(r.value, 1, r.len, stdout);
+		putchar('\n');
+		fprintf(stderr, "version %" PRIu64 "\n", r.version);
+	} else if (r.status == PK_OK) {
+		printf("OK version %" PRIu64 "\n", r.version);
+	} else if (r.status == PK_CAS_MISMATCH) {
+		fprintf(stderr, "CAS_MISMATCH: %s; current version %" PRIu64 "\n",
+			pk_strstatus(r.status), r.version);
+	} else {
+		fprintf(stderr, "%s: %s\n", pk_status_name(r.status), pk_strstatus(r.status));
+	}
+	return exit_code(r.status);
+bad:
+	usage(stderr);
+	return 2;
+}

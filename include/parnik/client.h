@@ -1,0 +1,108 @@
+/* libparnik: the Parnik client over kernel UDP sockets (no DPDK needed).
+ *
+ * One client holds one UDP socket and a window of requests in flight. The
+ * synchronous calls (pk_get, pk_put, ...) are built on the pipelined API
+ * (pk_client_submit / pk_client_poll), which packs several requests into one
+ * datagram per destination.
+ *
+ * Retries: a request is re-sent with the same request id after each timeout.
+ * A write (PUT, CAS, ADD, DEL) is only ever re-sent to the replica that got
+ * it first, which answers a copy once and remembers the answer; if no reply
+ * comes, its outcome is unknown (PK_UNKNOWN_OUTCOME), never guessed. A GET
+ * moves on to the next replica. After a request finds its replica silent,
+ * the client sends new requests to the next one.
+ *
+ * Threading: a client is not thread-safe; use one per thread.
+ */
+#ifndef PARNIK_CLIENT_H
+#define PARNIK_CLIENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "parnik/err.h"
+#include "parnik/types.h"
+
+#define PK_CLIENT_MAX_SERVERS 16
+
+struct pk_client_config {
+	/* Replicas as "IPV4:BASEPORT[,IPV4:BASEPORT...]": partition i of a
+	 * replica listens on BASEPORT + i. Required.
+	 */
+	const char *servers;
+	uint32_t cluster_id;	/* default 1 */
+	uint16_t partitions;	/* the cluster's partition count; default 1 */
+	uint32_t timeout_ms;	/* per attempt; default 200 */
+	uint32_t attempts;	/* sends per request, >= 1; default 5 */
+	uint32_t window;	/* requests in flight at most; default 1024, <= 65536 */
+	uint64_t client_id;	/* 0: chosen at random */
+	int home;		/* replica to start with; -1: chosen at random */
+};
+
+/* Fills <c> with the defaults (servers NULL). */
+void pk_client_config_default(struct pk_client_config *c);
+
+struct pk_client;
+
+/* Opens a client. Returns NULL with a message in <err> (of <errlen> bytes)
+ * on a bad config or a socket error.
+ */
+struct pk_client *pk_client_open(const struct pk_client_config *cfg, char *err, size_t errlen);
+void pk_client_close(struct pk_client *c);
+
+/* The outcome of one request. <status> is an enum pk_status (pk_strstatus()
+ * gives its message). <version> is the key's visible version after the op
+ * (the current one for CAS_MISMATCH); <value> holds GET's value or ADD's new
+ * value.
+ */
+struct pk_result {
+	int status;
+	uint64_t version;
+	uint16_t len;
+	uint8_t value[PK_MAX_VALUE];
+};
+
+/* Synchronous calls: return <r>->status (also on local errors such as
+ * TOO_LARGE or BUSY when the window is full).
+ */
+int pk_get(struct pk_client *c, const void *key, size_t key_len, struct pk_result *r);
+int pk_put(struct pk_client *c, const void *key, size_t key_len, const void *value,
+	   size_t len, struct pk_result *r);
+int pk_cas(struct pk_client *c, const void *key, size_t key_len, uint64_t expected_version,
+	   const void *value, size_t len, struct pk_result *r);
+int pk_add(struct pk_client *c, const void *key, size_t key_len, int64_t delta,
+	   struct pk_result *r);
+int pk_del(struct pk_client *c, const void *key, size_t key_len, struct pk_result *r);
+
+/* ---- pipelined API ---- */
+
+struct pk_request {
+	uint8_t op;		/* enum pk_opcode */
+	const void *key;
+	size_t key_len;
+	const void *value;	/* PUT, CAS */
+	size_t len;
+	uint64_t arg;		/* CAS: expected version; ADD: (uint64_t)delta */
+};
+
+/* Queues <req>; <user> comes back with its completion. Returns 0, or a
+ * status: PK_TOO_LARGE / PK_BAD_REQUEST for an invalid request, PK_BUSY
+ * when the window is full (poll, then submit again).
+ */
+int pk_client_submit(struct pk_client *c, const struct pk_request *req, void *user);
+
+struct pk_completion {
+	void *user;
+	struct pk_result result;
+};
+
+/* Sends what is queued, then waits up to <wait_ms> (0: don't wait, -1:
+ * until something completes) for replies and timeouts. Fills at most <max>
+ * completions; returns their number, or -1 with errno on a socket error.
+ */
+int pk_client_poll(struct pk_client *c, struct pk_completion *done, int max, int wait_ms);
+
+/* Requests submitted and not yet completed. */
+uint32_t pk_client_inflight(const struct pk_client *c);
+
+#endif

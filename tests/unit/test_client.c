@@ -1,0 +1,214 @@
+/* libparnik and the parnik CLI against a loopback cluster of real cores
+ * (udp_cluster fixture): every operation, pipelining, retries, failover of
+ * reads, and the CLI's exit codes. argv[1] is the parnik CLI's path.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+
+#include "check.h"
+#include "parnik/client.h"
+#include "udp_cluster.h"
+
+static const char *cli_path;
+
+static struct pk_client *
+open_client(const struct udp_cluster *uc, uint16_t parts, int home)
+{
+	struct pk_client_config cfg;
+	char err[256];
+	struct pk_client *c;
+
+	pk_client_config_default(&cfg);
+	cfg.servers = udp_cluster_servers(uc);
+	cfg.cluster_id = 9;
+	cfg.partitions = parts;
+	cfg.timeout_ms = 100;
+	cfg.home = home;
+	c = pk_client_open(&cfg, err, sizeof(err));
+	if (c == NULL)
+		fprintf(stderr, "open: %s\n", err);
+	return c;
+}
+
+static bool
+value_is(const struct pk_result *r, const char *v)
+{
+	return r->len == strlen(v) && memcmp(r->value, v, r->len) == 0;
+}
+
+static void
+test_every_operation(void)
+{
+	struct udp_cluster *uc = udp_cluster_start(3, 2, 9);
+	struct pk_client *c = open_client(uc, 2, 1);
+	struct pk_result r;
+	char big[PK_MAX_VALUE + 1];
+
+	CHECK(c != NULL);
+	CHECK_EQ(pk_get(c, "a", 1, &r), PK_NOT_FOUND);
+	CHECK_EQ(pk_put(c, "a", 1, "hello", 5, &r), PK_OK);
+	CHECK_EQ(r.version, 1);
+	CHECK_EQ(pk_get(c, "a", 1, &r), PK_OK);
+	CHECK(value_is(&r, "hello") && r.version == 1);
+	CHECK_EQ(pk_cas(c, "a", 1, 7, "x", 1, &r), PK_CAS_MISMATCH);
+	CHECK_EQ(r.version, 1);
+	CHECK_EQ(pk_cas(c, "a", 1, 1, "41", 2, &r), PK_OK);
+	CHECK_EQ(pk_add(c, "a", 1, 1, &r), PK_OK);
+	CHECK(value_is(&r, "42") && r.version == 3);
+	CHECK_EQ(pk_add(c, "b", 1, -5, &r), PK_OK);	/* absent counts as 0 */
+	CHECK(value_is(&r, "-5"));
+	CHECK_EQ(pk_put(c, "s", 1, "text", 4, &r), PK_OK);
+	CHECK_EQ(pk_add(c, "s", 1, 1, &r), PK_NOT_INTEGER);
+	CHECK_EQ(pk_del(c, "a", 1, &r), PK_OK);
+	CHECK_EQ(pk_get(c, "a", 1, &r), PK_NOT_FOUND);
+	CHECK_EQ(pk_del(c, "a", 1, &r), PK_NOT_FOUND);
+	memset(big, 'v', sizeof(big));
+	CHECK_EQ(pk_put(c, "a", 1, big, sizeof(big), &r), PK_TOO_LARGE);
+	CHECK_EQ(pk_get(c, "", 0, &r), PK_BAD_REQUEST);
+	pk_client_close(c);
+	udp_cluster_stop(uc);
+}
+
+/* 40 clients' worth of increments through one pipelined client: every ADD
+ * is acknowledged and the counters add up.
+ */
+static void
+test_pipelined_adds(void)
+{
+	struct udp_cluster *uc = udp_cluster_start(3, 2, 9);
+	struct pk_client *c = open_client(uc, 2, 0);
+	struct pk_completion done[64];
+	uint32_t submitted = 0, ok = 0, other = 0;
+	char key[16];
+	struct pk_result r;
+
+	CHECK(c != NULL);
+	while (ok + other < 2000) {
+		while (submitted < 2000) {
+			struct pk_request req = { .op = PK_OP_ADD, .key = key, .arg = 1 };
+
+			req.key_len = (size_t)snprintf(key, sizeof(key), "ctr%u", submitted % 20);
+			if (pk_client_submit(c, &req, NULL) != 0)
+				break;
+			submitted++;
+		}
+		int n = pk_client_poll(c, done, 64, 1000);
+
+		CHECK(n >= 0);
+		for (int i = 0; i < n; i++) {
+			if (done[i].result.status == PK_OK)
+				ok++;
+			else
+				other++;
+		}
+	}
+	CHECK_EQ(ok, 2000);
+	for (unsigned int k = 0; k < 20; k++) {
+		snprintf(key, sizeof(key), "ctr%u", k);
+		CHECK_EQ(pk_get(c, key, strlen(key), &r), PK_OK);
+		CHECK(value_is(&r, "100"));
+	}
+	pk_client_close(c);
+	udp_cluster_stop(uc);
+}
+
+static void
+test_reads_fail_over_writes_move_home(void)
+{
+	struct udp_cluster *uc = udp_cluster_start(3, 1, 9);
+	struct pk_client *c = open_client(uc, 1, 0);
+	struct pk_result r;
+
+	CHECK(c != NULL);
+	CHECK_EQ(pk_put(c, "k", 1, "v", 1, &r), PK_OK);
+	udp_cluster_kill(uc, 0);	/* the client's home replica */
+	/* The read retries on the next replica; the cluster of 2 answers. */
+	CHECK_EQ(pk_get(c, "k", 1, &r), PK_OK);
+	CHECK(value_is(&r, "v"));
+	/* New requests now start at a live replica. */
+	CHECK_EQ(pk_put(c, "k", 1, "w", 1, &r), PK_OK);
+	CHECK_EQ(pk_get(c, "k", 1, &r), PK_OK);
+	CHECK(value_is(&r, "w"));
+	pk_client_close(c);
+	udp_cluster_stop(uc);
+}
+
+static void
+test_write_to_dead_replica_is_unknown(void)
+{
+	struct udp_cluster *uc = udp_cluster_start(3, 1, 9);
+	struct pk_client *c = open_client(uc, 1, 2);
+	struct pk_result r;
+
+	CHECK(c != NULL);
+	udp_cluster_kill(uc, 2);
+	/* No reply at all: the client cannot know, and does not guess. */
+	CHECK_EQ(pk_add(c, "n", 1, 1, &r), PK_UNKNOWN_OUTCOME);
+	pk_client_close(c);
+	udp_cluster_stop(uc);
+}
+
+static int
+run_cli(const struct udp_cluster *uc, const char *args, char *out, size_t outlen)
+{
+	char cmd[1024];
+	FILE *p;
+	size_t n;
+	int status;
+
+	snprintf(cmd, sizeof(cmd), "%s -s %s -c 9 -p 2 -t 100 %s 2>/dev/null", cli_path,
+		 udp_cluster_servers(uc), args);
+	p = popen(cmd, "r");
+	if (p == NULL)
+		return -1;
+	n = fread(out, 1, outlen - 1, p);
+	out[n] = 0;
+	status = pclose(p);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static void
+test_cli_exit_codes(void)
+{
+	struct udp_cluster *uc = udp_cluster_start(3, 2, 9);
+	char out[256];
+
+	CHECK_EQ(run_cli(uc, "get nokey", out, sizeof(out)), 1);
+	CHECK_EQ(run_cli(uc, "put k hello", out, sizeof(out)), 0);
+	CHECK(strcmp(out, "OK version 1\n") == 0);
+	CHECK_EQ(run_cli(uc, "get k", out, sizeof(out)), 0);
+	CHECK(strcmp(out, "hello\n") == 0);
+	CHECK_EQ(run_cli(uc, "cas k bye --version 5", out, sizeof(out)), 3);
+	CHECK_EQ(run_cli(uc, "cas k bye --version 1", out, sizeof(out)), 0);
+	CHECK_EQ(run_cli(uc, "add n 5", out, sizeof(out)), 0);
+	CHECK(strcmp(out, "5\n") == 0);
+	CHECK_EQ(run_cli(uc, "add k 5", out, sizeof(out)), 5);	/* NOT_INTEGER */
+	CHECK_EQ(run_cli(uc, "del k", out, sizeof(out)), 0);
+	CHECK_EQ(run_cli(uc, "get k", out, sizeof(out)), 1);
+	CHECK_EQ(run_cli(uc, "frobnicate k", out, sizeof(out)), 2);
+	CHECK_EQ(run_cli(uc, "cas k v", out, sizeof(out)), 2);	/* --version missing */
+	CHECK_EQ(run_cli(uc, "add k notanumber", out, sizeof(out)), 2);
+	udp_cluster_stop(uc);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct check_case cases[] = {
+		{ "every_operation", test_every_operation },
+		{ "pipelined_adds", test_pipelined_adds },
+		{ "reads_fail_over_writes_move_home", test_reads_fail_over_writes_move_home },
+		{ "write_to_dead_replica_is_unknown", test_write_to_dead_replica_is_unknown },
+		{ "cli_exit_codes", test_cli_exit_codes },
+	};
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: test_client PATH-TO-parnik [case]\n");
+		return 2;
+	}
+	cli_path = argv[1];
+	return check_run(argc - 1, argv + 1, cases, (int)(sizeof(cases) / sizeof(cases[0])));
+}
