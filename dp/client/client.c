@@ -47,7 +47,9 @@ struct pk_client {
 	int fd;
 	struct server servers[PK_CLIENT_MAX_SERVERS];
 	unsigned int nservers;
-	unsigned int home;
+	unsigned int home;	/* pinned replica (when not routing by key) */
+	bool by_key;
+	uint64_t silent_until[PK_CLIENT_MAX_SERVERS];	/* us: skip it for new requests */
 	uint64_t id_counter;
 	struct slot *slots;
 	uint32_t free_head;
@@ -152,8 +154,8 @@ pk_client_open(const struct pk_client_config *cfg, char *err, size_t errlen)
 		c->cfg.client_id = now_us() ^ ((uint64_t)getpid() << 32);
 	if (c->cfg.client_id == 0)
 		c->cfg.client_id = 1;	/* 0 would opt out of deduplication */
-	c->home = cfg->home >= 0 ? (unsigned int)cfg->home % c->nservers
-				 : (unsigned int)(c->cfg.client_id % c->nservers);
+	c->by_key = cfg->home < 0;
+	c->home = c->by_key ? 0 : (unsigned int)cfg->home % c->nservers;
 	c->slots = calloc(cfg->window, sizeof(*c->slots));
 	c->send_queue = calloc(cfg->window, sizeof(*c->send_queue));
 	c->ready = calloc(cfg->window, sizeof(*c->ready));
@@ -212,6 +214,25 @@ finish(struct pk_client *c, struct slot *s, int status, uint64_t version, const 
 	c->inflight--;
 }
 
+/* The key's replica: by hash (bits the partition does not use, so each
+ * replica gets a share of every partition) or the pinned one; a replica
+ * that went silent recently is skipped while another answers.
+ */
+static uint16_t
+pick_server(const struct pk_client *c, uint32_t hash)
+{
+	unsigned int first = c->by_key ? (hash >> 16) % c->nservers : c->home;
+	uint64_t now = now_us();
+
+	for (unsigned int i = 0; i < c->nservers; i++) {
+		unsigned int s = (first + i) % c->nservers;
+
+		if (c->silent_until[s] <= now)
+			return (uint16_t)s;
+	}
+	return (uint16_t)first;
+}
+
 static void
 enqueue(struct pk_client *c, uint32_t idx)
 {
@@ -248,8 +269,12 @@ pk_client_submit(struct pk_client *c, const struct pk_request *req, void *user)
 	s->len = (uint16_t)req->len;
 	s->arg = req->arg;
 	s->user = user;
-	s->server = (uint16_t)c->home;
-	s->partition = pk_partition_of(req->key, req->key_len, c->cfg.partitions);
+	{
+		uint32_t hash = pk_hash(req->key, req->key_len);
+
+		s->partition = (uint16_t)(hash % c->cfg.partitions);
+		s->server = pick_server(c, hash);
+	}
 	/* Unique for the client's life: a counter above the slot index. */
 	s->request_id = (++c->id_counter << SLOT_BITS) | idx;
 	memcpy(s->key, req->key, req->key_len);
@@ -347,6 +372,7 @@ receive(struct pk_client *c)
 			s = &c->slots[idx];
 			if (!s->used || s->request_id != m->request_id)
 				continue;	/* late or duplicate reply */
+			c->silent_until[s->server] = 0;	/* it answers */
 			if (m->status == PK_BUSY && s->attempts < c->cfg.attempts) {
 				enqueue(c, idx);	/* not applied: send again */
 				continue;
@@ -372,8 +398,8 @@ expire(struct pk_client *c)
 				next = s->deadline;
 			continue;
 		}
-		if (s->server == c->home)
-			c->home = (c->home + 1) % c->nservers;	/* new requests go elsewhere */
+		/* New requests avoid the silent replica for a while. */
+		c->silent_until[s->server] = now + 1000000u;
 		if (s->attempts >= c->cfg.attempts) {
 			/* No reply at all: a read did nothing; a write may
 			 * or may not have happened.

@@ -5,12 +5,17 @@
  * (pk_client_submit / pk_client_poll), which packs several requests into one
  * datagram per destination.
  *
+ * Routing: by default each key goes to one replica, chosen by its hash
+ * (key affinity: the CASPaxos 1RTT path works when one proposer handles a
+ * key; several proposers on one key preempt each other). A replica that
+ * stops answering shifts the assignment to the next one.
+ *
  * Retries: a request is re-sent with the same request id after each timeout.
  * A write (PUT, CAS, ADD, DEL) is only ever re-sent to the replica that got
  * it first, which answers a copy once and remembers the answer; if no reply
  * comes, its outcome is unknown (PK_UNKNOWN_OUTCOME), never guessed. A GET
  * moves on to the next replica. After a request finds its replica silent,
- * the client sends new requests to the next one.
+ * the client sends new requests for those keys to the next one.
  *
  * Threading: a client is not thread-safe; use one per thread.
  */
@@ -36,7 +41,10 @@ struct pk_client_config {
 	uint32_t attempts;	/* sends per request, >= 1; default 5 */
 	uint32_t window;	/* requests in flight at most; default 1024, <= 65536 */
 	uint64_t client_id;	/* 0: chosen at random */
-	int home;		/* replica to start with; -1: chosen at random */
+	/* -1 (default): route by key; >= 0: send everything to this replica
+	 * first (tests, or a client pinned to its local replica).
+	 */
+	int home;
 };
 
 /* Fills <c> with the defaults (servers NULL). */
