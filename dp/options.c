@@ -1,0 +1,286 @@
+/* parnikd option parsing and validation (see options.h). */
+#include <arpa/inet.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "options.h"
+
+void
+dp_options_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: parnikd [EAL options] -- --node ID --addr IPV4 --member ID=IPV4 ...\n"
+		"                [options]\n"
+		"  --node ID            this replica's id (0..15), one of the members\n"
+		"  --addr IPV4          this replica's address (the DPDK port answers ARP for it)\n"
+		"  --member ID=IPV4     a cluster member, this replica included; repeat for each\n"
+		"  --port BASE          base UDP port: partition i listens on BASE+i (default 7700)\n"
+		"  --partitions P       partition (worker) count, the same on every member\n"
+		"                       (default 1, at most %d)\n"
+		"  --cluster ID         cluster id carried in every datagram (default 1)\n"
+		"  --bootstrap          start a new cluster: acceptors vote at once. Without it a\n"
+		"                       replica starts empty and waits to be re-admitted.\n"
+		"  --neighbour IPV4=MAC[@PORT]  static ARP entry (default: resolved by ARP)\n"
+		"  --idle poll|adaptive busy polling, or sleeps after empty polls (default:\n"
+		"                       adaptive when lcores outnumber cores)\n"
+		"  --max-keys N         keys per partition (default 1048576)\n"
+		"  --max-value B        value bytes, at most %d (default %d)\n"
+		"  --no-1rtt            prepare before every accept\n"
+		"  --stats-file PATH    counters written here on shutdown (default stdout)\n"
+		"  --help\n"
+		"exit: 0 after a clean shutdown (SIGINT, SIGTERM); 2 on a bad option;\n"
+		"      1 on a start-up failure (EAL, ports, memory)\n",
+		DP_MAX_PARTITIONS, PK_MAX_VALUE, PK_MAX_VALUE);
+}
+
+static int
+fail(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static bool
+parse_uint(const char *s, unsigned long max, unsigned long *out)
+{
+	char *end;
+
+	if (*s < '0' || *s > '9')
+		return false;
+	*out = strtoul(s, &end, 10);
+	return *end == 0 && *out <= max;
+}
+
+static bool
+parse_ip(const char *s, uint32_t *ip)
+{
+	return inet_pton(AF_INET, s, ip) == 1;
+}
+
+static bool
+parse_mac(const char *s, uint8_t mac[6])
+{
+	unsigned int b[6];
+	char tail;
+
+	if (sscanf(s, "%2x:%2x:%2x:%2x:%2x:%2x%c", &b[0], &b[1], &b[2], &b[3], &b[4], &b[5],
+		   &tail) != 6)
+		return false;
+	for (int i = 0; i < 6; i++)
+		mac[i] = (uint8_t)b[i];
+	return true;
+}
+
+static int
+add_member(struct dp_options *o, char *arg, char *err, size_t errlen)
+{
+	char *eq = strchr(arg, '=');
+	unsigned long id;
+	struct dp_member *m;
+
+	if (eq == NULL)
+		return fail(err, errlen, "--member %s: expected ID=IPV4", arg);
+	*eq = 0;
+	if (!parse_uint(arg, PK_MAX_NODES - 1, &id))
+		return fail(err, errlen, "--member: id '%s' is not 0..%d", arg, PK_MAX_NODES - 1);
+	if (o->nmembers == PK_MAX_NODES)
+		return fail(err, errlen, "--member: more than %d members", PK_MAX_NODES);
+	m = &o->members[o->nmembers];
+	m->id = (uint16_t)id;
+	if (!parse_ip(eq + 1, &m->ip))
+		return fail(err, errlen, "--member %lu: '%s' is not an IPv4 address", id, eq + 1);
+	for (unsigned int i = 0; i < o->nmembers; i++) {
+		if (o->members[i].id == m->id)
+			return fail(err, errlen, "--member: id %lu given twice", id);
+		if (o->members[i].ip == m->ip)
+			return fail(err, errlen, "--member: address %s given twice", eq + 1);
+	}
+	o->nmembers++;
+	return 0;
+}
+
+static int
+add_neighbour(struct dp_options *o, char *arg, char *err, size_t errlen)
+{
+	char *eq = strchr(arg, '='), *at;
+	struct dp_neighbour *n;
+	unsigned long port = 0;
+
+	if (eq == NULL)
+		return fail(err, errlen, "--neighbour %s: expected IPV4=MAC[@PORT]", arg);
+	if (o->nneighbours == DP_MAX_NEIGHBOURS)
+		return fail(err, errlen, "--neighbour: more than %d", DP_MAX_NEIGHBOURS);
+	*eq = 0;
+	at = strchr(eq + 1, '@');
+	if (at != NULL) {
+		*at = 0;
+		if (!parse_uint(at + 1, 255, &port))
+			return fail(err, errlen, "--neighbour %s: bad port '%s'", arg, at + 1);
+	}
+	n = &o->neighbours[o->nneighbours];
+	if (!parse_ip(arg, &n->ip))
+		return fail(err, errlen, "--neighbour: '%s' is not an IPv4 address", arg);
+	if (!parse_mac(eq + 1, n->mac))
+		return fail(err, errlen, "--neighbour %s: '%s' is not a MAC address", arg, eq + 1);
+	n->port = (uint16_t)port;
+	o->nneighbours++;
+	return 0;
+}
+
+/* The checks that need every option seen. */
+static int
+validate(struct dp_options *o, bool have_node, char *err, size_t errlen)
+{
+	bool self = false;
+
+	if (!have_node)
+		return fail(err, errlen, "--node is required");
+	if (o->ip == 0)
+		return fail(err, errlen, "--addr is required");
+	if (o->nmembers == 0)
+		return fail(err, errlen, "--member is required (every member, this one included)");
+	for (unsigned int i = 0; i < o->nmembers; i++) {
+		if (o->members[i].id != o->node)
+			continue;
+		self = true;
+		if (o->members[i].ip != o->ip)
+			return fail(err, errlen, "--member %u has another address than --addr",
+				    o->node);
+	}
+	if (!self)
+		return fail(err, errlen, "--node %u is not among the --member list", o->node);
+	if (o->nmembers < 3 && o->bootstrap)
+		fprintf(stderr, "parnikd: warning: %u member(s) tolerate no failure\n",
+			o->nmembers);
+	if ((unsigned long)o->base_port + o->partitions > 65536)
+		return fail(err, errlen, "--port %u + --partitions %u passes port 65535",
+			    o->base_port, o->partitions);
+	return 0;
+}
+
+int
+dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *out, char *err,
+		 size_t errlen)
+{
+	enum {
+		O_NODE = 1, O_ADDR, O_MEMBER, O_PORT, O_PARTS, O_CLUSTER, O_BOOT, O_NEIGH,
+		O_IDLE, O_KEYS, O_VALUE, O_NO1RTT, O_STATS, O_HELP,
+	};
+	static const struct option longopts[] = {
+		{ "node", required_argument, NULL, O_NODE },
+		{ "addr", required_argument, NULL, O_ADDR },
+		{ "member", required_argument, NULL, O_MEMBER },
+		{ "port", required_argument, NULL, O_PORT },
+		{ "partitions", required_argument, NULL, O_PARTS },
+		{ "cluster", required_argument, NULL, O_CLUSTER },
+		{ "bootstrap", no_argument, NULL, O_BOOT },
+		{ "neighbour", required_argument, NULL, O_NEIGH },
+		{ "idle", required_argument, NULL, O_IDLE },
+		{ "max-keys", required_argument, NULL, O_KEYS },
+		{ "max-value", required_argument, NULL, O_VALUE },
+		{ "no-1rtt", no_argument, NULL, O_NO1RTT },
+		{ "stats-file", required_argument, NULL, O_STATS },
+		{ "help", no_argument, NULL, O_HELP },
+		{ NULL, 0, NULL, 0 },
+	};
+	bool have_node = false;
+	unsigned long v;
+	int opt;
+
+	memset(o, 0, sizeof(*o));
+	o->base_port = 7700;
+	o->partitions = 1;
+	o->cluster_id = 1;
+	o->max_keys = 1u << 20;
+	o->max_value = PK_MAX_VALUE;
+	o->one_rtt = true;
+	optind = 1;
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
+		switch (opt) {
+		case O_NODE:
+			if (!parse_uint(optarg, PK_MAX_NODES - 1, &v))
+				return fail(err, errlen, "--node '%s' is not 0..%d", optarg,
+					    PK_MAX_NODES - 1);
+			o->node = (uint16_t)v;
+			have_node = true;
+			break;
+		case O_ADDR:
+			if (!parse_ip(optarg, &o->ip) || o->ip == 0)
+				return fail(err, errlen, "--addr '%s' is not an IPv4 address",
+					    optarg);
+			break;
+		case O_MEMBER:
+			if (add_member(o, optarg, err, errlen) != 0)
+				return -1;
+			break;
+		case O_PORT:
+			if (!parse_uint(optarg, 65535, &v) || v == 0)
+				return fail(err, errlen, "--port '%s' is not 1..65535", optarg);
+			o->base_port = (uint16_t)v;
+			break;
+		case O_PARTS:
+			if (!parse_uint(optarg, DP_MAX_PARTITIONS, &v) || v == 0)
+				return fail(err, errlen, "--partitions '%s' is not 1..%d", optarg,
+					    DP_MAX_PARTITIONS);
+			o->partitions = (uint16_t)v;
+			break;
+		case O_CLUSTER:
+			if (!parse_uint(optarg, UINT32_MAX, &v))
+				return fail(err, errlen, "--cluster '%s' is not a 32-bit number",
+					    optarg);
+			o->cluster_id = (uint32_t)v;
+			break;
+		case O_BOOT:
+			o->bootstrap = true;
+			break;
+		case O_NEIGH:
+			if (add_neighbour(o, optarg, err, errlen) != 0)
+				return -1;
+			break;
+		case O_IDLE:
+			if (strcmp(optarg, "poll") == 0)
+				o->idle = DP_IDLE_POLL;
+			else if (strcmp(optarg, "adaptive") == 0)
+				o->idle = DP_IDLE_ADAPTIVE;
+			else
+				return fail(err, errlen, "--idle '%s': expected poll or adaptive",
+					    optarg);
+			break;
+		case O_KEYS:
+			if (!parse_uint(optarg, 1ul << 30, &v) || v == 0)
+				return fail(err, errlen, "--max-keys '%s' is not 1..2^30", optarg);
+			o->max_keys = (uint32_t)v;
+			break;
+		case O_VALUE:
+			if (!parse_uint(optarg, PK_MAX_VALUE, &v))
+				return fail(err, errlen, "--max-value '%s' is not 0..%d", optarg,
+					    PK_MAX_VALUE);
+			o->max_value = (uint16_t)v;
+			break;
+		case O_NO1RTT:
+			o->one_rtt = false;
+			break;
+		case O_STATS:
+			if (strlen(optarg) >= sizeof(o->stats_file))
+				return fail(err, errlen, "--stats-file: path too long");
+			strcpy(o->stats_file, optarg);
+			break;
+		case O_HELP:
+			dp_options_usage(out);
+			return 1;
+		default:
+			return fail(err, errlen, "unknown option or missing value: '%s'",
+				    argv[optind - 1]);
+		}
+	}
+	if (optind != argc)
+		return fail(err, errlen, "unexpected argument '%s'", argv[optind]);
+	return validate(o, have_node, err, errlen);
+}

@@ -1,0 +1,60 @@
+/* parnikd's own options (those after the EAL's "--"): who this replica is,
+ * who the members are, and its limits. Parsing and every consistency check
+ * happen here, before the EAL starts or any packet moves, so that a wrong
+ * command line is one clear message and exit code 2.
+ */
+#ifndef DP_OPTIONS_H
+#define DP_OPTIONS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "parnik/types.h"
+
+#define DP_MAX_PARTITIONS 64
+#define DP_MAX_NEIGHBOURS 32
+
+enum dp_idle {
+	DP_IDLE_POLL = 1,	/* busy polling: bare metal, dedicated cores */
+	DP_IDLE_ADAPTIVE = 2,	/* short sleeps after empty polls: shared cores */
+};
+
+struct dp_member {
+	uint16_t id;
+	uint32_t ip;		/* network order */
+};
+
+struct dp_neighbour {
+	uint32_t ip;		/* network order */
+	uint8_t mac[6];
+	uint16_t port;		/* DPDK port id it is reached through */
+};
+
+struct dp_options {
+	uint16_t node;
+	uint32_t ip;		/* this replica's address, network order */
+	uint16_t base_port;
+	uint16_t partitions;
+	uint32_t cluster_id;
+	uint8_t idle;		/* enum dp_idle; 0 until resolved at startup */
+	uint32_t max_keys;	/* per partition */
+	uint16_t max_value;
+	bool one_rtt;
+	struct dp_member members[PK_MAX_NODES];
+	unsigned int nmembers;
+	struct dp_neighbour neighbours[DP_MAX_NEIGHBOURS];	/* static ARP */
+	unsigned int nneighbours;
+	bool bootstrap;		/* a new cluster: acceptors start admitted */
+	char stats_file[256];	/* where to print counters on shutdown; "" = stdout */
+};
+
+/* Parses argv (the part after "--"). Returns 0, 1 for --help (usage
+ * printed to <out>), or -1 with a one-line reason in <err>.
+ */
+int dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *out, char *err,
+		     size_t errlen);
+
+void dp_options_usage(FILE *f);
+
+#endif

@@ -1,0 +1,109 @@
+/* parnikd's option parser: a good command line, and every kind of wrong
+ * one refused with a reason before anything starts.
+ */
+#include <arpa/inet.h>
+#include <string.h>
+
+#include "check.h"
+#include "options.h"
+
+/* Parses a space-separated command line; returns the parser's result. */
+static int
+parse(struct dp_options *o, const char *line, char *err)
+{
+	static char buf[1024];
+	char *argv[64];
+	int argc = 0;
+	FILE *out = fopen("/dev/null", "w");
+	int rc;
+
+	strcpy(buf, line);
+	argv[argc++] = (char *)"parnikd";
+	for (char *t = strtok(buf, " "); t != NULL && argc < 63; t = strtok(NULL, " "))
+		argv[argc++] = t;
+	argv[argc] = NULL;
+	err[0] = 0;
+	rc = dp_options_parse(o, argc, argv, out, err, 256);
+	fclose(out);
+	return rc;
+}
+
+#define GOOD "--node 1 --addr 198.18.0.2 --member 0=198.18.0.1 --member 1=198.18.0.2 " \
+	     "--member 2=198.18.0.3"
+
+static void
+test_good_line(void)
+{
+	struct dp_options o;
+	char err[256];
+	uint32_t ip;
+
+	CHECK_EQ(parse(&o, GOOD " --partitions 4 --port 9000 --cluster 7 --idle poll "
+			       "--max-keys 1000 --max-value 512 --bootstrap --no-1rtt "
+			       "--neighbour 198.18.0.3=02:00:00:00:00:03@1", err), 0);
+	CHECK_EQ(o.node, 1);
+	inet_pton(AF_INET, "198.18.0.2", &ip);
+	CHECK(o.ip == ip);
+	CHECK_EQ(o.nmembers, 3);
+	CHECK(o.partitions == 4 && o.base_port == 9000 && o.cluster_id == 7);
+	CHECK(o.idle == DP_IDLE_POLL && o.max_keys == 1000 && o.max_value == 512);
+	CHECK(o.bootstrap && !o.one_rtt);
+	CHECK(o.nneighbours == 1 && o.neighbours[0].mac[5] == 3 && o.neighbours[0].port == 1);
+	/* Defaults. */
+	CHECK_EQ(parse(&o, GOOD, err), 0);
+	CHECK(o.partitions == 1 && o.base_port == 7700 && o.one_rtt && !o.bootstrap);
+	CHECK_EQ(o.idle, 0);	/* resolved at start-up from cores and lcores */
+	CHECK_EQ(parse(&o, "--help", err), 1);
+}
+
+static void
+test_bad_lines(void)
+{
+	static const char *const bad[] = {
+		"--addr 198.18.0.2 --member 1=198.18.0.2",		/* no --node */
+		"--node 1 --member 1=198.18.0.2",			/* no --addr */
+		"--node 1 --addr 198.18.0.2",				/* no members */
+		"--node 3 --addr 198.18.0.2 --member 1=198.18.0.2",	/* not a member */
+		"--node 1 --addr 198.18.0.9 --member 1=198.18.0.2",	/* address differs */
+		GOOD " --member 1=198.18.0.7",				/* id twice */
+		GOOD " --member 5=198.18.0.3",				/* address twice */
+		GOOD " --member 16=198.18.0.8",				/* id out of range */
+		GOOD " --member 4",					/* no address */
+		"--node x " GOOD,
+		"--node 1 --addr 300.1.1.1 --member 1=198.18.0.2",
+		GOOD " --partitions 0",
+		GOOD " --partitions 65",
+		GOOD " --port 0",
+		GOOD " --port 65535 --partitions 2",			/* runs past 65535 */
+		GOOD " --idle sometimes",
+		GOOD " --max-value 1025",
+		GOOD " --max-keys 0",
+		GOOD " --neighbour 198.18.0.3=02:00:00:00:00",		/* short MAC */
+		GOOD " --neighbour 198.18.0.3",
+		GOOD " --frobnicate",
+		GOOD " stray",
+		GOOD " --cluster -1",
+	};
+	struct dp_options o;
+	char err[256];
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		int rc = parse(&o, bad[i], err);
+
+		if (rc != -1 || err[0] == 0) {
+			fprintf(stderr, "  accepted: %s\n", bad[i]);
+			CHECK(rc == -1 && err[0] != 0);
+		}
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct check_case cases[] = {
+		{ "good_line", test_good_line },
+		{ "bad_lines", test_bad_lines },
+	};
+
+	return check_run(argc, argv, cases, (int)(sizeof(cases) / sizeof(cases[0])));
+}
