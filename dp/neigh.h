@@ -1,0 +1,54 @@
+/* The neighbour table: for every other member, the DPDK port and MAC
+ * address that reach it. Entries come from --neighbour (static, never
+ * overwritten) or from ARP: the replica probes each unresolved member
+ * (every 100 ms for the first 10 tries, then every second) and refreshes
+ * resolved ones every 60 s. Clients need no entry: replies go back to the
+ * source MAC of the request. Bounded to the member list; no allocation.
+ */
+#ifndef DP_NEIGH_H
+#define DP_NEIGH_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "options.h"
+
+enum dp_neigh_state {
+	DP_NEIGH_PENDING = 1,	/* not resolved yet: messages to it are dropped */
+	DP_NEIGH_RESOLVED = 2,
+	DP_NEIGH_STATIC = 3,
+};
+
+struct dp_neigh_entry {
+	uint32_t ip;		/* network order */
+	uint8_t mac[6];
+	uint16_t port;
+	uint8_t state;
+	uint32_t probes;	/* ARP requests sent since the last answer */
+	uint64_t next_probe;	/* us */
+};
+
+struct dp_neigh {
+	struct dp_neigh_entry e[DP_MAX_NEIGHBOURS + PK_MAX_NODES];
+	unsigned int n;
+};
+
+/* One entry per other member: static when --neighbour names it. */
+void dp_neigh_init(struct dp_neigh *t, const struct dp_options *o, uint64_t now);
+
+/* The entry for <ip> if it can be sent to (resolved or static), else NULL. */
+const struct dp_neigh_entry *dp_neigh_lookup(const struct dp_neigh *t, uint32_t ip);
+
+/* An ARP packet from <ip> at <mac> arrived on <port>: remember it, for
+ * members only (the table does not grow) and never over a static entry.
+ * Returns true when the entry changed.
+ */
+bool dp_neigh_learn(struct dp_neigh *t, uint32_t ip, const uint8_t mac[6], uint16_t port,
+		    uint64_t now);
+
+/* Fills <ips> with up to <max> addresses to send an ARP request for now,
+ * and schedules their next probe. Returns how many.
+ */
+unsigned int dp_neigh_due(struct dp_neigh *t, uint64_t now, uint32_t *ips, unsigned int max);
+
+#endif

@@ -1,0 +1,93 @@
+/* Neighbour table: members start pending and are probed (fast, then
+ * slow), ARP resolves them, static entries win, non-members never enter.
+ */
+#include <arpa/inet.h>
+#include <string.h>
+
+#include "check.h"
+#include "neigh.h"
+
+static uint32_t
+ip4(const char *s)
+{
+	uint32_t a;
+
+	inet_pton(AF_INET, s, &a);
+	return a;
+}
+
+static void
+setup(struct dp_options *o)
+{
+	memset(o, 0, sizeof(*o));
+	o->node = 0;
+	o->ip = ip4("198.18.0.1");
+	o->nmembers = 3;
+	o->members[0] = (struct dp_member){ 0, ip4("198.18.0.1") };
+	o->members[1] = (struct dp_member){ 1, ip4("198.18.0.2") };
+	o->members[2] = (struct dp_member){ 2, ip4("198.18.0.3") };
+}
+
+static void
+test_probe_then_resolve(void)
+{
+	struct dp_options o;
+	struct dp_neigh t;
+	uint32_t ips[8];
+	const uint8_t mac[6] = { 2, 0, 0, 0, 0, 2 };
+	const struct dp_neigh_entry *e;
+	uint64_t now = 1000;
+	unsigned int probes = 0;
+
+	setup(&o);
+	dp_neigh_init(&t, &o, now);
+	CHECK_EQ(t.n, 2);	/* not ourselves */
+	CHECK(dp_neigh_lookup(&t, ip4("198.18.0.2")) == NULL);
+	CHECK_EQ(dp_neigh_due(&t, now, ips, 8), 2);
+	CHECK_EQ(dp_neigh_due(&t, now, ips, 8), 0);	/* scheduled, not repeated */
+	/* Fast probes for a second, then one a second. */
+	for (uint64_t us = 0; us <= 3000000; us += 10000)
+		probes += dp_neigh_due(&t, now + us, ips, 8) > 0;
+	CHECK(probes >= 10 && probes <= 14);
+	CHECK(dp_neigh_learn(&t, ip4("198.18.0.2"), mac, 1, now));
+	CHECK((e = dp_neigh_lookup(&t, ip4("198.18.0.2"))) != NULL);
+	CHECK(e->port == 1 && e->mac[5] == 2);
+	CHECK(!dp_neigh_learn(&t, ip4("198.18.0.2"), mac, 1, now));	/* no change */
+	/* Strangers do not enter the table. */
+	CHECK(!dp_neigh_learn(&t, ip4("198.18.0.77"), mac, 0, now));
+	CHECK(dp_neigh_lookup(&t, ip4("198.18.0.77")) == NULL);
+}
+
+static void
+test_static_wins(void)
+{
+	struct dp_options o;
+	struct dp_neigh t;
+	uint32_t ips[8];
+	const uint8_t other[6] = { 2, 0, 0, 0, 0, 9 };
+	const struct dp_neigh_entry *e;
+
+	setup(&o);
+	o.nneighbours = 1;
+	o.neighbours[0] = (struct dp_neighbour){ .ip = ip4("198.18.0.3"),
+						 .mac = { 2, 0, 0, 0, 0, 3 }, .port = 2 };
+	dp_neigh_init(&t, &o, 0);
+	CHECK((e = dp_neigh_lookup(&t, ip4("198.18.0.3"))) != NULL);
+	CHECK(e->mac[5] == 3 && e->port == 2);
+	CHECK(!dp_neigh_learn(&t, ip4("198.18.0.3"), other, 0, 0));
+	CHECK(dp_neigh_lookup(&t, ip4("198.18.0.3"))->mac[5] == 3);
+	/* Only the other member needs probing. */
+	CHECK_EQ(dp_neigh_due(&t, 0, ips, 8), 1);
+	CHECK(ips[0] == ip4("198.18.0.2"));
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct check_case cases[] = {
+		{ "probe_then_resolve", test_probe_then_resolve },
+		{ "static_wins", test_static_wins },
+	};
+
+	return check_run(argc, argv, cases, (int)(sizeof(cases) / sizeof(cases[0])));
+}
