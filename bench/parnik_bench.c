@@ -68,6 +68,10 @@ struct worker {
 
 static uint64_t start_ns;
 static atomic_bool stop_all;
+/* Keys are "<prefix>-<n>" with a prefix new for every run: the checker
+ * assumes every history starts from absent keys.
+ */
+static char key_prefix[32];
 
 static uint64_t
 now_ns(void)
@@ -152,7 +156,7 @@ run(void *arg)
 		while (more && nfree > 0) {
 			uint32_t s = free_ctx[--nfree];
 			struct slot_ctx *x = &ctx[s];
-			char key[16], val[24];
+			char key[48], val[24];
 			struct pk_request req;
 			int64_t v = (int64_t)(w->id + 1) * 1000000000 + (int64_t)++seq;
 
@@ -161,7 +165,7 @@ run(void *arg)
 			x->key = (uint16_t)(rnd(w) % o->keys);
 			req.op = x->op;
 			req.key = key;
-			req.key_len = (size_t)snprintf(key, sizeof(key), "key%u", x->key);
+			req.key_len = (size_t)snprintf(key, sizeof(key), "%s-%u", key_prefix, x->key);
 			if (x->op == PK_OP_PUT || x->op == PK_OP_CAS) {
 				req.value = val;
 				req.len = (size_t)snprintf(val, sizeof(val), "%" PRId64, v);
@@ -255,8 +259,8 @@ check_history(struct worker *ws, unsigned int n, const char *dump)
 	for (unsigned int t = 0; t < n; t++)
 		for (uint64_t i = 0; i < ws[t].nrec; i++) {
 			const struct record *r = &ws[t].rec[i];
-			char key[16], val[24], out[24];
-			int kl = snprintf(key, sizeof(key), "key%u", r->key);
+			char key[48], val[24], out[24];
+			int kl = snprintf(key, sizeof(key), "%s-%u", key_prefix, r->key);
 			int vl = snprintf(val, sizeof(val), "%" PRId64, r->written);
 			int ol = r->has_result ? snprintf(out, sizeof(out), "%" PRId64, r->result) : 0;
 			uint32_t id = lin_invoke(h, t, key, (uint16_t)kl, r->op, r->arg, val,
@@ -334,6 +338,8 @@ usage(FILE *f)
 		"      --timeout MS      per attempt (default 200)\n"
 		"      --check           record the history and check linearizability\n"
 		"      --history FILE    also write the history (lincheck text format)\n"
+		"      --prefix P        key names P-0, P-1, ... (default: new for every run,\n"
+		"                        since --check assumes keys that start absent)\n"
 		"      --pin             thread i sends to replica i (default: each key to\n"
 		"                        one replica, the 1RTT-friendly routing)\n"
 		"exit: 0 done (and linearizable with --check), 1 not linearizable, 2 usage\n");
@@ -356,6 +362,7 @@ main(int argc, char **argv)
 		{ "check", no_argument, NULL, 'C' },
 		{ "history", required_argument, NULL, 'H' },
 		{ "pin", no_argument, NULL, 'P' },
+		{ "prefix", required_argument, NULL, 'X' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -419,10 +426,16 @@ main(int argc, char **argv)
 		case 'P':
 			o.pin = true;
 			break;
+		case 'X':
+			if (strlen(optarg) >= sizeof(key_prefix))
+				goto bad;
+			strcpy(key_prefix, optarg);
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
 		default:
+bad:
 			usage(stderr);
 			return 2;
 		}
@@ -435,6 +448,9 @@ main(int argc, char **argv)
 	}
 	o.client.window = o.depth;
 	start_ns = now_ns();
+	if (key_prefix[0] == 0)
+		snprintf(key_prefix, sizeof(key_prefix), "b%" PRIx64,
+			 (uint64_t)time(NULL) * 1000003u ^ start_ns ^ (uint64_t)getpid());
 	for (unsigned int t = 0; t < o.threads; t++) {
 		ws[t].id = t;
 		ws[t].o = &o;

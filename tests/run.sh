@@ -2,7 +2,8 @@
 # Runs every Parnik test suite from a fresh clone: installs missing Debian
 # packages (when root), configures meson into build/ (and build-asan/ with
 # AddressSanitizer + UndefinedBehaviorSanitizer), builds, runs the unit and
-# sim suites in both, and closes with a summary line "N passed, N failed".
+# sim suites in both and the cluster suite (real parnikd replicas on a netns
+# fabric; needs root) in build/, and closes with "N passed, N failed".
 #
 #   tests/run.sh            everything (CI runs this)
 # More simulator seeds: build/tests/parnik-sim --scenario all --seeds 500
@@ -18,17 +19,22 @@ failed=0
 cases_passed=0
 cases_failed=0
 
-# run_suites BUILD_DIR MESON_ARGS...: configure, build, run unit and sim.
+# run_suites BUILD_DIR SUITES MESON_ARGS...: configure, build, run the suites
+# ("unit sim" or "unit sim cluster").
 run_suites() {
-    local dir=$1
-    shift
+    local dir=$1 suites=$2 s
+    local -a suite_args=()
+    shift 2
+    for s in $suites; do
+        suite_args+=(--suite "$s")
+    done
     if [ ! -f "$dir/build.ninja" ]; then
         meson setup "$dir" "$@" >/dev/null
     fi
     ninja -C "$dir" >/dev/null
     local log="$dir/meson-logs/run-summary.txt"
     set +e
-    meson test -C "$dir" --suite unit --suite sim --print-errorlogs --num-processes 2 \
+    meson test -C "$dir" "${suite_args[@]}" --print-errorlogs --num-processes 2 \
         --timeout-multiplier 4 2>&1 | tee "$log"
     set -e
     local ok fail
@@ -45,11 +51,11 @@ run_suites() {
 }
 
 echo "== release build (build/)"
-run_suites build
+run_suites build "unit sim cluster"
 echo "== ASan + UBSan build (build-asan/)"
 export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
-run_suites build-asan -Db_sanitize=address,undefined -Db_lundef=false -Dsim_quick=true
+run_suites build-asan "unit sim" -Db_sanitize=address,undefined -Db_lundef=false -Dsim_quick=true
 
 echo "cases (unit test cases and simulator scenarios, both builds): $cases_passed passed, $cases_failed failed"
 echo "tests: $passed passed, $failed failed"

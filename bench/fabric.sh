@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# A local Parnik cluster on a network-namespace fabric: a bridge namespace,
+# one namespace per replica (parnikd on af_packet over a veth with no IP
+# address: the replica answers ARP itself) and one client namespace with a
+# kernel address. Addresses come from 198.18.0.0/15, one /24 per cluster, so
+# several clusters run side by side under distinct names.
+#
+#   bench/fabric.sh up NAME [--replicas N] [--partitions P]   start, wait until served
+#   bench/fabric.sh down NAME                                 stop and remove everything
+#                                     (logs and counters stay in /tmp/parnik-fabric/NAME)
+#   bench/fabric.sh servers NAME                              the -s list for clients
+#   bench/fabric.sh exec NAME CMD...                          run CMD in the client namespace
+#   bench/fabric.sh kill NAME I                               kill -9 replica I
+#
+# "up" tears down any leftover of the same name first, and tears down what
+# it built if it fails; "down" is safe to repeat. Needs root.
+set -euo pipefail
+
+top=$(cd "$(dirname "$0")/.." && pwd)
+parnikd=${PARNIKD:-$top/build/dp/parnikd}
+parnik=${PARNIK:-$top/build/dp/client/parnik}
+state_root=${PARNIK_FABRIC_DIR:-/tmp/parnik-fabric}
+
+usage() {
+    sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
+    exit 2
+}
+
+# net_index NAME: the cluster's /24 inside 198.18.0.0/15 (2..250), from its name.
+net_index() {
+    echo $(( $(printf '%s' "$1" | cksum | cut -d' ' -f1) % 249 + 2 ))
+}
+
+down() {
+    local name=$1 dir=$state_root/$1 idx ns
+    idx=$(net_index "$name")
+    if [ -d "$dir" ]; then
+        for pidf in "$dir"/r*.pid; do
+            [ -f "$pidf" ] || continue
+            kill -TERM "$(cat "$pidf")" 2>/dev/null || true
+        done
+        sleep 0.5
+        for pidf in "$dir"/r*.pid; do
+            [ -f "$pidf" ] || continue
+            kill -KILL "$(cat "$pidf")" 2>/dev/null || true
+        done
+    fi
+    for ns in $(ip netns list | awk '{print $1}' | grep -E "^pk$idx-" || true); do
+        ip netns pids "$ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null || true
+        ip netns del "$ns" 2>/dev/null || true
+    done
+    # Logs and counters (written on shutdown) stay for a look; up clears them.
+    rm -f "$dir"/*.pid "$dir"/servers "$dir"/partitions
+}
+
+up() {
+    local name=$1 replicas=3 partitions=1
+    shift
+    while [ $# -gt 0 ]; do
+        case $1 in
+            --replicas) replicas=$2; shift 2 ;;
+            --partitions) partitions=$2; shift 2 ;;
+            *) usage ;;
+        esac
+    done
+    [ "$replicas" -ge 1 ] && [ "$replicas" -le 9 ] || { echo "fabric: 1..9 replicas" >&2; exit 2; }
+    [ -x "$parnikd" ] || { echo "fabric: $parnikd not built (needs libdpdk-dev)" >&2; exit 2; }
+    down "$name"
+    rm -rf "${state_root:?}/$name"
+    local idx dir net members="" servers="" i
+    idx=$(net_index "$name")
+    dir=$state_root/$name
+    net=198.18.$idx
+    mkdir -p "$dir"
+    trap 'echo "fabric: up failed, tearing down $name" >&2; down "$name"' ERR
+    ip netns add "pk$idx-br"
+    ip -n "pk$idx-br" link add br0 type bridge
+    ip -n "pk$idx-br" link set br0 up
+    # attach NS IFNAME: a veth from namespace NS to the bridge.
+    attach() {
+        ip link add "$2" type veth peer name "$2b"
+        ip link set "$2" netns "$1"
+        ip link set "$2b" netns "pk$idx-br"
+        ip -n "pk$idx-br" link set "$2b" master br0 up
+        ip -n "$1" link set lo up
+        ip -n "$1" link set "$2" up
+    }
+    ip netns add "pk$idx-cl"
+    attach "pk$idx-cl" "pk${idx}c"
+    ip -n "pk$idx-cl" addr add "$net.100/24" dev "pk${idx}c"
+    # Kernel TX checksum offload leaves UDP checksums unfinished on veths;
+    # parnikd checks every checksum, so the kernel side computes them.
+    ip netns exec "pk$idx-cl" ethtool -K "pk${idx}c" tx off >/dev/null
+    for i in $(seq 0 $((replicas - 1))); do
+        members="$members --member $i=$net.$((i + 1))"
+        servers="$servers${servers:+,}$net.$((i + 1)):7700"
+    done
+    for i in $(seq 0 $((replicas - 1))); do
+        ip netns add "pk$idx-r$i"
+        ip netns exec "pk$idx-r$i" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+        attach "pk$idx-r$i" "pk${idx}r$i"
+        ip netns exec "pk$idx-r$i" "$parnikd" --no-huge -m 256 --no-shconf \
+            --file-prefix "pk$idx-r$i" --no-pci -l 0 \
+            --vdev "net_af_packet0,iface=pk${idx}r$i,qdisc_bypass=1,framecnt=4096" -- \
+            --node "$i" --addr "$net.$((i + 1))" $members --partitions "$partitions" \
+            --bootstrap --idle adaptive --stats-file "$dir/r$i.stats" \
+            >"$dir/r$i.log" 2>&1 &
+        echo $! >"$dir/r$i.pid"
+    done
+    echo "$servers" >"$dir/servers"
+    echo "$partitions" >"$dir/partitions"
+    # Served when every replica answers a read (NOT_FOUND is an answer).
+    for i in $(seq 0 $((replicas - 1))); do
+        local ok=0
+        for _ in $(seq 100); do
+            local rc=0
+            ip netns exec "pk$idx-cl" "$parnik" -s "$net.$((i + 1)):7700" -p "$partitions" \
+                -t 100 get "fabric-probe-$i" >/dev/null 2>&1 || rc=$?
+            if [ $rc -eq 0 ] || [ $rc -eq 1 ]; then ok=1; break; fi
+            sleep 0.2
+        done
+        if [ $ok -ne 1 ]; then
+            echo "fabric: replica $i does not answer; its log:" >&2
+            cat "$dir/r$i.log" >&2
+            false
+        fi
+    done
+    trap - ERR
+    echo "fabric $name: $replicas replicas at $servers (client namespace pk$idx-cl)"
+}
+
+[ $# -ge 2 ] || usage
+cmd=$1
+name=$2
+shift 2
+case $cmd in
+    up) up "$name" "$@" ;;
+    down) down "$name" ;;
+    servers) cat "$state_root/$name/servers" ;;
+    exec) ip netns exec "pk$(net_index "$name")-cl" "$@" ;;
+    kill) kill -KILL "$(cat "$state_root/$name/r$1.pid")" ;;
+    *) usage ;;
+esac
