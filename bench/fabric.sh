@@ -44,6 +44,15 @@ down() {
             [ -f "$pidf" ] || continue
             kill -KILL "$(cat "$pidf")" 2>/dev/null || true
         done
+        # Down means gone: wait (up to 5 s) until no replica process is left.
+        for _ in $(seq 50); do
+            local alive=0
+            for pidf in "$dir"/r*.pid; do
+                [ -f "$pidf" ] && kill -0 "$(cat "$pidf")" 2>/dev/null && alive=1
+            done
+            [ $alive -eq 0 ] && break
+            sleep 0.1
+        done
     fi
     for ns in $(ip netns list | awk '{print $1}' | grep -E "^pk$idx-" || true); do
         ip netns pids "$ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null || true

@@ -53,6 +53,7 @@ parse_addr(const char *s, struct sockaddr_in *a)
 struct server_args {
 	int fd;
 	unsigned int seconds;
+	bool quit_on_q;		/* --self: the client's 'Q' ends the server */
 };
 
 static void *
@@ -71,8 +72,11 @@ serve(void *arg)
 		if (poll(&p, 1, 100) <= 0)
 			continue;
 		n = recvfrom(sa->fd, buf, sizeof(buf), 0, (struct sockaddr *)&from, &flen);
-		if (n > 0 && buf[0] == 'Q')
-			break;	/* the --self client is done */
+		if (n > 0 && buf[0] == 'Q') {
+			if (sa->quit_on_q)
+				break;	/* the --self client is done */
+			continue;
+		}
 		if (n > 0)
 			(void)sendto(sa->fd, buf, (size_t)n, 0, (struct sockaddr *)&from, flen);
 	}
@@ -197,7 +201,7 @@ main(int argc, char **argv)
 		return client(&a, count, size);
 	}
 	{
-		struct server_args sa = { .seconds = seconds };
+		struct server_args sa = { .seconds = seconds, .quit_on_q = true };
 		socklen_t alen = sizeof(a);
 		pthread_t t;
 		int rc;

@@ -217,9 +217,20 @@ dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *out, char *e
 					    optarg);
 			break;
 		case O_MEMBER:
-			if (add_member(o, optarg, err, errlen) != 0)
+		case O_NEIGH: {
+			/* Parsed from a copy: argv stays as given (ps shows it). */
+			char copy[128];
+			int rc;
+
+			if (strlen(optarg) >= sizeof(copy))
+				return fail(err, errlen, "option value too long: '%s'", optarg);
+			strcpy(copy, optarg);
+			rc = opt == O_MEMBER ? add_member(o, copy, err, errlen)
+					     : add_neighbour(o, copy, err, errlen);
+			if (rc != 0)
 				return -1;
 			break;
+		}
 		case O_PORT:
 			if (!parse_uint(optarg, 65535, &v) || v == 0)
 				return fail(err, errlen, "--port '%s' is not 1..65535", optarg);
@@ -239,10 +250,6 @@ dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *out, char *e
 			break;
 		case O_BOOT:
 			o->bootstrap = true;
-			break;
-		case O_NEIGH:
-			if (add_neighbour(o, optarg, err, errlen) != 0)
-				return -1;
 			break;
 		case O_IDLE:
 			if (strcmp(optarg, "poll") == 0)
