@@ -112,7 +112,8 @@ up() {
             --file-prefix "pk$idx-r$i" --no-pci -l 0 \
             --vdev "net_af_packet0,iface=pk${idx}r$i,qdisc_bypass=1,framecnt=4096" -- \
             --node "$i" --addr "$net.$((i + 1))" $members --partitions "$partitions" \
-            --bootstrap --idle adaptive --stats-file "$dir/r$i.stats" \
+            --bootstrap --idle adaptive --idle-max-us "${PARNIK_IDLE_MAX_US:-200}" \
+            --stats-file "$dir/r$i.stats" \
             >"$dir/r$i.log" 2>&1 &
         echo $! >"$dir/r$i.pid"
     done

@@ -25,6 +25,7 @@ dp_options_usage(FILE *f)
 		"  --neighbour IPV4=MAC[@PORT]  static ARP entry (default: resolved by ARP)\n"
 		"  --idle poll|adaptive busy polling, or sleeps after empty polls (default:\n"
 		"                       adaptive when lcores outnumber cores)\n"
+		"  --idle-max-us US     adaptive: longest sleep, 1..100000 (default 200)\n"
 		"  --max-keys N         keys per partition (default 1048576)\n"
 		"  --max-value B        value bytes, at most %d (default %d)\n"
 		"  --no-1rtt            prepare before every accept\n"
@@ -170,7 +171,7 @@ dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *out, char *e
 {
 	enum {
 		O_NODE = 1, O_ADDR, O_MEMBER, O_PORT, O_PARTS, O_CLUSTER, O_BOOT, O_NEIGH,
-		O_IDLE, O_KEYS, O_VALUE, O_NO1RTT, O_STATS, O_HELP,
+		O_IDLE, O_IDLEMAX, O_KEYS, O_VALUE, O_NO1RTT, O_STATS, O_HELP,
 	};
 	static const struct option longopts[] = {
 		{ "node", required_argument, NULL, O_NODE },
@@ -182,6 +183,7 @@ dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *out, char *e
 		{ "bootstrap", no_argument, NULL, O_BOOT },
 		{ "neighbour", required_argument, NULL, O_NEIGH },
 		{ "idle", required_argument, NULL, O_IDLE },
+		{ "idle-max-us", required_argument, NULL, O_IDLEMAX },
 		{ "max-keys", required_argument, NULL, O_KEYS },
 		{ "max-value", required_argument, NULL, O_VALUE },
 		{ "no-1rtt", no_argument, NULL, O_NO1RTT },
@@ -200,6 +202,7 @@ dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *out, char *e
 	o->max_keys = 1u << 20;
 	o->max_value = PK_MAX_VALUE;
 	o->one_rtt = true;
+	o->idle_max_us = 200;
 	optind = 1;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -259,6 +262,11 @@ dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *out, char *e
 			else
 				return fail(err, errlen, "--idle '%s': expected poll or adaptive",
 					    optarg);
+			break;
+		case O_IDLEMAX:
+			if (!parse_uint(optarg, 100000, &v) || v == 0)
+				return fail(err, errlen, "--idle-max-us '%s' is not 1..100000", optarg);
+			o->idle_max_us = (uint32_t)v;
 			break;
 		case O_KEYS:
 			if (!parse_uint(optarg, 1ul << 30, &v) || v == 0)

@@ -38,6 +38,7 @@ struct dp_options {
 	uint16_t partitions;
 	uint32_t cluster_id;
 	uint8_t idle;		/* enum dp_idle; 0 until resolved at startup */
+	uint32_t idle_max_us;	/* adaptive: longest sleep */
 	uint32_t max_keys;	/* per partition */
 	uint16_t max_value;
 	bool one_rtt;

@@ -280,13 +280,14 @@ dp_replica_run(struct dp_replica *r, volatile bool *stop)
 			continue;
 		}
 		/* Adaptive idle: after a run of empty polls, sleep a little,
-		 * longer the longer it stays quiet (at most 1 ms).
+		 * doubling while it stays quiet, up to --idle-max-us.
 		 */
 		if (r->opt->idle == DP_IDLE_ADAPTIVE && ++empty > 64) {
-			unsigned int shift = empty - 64 < 5 ? empty - 64 : 5;
+			unsigned int shift = empty - 64 < 16 ? empty - 64 : 16;
+			uint64_t us = 16ull << shift;
 
 			r->stats.idle_sleeps++;
-			usleep(32u << shift);
+			usleep((useconds_t)(us < r->opt->idle_max_us ? us : r->opt->idle_max_us));
 		}
 	}
 }
