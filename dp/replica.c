@@ -92,6 +92,22 @@ member_ip(const struct dp_replica *r, uint16_t id)
 	return 0;
 }
 
+/* Sends a filled peer datagram to member <d>, or counts its messages as
+ * waiting for ARP when the member is not resolved yet (the protocol's
+ * timeouts retry them).
+ */
+static void
+send_to_member(struct dp_replica *r, uint16_t d, uint16_t port, const struct pk_wbuf *w)
+{
+	const struct dp_neigh_entry *e = dp_neigh_lookup(&r->neigh, member_ip(r, d));
+
+	if (e == NULL) {
+		r->stats.no_neighbour += w->count;
+		return;
+	}
+	send_datagram(r, e->port, e->mac, e->ip, port, port, w->buf, (uint16_t)w->len);
+}
+
 /* Sends partition <p>'s outbox: peer messages batched per member, client
  * replies one datagram each, to where their requests came from.
  */
@@ -115,29 +131,15 @@ drain(struct dp_replica *r, uint16_t p)
 				open |= (uint16_t)(1u << d);
 			}
 			if (pk_wire_add(&wb[d], &s->msg) == -PK_E_NOSPACE) {
-				const struct dp_neigh_entry *e = dp_neigh_lookup(&r->neigh,
-										 member_ip(r, d));
-
-				if (e != NULL)
-					send_datagram(r, e->port, e->mac, e->ip, port, port, bufs[d],
-						      (uint16_t)wb[d].len);
+				send_to_member(r, d, port, &wb[d]);
 				pk_wire_begin(&wb[d], bufs[d], PK_MAX_DGRAM, &hdr);
 				pk_wire_add(&wb[d], &s->msg);
 			}
 		}
 	}
-	for (uint16_t d = 0; d < PK_MAX_NODES; d++) {
-		const struct dp_neigh_entry *e;
-
-		if ((open & (1u << d)) == 0 || wb[d].count == 0)
-			continue;
-		e = dp_neigh_lookup(&r->neigh, member_ip(r, d));
-		if (e == NULL) {
-			r->stats.no_neighbour += wb[d].count;	/* the protocol retries */
-			continue;
-		}
-		send_datagram(r, e->port, e->mac, e->ip, port, port, bufs[d], (uint16_t)wb[d].len);
-	}
+	for (uint16_t d = 0; d < PK_MAX_NODES; d++)
+		if ((open & (1u << d)) != 0 && wb[d].count > 0)
+			send_to_member(r, d, port, &wb[d]);
 	for (uint32_t i = 0; i < r->out.nreply; i++) {
 		const struct dp_client_addr *a = &r->clients[p][r->out.replies[i].cookie];
 		uint8_t buf[PK_MAX_DGRAM];

@@ -151,6 +151,17 @@ fx_sent(const struct fx *f, uint8_t type)
 	return found;
 }
 
+/* Ticks (up to 1000 x <step> us) until a message of <type> goes out;
+ * returns it, or NULL.
+ */
+static const struct pk_send *
+fx_tick_until(struct fx *f, uint8_t type, uint64_t step)
+{
+	for (int i = 0; i < 1000 && fx_sent(f, type) == NULL; i++)
+		fx_tick(f, step);
+	return fx_sent(f, type);
+}
+
 /* A reply from <node> to the proposer's message <s>. */
 static struct pk_msg
 reply_to(const struct pk_send *s, uint8_t type, uint16_t node)
@@ -377,7 +388,6 @@ test_proposer_accept_timeout_settles_doubt(void)
 	struct pk_send acc, acc2, retry;
 	struct pk_msg r;
 	const struct pk_send *s;
-	int i;
 
 	CHECK(fx_init(&f, 0, true, 16));
 	acc = put_2rtt(&f, "k", "v1", 1);
@@ -389,8 +399,7 @@ test_proposer_accept_timeout_settles_doubt(void)
 	 * the 1RTT cache is dropped and a prepare under a ballot above both
 	 * the one used and the one reserved for 1RTT settles it (pitfall h8).
 	 */
-	for (i = 0; i < 1000 && fx_sent(&f, PK_MSG_PREPARE) == NULL; i++)
-		fx_tick(&f, 500);
+	fx_tick_until(&f, PK_MSG_PREPARE, 500);
 	CHECK((s = fx_sent(&f, PK_MSG_PREPARE)) != NULL);
 	CHECK(s->msg.ballot.counter > acc2.msg.ballot2.counter);
 	CHECK_EQ(f.out.nreply, 0);
@@ -418,12 +427,10 @@ test_proposer_superseded_doubt_is_unknown(void)
 	struct pk_send acc, prep;
 	struct pk_msg r;
 	const struct pk_send *s;
-	int i;
 
 	CHECK(fx_init(&f, 0, true, 16));
 	acc = put_2rtt(&f, "k", "v1", 1);
-	for (i = 0; i < 1000 && fx_sent(&f, PK_MSG_PREPARE) == NULL; i++)
-		fx_tick(&f, 500);
+	fx_tick_until(&f, PK_MSG_PREPARE, 500);
 	CHECK((s = fx_sent(&f, PK_MSG_PREPARE)) != NULL);
 	prep = *s;
 	/* Node 1 accepted a higher ballot from someone else meanwhile: our
@@ -454,7 +461,6 @@ cas_in_doubt(struct fx *f, struct pk_send *failed)
 	struct pk_send acc = { 0 }, prep;
 	struct pk_msg r;
 	const struct pk_send *s;
-	int i;
 
 	f->cfg = (struct pk_config){ .epoch = 2, .prepare_mask = 6, .accept_mask = 6,
 				     .prepare_quorum = 2, .accept_quorum = 2, .one_rtt = true };
@@ -475,10 +481,25 @@ cas_in_doubt(struct fx *f, struct pk_send *failed)
 	/* Outbox data lives until the next call: keep a copy of the value. */
 	memcpy(failed_value, failed->msg.state.data, failed->msg.state.len);
 	failed->msg.state.data = failed_value;
-	for (i = 0; i < 1000 && fx_sent(f, PK_MSG_PREPARE) == NULL; i++)
-		fx_tick(f, 500);
+	fx_tick_until(f, PK_MSG_PREPARE, 500);
 	s = fx_sent(f, PK_MSG_PREPARE);
 	return s != NULL ? *s : acc;
+}
+
+/* Nodes 1 and 2 both promise a state (z, v5) accepted below the failed
+ * ballot: the failed value is held by no member of this prepare quorum.
+ */
+static void
+promise_below_failed(struct fx *f, const struct pk_send *prep)
+{
+	for (uint16_t n = 1; n <= 2; n++) {
+		struct pk_msg r = reply_to(prep, PK_MSG_PROMISE, n);
+
+		r.ballot2 = (struct pk_ballot){ .counter = 1, .incarnation = 1, .node = 2 };
+		r.state = (struct pk_wstate){ .kind = PK_KIND_VALUE, .version = 5, .len = 1,
+					      .data = (const uint8_t *)"z" };
+		fx_peer(f, &r);
+	}
 }
 
 static void
@@ -488,7 +509,6 @@ test_cleared_doubt_still_needs_an_accept(void)
 	struct pk_send failed, prep, acc;
 	struct pk_msg r;
 	const struct pk_send *s;
-	int i;
 
 	CHECK(fx_init(&f, 0, true, 16));
 	prep = cas_in_doubt(&f, &failed);
@@ -498,13 +518,7 @@ test_cleared_doubt_still_needs_an_accept(void)
 	 * again and the CAS now mismatches. That is not yet a definite answer:
 	 * the failed value stays adoptable until an accept succeeds above it.
 	 */
-	for (uint16_t n = 1; n <= 2; n++) {
-		r = reply_to(&prep, PK_MSG_PROMISE, n);
-		r.ballot2 = (struct pk_ballot){ .counter = 1, .incarnation = 1, .node = 2 };
-		r.state = (struct pk_wstate){ .kind = PK_KIND_VALUE, .version = 5, .len = 1,
-					      .data = (const uint8_t *)"z" };
-		fx_peer(&f, &r);
-	}
+	promise_below_failed(&f, &prep);
 	CHECK_EQ(pk_worker_stats(f.w)->doubt_cleared, 1);
 	CHECK_EQ(f.out.nreply, 0);
 	CHECK((s = fx_sent(&f, PK_MSG_ACCEPT)) != NULL);
@@ -523,16 +537,9 @@ test_cleared_doubt_still_needs_an_accept(void)
 	 */
 	CHECK(fx_init(&f, 0, true, 16));
 	prep = cas_in_doubt(&f, &failed);
-	for (uint16_t n = 1; n <= 2; n++) {
-		r = reply_to(&prep, PK_MSG_PROMISE, n);
-		r.ballot2 = (struct pk_ballot){ .counter = 1, .incarnation = 1, .node = 2 };
-		r.state = (struct pk_wstate){ .kind = PK_KIND_VALUE, .version = 5, .len = 1,
-					      .data = (const uint8_t *)"z" };
-		fx_peer(&f, &r);
-	}
+	promise_below_failed(&f, &prep);
 	CHECK(fx_sent(&f, PK_MSG_ACCEPT) != NULL);
-	for (i = 0; i < 1000 && fx_sent(&f, PK_MSG_PREPARE) == NULL; i++)
-		fx_tick(&f, 500);
+	fx_tick_until(&f, PK_MSG_PREPARE, 500);
 	CHECK((s = fx_sent(&f, PK_MSG_PREPARE)) != NULL);
 	CHECK_EQ(f.out.nreply, 0);
 	prep = *s;
@@ -599,7 +606,6 @@ test_proposer_conflicts_fast_forward_and_retry(void)
 	struct pk_msg r;
 	const struct pk_send *s;
 	struct pk_send prep;
-	uint32_t i;
 
 	CHECK(fx_init(&f, 0, true, 16));
 	fx_client(&f, PK_OP_GET, "k", NULL, 0, 1);
@@ -613,8 +619,7 @@ test_proposer_conflicts_fast_forward_and_retry(void)
 	}
 	CHECK_EQ(pk_worker_stats(f.w)->prepare_fail, 1);
 	/* Retry after a bounded, random backoff with a higher ballot. */
-	for (i = 0; i < 1000 && fx_sent(&f, PK_MSG_PREPARE) == NULL; i++)
-		fx_tick(&f, 100);
+	fx_tick_until(&f, PK_MSG_PREPARE, 100);
 	CHECK((s = fx_sent(&f, PK_MSG_PREPARE)) != NULL);
 	CHECK_EQ(s->msg.ballot.counter, 103);
 	/* Node 1 agrees with our own empty acceptor: a chosen (empty) state,
