@@ -108,9 +108,12 @@ up() {
         ip netns add "pk$idx-r$i"
         ip netns exec "pk$idx-r$i" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
         attach "pk$idx-r$i" "pk${idx}r$i"
+        # One worker lcore per partition plus the main lcore, all free to
+        # run on any CPU: pinning three replicas' lcores to two CPUs one
+        # by one would stack them unevenly.
         ip netns exec "pk$idx-r$i" "$parnikd" --no-huge -m 256 --no-shconf \
-            --file-prefix "pk$idx-r$i" --no-pci -l 0 \
-            --vdev "net_af_packet0,iface=pk${idx}r$i,qdisc_bypass=1,framecnt=4096" -- \
+            --file-prefix "pk$idx-r$i" --no-pci --lcores "(0-$partitions)@(0-$(($(nproc) - 1)))" \
+            --vdev "net_af_packet0,iface=pk${idx}r$i,qdisc_bypass=1,framecnt=4096,qpairs=$partitions" -- \
             --node "$i" --addr "$net.$((i + 1))" $members --partitions "$partitions" \
             --bootstrap --idle adaptive --idle-max-us "${PARNIK_IDLE_MAX_US:-200}" \
             --stats-file "$dir/r$i.stats" \

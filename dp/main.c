@@ -23,56 +23,114 @@
 #include "replica.h"
 
 static volatile bool stop;
+static struct dp_replica r;
 
 static void
 on_signal(int sig)
 {
 	(void)sig;
 	stop = true;
+	__atomic_store_n(&r.stop, true, __ATOMIC_RELAXED);
+}
+
+/* Worker lcores: every lcore but the main one; all of them when the EAL
+ * was given a single lcore (the main lcore then runs the only worker).
+ */
+static uint16_t
+worker_count(void)
+{
+	unsigned int n = rte_lcore_count();
+
+	return (uint16_t)(n > 1 ? n - 1 : 1);
+}
+
+/* Mbufs for every RX and TX ring, the lcore caches, the hand-off rings and
+ * datagrams being built, rounded to 2^q - 1 as the mempool likes.
+ */
+static unsigned int
+pool_size(unsigned int nports, uint16_t nworkers)
+{
+	unsigned int n = nports * nworkers * 2048u + nworkers * (256u + 2 * DP_BURST) +
+			 (unsigned int)nworkers * nworkers * 1024u + 4096u;
+	unsigned int q = 1;
+
+	while (q - 1 < n)
+		q <<= 1;
+	return q - 1;
 }
 
 static int
-port_start(uint16_t port, struct rte_mempool *pool)
+start_ports(struct dp_port *ports, unsigned int *nports, uint16_t nworkers,
+	    struct rte_mempool *pool)
 {
-	struct rte_eth_conf conf;
-	struct rte_eth_dev_info info;
-	uint16_t nb_rx = 1024, nb_tx = 1024;
-	int rc;
+	uint16_t port;
+	char why[160];
 
-	memset(&conf, 0, sizeof(conf));
-	rc = rte_eth_dev_info_get(port, &info);
-	if (rc != 0)
-		return rc;
-	rc = rte_eth_dev_configure(port, 1, 1, &conf);
-	if (rc != 0)
-		return rc;
-	rc = rte_eth_dev_adjust_nb_rx_tx_desc(port, &nb_rx, &nb_tx);
-	if (rc != 0)
-		return rc;
-	rc = rte_eth_rx_queue_setup(port, 0, nb_rx, rte_eth_dev_socket_id(port), NULL, pool);
-	if (rc != 0)
-		return rc;
-	rc = rte_eth_tx_queue_setup(port, 0, nb_tx, rte_eth_dev_socket_id(port), NULL);
-	if (rc != 0)
-		return rc;
-	rc = rte_eth_dev_start(port);
-	if (rc != 0)
-		return rc;
-	/* Frames for our MAC are what we want; promiscuous mode only matters
-	 * on PMDs that filter, and its failure is not fatal.
-	 */
-	(void)rte_eth_promiscuous_enable(port);
+	*nports = 0;
+	RTE_ETH_FOREACH_DEV(port) {
+		if (*nports == DP_MAX_PORTS)
+			break;
+		if (dp_port_start(&ports[*nports], port, nworkers, pool, why, sizeof(why)) != 0) {
+			fprintf(stderr, "parnikd: port %u does not start: %s\n", port, why);
+			return -1;
+		}
+		(*nports)++;
+	}
+	if (*nports == 0) {
+		fprintf(stderr, "parnikd: no DPDK port: give one with --vdev (net_af_packet, "
+				"net_tap, net_memif) or a PCI NIC\n");
+		return -1;
+	}
 	return 0;
+}
+
+/* rte_flow rules where the PMD takes them; a line per port either way. */
+static void
+steer_ports(struct dp_replica *rep, const struct dp_options *o)
+{
+	uint16_t owner[DP_MAX_PARTITIONS];
+	char why[160];
+
+	dp_replica_owners(rep, owner);
+	for (unsigned int i = 0; i < rep->nports; i++) {
+		struct dp_port *p = &rep->ports[i];
+		bool hw = dp_port_steer(p, o, owner, why, sizeof(why));
+
+		printf("parnikd: port %u (%s): %u RX / %u TX queue(s), steering %s%s%s\n", p->id,
+		       p->driver, p->nrxq, p->ntxq, hw ? "by rte_flow" : "in software",
+		       hw ? "" : " - ", hw ? "" : why);
+	}
+}
+
+static void
+run_workers(struct dp_replica *rep)
+{
+	unsigned int lcore;
+	uint16_t w = 0;
+
+	if (rte_lcore_count() == 1) {
+		dp_worker_run(rep, 0);
+		return;
+	}
+	RTE_LCORE_FOREACH_WORKER(lcore) {
+		rte_eal_remote_launch(dp_worker_main, rep->lcores[w], lcore);
+		w++;
+	}
+	/* The main lcore waits (the control thread of issue 4 joins here). */
+	while (!stop)
+		usleep(10000);
+	__atomic_store_n(&rep->stop, true, __ATOMIC_RELAXED);
+	rte_eal_mp_wait_lcore();
 }
 
 int
 main(int argc, char **argv)
 {
-	static struct dp_replica r;
 	struct dp_options o;
 	struct rte_mempool *pool;
-	uint16_t ports[DP_MAX_PORTS], port;
+	static struct dp_port ports[DP_MAX_PORTS];
 	unsigned int nports = 0;
+	uint16_t nworkers;
 	char err[256];
 	int sep, rc;
 
@@ -98,6 +156,14 @@ main(int argc, char **argv)
 		fprintf(stderr, "parnikd: EAL start failed (see the EAL's message above)\n");
 		return 1;
 	}
+	nworkers = worker_count();
+	if (nworkers > o.partitions || nworkers > DP_MAX_WORKERS) {
+		fprintf(stderr, "parnikd: %u worker lcores for %u partition(s): give at most one "
+				"worker lcore per partition (and at most %d)\n",
+			nworkers, o.partitions, DP_MAX_WORKERS);
+		rte_eal_cleanup();
+		return 2;
+	}
 	if (o.idle == 0) {
 		long cores = sysconf(_SC_NPROCESSORS_ONLN);
 
@@ -106,40 +172,26 @@ main(int argc, char **argv)
 		 */
 		o.idle = (long)rte_lcore_count() >= cores ? DP_IDLE_ADAPTIVE : DP_IDLE_POLL;
 	}
-	pool = rte_pktmbuf_pool_create("pk_mbufs", 8191, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE,
-				       (int)rte_socket_id());
+	pool = rte_pktmbuf_pool_create("pk_mbufs", pool_size(rte_eth_dev_count_avail(), nworkers), 256, 0,
+				       RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
 	if (pool == NULL) {
 		fprintf(stderr, "parnikd: cannot create the mbuf pool (memory: -m)\n");
 		rte_eal_cleanup();
 		return 1;
 	}
-	RTE_ETH_FOREACH_DEV(port) {
-		if (nports == DP_MAX_PORTS)
-			break;
-		rc = port_start(port, pool);
-		if (rc != 0) {
-			fprintf(stderr, "parnikd: port %u does not start: %s\n", port, strerror(-rc));
-			rte_eal_cleanup();
-			return 1;
-		}
-		ports[nports++] = port;
-	}
-	if (nports == 0) {
-		fprintf(stderr, "parnikd: no DPDK port: give one with --vdev (net_af_packet, "
-				"net_tap, net_memif) or a PCI NIC\n");
+	if (start_ports(ports, &nports, nworkers, pool) != 0 ||
+	    dp_replica_init(&r, &o, pool, ports, nports, nworkers) != 0) {
 		rte_eal_cleanup();
 		return 1;
 	}
-	if (dp_replica_init(&r, &o, pool, ports, nports) != 0) {
-		rte_eal_cleanup();
-		return 1;
-	}
+	steer_ports(&r, &o);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	printf("parnikd: node %u serving %u partition(s) on %u port(s), idle %s\n", o.node,
-	       o.partitions, nports, o.idle == DP_IDLE_POLL ? "poll" : "adaptive");
+	printf("parnikd: node %u serving %u partition(s) with %u worker lcore(s) on %u port(s), "
+	       "idle %s\n",
+	       o.node, o.partitions, nworkers, nports, o.idle == DP_IDLE_POLL ? "poll" : "adaptive");
 	fflush(stdout);
-	dp_replica_run(&r, &stop);
+	run_workers(&r);
 	{
 		FILE *f = o.stats_file[0] != 0 ? fopen(o.stats_file, "w") : stdout;
 
@@ -148,10 +200,8 @@ main(int argc, char **argv)
 			fclose(f);
 	}
 	dp_replica_fini(&r);
-	for (unsigned int i = 0; i < nports; i++) {
-		(void)rte_eth_dev_stop(ports[i]);
-		(void)rte_eth_dev_close(ports[i]);
-	}
+	for (unsigned int i = 0; i < nports; i++)
+		dp_port_stop(&r.ports[i]);
 	rte_eal_cleanup();
 	return 0;
 }

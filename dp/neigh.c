@@ -1,4 +1,7 @@
-/* Neighbour table (see neigh.h). */
+/* Neighbour table (see neigh.h). Fields shared between lcores are accessed
+ * with relaxed atomics: each is meaningful on its own, and a hop is a single
+ * word, so a reader never sees half of one MAC and half of another.
+ */
 #include <string.h>
 
 #include "neigh.h"
@@ -8,12 +11,33 @@
 #define PROBE_FAST_TRIES 10
 #define REFRESH_US 60000000u
 
+#define LOAD(p) __atomic_load_n((p), __ATOMIC_RELAXED)
+#define STORE(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
+
+static uint64_t
+hop_pack(const uint8_t mac[6], uint16_t port)
+{
+	uint64_t h = (uint64_t)port << 48;
+
+	for (int i = 0; i < 6; i++)
+		h |= (uint64_t)mac[i] << (8 * i);
+	return h;
+}
+
+static void
+hop_unpack(uint64_t h, struct dp_hop *hop)
+{
+	for (int i = 0; i < 6; i++)
+		hop->mac[i] = (uint8_t)(h >> (8 * i));
+	hop->port = (uint16_t)(h >> 48);
+}
+
 static struct dp_neigh_entry *
-find(struct dp_neigh *t, uint32_t ip)
+find(const struct dp_neigh *t, uint32_t ip)
 {
 	for (unsigned int i = 0; i < t->n; i++)
 		if (t->e[i].ip == ip)
-			return &t->e[i];
+			return (struct dp_neigh_entry *)&t->e[i];
 	return NULL;
 }
 
@@ -38,36 +62,50 @@ dp_neigh_init(struct dp_neigh *t, const struct dp_options *o, uint64_t now)
 		if (e == NULL)
 			e = &t->e[t->n++];	/* a static entry for a non-member: allowed */
 		e->ip = s->ip;
-		memcpy(e->mac, s->mac, 6);
-		e->port = s->port;
+		e->hop = hop_pack(s->mac, s->port);
 		e->state = DP_NEIGH_STATIC;
 	}
 }
 
-const struct dp_neigh_entry *
-dp_neigh_lookup(const struct dp_neigh *t, uint32_t ip)
+bool
+dp_neigh_lookup(const struct dp_neigh *t, uint32_t ip, struct dp_hop *hop)
 {
-	for (unsigned int i = 0; i < t->n; i++)
-		if (t->e[i].ip == ip)
-			return t->e[i].state == DP_NEIGH_PENDING ? NULL : &t->e[i];
-	return NULL;
+	const struct dp_neigh_entry *e = find(t, ip);
+
+	/* The state is published after the hop (release in learn). */
+	if (e == NULL || __atomic_load_n(&e->state, __ATOMIC_ACQUIRE) == DP_NEIGH_PENDING)
+		return false;
+	hop_unpack(LOAD(&e->hop), hop);
+	return true;
 }
 
 bool
 dp_neigh_learn(struct dp_neigh *t, uint32_t ip, const uint8_t mac[6], uint16_t port, uint64_t now)
 {
 	struct dp_neigh_entry *e = find(t, ip);
-	bool changed;
+	uint64_t h = hop_pack(mac, port);
+	uint8_t state;
 
-	if (e == NULL || e->state == DP_NEIGH_STATIC)
+	if (e == NULL)
 		return false;
-	changed = e->state != DP_NEIGH_RESOLVED || memcmp(e->mac, mac, 6) != 0 || e->port != port;
-	memcpy(e->mac, mac, 6);
-	e->port = port;
-	e->state = DP_NEIGH_RESOLVED;
-	e->probes = 0;
-	e->next_probe = now + REFRESH_US;
-	return changed;
+	state = __atomic_load_n(&e->state, __ATOMIC_ACQUIRE);
+	if (state == DP_NEIGH_STATIC)
+		return false;
+	if (state == DP_NEIGH_RESOLVED && LOAD(&e->hop) == h) {
+		/* Unchanged: push the refresh out, writing only when it is
+		 * due within half its period (keeps the line unshared).
+		 */
+		if (LOAD(&e->next_probe) < now + REFRESH_US / 2) {
+			STORE(&e->next_probe, now + REFRESH_US);
+			STORE(&e->probes, 0);
+		}
+		return false;
+	}
+	STORE(&e->hop, h);
+	STORE(&e->probes, 0);
+	STORE(&e->next_probe, now + REFRESH_US);
+	__atomic_store_n(&e->state, (uint8_t)DP_NEIGH_RESOLVED, __ATOMIC_RELEASE);
+	return true;
 }
 
 unsigned int
@@ -77,16 +115,19 @@ dp_neigh_due(struct dp_neigh *t, uint64_t now, uint32_t *ips, unsigned int max)
 
 	for (unsigned int i = 0; i < t->n && n < max; i++) {
 		struct dp_neigh_entry *e = &t->e[i];
+		uint8_t state = __atomic_load_n(&e->state, __ATOMIC_ACQUIRE);
+		uint32_t probes;
 
-		if (e->state == DP_NEIGH_STATIC || e->next_probe > now)
+		if (state == DP_NEIGH_STATIC || LOAD(&e->next_probe) > now)
 			continue;
 		ips[n++] = e->ip;
-		e->probes++;
-		if (e->state == DP_NEIGH_RESOLVED)
-			e->next_probe = now + REFRESH_US;	/* refresh, keep using it */
+		probes = LOAD(&e->probes) + 1;
+		STORE(&e->probes, probes);
+		if (state == DP_NEIGH_RESOLVED)
+			STORE(&e->next_probe, now + REFRESH_US);	/* refresh, keep using it */
 		else
-			e->next_probe = now + (e->probes < PROBE_FAST_TRIES ? PROBE_FAST_US
-									    : PROBE_SLOW_US);
+			STORE(&e->next_probe,
+			      now + (probes < PROBE_FAST_TRIES ? PROBE_FAST_US : PROBE_SLOW_US));
 	}
 	return n;
 }

@@ -1,81 +1,132 @@
-/* One replica's data path: its ports, partition workers, neighbour table
- * and counters, and the loop that moves frames between them. This first
- * version runs every partition on one lcore; partitions on their own
- * lcores with ring hand-offs come next.
+/* One replica's data path: its ports, its partitions and the worker lcores
+ * that own them, the hand-off rings between those lcores, the shared
+ * neighbour table and the per-lcore counters.
+ *
+ * Share-nothing: partition p belongs to worker owner(p) (p mod workers) and
+ * only that lcore touches its core worker, client addresses and tables.
+ * Worker w polls RX queue w of every port; a frame for a partition it does
+ * not own goes to the owner over a single-producer/single-consumer rte_ring
+ * for the pair (w, owner): rte_flow rules, where a PMD takes them, make that
+ * the exception; on af_packet, tap and memif here it is the rule.
  */
 #ifndef DP_REPLICA_H
 #define DP_REPLICA_H
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
+#include <rte_common.h>
 #include <rte_mempool.h>
+#include <rte_ring.h>
+#include <rte_spinlock.h>
 
+#include "counters.h"
 #include "neigh.h"
 #include "options.h"
 #include "packet.h"
 #include "parnik/worker.h"
+#include "ports.h"
 
 #define DP_MAX_PORTS 8
+#define DP_MAX_WORKERS 16
 #define DP_CLIENT_SLOTS 4096	/* reply addresses remembered per partition */
+#define DP_BURST 32
+#define DP_OUTBOX 1024
 
-/* X(name, description): replica counters besides the core's and drops. */
-#define DP_STAT_LIST(X)                                                  \
-	X(rx_frames, "frames received")                                  \
-	X(tx_frames, "frames sent")                                      \
-	X(tx_dropped, "frames the port did not take")                    \
-	X(arp_replies, "ARP requests for us answered")                   \
-	X(icmp_replies, "ICMP echo requests answered")                   \
-	X(arp_probes, "ARP requests sent for members")                   \
-	X(decode_errors, "Parnik datagrams refused by the decoder")      \
-	X(partition_mismatch, "datagram header for another partition")   \
-	X(no_neighbour, "messages for a member not resolved yet")        \
-	X(no_mbuf, "frames not built: mbuf pool empty")                  \
-	X(idle_sleeps, "sleeps of the adaptive idle mode")
-
-struct dp_stats {
-#define DP_STAT_FIELD(name, desc) uint64_t name;
-	DP_STAT_LIST(DP_STAT_FIELD)
-#undef DP_STAT_FIELD
-	uint64_t drops[DP_DROP_COUNT];
-	uint64_t decode_by_code[64];
-};
-
+/* Where a client request came from, to send its reply back. */
 struct dp_client_addr {
+	uint64_t seq;		/* the cookie it was given: stale slots are detected */
+	uint64_t arrival_tsc;	/* for the replica's latency histogram */
 	uint8_t mac[6];
 	uint16_t port;		/* DPDK port */
 	uint32_t ip;
 	uint16_t udp_port;
 };
 
+/* A partition, touched only by its owner lcore. */
+struct dp_partition {
+	struct pk_worker *w;
+	struct dp_client_addr *clients;
+	uint64_t next_client;
+	uint16_t owner;		/* worker index */
+};
+
+struct dp_txbuf {
+	uint16_t n;
+	struct rte_mbuf *m[DP_BURST];
+};
+
+/* A datagram being filled in an mbuf, for one peer or one client. */
+struct dp_open {
+	struct rte_mbuf *m;	/* NULL when none is open */
+	struct pk_wbuf w;	/* writes at the UDP payload inside m */
+	unsigned int pi;	/* port index */
+	struct dp_hop hop;
+	uint32_t dst_ip;	/* network order */
+	uint16_t dst_udp;	/* host order */
+};
+
+struct dp_replica;
+
+/* One worker lcore. Cache-aligned: lcores never write each other's. */
+struct dp_lcore {
+	struct dp_replica *r;
+	uint16_t index;		/* worker index, 0..nworkers-1 */
+	unsigned int lcore_id;
+	uint16_t nparts;
+	uint16_t parts[DP_MAX_PARTITIONS];
+	struct dp_txbuf tx[DP_MAX_PORTS];
+	struct pk_send sends[DP_OUTBOX];
+	struct pk_reply replies[DP_OUTBOX];
+	struct pk_out out;
+	struct dp_open peer_open[PK_MAX_NODES];
+	struct dp_open reply_open;
+	uint64_t now_us;			/* this pass's clock */
+	struct dp_counters live;		/* written by this lcore only */
+	struct dp_counters pub __rte_cache_aligned;	/* published snapshot */
+	uint64_t next_publish;			/* TSC */
+} __rte_cache_aligned;
+
 struct dp_replica {
 	const struct dp_options *opt;
 	struct rte_mempool *pool;
-	uint16_t ports[DP_MAX_PORTS];
+	struct dp_port ports[DP_MAX_PORTS];
 	unsigned int nports;
+	int8_t port_index[RTE_MAX_ETHPORTS];	/* DPDK port id -> index, -1 */
 	struct dp_iface iface[DP_MAX_PORTS];
+	rte_spinlock_t txlock[DP_MAX_PORTS][DP_MAX_WORKERS];	/* shared TX queues only */
 	struct pk_config cfg;
-	struct pk_worker *w[DP_MAX_PARTITIONS];
-	struct dp_client_addr *clients[DP_MAX_PARTITIONS];
-	uint32_t next_client[DP_MAX_PARTITIONS];
+	struct dp_partition part[DP_MAX_PARTITIONS];
+	uint16_t nworkers;
+	struct dp_lcore *lcores[DP_MAX_WORKERS];
+	struct rte_ring *ring[DP_MAX_WORKERS][DP_MAX_WORKERS];	/* [from][to] */
 	struct dp_neigh neigh;
-	struct dp_stats stats;
-	struct pk_send sends[1024];
-	struct pk_reply replies[1024];
-	struct pk_out out;
 	uint64_t tsc_hz;
+	double ns_per_tsc;
+	bool stop;		/* set by the main thread; read with an atomic load */
 };
 
-/* Builds the workers and tables for the ports already started. Returns 0
- * or -1 (message printed).
+/* Builds partitions, workers, rings and tables for <nworkers> lcores on the
+ * ports already started (<ports>, <nports>). Returns 0 or -1 (message
+ * printed).
  */
 int dp_replica_init(struct dp_replica *r, const struct dp_options *o, struct rte_mempool *pool,
-		    const uint16_t *ports, unsigned int nports);
+		    const struct dp_port *ports, unsigned int nports, uint16_t nworkers);
 
-/* Runs until *stop becomes true. */
-void dp_replica_run(struct dp_replica *r, volatile bool *stop);
+/* The owner (worker index) of each partition, for rte_flow rules. */
+void dp_replica_owners(const struct dp_replica *r, uint16_t *owner);
 
-/* Prints every counter, core counters summed over partitions. */
+/* The worker loop of lcore <index> (worker_loop.c); returns when r->stop. */
+void dp_worker_run(struct dp_replica *r, uint16_t index);
+
+/* lcore_function_t wrapper: <arg> is the struct dp_lcore. */
+int dp_worker_main(void *arg);
+
+/* Sums the published counters of every lcore into <sum>. */
+void dp_replica_counters(const struct dp_replica *r, struct dp_counters *sum);
+
+/* Prints the totals and one line per lcore. */
 void dp_replica_print_stats(const struct dp_replica *r, FILE *f);
 
 void dp_replica_fini(struct dp_replica *r);

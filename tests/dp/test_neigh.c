@@ -35,14 +35,14 @@ test_probe_then_resolve(void)
 	struct dp_neigh t;
 	uint32_t ips[8];
 	const uint8_t mac[6] = { 2, 0, 0, 0, 0, 2 };
-	const struct dp_neigh_entry *e;
+	struct dp_hop h;
 	uint64_t now = 1000;
 	unsigned int probes = 0;
 
 	setup(&o);
 	dp_neigh_init(&t, &o, now);
 	CHECK_EQ(t.n, 2);	/* not ourselves */
-	CHECK(dp_neigh_lookup(&t, ip4("198.18.0.2")) == NULL);
+	CHECK(!dp_neigh_lookup(&t, ip4("198.18.0.2"), &h));
 	CHECK_EQ(dp_neigh_due(&t, now, ips, 8), 2);
 	CHECK_EQ(dp_neigh_due(&t, now, ips, 8), 0);	/* scheduled, not repeated */
 	/* Fast probes for a second, then one a second. */
@@ -50,12 +50,20 @@ test_probe_then_resolve(void)
 		probes += dp_neigh_due(&t, now + us, ips, 8) > 0;
 	CHECK(probes >= 10 && probes <= 14);
 	CHECK(dp_neigh_learn(&t, ip4("198.18.0.2"), mac, 1, now));
-	CHECK((e = dp_neigh_lookup(&t, ip4("198.18.0.2"))) != NULL);
-	CHECK(e->port == 1 && e->mac[5] == 2);
+	CHECK(dp_neigh_lookup(&t, ip4("198.18.0.2"), &h));
+	CHECK(h.port == 1 && h.mac[5] == 2 && h.mac[0] == 2);
 	CHECK(!dp_neigh_learn(&t, ip4("198.18.0.2"), mac, 1, now));	/* no change */
+	/* A member that moves (another port, another MAC) is relearned. */
+	{
+		const uint8_t moved[6] = { 2, 0, 0, 0, 0, 7 };
+
+		CHECK(dp_neigh_learn(&t, ip4("198.18.0.2"), moved, 3, now));
+		CHECK(dp_neigh_lookup(&t, ip4("198.18.0.2"), &h));
+		CHECK(h.port == 3 && h.mac[5] == 7);
+	}
 	/* Strangers do not enter the table. */
 	CHECK(!dp_neigh_learn(&t, ip4("198.18.0.77"), mac, 0, now));
-	CHECK(dp_neigh_lookup(&t, ip4("198.18.0.77")) == NULL);
+	CHECK(!dp_neigh_lookup(&t, ip4("198.18.0.77"), &h));
 }
 
 static void
@@ -65,17 +73,17 @@ test_static_wins(void)
 	struct dp_neigh t;
 	uint32_t ips[8];
 	const uint8_t other[6] = { 2, 0, 0, 0, 0, 9 };
-	const struct dp_neigh_entry *e;
+	struct dp_hop h;
 
 	setup(&o);
 	o.nneighbours = 1;
 	o.neighbours[0] = (struct dp_neighbour){ .ip = ip4("198.18.0.3"),
 						 .mac = { 2, 0, 0, 0, 0, 3 }, .port = 2 };
 	dp_neigh_init(&t, &o, 0);
-	CHECK((e = dp_neigh_lookup(&t, ip4("198.18.0.3"))) != NULL);
-	CHECK(e->mac[5] == 3 && e->port == 2);
+	CHECK(dp_neigh_lookup(&t, ip4("198.18.0.3"), &h));
+	CHECK(h.mac[5] == 3 && h.port == 2);
 	CHECK(!dp_neigh_learn(&t, ip4("198.18.0.3"), other, 0, 0));
-	CHECK(dp_neigh_lookup(&t, ip4("198.18.0.3"))->mac[5] == 3);
+	CHECK(dp_neigh_lookup(&t, ip4("198.18.0.3"), &h) && h.mac[5] == 3);
 	/* Only the other member needs probing. */
 	CHECK_EQ(dp_neigh_due(&t, 0, ips, 8), 1);
 	CHECK(ips[0] == ip4("198.18.0.2"));

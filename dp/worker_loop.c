@@ -1,0 +1,493 @@
+/* The worker loop, one per lcore: RX burst on this lcore's queue of every
+ * port, classify, answer ARP and ICMP, learn neighbours, hand frames for
+ * another lcore's partitions to their owner, step the core for our own,
+ * batch its messages per destination into as few datagrams as the MTU
+ * allows, TX burst, fire the core's timers, probe unresolved members (lcore
+ * 0), publish counters, idle adaptively. Nothing here logs, calls libc
+ * malloc or exits: every failure is a counter.
+ */
+#include <string.h>
+#include <unistd.h>
+
+#include <rte_branch_prediction.h>
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_mbuf.h>
+
+#include "replica.h"
+
+#define PUBLISH_PER_SECOND 100
+#define IDLE_SPINS 64		/* empty passes before the first sleep */
+#define IDLE_FIRST_US 16
+
+static uint64_t
+tsc_to_us(const struct dp_replica *r, uint64_t tsc)
+{
+	return (uint64_t)((double)tsc * 1e6 / (double)r->tsc_hz);
+}
+
+/* ---- transmit ---- */
+
+static void
+tx_flush(struct dp_lcore *l, unsigned int pi)
+{
+	struct dp_replica *r = l->r;
+	struct dp_txbuf *b = &l->tx[pi];
+	const struct dp_port *p = &r->ports[pi];
+	uint16_t q = (uint16_t)(l->index % p->ntxq), sent;
+	bool shared = p->ntxq < r->nworkers;
+
+	if (b->n == 0)
+		return;
+	if (shared)
+		rte_spinlock_lock(&r->txlock[pi][q]);
+	sent = rte_eth_tx_burst(p->id, q, b->m, b->n);
+	if (shared)
+		rte_spinlock_unlock(&r->txlock[pi][q]);
+	l->live.dp.tx_frames += sent;
+	if (sent < b->n) {
+		rte_pktmbuf_free_bulk(&b->m[sent], b->n - sent);
+		l->live.dp.tx_dropped += b->n - sent;
+	}
+	b->n = 0;
+}
+
+static void
+tx_flush_all(struct dp_lcore *l)
+{
+	for (unsigned int pi = 0; pi < l->r->nports; pi++)
+		tx_flush(l, pi);
+}
+
+static void
+tx_frame(struct dp_lcore *l, unsigned int pi, struct rte_mbuf *m)
+{
+	struct dp_txbuf *b = &l->tx[pi];
+
+	b->m[b->n++] = m;
+	if (b->n == DP_BURST)
+		tx_flush(l, pi);
+}
+
+/* ---- datagrams filled in place in mbufs ---- */
+
+static bool
+dgram_open(struct dp_lcore *l, struct dp_open *o, uint16_t partition)
+{
+	const struct dp_options *opt = l->r->opt;
+	const struct pk_dgram_hdr hdr = { .cluster_id = opt->cluster_id,
+					  .partitions = opt->partitions,
+					  .partition = partition };
+
+	o->m = rte_pktmbuf_alloc(l->r->pool);
+	if (unlikely(o->m == NULL)) {
+		l->live.dp.no_mbuf++;
+		return false;
+	}
+	pk_wire_begin(&o->w, rte_pktmbuf_mtod(o->m, uint8_t *) + DP_HDRS_LEN, PK_MAX_DGRAM, &hdr);
+	return true;
+}
+
+/* Finishes the open datagram as a UDP frame from partition <partition>'s
+ * port and queues it for TX.
+ */
+static void
+dgram_close(struct dp_lcore *l, struct dp_open *o, uint16_t partition)
+{
+	struct dp_replica *r = l->r;
+	uint16_t len;
+
+	if (o->m == NULL)
+		return;
+	if (o->w.count == 0) {
+		rte_pktmbuf_free(o->m);
+		o->m = NULL;
+		return;
+	}
+	len = dp_packet_build_udp(rte_pktmbuf_mtod(o->m, uint8_t *), r->iface[o->pi].mac,
+				  o->hop.mac, r->opt->ip, o->dst_ip,
+				  (uint16_t)(r->opt->base_port + partition), o->dst_udp,
+				  (uint16_t)o->w.len);
+	o->m->data_len = len;
+	o->m->pkt_len = len;
+	tx_frame(l, o->pi, o->m);
+	o->m = NULL;
+}
+
+/* Appends <m> to <o>, sending the open datagram first when it is full. */
+static void
+dgram_add(struct dp_lcore *l, struct dp_open *o, uint16_t partition, const struct pk_msg *m)
+{
+	if (o->m == NULL && !dgram_open(l, o, partition))
+		return;
+	if (pk_wire_add(&o->w, m) == -PK_E_NOSPACE) {
+		struct dp_open next = *o;
+
+		dgram_close(l, o, partition);
+		if (!dgram_open(l, &next, partition))
+			return;
+		*o = next;
+		(void)pk_wire_add(&o->w, m);
+	}
+}
+
+static void
+dgram_close_all(struct dp_lcore *l, uint16_t partition)
+{
+	for (uint16_t d = 0; d < PK_MAX_NODES; d++)
+		dgram_close(l, &l->peer_open[d], partition);
+	dgram_close(l, &l->reply_open, partition);
+	tx_flush_all(l);
+}
+
+static uint32_t
+member_ip(const struct dp_replica *r, uint16_t id)
+{
+	for (unsigned int i = 0; i < r->opt->nmembers; i++)
+		if (r->opt->members[i].id == id)
+			return r->opt->members[i].ip;
+	return 0;
+}
+
+/* A peer message for member <d>: into its open datagram, or counted as
+ * waiting for ARP when the member is not resolved (the protocol's timeouts
+ * retry it).
+ */
+static void
+emit_peer(struct dp_lcore *l, uint16_t d, uint16_t partition, const struct pk_msg *m)
+{
+	struct dp_replica *r = l->r;
+	struct dp_open *o = &l->peer_open[d];
+
+	if (o->m == NULL) {
+		o->dst_ip = member_ip(r, d);
+		if (!dp_neigh_lookup(&r->neigh, o->dst_ip, &o->hop) ||
+		    r->port_index[o->hop.port] < 0) {
+			l->live.dp.no_neighbour++;
+			return;
+		}
+		o->pi = (unsigned int)r->port_index[o->hop.port];
+		o->dst_udp = (uint16_t)(r->opt->base_port + partition);
+	}
+	dgram_add(l, o, partition, m);
+}
+
+/* A client reply: batched with the previous one when it goes to the same
+ * client socket (a client sends several requests per datagram).
+ */
+static void
+emit_reply(struct dp_lcore *l, struct dp_partition *part, uint16_t partition,
+	   const struct pk_reply *rep)
+{
+	struct dp_replica *r = l->r;
+	const struct dp_client_addr *a = &part->clients[rep->cookie % DP_CLIENT_SLOTS];
+	struct dp_open *o = &l->reply_open;
+	int pi;
+
+	if (unlikely(a->seq != rep->cookie)) {
+		l->live.dp.reply_addr_lost++;
+		return;
+	}
+	pi = r->port_index[a->port];
+	if (pi < 0)
+		return;
+	pk_hist_record(&l->live.latency,
+		       (uint64_t)((double)(rte_rdtsc() - a->arrival_tsc) * r->ns_per_tsc));
+	if (o->m != NULL && (o->dst_ip != a->ip || o->dst_udp != a->udp_port ||
+			     o->pi != (unsigned int)pi || memcmp(o->hop.mac, a->mac, 6) != 0))
+		dgram_close(l, o, partition);
+	if (o->m == NULL) {
+		o->pi = (unsigned int)pi;
+		o->dst_ip = a->ip;
+		o->dst_udp = a->udp_port;
+		memcpy(o->hop.mac, a->mac, 6);
+		o->hop.port = a->port;
+	}
+	dgram_add(l, o, partition, &rep->msg);
+}
+
+/* Encodes partition <p>'s outbox into open datagrams (the messages point
+ * into core memory valid only until the next core call).
+ */
+static void
+drain(struct dp_lcore *l, uint16_t p)
+{
+	struct dp_partition *part = &l->r->part[p];
+
+	for (uint32_t i = 0; i < l->out.nsend; i++) {
+		const struct pk_send *s = &l->out.sends[i];
+
+		for (uint16_t d = 0; d < PK_MAX_NODES; d++)
+			if ((s->dest_mask & (1u << d)) != 0)
+				emit_peer(l, d, p, &s->msg);
+	}
+	for (uint32_t i = 0; i < l->out.nreply; i++)
+		emit_reply(l, part, p, &l->out.replies[i]);
+	l->out.nsend = 0;
+	l->out.nreply = 0;
+}
+
+/* ---- receive ---- */
+
+static void
+handle_payload(struct dp_lcore *l, unsigned int pi, const uint8_t *frame,
+	       const struct dp_parsed *pp)
+{
+	struct dp_replica *r = l->r;
+	const struct pk_wire_expect exp = { .cluster_id = r->opt->cluster_id,
+					    .partitions = r->opt->partitions };
+	struct pk_msg msgs[PK_MAX_BATCH];
+	struct pk_dgram_hdr hdr;
+	uint16_t p = pp->partition;
+	struct dp_partition *part = &r->part[p];
+	int n = pk_wire_decode(frame + pp->payload_off, pp->payload_len, &exp, &hdr, msgs,
+			       PK_MAX_BATCH);
+
+	if (n < 0) {
+		l->live.dp.decode_errors++;
+		l->live.dp.decode_by_code[-n & 63]++;
+		return;
+	}
+	if (hdr.partition != p) {
+		l->live.dp.partition_mismatch++;
+		return;
+	}
+	for (int i = 0; i < n; i++) {
+		if (msgs[i].type == PK_MSG_CLIENT_REQ) {
+			uint64_t seq = part->next_client++;
+			struct dp_client_addr *a = &part->clients[seq % DP_CLIENT_SLOTS];
+
+			a->seq = seq;
+			a->arrival_tsc = rte_rdtsc();
+			memcpy(a->mac, pp->src_mac, 6);
+			a->port = r->ports[pi].id;
+			a->ip = pp->src_ip;
+			a->udp_port = pp->src_port;
+			pk_worker_client(part->w, &msgs[i], seq, l->now_us, &l->out);
+		} else if (msgs[i].type != PK_MSG_CLIENT_REP) {
+			pk_worker_peer(part->w, &msgs[i], l->now_us, &l->out);
+		}
+		drain(l, p);
+	}
+	dgram_close_all(l, p);
+}
+
+/* Passes <m> to the lcore owning its partition; false when the ring is
+ * full (the frame is then dropped and counted, like a NIC queue overflow).
+ */
+static void
+handoff(struct dp_lcore *l, uint16_t owner, unsigned int pi, struct rte_mbuf *m)
+{
+	m->port = l->r->ports[pi].id;
+	if (unlikely(rte_ring_sp_enqueue(l->r->ring[l->index][owner], m) != 0)) {
+		l->live.dp.handoff_full++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	l->live.dp.handoff_out++;
+}
+
+static void
+handle_frame(struct dp_lcore *l, unsigned int pi, struct rte_mbuf *m)
+{
+	struct dp_replica *r = l->r;
+	uint8_t *data = rte_pktmbuf_mtod(m, uint8_t *);
+	uint16_t port = r->ports[pi].id;
+	struct dp_parsed pp;
+
+	dp_packet_classify(&r->iface[pi], data, rte_pktmbuf_data_len(m), &pp);
+	switch (pp.verdict) {
+	case DP_REPLY:
+		if (data[12] == 0x08 && data[13] == 0x06) {
+			l->live.dp.arp_replies++;
+			dp_neigh_learn(&r->neigh, pp.src_ip, pp.src_mac, port, l->now_us);
+		} else {
+			l->live.dp.icmp_replies++;
+		}
+		m->data_len = pp.reply_len;
+		m->pkt_len = pp.reply_len;
+		tx_frame(l, pi, m);
+		return;
+	case DP_LEARN:
+		dp_neigh_learn(&r->neigh, pp.src_ip, pp.src_mac, port, l->now_us);
+		break;
+	case DP_PAYLOAD: {
+		uint16_t owner = r->part[pp.partition].owner;
+
+		if (owner != l->index) {
+			handoff(l, owner, pi, m);
+			return;
+		}
+		dp_neigh_learn(&r->neigh, pp.src_ip, pp.src_mac, port, l->now_us);
+		handle_payload(l, pi, data, &pp);
+		break;
+	}
+	default:
+		l->live.dp.drops[pp.drop]++;
+		break;
+	}
+	rte_pktmbuf_free(m);
+}
+
+static unsigned int
+poll_ports(struct dp_lcore *l)
+{
+	struct dp_replica *r = l->r;
+	struct rte_mbuf *pkts[DP_BURST];
+	unsigned int got = 0;
+
+	for (unsigned int pi = 0; pi < r->nports; pi++) {
+		uint16_t nb;
+
+		if (l->index >= r->ports[pi].nrxq)
+			continue;
+		nb = rte_eth_rx_burst(r->ports[pi].id, l->index, pkts, DP_BURST);
+		l->live.dp.rx_frames += nb;
+		for (uint16_t i = 0; i < nb; i++)
+			handle_frame(l, pi, pkts[i]);
+		got += nb;
+	}
+	return got;
+}
+
+static unsigned int
+poll_rings(struct dp_lcore *l)
+{
+	struct dp_replica *r = l->r;
+	struct rte_mbuf *pkts[DP_BURST];
+	unsigned int got = 0;
+
+	for (uint16_t from = 0; from < r->nworkers; from++) {
+		unsigned int nb;
+
+		if (from == l->index)
+			continue;
+		nb = rte_ring_sc_dequeue_burst(r->ring[from][l->index], (void **)pkts, DP_BURST,
+					       NULL);
+		l->live.dp.handoff_in += nb;
+		for (unsigned int i = 0; i < nb; i++) {
+			int pi = r->port_index[pkts[i]->port];
+
+			if (pi < 0) {
+				rte_pktmbuf_free(pkts[i]);
+				continue;
+			}
+			handle_frame(l, (unsigned int)pi, pkts[i]);
+		}
+		got += nb;
+	}
+	return got;
+}
+
+/* ---- timers, probes, counters ---- */
+
+static void
+tick_partitions(struct dp_lcore *l)
+{
+	for (uint16_t i = 0; i < l->nparts; i++) {
+		uint16_t p = l->parts[i];
+		struct pk_worker *w = l->r->part[p].w;
+
+		if (pk_worker_next_deadline(w) > l->now_us)
+			continue;
+		pk_worker_tick(w, l->now_us, &l->out);
+		drain(l, p);
+		dgram_close_all(l, p);
+	}
+}
+
+static void
+probe_neighbours(struct dp_lcore *l)
+{
+	struct dp_replica *r = l->r;
+	uint32_t ips[16];
+	unsigned int n = dp_neigh_due(&r->neigh, l->now_us, ips, 16);
+
+	for (unsigned int i = 0; i < n; i++)
+		for (unsigned int pi = 0; pi < r->nports; pi++) {
+			struct rte_mbuf *m = rte_pktmbuf_alloc(r->pool);
+			uint16_t len;
+
+			if (m == NULL) {
+				l->live.dp.no_mbuf++;
+				continue;
+			}
+			len = dp_packet_build_arp_request(rte_pktmbuf_mtod(m, uint8_t *),
+							  &r->iface[pi], ips[i]);
+			m->data_len = len;
+			m->pkt_len = len;
+			l->live.dp.arp_probes++;
+			tx_frame(l, pi, m);
+		}
+	if (n > 0)
+		tx_flush_all(l);
+}
+
+static void
+publish(struct dp_lcore *l)
+{
+	memset(&l->live.core, 0, sizeof(l->live.core));
+	for (uint16_t i = 0; i < l->nparts; i++) {
+		const struct pk_stats *s = pk_worker_stats(l->r->part[l->parts[i]].w);
+
+#define DP_SUM(name, desc) l->live.core.name += s->name;
+		PK_STAT_LIST(DP_SUM)
+#undef DP_SUM
+	}
+	dp_counters_publish(&l->pub, &l->live);
+}
+
+void
+dp_worker_run(struct dp_replica *r, uint16_t index)
+{
+	struct dp_lcore *l = r->lcores[index];
+	uint64_t publish_every = r->tsc_hz / PUBLISH_PER_SECOND;
+	uint64_t last = rte_rdtsc();
+	unsigned int empty = 0;
+
+	l->lcore_id = rte_lcore_id();
+	while (!__atomic_load_n(&r->stop, __ATOMIC_RELAXED)) {
+		uint64_t start = rte_rdtsc(), end;
+		unsigned int got;
+
+		l->now_us = tsc_to_us(r, start);
+		got = poll_ports(l) + poll_rings(l);
+		tick_partitions(l);
+		if (index == 0)
+			probe_neighbours(l);
+		tx_flush_all(l);
+		end = rte_rdtsc();
+		l->live.dp.total_cycles += end - last;
+		last = end;
+		if (end >= l->next_publish) {
+			publish(l);
+			l->next_publish = end + publish_every;
+		}
+		if (got > 0) {
+			l->live.dp.busy_cycles += end - start;
+			empty = 0;
+			continue;
+		}
+		/* Adaptive idle: after a run of empty passes, sleep a little,
+		 * doubling while it stays quiet, up to --idle-max-us.
+		 */
+		if (r->opt->idle == DP_IDLE_ADAPTIVE && ++empty > IDLE_SPINS) {
+			unsigned int shift = empty - IDLE_SPINS < 16 ? empty - IDLE_SPINS : 16;
+			uint64_t us = (uint64_t)IDLE_FIRST_US << shift;
+
+			l->live.dp.idle_sleeps++;
+			usleep((useconds_t)(us < r->opt->idle_max_us ? us : r->opt->idle_max_us));
+		}
+	}
+	tx_flush_all(l);
+	publish(l);
+}
+
+int
+dp_worker_main(void *arg)
+{
+	struct dp_lcore *l = arg;
+
+	dp_worker_run(l->r, l->index);
+	return 0;
+}
