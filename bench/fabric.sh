@@ -5,7 +5,10 @@
 # kernel address. Addresses come from 198.18.0.0/15, one /24 per cluster, so
 # several clusters run side by side under distinct names.
 #
-#   bench/fabric.sh up NAME [--replicas N] [--partitions P]   start, wait until served
+#   bench/fabric.sh up NAME [--replicas N] [--partitions P] [--memif]
+#                                     start, wait until served; --memif links
+#                                     every pair of replicas with DPDK memif
+#                                     (shared memory) for their own traffic
 #   bench/fabric.sh down NAME                                 stop and remove everything
 #                                     (logs and counters stay in /tmp/parnik-fabric/NAME)
 #   bench/fabric.sh servers NAME                              the -s list for clients
@@ -29,6 +32,11 @@ usage() {
 # net_index NAME: the cluster's /24 inside 198.18.0.0/15 (2..250), from its name.
 net_index() {
     echo $(( $(printf '%s' "$1" | cksum | cut -d' ' -f1) % 249 + 2 ))
+}
+
+# memif_mac IDX I J: the MAC of replica I's memif port towards replica J.
+memif_mac() {
+    printf '02:50:4b:%02x:%02x:%02x' "$1" "$2" "$3"
 }
 
 down() {
@@ -63,12 +71,13 @@ down() {
 }
 
 up() {
-    local name=$1 replicas=3 partitions=1
+    local name=$1 replicas=3 partitions=1 memif=0
     shift
     while [ $# -gt 0 ]; do
         case $1 in
             --replicas) replicas=$2; shift 2 ;;
             --partitions) partitions=$2; shift 2 ;;
+            --memif) memif=1; shift ;;
             *) usage ;;
         esac
     done
@@ -105,6 +114,22 @@ up() {
         servers="$servers${servers:+,}$net.$((i + 1)):7700"
     done
     for i in $(seq 0 $((replicas - 1))); do
+        # memif: replica i serves the link to every j > i and is the client
+        # of every j < i; the socket file is shared through the file system
+        # (not abstract: those are per network namespace). The peer is a
+        # static neighbour on that port, so replica traffic never takes the
+        # veth. DPDK numbers ports in --vdev order: af_packet is port 0.
+        local links="" neigh="" port=1 j
+        if [ $memif -eq 1 ]; then
+            for j in $(seq 0 $((replicas - 1))); do
+                [ "$j" -ne "$i" ] || continue
+                local lo=$((i < j ? i : j)) hi=$((i < j ? j : i)) role=client
+                [ "$i" -lt "$j" ] && role=server
+                links="$links --vdev net_memif$j,role=$role,id=0,socket=$dir/memif-$lo-$hi.sock,socket-abstract=no,mac=$(memif_mac "$idx" "$i" "$j")"
+                neigh="$neigh --neighbour $net.$((j + 1))=$(memif_mac "$idx" "$j" "$i")@$port"
+                port=$((port + 1))
+            done
+        fi
         ip netns add "pk$idx-r$i"
         ip netns exec "pk$idx-r$i" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
         attach "pk$idx-r$i" "pk${idx}r$i"
@@ -113,8 +138,9 @@ up() {
         # by one would stack them unevenly.
         ip netns exec "pk$idx-r$i" "$parnikd" --no-huge -m 256 --no-shconf \
             --file-prefix "pk$idx-r$i" --no-pci --lcores "(0-$partitions)@(0-$(($(nproc) - 1)))" \
-            --vdev "net_af_packet0,iface=pk${idx}r$i,qdisc_bypass=1,framecnt=4096,qpairs=$partitions" -- \
-            --node "$i" --addr "$net.$((i + 1))" $members --partitions "$partitions" \
+            --vdev "net_af_packet0,iface=pk${idx}r$i,qdisc_bypass=1,framecnt=4096,qpairs=$partitions" \
+            $links -- \
+            --node "$i" --addr "$net.$((i + 1))" $members $neigh --partitions "$partitions" \
             --bootstrap --idle adaptive --idle-max-us "${PARNIK_IDLE_MAX_US:-200}" \
             --stats-file "$dir/r$i.stats" \
             >"$dir/r$i.log" 2>&1 &
