@@ -4,7 +4,10 @@
 # all replicas, a per-second table of ops/s and p50/p99, the whole history
 # checked for linearizability, a summary, and everything torn down after.
 #
-#   bench/demo.sh [--seconds S] [--threads T] [--partitions P]   (defaults 30, 4, 2)
+#   bench/demo.sh [--seconds S] [--threads T] [--partitions P] [--memif] [--tap]
+#       defaults: 30 s, 4 client threads, 2 partitions (one worker lcore
+#       each) per replica, replicas on af_packet; --memif links the replicas
+#       to each other over DPDK memif, --tap puts them on net_tap instead
 #
 # Needs root (network namespaces); installs what is missing and builds.
 set -euo pipefail
@@ -13,12 +16,15 @@ cd "$top"
 seconds=30
 threads=4
 partitions=2
+links=""
 while [ $# -gt 0 ]; do
     case $1 in
         --seconds) seconds=$2; shift 2 ;;
         --threads) threads=$2; shift 2 ;;
         --partitions) partitions=$2; shift 2 ;;
-        *) sed -n '2,9p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+        --memif) links="$links --memif"; shift ;;
+        --tap) links="$links --tap"; shift ;;
+        *) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
     esac
 done
 if [ "$(id -u)" -ne 0 ]; then
@@ -32,8 +38,12 @@ ninja -C build >/dev/null
 
 name=demo
 trap 'bench/fabric.sh down "$name" >/dev/null 2>&1 || true' EXIT INT TERM
-echo "== starting 3 replicas (parnikd, af_packet on veth, $partitions partitions each)"
-bench/fabric.sh up "$name" --replicas 3 --partitions "$partitions"
+edge="af_packet on veth"
+case $links in *--tap*) edge="net_tap" ;; esac
+case $links in *--memif*) edge="$edge, memif between replicas" ;; esac
+echo "== starting 3 replicas (parnikd: $edge; $partitions partitions, one worker lcore each)"
+# shellcheck disable=SC2086
+bench/fabric.sh up "$name" --replicas 3 --partitions "$partitions" $links
 servers=$(bench/fabric.sh servers "$name")
 echo
 echo "== load: $threads threads x 8 in flight, GET/PUT/CAS/ADD over 1000 keys, ${seconds}s"

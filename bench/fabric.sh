@@ -5,10 +5,13 @@
 # kernel address. Addresses come from 198.18.0.0/15, one /24 per cluster, so
 # several clusters run side by side under distinct names.
 #
-#   bench/fabric.sh up NAME [--replicas N] [--partitions P] [--memif]
-#                                     start, wait until served; --memif links
-#                                     every pair of replicas with DPDK memif
-#                                     (shared memory) for their own traffic
+#   bench/fabric.sh up NAME [--replicas N] [--partitions P] [--workers W]
+#                           [--tap] [--memif]
+#       start N replicas (default 3) of P partitions (default 1) on W worker
+#       lcores each (default: one per partition), wait until served. They
+#       reach the bridge through net_af_packet on a veth (default) or net_tap
+#       (--tap); --memif also links every pair of replicas with DPDK memif
+#       (shared memory) for the replicas' own traffic.
 #   bench/fabric.sh down NAME                                 stop and remove everything
 #                                     (logs and counters stay in /tmp/parnik-fabric/NAME)
 #   bench/fabric.sh servers NAME                              the -s list for clients
@@ -25,7 +28,7 @@ parnik=${PARNIK:-$top/build/dp/client/parnik}
 state_root=${PARNIK_FABRIC_DIR:-/tmp/parnik-fabric}
 
 usage() {
-    sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
 }
 
@@ -71,17 +74,20 @@ down() {
 }
 
 up() {
-    local name=$1 replicas=3 partitions=1 memif=0
+    local name=$1 replicas=3 partitions=1 workers="" memif=0 tap=0
     shift
     while [ $# -gt 0 ]; do
         case $1 in
             --replicas) replicas=$2; shift 2 ;;
             --partitions) partitions=$2; shift 2 ;;
             --memif) memif=1; shift ;;
+            --tap) tap=1; shift ;;
+            --workers) workers=$2; shift 2 ;;
             *) usage ;;
         esac
     done
     [ "$replicas" -ge 1 ] && [ "$replicas" -le 9 ] || { echo "fabric: 1..9 replicas" >&2; exit 2; }
+    workers=${workers:-$partitions}
     [ -x "$parnikd" ] || { echo "fabric: $parnikd not built (needs libdpdk-dev)" >&2; exit 2; }
     down "$name"
     rm -rf "${state_root:?}/$name"
@@ -133,18 +139,39 @@ up() {
         ip netns add "pk$idx-r$i"
         ip netns exec "pk$idx-r$i" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
         attach "pk$idx-r$i" "pk${idx}r$i"
-        # One worker lcore per partition plus the main lcore, all free to
+        local edge="net_af_packet0,iface=pk${idx}r$i,qdisc_bypass=1,framecnt=4096,qpairs=$workers"
+        if [ $tap -eq 1 ]; then
+            # net_tap creates its kernel interface in the replica's
+            # namespace; a bridge there joins it to the veth.
+            edge="net_tap0,iface=pk${idx}t$i"
+            ip -n "pk$idx-r$i" link add brt type bridge
+            ip -n "pk$idx-r$i" link set "pk${idx}r$i" master brt
+            ip -n "pk$idx-r$i" link set brt up
+        fi
+        # The worker lcores plus the main lcore, all free to
         # run on any CPU: pinning three replicas' lcores to two CPUs one
         # by one would stack them unevenly.
         ip netns exec "pk$idx-r$i" "$parnikd" --no-huge -m 256 --no-shconf \
-            --file-prefix "pk$idx-r$i" --no-pci --lcores "(0-$partitions)@(0-$(($(nproc) - 1)))" \
-            --vdev "net_af_packet0,iface=pk${idx}r$i,qdisc_bypass=1,framecnt=4096,qpairs=$partitions" \
+            --file-prefix "pk$idx-r$i" --no-pci --lcores "(0-$workers)@(0-$(($(nproc) - 1)))" \
+            --vdev "$edge" \
             $links -- \
             --node "$i" --addr "$net.$((i + 1))" $members $neigh --partitions "$partitions" \
             --bootstrap --idle adaptive --idle-max-us "${PARNIK_IDLE_MAX_US:-200}" \
             --stats-file "$dir/r$i.stats" \
             >"$dir/r$i.log" 2>&1 &
         echo $! >"$dir/r$i.pid"
+        if [ $tap -eq 1 ]; then
+            local k
+            for k in $(seq 100); do
+                grep -q "serving" "$dir/r$i.log" 2>/dev/null && break
+                sleep 0.1
+            done
+            # net_tap gives its kernel side the port's own MAC: on a bridge
+            # that makes the replica's MAC a local address, and unicast to
+            # it would never leave the bridge. The kernel side gets its own.
+            ip -n "pk$idx-r$i" link set "pk${idx}t$i" address "$(printf '02:50:54:%02x:00:%02x' "$idx" "$i")"
+            ip -n "pk$idx-r$i" link set "pk${idx}t$i" master brt up
+        fi
     done
     echo "$servers" >"$dir/servers"
     echo "$partitions" >"$dir/partitions"

@@ -189,6 +189,17 @@ dp_replica_print_stats(const struct dp_replica *r, FILE *f)
 		dp_counters_read(&one, &r->lcores[w]->pub);
 		dp_counters_print_lcore(&one, r->lcores[w]->lcore_id, f);
 	}
+	for (unsigned int i = 0; i < r->nports; i++) {
+		struct rte_eth_stats es;
+
+		if (rte_eth_stats_get(r->ports[i].id, &es) != 0)
+			continue;
+		fprintf(f,
+			"  port %u (%s): rx %" PRIu64 " tx %" PRIu64 " missed %" PRIu64
+			" rx_errors %" PRIu64 " tx_errors %" PRIu64 "\n",
+			r->ports[i].id, r->ports[i].driver, es.ipackets, es.opackets, es.imissed,
+			es.ierrors, es.oerrors);
+	}
 }
 
 void
