@@ -65,6 +65,7 @@ struct pk_worker {
 
 	/* proposer */
 	uint64_t counter;		/* last ballot counter used or reserved */
+	uint32_t cache_gen;		/* 1RTT caches of other generations are void */
 	struct pk_round *rounds;	/* pool, max_ops entries */
 	struct pk_round *round_free;
 	struct pk_round *active;	/* rounds not FREE */

@@ -79,6 +79,7 @@ set_cache(struct pk_worker *w, struct pk_rec *rec, const struct pk_ballot *b, st
 {
 	drop_cache(w, rec);
 	rec->cached = true;
+	rec->cache_gen = w->cache_gen;
 	rec->cache_ballot = *b;
 	rec->cache_value = pk_blob_ref(v);
 }
@@ -343,8 +344,11 @@ round_attempt(struct pk_worker *w, struct pk_round *rd, uint64_t now, struct pk_
 	rd->attempts++;
 	/* Our own acceptor shares the record: if it promised or accepted at
 	 * or past the cached ballot, another proposer got there first and a
-	 * 1RTT accept would only be refused. Go straight to a prepare.
+	 * 1RTT accept would only be refused. Go straight to a prepare. A
+	 * cache from before the last config change is void too.
 	 */
+	if (rec->cached && rec->cache_gen != w->cache_gen)
+		drop_cache(w, rec);
 	if (rec->cached && !w->tuning.unsafe_keep_cache &&
 	    (pk_ballot_cmp(&rec->promise, &rec->cache_ballot) > 0 ||
 	     pk_ballot_cmp(&rec->accepted, &rec->cache_ballot) >= 0))
@@ -823,15 +827,13 @@ pk_proposer_tick(struct pk_worker *w, uint64_t now, struct pk_out *out)
 	arm(w, next);
 }
 
+/* O(1) whatever the key count: every cache of an older generation is void
+ * and is dropped when its key is next used (or at teardown).
+ */
 void
 pk_proposer_drop_caches(struct pk_worker *w)
 {
-	for (uint32_t i = 0; i <= w->table.mask; i++) {
-		struct pk_rec *rec = w->table.slots[i];
-
-		if (rec != NULL)
-			drop_cache(w, rec);
-	}
+	w->cache_gen++;
 }
 
 void

@@ -1,6 +1,7 @@
-/* Open-addressing key table with linear probing. Records are never removed
- * here: physical deletion belongs to the GC, which will add tombstone-aware
- * removal with backward-shift deletion.
+/* The key table: the core's own open-addressing index with linear probing,
+ * or the host's index (see table.h). Records are never removed here:
+ * physical deletion belongs to the GC, which will add tombstone-aware
+ * removal (backward-shift deletion in the own index).
  */
 #include <string.h>
 
@@ -11,32 +12,50 @@ pk_table_init(struct pk_table *t, struct pk_mem *mem, uint32_t max_keys)
 {
 	uint32_t size = 16;
 
+	t->ops = mem->env.index;
+	t->count = 0;
+	t->max = max_keys;
+	t->mem = mem;
+	t->slots = NULL;
+	if (t->ops != NULL) {
+		t->index = t->ops->create(mem->env.ctx, max_keys);
+		return t->index != NULL ? 0 : -1;
+	}
 	while (size < 2 * (uint64_t)max_keys && size < (1u << 31))
 		size <<= 1;
 	t->slots = pk_mem_zalloc(mem, (size_t)size * sizeof(*t->slots));
 	if (t->slots == NULL)
 		return -1;
 	t->mask = size - 1;
-	t->count = 0;
-	t->max = max_keys;
-	t->mem = mem;
 	return 0;
+}
+
+static void
+rec_free(void *arg, void *rec)
+{
+	struct pk_table *t = arg;
+	struct pk_rec *r = rec;
+
+	pk_blob_unref(t->mem, r->value);
+	pk_blob_unref(t->mem, r->cache_value);
+	pk_mem_free(t->mem, r);
 }
 
 void
 pk_table_fini(struct pk_table *t)
 {
+	if (t->ops != NULL) {
+		if (t->index != NULL)
+			t->ops->destroy(t->index, rec_free, t);
+		t->index = NULL;
+		pk_mem_collect(t->mem);
+		return;
+	}
 	if (t->slots == NULL)
 		return;
-	for (uint32_t i = 0; i <= t->mask; i++) {
-		struct pk_rec *r = t->slots[i];
-
-		if (r == NULL)
-			continue;
-		pk_blob_unref(t->mem, r->value);
-		pk_blob_unref(t->mem, r->cache_value);
-		pk_mem_free(t->mem, r);
-	}
+	for (uint32_t i = 0; i <= t->mask; i++)
+		if (t->slots[i] != NULL)
+			rec_free(t, t->slots[i]);
 	pk_mem_collect(t->mem);
 	pk_mem_free(t->mem, t->slots);
 	t->slots = NULL;
@@ -51,6 +70,8 @@ rec_is(const struct pk_rec *r, const uint8_t *key, uint16_t len, uint32_t hash)
 struct pk_rec *
 pk_table_find(const struct pk_table *t, const uint8_t *key, uint16_t len, uint32_t hash)
 {
+	if (t->ops != NULL)
+		return t->ops->find(t->index, key, len, hash);
 	for (uint32_t i = hash & t->mask;; i = (i + 1) & t->mask) {
 		struct pk_rec *r = t->slots[i];
 
@@ -59,25 +80,45 @@ pk_table_find(const struct pk_table *t, const uint8_t *key, uint16_t len, uint32
 	}
 }
 
+static struct pk_rec *
+rec_new(struct pk_table *t, const uint8_t *key, uint16_t len, uint32_t hash)
+{
+	struct pk_rec *r = pk_mem_zalloc(t->mem, sizeof(*r) + len);
+
+	if (r == NULL)
+		return NULL;
+	r->hash = hash;
+	r->key_len = len;
+	memcpy(r->key, key, len);
+	return r;
+}
+
 struct pk_rec *
 pk_table_get(struct pk_table *t, const uint8_t *key, uint16_t len, uint32_t hash)
 {
 	uint32_t i;
 	struct pk_rec *r;
 
-	for (i = hash & t->mask; t->slots[i] != NULL; i = (i + 1) & t->mask) {
-		if (rec_is(t->slots[i], key, len, hash))
-			return t->slots[i];
+	if (t->ops != NULL) {
+		r = t->ops->find(t->index, key, len, hash);
+		if (r != NULL || t->count >= t->max)
+			return r;
+		r = rec_new(t, key, len, hash);
+		if (r != NULL && t->ops->insert(t->index, r->key, len, hash, r) != 0) {
+			pk_mem_free(t->mem, r);
+			r = NULL;
+		}
+	} else {
+		for (i = hash & t->mask; t->slots[i] != NULL; i = (i + 1) & t->mask)
+			if (rec_is(t->slots[i], key, len, hash))
+				return t->slots[i];
+		if (t->count >= t->max)
+			return NULL;
+		r = rec_new(t, key, len, hash);
+		if (r != NULL)
+			t->slots[i] = r;
 	}
-	if (t->count >= t->max)
-		return NULL;
-	r = pk_mem_zalloc(t->mem, sizeof(*r) + len);
-	if (r == NULL)
-		return NULL;
-	r->hash = hash;
-	r->key_len = len;
-	memcpy(r->key, key, len);
-	t->slots[i] = r;
-	t->count++;
+	if (r != NULL)
+		t->count++;
 	return r;
 }

@@ -1,8 +1,10 @@
 /* The key table of one partition: one record per key holding the acceptor
  * state (promise, accepted ballot and value) and the proposer state (1RTT
  * cache, the round in flight, ops queued behind it), so one lookup serves
- * both roles. Open addressing over a power-of-two array sized at creation:
- * no allocation of the index on the hot path, a hard bound of max_keys.
+ * both roles. The index is either the core's own (open addressing over a
+ * power-of-two array sized at creation: no allocation on the hot path) or
+ * the host's (pk_index_ops, e.g. an RCU hash table other threads can
+ * read). Either way a hard bound of max_keys.
  */
 #ifndef PK_CORE_TABLE_H
 #define PK_CORE_TABLE_H
@@ -26,6 +28,7 @@ struct pk_rec {
 
 	/* proposer */
 	bool cached;			/* 1RTT: cache_ballot is promised by a quorum */
+	uint32_t cache_gen;		/* worker's cache generation when cached */
 	struct pk_ballot cache_ballot;
 	struct pk_blob *cache_value;
 	struct pk_round *round;		/* in flight, or NULL */
@@ -37,7 +40,9 @@ struct pk_rec {
 };
 
 struct pk_table {
-	struct pk_rec **slots;
+	const struct pk_index_ops *ops;	/* host index, or NULL */
+	void *index;			/* the host index */
+	struct pk_rec **slots;		/* own index */
 	uint32_t mask;
 	uint32_t count;
 	uint32_t max;

@@ -192,8 +192,10 @@ params_ok(const struct pk_worker_params *p)
 	       p->incarnation > 0 && t->max_keys > 0 && t->max_ops > 0 &&
 	       t->max_ops < (1u << 31) && t->max_queue > 0 && t->max_value <= PK_MAX_VALUE &&
 	       t->phase_timeout > 0 && t->backoff_base > 0 && t->max_recent > 0 &&
-	       p->env.alloc != NULL &&
-	       p->env.free != NULL;
+	       p->env.alloc != NULL && p->env.free != NULL &&
+	       (p->env.index == NULL ||
+		(p->env.index->create != NULL && p->env.index->find != NULL &&
+		 p->env.index->insert != NULL && p->env.index->destroy != NULL));
 }
 
 struct pk_worker *
@@ -256,7 +258,6 @@ pk_worker_free(struct pk_worker *w)
 	if (w == NULL)
 		return;
 	pk_proposer_fini(w);
-	pk_proposer_drop_caches(w);
 	pk_dedupe_fini(&w->dedupe);
 	pk_table_fini(&w->table);
 	pk_mem_free(&w->mem, w->rounds);

@@ -20,6 +20,28 @@
 #include "parnik/types.h"
 #include "parnik/wire.h"
 
+/* A key index kept by the host instead of the core's own open-addressing
+ * table, so that records live in a structure other threads may read (the
+ * replica uses a liburcu cds_lfht: its control thread enumerates keys while
+ * the worker runs). The worker is the only writer. Records are opaque to
+ * the host; the key bytes passed to insert live inside the record and stay
+ * valid and unchanged as long as it does.
+ */
+struct pk_index_ops {
+	/* Returns an empty index sized for <max_keys>, or NULL. */
+	void *(*create)(void *ctx, uint32_t max_keys);
+	/* Returns the record stored under the key, or NULL. */
+	void *(*find)(void *index, const uint8_t *key, uint16_t len, uint32_t hash);
+	/* Stores <rec> under the key (absent before). Returns 0, or -1 when
+	 * out of memory.
+	 */
+	int (*insert)(void *index, const uint8_t *key, uint16_t len, uint32_t hash, void *rec);
+	/* Teardown, no reader left: calls <fn> on every record, then frees
+	 * the index.
+	 */
+	void (*destroy)(void *index, void (*fn)(void *arg, void *rec), void *arg);
+};
+
 /* Effects the core asks of its host. */
 struct pk_env {
 	/* Returns <size> bytes or NULL; never called with size 0. */
@@ -29,6 +51,8 @@ struct pk_env {
 	/* Optional observer of acceptor state changes (tests, tracing). */
 	void (*on_accepted)(void *ctx, const uint8_t *key, uint16_t key_len,
 			    const struct pk_ballot *ballot, const struct pk_wstate *state);
+	/* Optional: the host's key index; NULL for the core's own table. */
+	const struct pk_index_ops *index;
 	void *ctx;
 };
 

@@ -317,6 +317,127 @@ test_acceptor_refusals(void)
 	CHECK_EQ(fx_fini(&f), 0);
 }
 
+/* A host index (pk_index_ops) as small as can be: the core must keep its
+ * records there, find them again, respect max_keys, and hand every record
+ * back at teardown.
+ */
+struct toy_index {
+	struct test_heap *heap;
+	int n, finds, inserts, destroyed;
+	struct {
+		const uint8_t *key;
+		uint16_t len;
+		uint32_t hash;
+		void *rec;
+	} e[8];
+};
+
+static struct toy_index toy;
+
+static void *
+toy_create(void *ctx, uint32_t max_keys)
+{
+	memset(&toy, 0, sizeof(toy));
+	toy.heap = ctx;
+	return max_keys <= 8 ? &toy : NULL;
+}
+
+static void *
+toy_find(void *index, const uint8_t *key, uint16_t len, uint32_t hash)
+{
+	struct toy_index *t = index;
+
+	t->finds++;
+	for (int i = 0; i < t->n; i++)
+		if (t->e[i].hash == hash && t->e[i].len == len && memcmp(t->e[i].key, key, len) == 0)
+			return t->e[i].rec;
+	return NULL;
+}
+
+static int
+toy_insert(void *index, const uint8_t *key, uint16_t len, uint32_t hash, void *rec)
+{
+	struct toy_index *t = index;
+
+	t->inserts++;
+	t->e[t->n].key = key;
+	t->e[t->n].len = len;
+	t->e[t->n].hash = hash;
+	t->e[t->n].rec = rec;
+	t->n++;
+	return 0;
+}
+
+static void
+toy_destroy(void *index, void (*fn)(void *arg, void *rec), void *arg)
+{
+	struct toy_index *t = index;
+
+	for (int i = 0; i < t->n; i++) {
+		fn(arg, t->e[i].rec);
+		t->destroyed++;
+	}
+	t->n = 0;
+}
+
+static void
+test_host_index(void)
+{
+	static const struct pk_index_ops ops = { toy_create, toy_find, toy_insert, toy_destroy };
+	struct test_heap heap;
+	struct pk_worker_params p;
+	struct pk_config cfg;
+	struct pk_send sends[8];
+	struct pk_reply replies[8];
+	struct pk_out out = { sends, 0, 8, replies, 0, 8 };
+	struct pk_ballot promise, accepted;
+	struct pk_wstate st;
+	struct pk_worker *w;
+	struct pk_msg m;
+
+	memset(&heap, 0, sizeof(heap));
+	heap.fail_after = -1;
+	memset(&p, 0, sizeof(p));
+	pk_tuning_default(&p.tuning);
+	p.tuning.max_keys = 2;
+	p.cluster_id = 1;
+	p.node = 1;
+	p.partitions = 1;
+	p.incarnation = 5;
+	p.admitted = true;
+	p.env = test_heap_env(&heap);
+	p.env.index = &ops;
+	p.env.ctx = &heap;
+	pk_config_majority(&cfg, 3, 1);
+	CHECK((w = pk_worker_new(&p, &cfg)) != NULL);
+	m = peer_msg(PK_MSG_PREPARE, 0, bal(5, 0), "a");
+	pk_worker_peer(w, &m, 1000, &out);
+	CHECK(out.nsend == 1 && sends[0].msg.type == PK_MSG_PROMISE);
+	m = peer_msg(PK_MSG_PREPARE, 0, bal(5, 0), "b");
+	out.nsend = 0;
+	pk_worker_peer(w, &m, 1000, &out);
+	CHECK(out.nsend == 1 && sends[0].msg.type == PK_MSG_PROMISE);
+	CHECK_EQ(toy.inserts, 2);
+	/* Full: a third key is refused and not inserted. */
+	m = peer_msg(PK_MSG_PREPARE, 0, bal(5, 0), "c");
+	out.nsend = 0;
+	pk_worker_peer(w, &m, 1000, &out);
+	CHECK(out.nsend == 1 && sends[0].msg.type == PK_MSG_CONFLICT);
+	CHECK_EQ(sends[0].msg.reason, PK_TABLE_FULL);
+	CHECK_EQ(toy.inserts, 2);
+	/* The accept lands in the record found through the index. */
+	m = accept_msg(0, bal(5, 0), bal(6, 0), "a", "v", 1);
+	out.nsend = 0;
+	pk_worker_peer(w, &m, 1000, &out);
+	CHECK(out.nsend == 1 && sends[0].msg.type == PK_MSG_ACCEPTED);
+	CHECK(pk_worker_peek(w, (const uint8_t *)"a", 1, &promise, &accepted, &st));
+	CHECK(st.len == 1 && st.data[0] == 'v' && accepted.counter == 5);
+	CHECK(toy.finds >= 4);
+	pk_worker_free(w);
+	CHECK_EQ(toy.destroyed, 2);
+	CHECK_EQ(heap.live, 0);
+}
+
 /* ---- proposer ---- */
 
 /* Runs a PUT through prepare and accept with node 1's votes; returns the
@@ -802,6 +923,7 @@ main(int argc, char **argv)
 		{ "acceptor_prepare_rules", test_acceptor_prepare_rules },
 		{ "acceptor_accept_rules", test_acceptor_accept_rules },
 		{ "acceptor_refusals", test_acceptor_refusals },
+		{ "host_index", test_host_index },
 		{ "proposer_2rtt_then_1rtt", test_proposer_2rtt_then_1rtt },
 		{ "proposer_accept_timeout_settles_doubt",
 		  test_proposer_accept_timeout_settles_doubt },
