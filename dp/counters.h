@@ -31,6 +31,9 @@
 	X(handoff_full, "frames dropped: the owner's ring was full")     \
 	X(reply_addr_lost, "replies whose client address was recycled")  \
 	X(idle_sleeps, "sleeps of the adaptive idle mode")               \
+	X(frees_deferred, "frees passed through an RCU grace period")    \
+	X(rcu_batches, "batches of frees handed to call_rcu")            \
+	X(frees_leaked, "frees given up: no memory to defer them")       \
 	X(busy_cycles, "TSC cycles of passes that did work")             \
 	X(total_cycles, "TSC cycles of all passes")
 

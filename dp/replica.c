@@ -10,24 +10,12 @@
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_malloc.h>
+#include <urcu/urcu-qsbr.h>
 
+#include "index_lfht.h"
 #include "replica.h"
 
 #define RING_SIZE 1024
-
-static void *
-core_alloc(void *ctx, size_t size)
-{
-	(void)ctx;
-	return malloc(size);
-}
-
-static void
-core_free(void *ctx, void *p)
-{
-	(void)ctx;
-	free(p);
-}
 
 /* Every member prepares and accepts; majority quorums (issue 4 changes
  * this live through the control plane).
@@ -64,13 +52,15 @@ make_partitions(struct dp_replica *r, const struct dp_options *o)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	wp.incarnation = (uint32_t)((uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u) | 1u;
 	wp.admitted = o->bootstrap;
-	wp.env = (struct pk_env){ .alloc = core_alloc, .free = core_free };
 	for (uint16_t p = 0; p < o->partitions; p++) {
 		struct dp_partition *part = &r->part[p];
 
 		wp.worker = p;
 		wp.seed = rte_get_tsc_cycles() ^ ((uint64_t)p << 32);
-		part->owner = (uint16_t)(p % r->nworkers);
+		/* Records in a cds_lfht, memory in the owner's arena. */
+		wp.env = (struct pk_env){ .alloc = dp_mem_alloc, .free = dp_mem_free,
+					  .index = &dp_index_lfht_ops,
+					  .ctx = &r->lcores[part->owner]->mem };
 		part->w = pk_worker_new(&wp, &r->cfg);
 		part->clients = calloc(DP_CLIENT_SLOTS, sizeof(*part->clients));
 		if (part->w == NULL || part->clients == NULL) {
@@ -100,6 +90,8 @@ make_lcores(struct dp_replica *r)
 					  .replies = l->replies, .reply_cap = DP_OUTBOX };
 		pk_hist_reset(&l->live.latency);
 		pk_hist_reset(&l->pub.latency);
+		if (dp_mem_init(&l->mem) != 0)
+			return -1;
 		for (uint16_t p = 0; p < r->opt->partitions; p++)
 			if (r->part[p].owner == w)
 				l->parts[l->nparts++] = p;
@@ -149,7 +141,11 @@ dp_replica_init(struct dp_replica *r, const struct dp_options *o, struct rte_mem
 			rte_spinlock_init(&r->txlock[i][w]);
 	}
 	initial_config(&r->cfg, o);
-	if (make_partitions(r, o) != 0 || make_lcores(r) != 0)
+	for (uint16_t p = 0; p < o->partitions; p++)
+		r->part[p].owner = (uint16_t)(p % nworkers);
+	urcu_qsbr_register_thread();
+	urcu_qsbr_thread_offline();
+	if (make_lcores(r) != 0 || make_partitions(r, o) != 0)
 		return -1;
 	dp_neigh_init(&r->neigh, o,
 		      (uint64_t)((double)rte_get_tsc_cycles() * 1e6 / (double)r->tsc_hz));
@@ -205,10 +201,18 @@ dp_replica_print_stats(const struct dp_replica *r, FILE *f)
 void
 dp_replica_fini(struct dp_replica *r)
 {
+	/* The workers are gone: nothing reads the tables any more. */
+	urcu_qsbr_thread_online();
+	for (uint16_t w = 0; w < r->nworkers; w++)
+		if (r->lcores[w] != NULL)
+			dp_mem_teardown(&r->lcores[w]->mem);
 	for (uint16_t p = 0; p < r->opt->partitions; p++) {
 		pk_worker_free(r->part[p].w);
 		free(r->part[p].clients);
 	}
+	urcu_qsbr_thread_offline();
+	urcu_qsbr_barrier();	/* the deferred frees of the run, done */
+	urcu_qsbr_unregister_thread();
 	for (uint16_t a = 0; a < r->nworkers; a++) {
 		for (uint16_t b = 0; b < r->nworkers; b++) {
 			struct rte_mbuf *m;

@@ -22,6 +22,7 @@
 #include <rte_spinlock.h>
 
 #include "counters.h"
+#include "memory.h"
 #include "neigh.h"
 #include "options.h"
 #include "packet.h"
@@ -83,6 +84,7 @@ struct dp_lcore {
 	struct dp_open peer_open[PK_MAX_NODES];
 	struct dp_open reply_open;
 	uint64_t now_us;			/* this pass's clock */
+	struct dp_mem mem;			/* its partitions' arena */
 	struct dp_counters live;		/* written by this lcore only */
 	struct dp_counters pub __rte_cache_aligned;	/* published snapshot */
 	uint64_t next_publish;			/* TSC */
@@ -109,7 +111,9 @@ struct dp_replica {
 
 /* Builds partitions, workers, rings and tables for <nworkers> lcores on the
  * ports already started (<ports>, <nports>). Returns 0 or -1 (message
- * printed).
+ * printed). The calling (main) thread becomes a QSBR reader, offline until
+ * dp_replica_fini, which must run on the same thread once the workers are
+ * done.
  */
 int dp_replica_init(struct dp_replica *r, const struct dp_options *o, struct rte_mempool *pool,
 		    const struct dp_port *ports, unsigned int nports, uint16_t nworkers);

@@ -3,8 +3,9 @@
  * another lcore's partitions to their owner, step the core for our own,
  * batch its messages per destination into as few datagrams as the MTU
  * allows, TX burst, fire the core's timers, probe unresolved members (lcore
- * 0), publish counters, idle adaptively. Nothing here logs, calls libc
- * malloc or exits: every failure is a counter.
+ * 0), publish counters, hand the pass's frees to RCU, one QSBR quiescent
+ * state, idle adaptively (offline for RCU while asleep). Nothing here logs,
+ * calls libc malloc or exits: every failure is a counter.
  */
 #include <string.h>
 #include <unistd.h>
@@ -13,6 +14,7 @@
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
+#include <urcu/urcu-qsbr.h>
 
 #include "replica.h"
 
@@ -434,6 +436,9 @@ publish(struct dp_lcore *l)
 		PK_STAT_LIST(DP_SUM)
 #undef DP_SUM
 	}
+	l->live.dp.frees_deferred = l->mem.deferred;
+	l->live.dp.rcu_batches = l->mem.batches;
+	l->live.dp.frees_leaked = l->mem.leaked;
 	dp_counters_publish(&l->pub, &l->live);
 }
 
@@ -444,8 +449,17 @@ dp_worker_run(struct dp_replica *r, uint16_t index)
 	uint64_t publish_every = r->tsc_hz / PUBLISH_PER_SECOND;
 	uint64_t last = rte_rdtsc();
 	unsigned int empty = 0;
+	/* The main lcore runs the only worker when it is the only lcore; it
+	 * registered with RCU already (dp_replica_init).
+	 */
+	bool on_main = rte_lcore_id() == rte_get_main_lcore();
 
 	l->lcore_id = rte_lcore_id();
+	if (on_main)
+		urcu_qsbr_thread_online();
+	else
+		urcu_qsbr_register_thread();
+	dp_mem_bind_thread(&l->mem);
 	while (!__atomic_load_n(&r->stop, __ATOMIC_RELAXED)) {
 		uint64_t start = rte_rdtsc(), end;
 		unsigned int got;
@@ -456,6 +470,8 @@ dp_worker_run(struct dp_replica *r, uint16_t index)
 		if (index == 0)
 			probe_neighbours(l);
 		tx_flush_all(l);
+		dp_mem_flush(&l->mem);
+		urcu_qsbr_quiescent_state();
 		end = rte_rdtsc();
 		l->live.dp.total_cycles += end - last;
 		last = end;
@@ -476,11 +492,18 @@ dp_worker_run(struct dp_replica *r, uint16_t index)
 			uint64_t us = (uint64_t)IDLE_FIRST_US << shift;
 
 			l->live.dp.idle_sleeps++;
+			urcu_qsbr_thread_offline();
 			usleep((useconds_t)(us < r->opt->idle_max_us ? us : r->opt->idle_max_us));
+			urcu_qsbr_thread_online();
 		}
 	}
 	tx_flush_all(l);
+	dp_mem_flush(&l->mem);
 	publish(l);
+	if (on_main)
+		urcu_qsbr_thread_offline();
+	else
+		urcu_qsbr_unregister_thread();
 }
 
 int

@@ -3,8 +3,9 @@
 # Needs root to install; otherwise it only names what is missing.
 set -euo pipefail
 
-# libdpdk-dev: parnikd; iproute2 + ethtool: the netns fabric of the cluster suite.
-need_pkgs=(meson ninja-build gcc pkg-config python3 libdpdk-dev iproute2 ethtool)
+# libdpdk-dev, liburcu-dev, libjemalloc-dev: parnikd; iproute2 + ethtool: the netns fabric of the cluster suite.
+need_pkgs=(meson ninja-build gcc pkg-config python3 libdpdk-dev liburcu-dev libjemalloc-dev
+           iproute2 ethtool)
 missing=()
 for p in "${need_pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

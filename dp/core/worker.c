@@ -150,6 +150,12 @@ pk_worker_next_deadline(const struct pk_worker *w)
 	return w->next_deadline;
 }
 
+void *
+pk_worker_index(const struct pk_worker *w)
+{
+	return w->table.ops != NULL ? w->table.index : NULL;
+}
+
 void
 pk_worker_set_config(struct pk_worker *w, const struct pk_config *cfg)
 {

@@ -153,6 +153,11 @@ void pk_worker_admit(struct pk_worker *w, bool admitted);
 
 const struct pk_stats *pk_worker_stats(const struct pk_worker *w);
 
+/* The host index the worker's records live in (pk_env.index), or NULL when
+ * it uses its own table: lets the host's other threads walk its keys.
+ */
+void *pk_worker_index(const struct pk_worker *w);
+
 /* Read-only view of the acceptor state of one key, for monitors and dumps.
  * Returns false when the key has no record.
  */

@@ -20,7 +20,10 @@
 #include <rte_mbuf.h>
 #include <rte_ring.h>
 
+#include <urcu/urcu-qsbr.h>
+
 #include "check.h"
+#include "index_lfht.h"
 #include "options.h"
 #include "packet.h"
 #include "parnik/err.h"
@@ -325,6 +328,56 @@ test_malformed_counted(void)
 	(void)got;
 }
 
+struct walk_find {
+	const char *want;
+	int found;
+};
+
+static int
+walk_match(void *arg, const uint8_t *key, uint16_t len)
+{
+	struct walk_find *f = arg;
+
+	if (len == strlen(f->want) && memcmp(key, f->want, len) == 0)
+		f->found++;
+	return 0;
+}
+
+/* Another thread (this one, like the control thread will) walks each
+ * partition's cds_lfht under RCU while the workers keep serving; the
+ * values the workers replaced went through a grace period.
+ */
+static void
+test_tables_readable_under_rcu(void)
+{
+	uint8_t buf[DP_HDRS_LEN + PK_MAX_DGRAM];
+	struct pk_msg rep_msgs[PK_MAX_BATCH];
+	struct dp_counters c;
+
+	for (uint16_t p = 0; p < opt.partitions; p++) {
+		char key[16];
+		struct walk_find f = { key, 0 };
+		struct pk_msg req = request(PK_OP_PUT, "", "again", 0);
+		uint64_t walked;
+
+		key_in(p, key, sizeof(key));
+		req.key = (const uint8_t *)key;
+		req.key_len = (uint16_t)strlen(key);
+		send_requests(&req, 1, p);	/* replaces the value: a deferred free */
+		CHECK_EQ(read_replies(rep_msgs, PK_MAX_BATCH, buf, p), 1);
+		urcu_qsbr_thread_online();
+		walked = dp_index_lfht_walk(pk_worker_index(rep.part[p].w), walk_match, &f);
+		urcu_qsbr_thread_offline();
+		CHECK(walked >= 3);	/* the key, the added one, the missing one read */
+		CHECK_EQ(f.found, 1);
+	}
+	rte_delay_us_sleep(30000);
+	dp_replica_counters(&rep, &c);
+	CHECK(c.dp.frees_deferred > 0);
+	CHECK(c.dp.rcu_batches > 0);
+	CHECK_EQ(c.dp.frees_leaked, 0);
+}
+
 static void
 test_handoff_counted(void)
 {
@@ -397,6 +450,7 @@ main(int argc, char **argv)
 		{ "arp_and_icmp", test_arp_and_icmp },
 		{ "requests_both_partitions", test_requests_both_partitions },
 		{ "malformed_counted", test_malformed_counted },
+		{ "tables_readable_under_rcu", test_tables_readable_under_rcu },
 		{ "handoff_counted", test_handoff_counted },
 	};
 	int rc;
