@@ -8,6 +8,7 @@
 #include "mem.h"
 #include "ops.h"
 #include "table.h"
+#include "wheel.h"
 
 enum pk_phase {
 	PK_PHASE_FREE = 0,
@@ -43,6 +44,7 @@ struct pk_round {
 	uint32_t nops;
 	uint32_t attempts;
 	uint64_t deadline;
+	struct pk_timer timer;		/* min(deadline, its ops' deadlines) */
 	const struct pk_config *cfg;	/* config this phase runs under */
 };
 
@@ -72,7 +74,8 @@ struct pk_worker {
 	struct pk_op *ops;		/* pool */
 	struct pk_op *op_free;
 	uint32_t ops_used;
-	uint64_t next_deadline;
+	uint64_t next_deadline;		/* at or before the wheel's first expiry */
+	struct pk_wheel wheel;		/* one timer per active round */
 };
 
 /* acceptor.c: handle PREPARE / ACCEPT addressed to this worker's acceptor. */

@@ -53,11 +53,28 @@ fast_forward(struct pk_worker *w, const struct pk_ballot *seen)
 		w->counter = seen->counter;
 }
 
+/* Makes <rd>'s timer fire no later than <when>. Early firing is harmless:
+ * the round's tick recomputes and re-arms.
+ */
 static void
-arm(struct pk_worker *w, uint64_t deadline)
+arm(struct pk_worker *w, struct pk_round *rd, uint64_t when)
 {
-	if (deadline < w->next_deadline)
-		w->next_deadline = deadline;
+	if (!rd->timer.armed || when < rd->timer.expires)
+		pk_wheel_arm(&w->wheel, &rd->timer, when);
+	if (when < w->next_deadline)
+		w->next_deadline = when;
+}
+
+/* Sets <rd>'s timer to its new phase deadline. Op deadlines are only looked
+ * at when it fires: a phase or backoff is short (milliseconds), so an op
+ * times out at most that late.
+ */
+static void
+rearm(struct pk_worker *w, struct pk_round *rd)
+{
+	pk_wheel_arm(&w->wheel, &rd->timer, rd->deadline);
+	if (rd->deadline < w->next_deadline)
+		w->next_deadline = rd->deadline;
 }
 
 static uint64_t
@@ -200,6 +217,7 @@ round_release(struct pk_worker *w, struct pk_round *rd, uint64_t now, struct pk_
 	rd->newval = NULL;
 	rd->phase = PK_PHASE_FREE;
 	rd->gen++;
+	pk_wheel_cancel(&w->wheel, &rd->timer);
 	if (rd->prev != NULL)
 		rd->prev->next = rd->next;
 	else
@@ -271,7 +289,7 @@ begin_phase(struct pk_worker *w, struct pk_round *rd, uint8_t phase, uint64_t no
 	rd->refused = 0;
 	rd->saw_conflict = false;
 	rd->deadline = now + w->tuning.phase_timeout;
-	arm(w, rd->deadline);
+	rearm(w, rd);
 }
 
 static void
@@ -379,7 +397,7 @@ enter_backoff(struct pk_worker *w, struct pk_round *rd, uint64_t now)
 		span = w->tuning.backoff_max;
 	rd->phase = PK_PHASE_BACKOFF;
 	rd->deadline = now + 1 + rng_next(w) % (span + 1);
-	arm(w, rd->deadline);
+	rearm(w, rd);
 }
 
 static void
@@ -647,11 +665,15 @@ pk_proposer_submit(struct pk_worker *w, const struct pk_msg *req, uint64_t cooki
 		rec->q_head = op;
 	rec->q_tail = op;
 	rec->q_len++;
-	arm(w, op->deadline);
-	if (rec->round != NULL)
+	if (rec->round != NULL) {
 		w->stats.queued_ops++;	/* combined into the key's next round */
-	else
-		round_attempt(w, round_alloc(w, rec), now, out);
+		arm(w, rec->round, op->deadline);
+	} else {
+		struct pk_round *rd = round_alloc(w, rec);
+
+		arm(w, rd, op->deadline);
+		round_attempt(w, rd, now, out);
+	}
 }
 
 static void
@@ -775,56 +797,65 @@ expire_ops(struct pk_worker *w, struct pk_op **link, struct pk_op **tail_out, ui
 	return next;
 }
 
+/* One due round: answers its ops past their deadline, then ends its phase
+ * (timeout) or backoff when due, and re-arms its timer.
+ */
+static void
+round_tick(struct pk_worker *w, struct pk_round *rd, uint64_t now, struct pk_out *out)
+{
+	struct pk_rec *rec = rd->rec;
+	uint32_t q_len = rec->q_len;
+	uint64_t t, next;
+
+	next = expire_ops(w, &rec->q_head, &rec->q_tail, &q_len, now, out);
+	rec->q_len = (uint16_t)q_len;
+	if (rd->phase != PK_PHASE_ACCEPT) {
+		struct pk_op *last;
+
+		t = expire_ops(w, &rd->ops, &last, &rd->nops, now, out);
+		rd->ops_tail = last != NULL ? &last->next : &rd->ops;
+		if (t < next)
+			next = t;
+	}
+	if (rd->deadline > now) {
+		arm(w, rd, rd->deadline < next ? rd->deadline : next);
+		return;
+	}
+	switch (rd->phase) {
+	case PK_PHASE_PREPARE:
+		prepare_failed(w, rd, now);
+		break;
+	case PK_PHASE_ACCEPT:
+		accept_failed(w, rd, now, out);
+		break;
+	default:
+		round_attempt(w, rd, now, out);
+		break;
+	}
+	/* The new phase armed its deadline; ops may be due sooner. */
+	if (rd->phase != PK_PHASE_FREE && next != UINT64_MAX)
+		arm(w, rd, next);
+}
+
 void
 pk_proposer_tick(struct pk_worker *w, uint64_t now, struct pk_out *out)
 {
-	struct pk_round *rd, *next_rd;
-	uint64_t next = UINT64_MAX;
+	struct pk_timer *due;
 
 	if (now < w->next_deadline)
 		return;
-	w->next_deadline = UINT64_MAX;
-	for (rd = w->active; rd != NULL; rd = next_rd) {
-		struct pk_rec *rec = rd->rec;
-		uint32_t q_len = rec->q_len;
-		uint64_t t;
+	/* Only the rounds whose timers are due; a round handled here never
+	 * re-arms another round's timer, so the chain stays intact.
+	 */
+	due = pk_wheel_expire(&w->wheel, now);
+	while (due != NULL) {
+		struct pk_round *rd = (struct pk_round *)((char *)due - offsetof(struct pk_round, timer));
 
-		next_rd = rd->next;
-		t = expire_ops(w, &rec->q_head, &rec->q_tail, &q_len, now, out);
-		rec->q_len = (uint16_t)q_len;
-		if (t < next)
-			next = t;
-		if (rd->phase != PK_PHASE_ACCEPT) {
-			struct pk_op *last;
-
-			t = expire_ops(w, &rd->ops, &last, &rd->nops, now, out);
-			rd->ops_tail = last != NULL ? &last->next : &rd->ops;
-			if (t < next)
-				next = t;
-		}
-		if (rd->deadline > now) {
-			if (rd->deadline < next)
-				next = rd->deadline;
-			continue;
-		}
-		/* Rounds started from here go to the list head, which this
-		 * walk has passed: they are not visited twice.
-		 */
-		switch (rd->phase) {
-		case PK_PHASE_PREPARE:
-			prepare_failed(w, rd, now);
-			break;
-		case PK_PHASE_ACCEPT:
-			accept_failed(w, rd, now, out);
-			break;
-		default:
-			round_attempt(w, rd, now, out);
-			break;
-		}
-		if (rd->phase != PK_PHASE_FREE && rd->deadline < next)
-			next = rd->deadline;
+		due = due->next;
+		if (rd->phase != PK_PHASE_FREE)
+			round_tick(w, rd, now, out);
 	}
-	arm(w, next);
+	w->next_deadline = pk_wheel_next(&w->wheel);
 }
 
 /* O(1) whatever the key count: every cache of an older generation is void

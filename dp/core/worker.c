@@ -226,6 +226,7 @@ pk_worker_new(const struct pk_worker_params *p, const struct pk_config *cfg)
 	w->cfg = cfg;
 	w->rng = p->seed != 0 ? p->seed : 0x9e3779b97f4a7c15ull;
 	w->next_deadline = UINT64_MAX;
+	pk_wheel_init(&w->wheel, 0);
 	if (pk_table_init(&w->table, &w->mem, p->tuning.max_keys) != 0)
 		goto err_after_worker;
 	w->rounds = pk_mem_zalloc(&w->mem, (size_t)p->tuning.max_ops * sizeof(*w->rounds));
