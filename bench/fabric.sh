@@ -16,6 +16,8 @@
 #                                     (logs and counters stay in /tmp/parnik-fabric/NAME)
 #   bench/fabric.sh servers NAME                              the -s list for clients
 #   bench/fabric.sh exec NAME CMD...                          run CMD in the client namespace
+#   bench/fabric.sh exec-echo NAME CMD...                     run CMD in the echo namespace: a
+#                                     kernel host on the same bridge (.99), for baselines
 #   bench/fabric.sh kill NAME I                               kill -9 replica I
 #
 # "up" tears down any leftover of the same name first, and tears down what
@@ -28,7 +30,7 @@ parnik=${PARNIK:-$top/build/dp/client/parnik}
 state_root=${PARNIK_FABRIC_DIR:-/tmp/parnik-fabric}
 
 usage() {
-    sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
 }
 
@@ -115,6 +117,11 @@ up() {
     # Kernel TX checksum offload leaves UDP checksums unfinished on veths;
     # parnikd checks every checksum, so the kernel side computes them.
     ip netns exec "pk$idx-cl" ethtool -K "pk${idx}c" tx off >/dev/null
+    # A plain kernel host on the bridge: the kernel-to-kernel baseline
+    # (UDP ping-pong) crosses the same bridge as client-to-replica traffic.
+    ip netns add "pk$idx-ec"
+    attach "pk$idx-ec" "pk${idx}e"
+    ip -n "pk$idx-ec" addr add "$net.99/24" dev "pk${idx}e"
     for i in $(seq 0 $((replicas - 1))); do
         members="$members --member $i=$net.$((i + 1))"
         servers="$servers${servers:+,}$net.$((i + 1)):7700"
@@ -204,6 +211,7 @@ case $cmd in
     down) down "$name" ;;
     servers) cat "$state_root/$name/servers" ;;
     exec) ip netns exec "pk$(net_index "$name")-cl" "$@" ;;
+    exec-echo) ip netns exec "pk$(net_index "$name")-ec" "$@" ;;
     kill) kill -KILL "$(cat "$state_root/$name/r$1.pid")" ;;
     *) usage ;;
 esac

@@ -31,6 +31,7 @@
 	X(handoff_full, "frames dropped: the owner's ring was full")     \
 	X(reply_addr_lost, "replies whose client address was recycled")  \
 	X(idle_sleeps, "sleeps of the adaptive idle mode")               \
+	X(idle_kicks, "wake-ups sent to this lcore by hand-offs while it slept") \
 	X(frees_deferred, "frees passed through an RCU grace period")    \
 	X(rcu_batches, "batches of frees handed to call_rcu")            \
 	X(frees_leaked, "frees given up: no memory to defer them")       \

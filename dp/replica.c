@@ -92,6 +92,10 @@ make_lcores(struct dp_replica *r)
 		pk_hist_reset(&l->pub.latency);
 		if (dp_mem_init(&l->mem) != 0)
 			return -1;
+		if (dp_idle_init(&l->idle) != 0) {
+			fprintf(stderr, "parnikd: no eventfd for the idle mode\n");
+			return -1;
+		}
 		for (uint16_t p = 0; p < r->opt->partitions; p++)
 			if (r->part[p].owner == w)
 				l->parts[l->nparts++] = p;
@@ -223,6 +227,8 @@ dp_replica_fini(struct dp_replica *r)
 				rte_pktmbuf_free(m);
 			rte_ring_free(r->ring[a][b]);
 		}
+		if (r->lcores[a] != NULL)
+			dp_idle_fini(&r->lcores[a]->idle);
 		rte_free(r->lcores[a]);
 	}
 }

@@ -22,6 +22,7 @@
 #include <rte_spinlock.h>
 
 #include "counters.h"
+#include "idle.h"
 #include "memory.h"
 #include "neigh.h"
 #include "options.h"
@@ -85,6 +86,7 @@ struct dp_lcore {
 	struct dp_open reply_open;
 	uint64_t now_us;			/* this pass's clock */
 	struct dp_mem mem;			/* its partitions' arena */
+	struct dp_idle_state idle;
 	struct dp_counters live;		/* written by this lcore only */
 	struct dp_counters pub __rte_cache_aligned;	/* published snapshot */
 	uint64_t next_publish;			/* TSC */

@@ -8,7 +8,6 @@
  * calls libc malloc or exits: every failure is a counter.
  */
 #include <string.h>
-#include <unistd.h>
 
 #include <rte_branch_prediction.h>
 #include <rte_cycles.h>
@@ -19,8 +18,6 @@
 #include "replica.h"
 
 #define PUBLISH_PER_SECOND 100
-#define IDLE_SPINS 64		/* empty passes before the first sleep */
-#define IDLE_FIRST_US 16
 
 static uint64_t
 tsc_to_us(const struct dp_replica *r, uint64_t tsc)
@@ -287,6 +284,7 @@ handoff(struct dp_lcore *l, uint16_t owner, unsigned int pi, struct rte_mbuf *m)
 		return;
 	}
 	l->live.dp.handoff_out++;
+	dp_idle_kick(&l->r->lcores[owner]->idle);
 }
 
 static void
@@ -381,6 +379,18 @@ poll_rings(struct dp_lcore *l)
 	return got;
 }
 
+/* True when another lcore left frames in one of our rings. */
+static bool
+handoff_pending(void *arg)
+{
+	const struct dp_lcore *l = arg;
+
+	for (uint16_t from = 0; from < l->r->nworkers; from++)
+		if (from != l->index && !rte_ring_empty(l->r->ring[from][l->index]))
+			return true;
+	return false;
+}
+
 /* ---- timers, probes, counters ---- */
 
 static void
@@ -439,6 +449,8 @@ publish(struct dp_lcore *l)
 	l->live.dp.frees_deferred = l->mem.deferred;
 	l->live.dp.rcu_batches = l->mem.batches;
 	l->live.dp.frees_leaked = l->mem.leaked;
+	l->live.dp.idle_sleeps = l->idle.sleeps;
+	l->live.dp.idle_kicks = __atomic_load_n(&l->idle.kicks, __ATOMIC_RELAXED);
 	dp_counters_publish(&l->pub, &l->live);
 }
 
@@ -448,7 +460,6 @@ dp_worker_run(struct dp_replica *r, uint16_t index)
 	struct dp_lcore *l = r->lcores[index];
 	uint64_t publish_every = r->tsc_hz / PUBLISH_PER_SECOND;
 	uint64_t last = rte_rdtsc();
-	unsigned int empty = 0;
 	/* The main lcore runs the only worker when it is the only lcore; it
 	 * registered with RCU already (dp_replica_init).
 	 */
@@ -479,22 +490,16 @@ dp_worker_run(struct dp_replica *r, uint16_t index)
 			publish(l);
 			l->next_publish = end + publish_every;
 		}
-		if (got > 0) {
+		if (got > 0)
 			l->live.dp.busy_cycles += end - start;
-			empty = 0;
-			continue;
-		}
-		/* Adaptive idle: after a run of empty passes, sleep a little,
-		 * doubling while it stays quiet, up to --idle-max-us.
-		 */
-		if (r->opt->idle == DP_IDLE_ADAPTIVE && ++empty > IDLE_SPINS) {
-			unsigned int shift = empty - IDLE_SPINS < 16 ? empty - IDLE_SPINS : 16;
-			uint64_t us = (uint64_t)IDLE_FIRST_US << shift;
+		if (r->opt->idle == DP_IDLE_ADAPTIVE) {
+			uint32_t us = dp_idle_after_pass(&l->idle, got > 0, r->opt->idle_max_us);
 
-			l->live.dp.idle_sleeps++;
-			urcu_qsbr_thread_offline();
-			usleep((useconds_t)(us < r->opt->idle_max_us ? us : r->opt->idle_max_us));
-			urcu_qsbr_thread_online();
+			if (us > 0) {
+				urcu_qsbr_thread_offline();
+				dp_idle_sleep(&l->idle, us, handoff_pending, l);
+				urcu_qsbr_thread_online();
+			}
 		}
 	}
 	tx_flush_all(l);
