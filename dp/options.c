@@ -31,6 +31,13 @@ dp_options_usage(FILE *f)
 		"  --no-1rtt            prepare before every accept\n"
 		"  --stats-file PATH    counters written here on shutdown (default stdout)\n"
 		"  --help\n"
+		"Worker lcores: every EAL lcore but the main one (all partitions on the main\n"
+		"lcore when it is the only one); partition p belongs to worker p mod W, and\n"
+		"each port gets one RX/TX queue pair per worker where the PMD offers it.\n"
+		"Examples (EAL part): -l 0-2 (bare metal, 2 partitions: main + 2 workers);\n"
+		"  --no-huge -m 256 --no-shconf --file-prefix r0 --no-pci --lcores '(0-2)@(0-1)'\n"
+		"  --vdev net_af_packet0,iface=veth0,qdisc_bypass=1,framecnt=4096,qpairs=2\n"
+		"  [--vdev net_memif0,role=server,socket=/run/pk01.sock,socket-abstract=no]\n"
 		"exit: 0 after a clean shutdown (SIGINT, SIGTERM); 2 on a bad option;\n"
 		"      1 on a start-up failure (EAL, ports, memory)\n",
 		DP_MAX_PARTITIONS, PK_MAX_VALUE, PK_MAX_VALUE);

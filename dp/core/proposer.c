@@ -360,6 +360,8 @@ round_attempt(struct pk_worker *w, struct pk_round *rd, uint64_t now, struct pk_
 		return;
 	}
 	rd->attempts++;
+	if (rd->attempts > 1)
+		w->stats.retries++;
 	/* Our own acceptor shares the record: if it promised or accepted at
 	 * or past the cached ballot, another proposer got there first and a
 	 * 1RTT accept would only be refused. Go straight to a prepare. A

@@ -20,6 +20,7 @@
 	X(res_timeout, "operations answered TIMEOUT (never written)")       \
 	X(rounds, "rounds started")                                         \
 	X(rounds_1rtt, "rounds started from the 1RTT cache")                \
+	X(retries, "round attempts after the first (a phase failed)")       \
 	X(read_skips, "rounds finished without an accept phase")            \
 	X(queued_ops, "operations queued behind a round in flight (combined)") \
 	X(prepares_sent, "PREPARE messages sent")                           \
