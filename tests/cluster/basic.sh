@@ -5,29 +5,7 @@
 # datagrams counted and ignored while serving continues; oversized values
 # refused. Skips (77) without root or without parnikd.
 set -u
-top=$(cd "$(dirname "$0")/../.." && pwd)
-build=${1:-$top/build}
-export PARNIKD=$build/dp/parnikd PARNIK=$build/dp/client/parnik
-fabric=$top/bench/fabric.sh
-bench=$build/bench/parnik-bench
-name=ct$$
-[ "$(id -u)" -eq 0 ] || { echo "cluster suite: needs root (network namespaces)"; exit 77; }
-[ -x "$PARNIKD" ] || { echo "cluster suite: parnikd not built (libdpdk-dev)"; exit 77; }
-trap '"$fabric" down "$name"' EXIT
-failures=0
-passes=0
-check() {   # check DESCRIPTION EXPECTED-EXIT CMD...
-    local what=$1 want=$2 rc=0
-    shift 2
-    "$@" >/tmp/$name.out 2>&1 || rc=$?
-    if [ "$rc" -eq "$want" ]; then
-        echo "ok   $what"
-        passes=$((passes + 1))
-    else
-        echo "FAIL $what (exit $rc, wanted $want)"; sed 's/^/     /' /tmp/$name.out | tail -5
-        failures=$((failures + 1))
-    fi
-}
+. "$(dirname "$0")/common.sh" "${1:-}" ct$$
 "$fabric" up "$name" --replicas 3 --partitions 2 || exit 1
 S=$("$fabric" servers "$name")
 cli() { "$fabric" exec "$name" "$PARNIK" -s "$S" -p 2 "$@"; }
@@ -101,5 +79,4 @@ check "no parnikd left behind" 0 bash -c "! pgrep -f 'file-prefi[x] pk[0-9]*-r' 
 check "replicas counted the malformed datagrams" 0 \
     awk '$1 == "decode_errors" && $2 > 0 { n++ } END { exit n < 2 }' "$dir"/r0.stats "$dir"/r1.stats
 rm -rf /tmp/$name.out /tmp/$name.junkload /tmp/$name.killload "$dir"
-echo "$passes passed, $failures failed"
-[ $failures -eq 0 ]
+summary

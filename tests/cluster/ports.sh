@@ -5,24 +5,7 @@
 # partitions. Each: every operation kind through the CLI, then a checked
 # load that must be linearizable. Skips (77) without root or parnikd.
 set -u
-top=$(cd "$(dirname "$0")/../.." && pwd)
-build=${1:-$top/build}
-export PARNIKD=$build/dp/parnikd PARNIK=$build/dp/client/parnik
-fabric=$top/bench/fabric.sh
-bench=$build/bench/parnik-bench
-name=cp$$
-[ "$(id -u)" -eq 0 ] || { echo "ports: needs root (network namespaces)"; exit 77; }
-[ -x "$PARNIKD" ] || { echo "ports: parnikd not built (libdpdk-dev)"; exit 77; }
-trap '"$fabric" down "$name" >/dev/null 2>&1' EXIT
-failures=0
-passes=0
-result() {  # result DESCRIPTION STATUS
-    if [ "$2" -eq 0 ]; then
-        echo "ok   $1"; passes=$((passes + 1))
-    else
-        echo "FAIL $1"; failures=$((failures + 1))
-    fi
-}
+. "$(dirname "$0")/common.sh" "${1:-}" cp$$
 
 # exercise LABEL: the CLI round and a checked load on the running fabric.
 exercise() {
@@ -64,5 +47,4 @@ rc=0
 grep -q "port 0 (net_tap)" "$dir/r0.stats" || rc=1
 result "tap: replicas served on net_tap" $rc
 
-echo "$passes passed, $failures failed"
-[ $failures -eq 0 ]
+summary
