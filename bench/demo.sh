@@ -5,9 +5,11 @@
 # checked for linearizability, a summary, and everything torn down after.
 #
 #   bench/demo.sh [--seconds S] [--threads T] [--partitions P] [--memif] [--tap]
-#       defaults: 30 s, 4 client threads, 2 partitions (one worker lcore
-#       each) per replica, replicas on af_packet; --memif links the replicas
-#       to each other over DPDK memif, --tap puts them on net_tap instead
+#       defaults: 30 s, 4 client threads, replicas on af_packet with one
+#       partition (and worker lcore) per 3 cores, at least one: three
+#       replicas with more lcores than the machine has cores only add
+#       context switches. --memif links the replicas to each other over
+#       DPDK memif, --tap puts them on net_tap instead
 #
 # Needs root (network namespaces); installs what is missing and builds.
 set -euo pipefail
@@ -15,7 +17,7 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 seconds=30
 threads=4
-partitions=2
+partitions=$(( $(nproc) / 3 > 0 ? $(nproc) / 3 : 1 ))
 links=""
 while [ $# -gt 0 ]; do
     case $1 in
@@ -24,7 +26,7 @@ while [ $# -gt 0 ]; do
         --partitions) partitions=$2; shift 2 ;;
         --memif) links="$links --memif"; shift ;;
         --tap) links="$links --tap"; shift ;;
-        *) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+        *) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
     esac
 done
 if [ "$(id -u)" -ne 0 ]; then
@@ -41,7 +43,7 @@ trap 'bench/fabric.sh down "$name" >/dev/null 2>&1 || true' EXIT INT TERM
 edge="af_packet on veth"
 case $links in *--tap*) edge="net_tap" ;; esac
 case $links in *--memif*) edge="$edge, memif between replicas" ;; esac
-echo "== starting 3 replicas (parnikd: $edge; $partitions partitions, one worker lcore each)"
+echo "== starting 3 replicas (parnikd: $edge; $partitions partition(s), one worker lcore each)"
 # shellcheck disable=SC2086
 bench/fabric.sh up "$name" --replicas 3 --partitions "$partitions" $links
 servers=$(bench/fabric.sh servers "$name")

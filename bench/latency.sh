@@ -6,14 +6,15 @@
 # Prints p50 / p99 of each and the ratio of each p50 to the ping-pong's.
 #
 #   bench/latency.sh [--seconds S] [--memif] [--tap] [--partitions P]
-#       defaults: 10 s per operation kind, af_packet, 2 partitions
+#       defaults: 10 s per operation kind, af_packet, one partition per 3
+#       cores (at least one), as bench/demo.sh
 #
 # Needs root (network namespaces) and a build (bench/demo.sh makes one).
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 seconds=10
-partitions=2
+partitions=$(( $(nproc) / 3 > 0 ? $(nproc) / 3 : 1 ))
 links=""
 while [ $# -gt 0 ]; do
     case $1 in
@@ -21,7 +22,7 @@ while [ $# -gt 0 ]; do
         --partitions) partitions=$2; shift 2 ;;
         --memif) links="$links --memif"; shift ;;
         --tap) links="$links --tap"; shift ;;
-        *) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+        *) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
     esac
 done
 [ "$(id -u)" -eq 0 ] || { echo "latency: needs root (network namespaces)" >&2; exit 2; }
