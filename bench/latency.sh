@@ -22,7 +22,7 @@ while [ $# -gt 0 ]; do
         --partitions) partitions=$2; shift 2 ;;
         --memif) links="$links --memif"; shift ;;
         --tap) links="$links --tap"; shift ;;
-        *) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+        *) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
     esac
 done
 [ "$(id -u)" -eq 0 ] || { echo "latency: needs root (network namespaces)" >&2; exit 2; }
