@@ -155,12 +155,14 @@ request(uint8_t op, const char *key, const char *value, uint64_t arg)
 	return m;
 }
 
-/* A key of the given partition ("k<n>" for the first n that hashes there). */
+/* A key of the given partition: <prefix><n> for the first n that hashes
+ * there.
+ */
 static void
-key_in(uint16_t partition, char *key, size_t cap)
+key_in(const char *prefix, uint16_t partition, char *key, size_t cap)
 {
 	for (int n = 0;; n++) {
-		snprintf(key, cap, "k%d", n);
+		snprintf(key, cap, "%s%d", prefix, n);
 		if (pk_partition_of(key, strlen(key), opt.partitions) == partition)
 			return;
 	}
@@ -225,7 +227,7 @@ test_requests_both_partitions(void)
 		struct pk_msg req[3];
 		int n;
 
-		key_in(p, key, sizeof(key));
+		key_in("k", p, key, sizeof(key));
 		req[0] = request(PK_OP_PUT, key, "hello", 0);
 		send_requests(req, 1, p);
 		n = read_replies(rep_msgs, PK_MAX_BATCH, buf, p);
@@ -240,17 +242,8 @@ test_requests_both_partitions(void)
 		{
 			char nkey[24], missing[24];
 
-			snprintf(nkey, sizeof(nkey), "%s", key);
-			for (int i = 0;; i++) {
-				snprintf(nkey, sizeof(nkey), "n%d", i);
-				if (pk_partition_of(nkey, strlen(nkey), opt.partitions) == p)
-					break;
-			}
-			for (int i = 0;; i++) {
-				snprintf(missing, sizeof(missing), "m%d", i);
-				if (pk_partition_of(missing, strlen(missing), opt.partitions) == p)
-					break;
-			}
+			key_in("n", p, nkey, sizeof(nkey));
+			key_in("m", p, missing, sizeof(missing));
 			req[1] = request(PK_OP_ADD, nkey, NULL, 5);
 			req[2] = request(PK_OP_GET, missing, NULL, 0);
 			send_requests(req, 3, p);
@@ -287,7 +280,7 @@ test_malformed_counted(void)
 {
 	struct dp_counters c;
 	uint64_t drops_before, decode_before, drops_after = 0, decode_after = 0;
-	uint8_t buf[DP_HDRS_LEN + 64], got[256];
+	uint8_t buf[DP_HDRS_LEN + 64];
 	uint16_t len;
 
 	rte_delay_us_sleep(30000);	/* let the workers publish */
@@ -325,7 +318,6 @@ test_malformed_counted(void)
 	/* None of them was answered. */
 	for (int q = 0; q < NQ; q++)
 		CHECK_EQ(rte_ring_count(txr[q]), 0);
-	(void)got;
 }
 
 struct walk_find {
@@ -360,7 +352,7 @@ test_tables_readable_under_rcu(void)
 		struct pk_msg req = request(PK_OP_PUT, "", "again", 0);
 		uint64_t walked;
 
-		key_in(p, key, sizeof(key));
+		key_in("k", p, key, sizeof(key));
 		req.key = (const uint8_t *)key;
 		req.key_len = (uint16_t)strlen(key);
 		send_requests(&req, 1, p);	/* replaces the value: a deferred free */
