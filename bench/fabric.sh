@@ -19,6 +19,7 @@
 #   bench/fabric.sh exec-echo NAME CMD...                     run CMD in the echo namespace: a
 #                                     kernel host on the same bridge (.99), for baselines
 #   bench/fabric.sh kill NAME I                               kill -9 replica I
+#   bench/fabric.sh ctl NAME I CMD...                         parnikctl on replica I's control socket
 #
 # "up" tears down any leftover of the same name first, and tears down what
 # it built if it fails; "down" is safe to repeat. Needs root.
@@ -27,10 +28,11 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 parnikd=${PARNIKD:-$top/build/dp/parnikd}
 parnik=${PARNIK:-$top/build/dp/client/parnik}
+parnikctl=${PARNIKCTL:-$top/build/ctrl/parnikctl}
 state_root=${PARNIK_FABRIC_DIR:-/tmp/parnik-fabric}
 
 usage() {
-    sed -n '2,24p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
 }
 
@@ -164,7 +166,7 @@ up() {
             $links -- \
             --node "$i" --addr "$net.$((i + 1))" $members $neigh --partitions "$partitions" \
             --bootstrap --idle adaptive --idle-max-us "${PARNIK_IDLE_MAX_US:-200}" \
-            --stats-file "$dir/r$i.stats" \
+            --stats-file "$dir/r$i.stats" --ctl "$dir/r$i.sock" \
             >"$dir/r$i.log" 2>&1 &
         echo $! >"$dir/r$i.pid"
         if [ $tap -eq 1 ]; then
@@ -213,5 +215,6 @@ case $cmd in
     exec) ip netns exec "pk$(net_index "$name")-cl" "$@" ;;
     exec-echo) ip netns exec "pk$(net_index "$name")-ec" "$@" ;;
     kill) kill -KILL "$(cat "$state_root/$name/r$1.pid")" ;;
+    ctl) i=$1; shift; "$parnikctl" -s "$state_root/$name/r$i.sock" "$@" ;;
     *) usage ;;
 esac

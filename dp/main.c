@@ -19,18 +19,26 @@
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 
+#include "ctl_host.h"
 #include "options.h"
 #include "replica.h"
+#include "server.h"
 
 static volatile bool stop;
 static struct dp_replica r;
 
 static void
+request_stop(void)
+{
+	stop = true;
+	__atomic_store_n(&r.stop, true, __ATOMIC_RELAXED);
+}
+
+static void
 on_signal(int sig)
 {
 	(void)sig;
-	stop = true;
-	__atomic_store_n(&r.stop, true, __ATOMIC_RELAXED);
+	request_stop();
 }
 
 /* Worker lcores: every lcore but the main one; all of them when the EAL
@@ -131,6 +139,8 @@ main(int argc, char **argv)
 	static struct dp_port ports[DP_MAX_PORTS];
 	unsigned int nports = 0;
 	uint16_t nworkers;
+	struct ctl_host host;
+	struct ctl_server *ctl;
 	char err[256];
 	int sep, rc;
 
@@ -187,11 +197,22 @@ main(int argc, char **argv)
 	steer_ports(&r, &o);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	dp_ctl_host_init(&host, &r, request_stop);
+	ctl = ctl_server_start(o.ctl_path, &host, err, sizeof(err));
+	if (ctl == NULL) {
+		fprintf(stderr, "parnikd: %s\n", err);
+		for (unsigned int i = 0; i < nports; i++)
+			dp_port_stop(&r.ports[i]);
+		rte_eal_cleanup();
+		return 1;
+	}
 	printf("parnikd: node %u serving %u partition(s) with %u worker lcore(s) on %u port(s), "
-	       "idle %s\n",
-	       o.node, o.partitions, nworkers, nports, o.idle == DP_IDLE_POLL ? "poll" : "adaptive");
+	       "idle %s, control socket %s\n",
+	       o.node, o.partitions, nworkers, nports, o.idle == DP_IDLE_POLL ? "poll" : "adaptive",
+	       o.ctl_path);
 	fflush(stdout);
 	run_workers(&r);
+	ctl_server_stop(ctl);
 	{
 		FILE *f = o.stats_file[0] != 0 ? fopen(o.stats_file, "w") : stdout;
 

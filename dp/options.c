@@ -30,6 +30,8 @@ dp_options_usage(FILE *f)
 		"  --max-value B        value bytes, at most %d (default %d)\n"
 		"  --no-1rtt            prepare before every accept\n"
 		"  --stats-file PATH    counters written here on shutdown (default stdout)\n"
+		"  --ctl PATH           control socket for parnikctl (default\n"
+		"                       /run/parnik/parnikd-NODE.sock)\n"
 		"  --help\n"
 		"Worker lcores: every EAL lcore but the main one (all partitions on the main\n"
 		"lcore when it is the only one); partition p belongs to worker p mod W, and\n"
@@ -169,6 +171,8 @@ validate(struct dp_options *o, bool have_node, char *err, size_t errlen)
 	if ((unsigned long)o->base_port + o->partitions > 65536)
 		return fail(err, errlen, "--port %u + --partitions %u passes port 65535",
 			    o->base_port, o->partitions);
+	if (o->ctl_path[0] == 0)
+		snprintf(o->ctl_path, sizeof(o->ctl_path), "/run/parnik/parnikd-%u.sock", o->node);
 	return 0;
 }
 
@@ -178,7 +182,7 @@ dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *out, char *e
 {
 	enum {
 		O_NODE = 1, O_ADDR, O_MEMBER, O_PORT, O_PARTS, O_CLUSTER, O_BOOT, O_NEIGH,
-		O_IDLE, O_IDLEMAX, O_KEYS, O_VALUE, O_NO1RTT, O_STATS, O_HELP,
+		O_IDLE, O_IDLEMAX, O_KEYS, O_VALUE, O_NO1RTT, O_STATS, O_CTL, O_HELP,
 	};
 	static const struct option longopts[] = {
 		{ "node", required_argument, NULL, O_NODE },
@@ -195,6 +199,7 @@ dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *out, char *e
 		{ "max-value", required_argument, NULL, O_VALUE },
 		{ "no-1rtt", no_argument, NULL, O_NO1RTT },
 		{ "stats-file", required_argument, NULL, O_STATS },
+		{ "ctl", required_argument, NULL, O_CTL },
 		{ "help", no_argument, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -293,6 +298,12 @@ dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *out, char *e
 			if (strlen(optarg) >= sizeof(o->stats_file))
 				return fail(err, errlen, "--stats-file: path too long");
 			strcpy(o->stats_file, optarg);
+			break;
+		case O_CTL:
+			if (strlen(optarg) >= sizeof(o->ctl_path) || optarg[0] == 0)
+				return fail(err, errlen, "--ctl: path empty or over %zu bytes",
+					    sizeof(o->ctl_path) - 1);
+			strcpy(o->ctl_path, optarg);
 			break;
 		case O_HELP:
 			dp_options_usage(out);

@@ -48,6 +48,7 @@ struct dp_options {
 	unsigned int nneighbours;
 	bool bootstrap;		/* a new cluster: acceptors start admitted */
 	char stats_file[256];	/* where to print counters on shutdown; "" = stdout */
+	char ctl_path[108];	/* control socket (a Unix socket path's limit) */
 };
 
 /* Parses argv (the part after "--"). Returns 0, 1 for --help (usage

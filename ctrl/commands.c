@@ -1,0 +1,132 @@
+/* Control commands (see commands.h). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "commands.h"
+
+#define MAX_ARGS 8
+
+static const char help_text[] =
+	"help | ping | status | stats | config | lists | keys PARTITION [FROM [LIMIT]] | "
+	"shutdown";
+
+static size_t
+error_reply(char *out, size_t cap, const char *msg)
+{
+	struct ctl_json j;
+
+	ctl_json_init(&j, out, cap);
+	ctl_json_open(&j, NULL);
+	ctl_json_bool(&j, "ok", false);
+	ctl_json_str(&j, "error", msg);
+	ctl_json_close(&j);
+	return j.len;
+}
+
+static int
+split(char *line, char **argv)
+{
+	char *save = NULL;
+	int n = 0;
+
+	for (char *t = strtok_r(line, " \t\r", &save); t != NULL; t = strtok_r(NULL, " \t\r", &save)) {
+		if (n == MAX_ARGS)
+			return -1;
+		argv[n++] = t;
+	}
+	return n;
+}
+
+static bool
+parse_u64(const char *s, uint64_t max, uint64_t *v)
+{
+	char *end;
+	unsigned long long x;
+
+	if (s[0] < '0' || s[0] > '9')
+		return false;
+	errno = 0;
+	x = strtoull(s, &end, 10);
+	if (errno != 0 || *end != 0 || x > max)
+		return false;
+	*v = x;
+	return true;
+}
+
+/* keys PARTITION [FROM [LIMIT]] */
+static size_t
+run_keys(const struct ctl_host *h, int argc, char **argv, char *out, size_t cap)
+{
+	uint64_t partition, from = 0, limit = 100;
+	struct ctl_json j;
+
+	if (argc < 2 || argc > 4 || !parse_u64(argv[1], 65535, &partition) ||
+	    (argc > 2 && !parse_u64(argv[2], UINT64_MAX, &from)) ||
+	    (argc > 3 && (!parse_u64(argv[3], CTL_KEYS_PAGE_MAX, &limit) || limit == 0)))
+		return error_reply(out, cap, "usage: keys PARTITION [FROM [LIMIT]] (LIMIT 1..1000)");
+	ctl_json_init(&j, out, cap);
+	ctl_json_open(&j, NULL);
+	ctl_json_bool(&j, "ok", true);
+	ctl_json_u64(&j, "partition", partition);
+	if (h->keys(h->ctx, (uint16_t)partition, from, (uint32_t)limit, &j) != 0)
+		return error_reply(out, cap, "no such partition");
+	ctl_json_close(&j);
+	if (j.overflow)
+		return error_reply(out, cap, "reply too large: ask for a smaller LIMIT");
+	return j.len;
+}
+
+size_t
+ctl_command_run(const struct ctl_host *h, const char *line, char *out, size_t cap)
+{
+	char copy[512];
+	char *argv[MAX_ARGS];
+	struct ctl_json j;
+	int argc;
+	void (*fill)(void *, struct ctl_json *) = NULL;
+
+	if (strlen(line) >= sizeof(copy))
+		return error_reply(out, cap, "command too long");
+	strcpy(copy, line);
+	argc = split(copy, argv);
+	if (argc < 0)
+		return error_reply(out, cap, "too many arguments");
+	if (argc == 0)
+		return error_reply(out, cap, "empty command (try: help)");
+	if (strcmp(argv[0], "keys") == 0)
+		return run_keys(h, argc, argv, out, cap);
+	if (strcmp(argv[0], "status") == 0)
+		fill = h->status;
+	else if (strcmp(argv[0], "stats") == 0)
+		fill = h->stats;
+	else if (strcmp(argv[0], "config") == 0)
+		fill = h->config;
+	else if (strcmp(argv[0], "lists") == 0)
+		fill = h->lists;
+	else if (strcmp(argv[0], "shutdown") != 0 && strcmp(argv[0], "help") != 0 &&
+		 strcmp(argv[0], "ping") != 0) {
+		char msg[96];
+
+		snprintf(msg, sizeof(msg), "unknown command '%.40s' (try: help)", argv[0]);
+		return error_reply(out, cap, msg);
+	}
+	if (argc > 1)
+		return error_reply(out, cap, "this command takes no argument");
+	ctl_json_init(&j, out, cap);
+	ctl_json_open(&j, NULL);
+	ctl_json_bool(&j, "ok", true);
+	if (fill != NULL)
+		fill(h->ctx, &j);
+	else if (strcmp(argv[0], "help") == 0)
+		ctl_json_str(&j, "commands", help_text);
+	else if (strcmp(argv[0], "shutdown") == 0) {
+		h->shutdown(h->ctx);
+		ctl_json_str(&j, "shutdown", "stopping");
+	}
+	ctl_json_close(&j);
+	if (j.overflow)
+		return error_reply(out, cap, "reply too large");
+	return j.len;
+}

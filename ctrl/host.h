@@ -1,0 +1,33 @@
+/* What the control thread may ask of its replica. The data plane fills
+ * these from its published snapshots (counters, config) and RCU walks of
+ * the tables; the control plane never touches worker internals. Every
+ * callback runs on the control thread.
+ */
+#ifndef CTL_HOST_H
+#define CTL_HOST_H
+
+#include <stdint.h>
+
+#include "json.h"
+
+struct ctl_host {
+	void *ctx;
+	/* Members of the reply object, for each read-only command. */
+	void (*status)(void *ctx, struct ctl_json *j);
+	void (*stats)(void *ctx, struct ctl_json *j);
+	void (*config)(void *ctx, struct ctl_json *j);
+	void (*lists)(void *ctx, struct ctl_json *j);
+	/* A page of partition <partition>'s keys from position <from>:
+	 * "keys":[...], "next" (position after the page, or -1 at the end).
+	 * Returns 0, or -1 when the partition does not exist.
+	 */
+	int (*keys)(void *ctx, uint16_t partition, uint64_t from, uint32_t limit,
+		    struct ctl_json *j);
+	/* Asks the replica to stop, as SIGTERM does. */
+	void (*shutdown)(void *ctx);
+	/* Around the control thread's life (RCU registration). Optional. */
+	void (*thread_begin)(void *ctx);
+	void (*thread_end)(void *ctx);
+};
+
+#endif

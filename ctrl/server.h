@@ -1,0 +1,44 @@
+/* The control socket: a Unix stream socket served by one control thread
+ * (never a worker lcore). One command per line, one JSON reply per line.
+ * Abuse is contained here: lines over CTL_MAX_LINE bytes get an error and
+ * are skipped, a client that does not read its replies is disconnected,
+ * idle clients are closed after CTL_IDLE_SECONDS, and beyond CTL_MAX_CLIENTS
+ * connections a newcomer gets an error line and is closed. None of it
+ * reaches the data plane.
+ */
+#ifndef CTL_SERVER_H
+#define CTL_SERVER_H
+
+#include <stdint.h>
+
+#include "host.h"
+
+#define CTL_MAX_LINE 4096
+#define CTL_MAX_CLIENTS 32
+#define CTL_IDLE_SECONDS 120
+#define CTL_REPLY_MAX (256 * 1024)
+
+struct ctl_server;
+
+struct ctl_server_stats {
+	uint64_t connections;
+	uint64_t refused;	/* over CTL_MAX_CLIENTS */
+	uint64_t commands;
+	uint64_t errors;	/* replies with "ok": false */
+	uint64_t long_lines;
+	uint64_t slow_clients;	/* disconnected: replies not read */
+	uint64_t idle_closed;
+};
+
+/* Binds <path> (a stale socket file is replaced; its directory is created)
+ * and starts the control thread. Returns NULL with <err> filled.
+ */
+struct ctl_server *ctl_server_start(const char *path, const struct ctl_host *host, char *err,
+				    size_t errlen);
+
+/* Stops the thread, closes every connection and removes the socket file. */
+void ctl_server_stop(struct ctl_server *s);
+
+void ctl_server_stats(const struct ctl_server *s, struct ctl_server_stats *out);
+
+#endif

@@ -1,0 +1,231 @@
+/* Control-socket host for parnikd (see ctl_host.h). */
+#include <arpa/inet.h>
+#include <string.h>
+#include <time.h>
+
+#include <urcu/urcu-qsbr.h>
+
+#include "ctl_host.h"
+#include "index_lfht.h"
+
+static void (*stop_fn)(void);
+static time_t started;
+
+static void
+ip_str(uint32_t ip, char *buf)
+{
+	inet_ntop(AF_INET, &ip, buf, INET_ADDRSTRLEN);
+}
+
+static void
+h_status(void *ctx, struct ctl_json *j)
+{
+	const struct dp_replica *r = ctx;
+	char ip[INET_ADDRSTRLEN];
+
+	ip_str(r->opt->ip, ip);
+	ctl_json_u64(j, "node", r->opt->node);
+	ctl_json_str(j, "addr", ip);
+	ctl_json_u64(j, "base_port", r->opt->base_port);
+	ctl_json_u64(j, "cluster", r->opt->cluster_id);
+	ctl_json_u64(j, "partitions", r->opt->partitions);
+	ctl_json_u64(j, "workers", r->nworkers);
+	ctl_json_u64(j, "epoch", r->cfg.epoch);
+	ctl_json_bool(j, "voting", r->opt->bootstrap);
+	ctl_json_str(j, "idle", r->opt->idle == DP_IDLE_POLL ? "poll" : "adaptive");
+	ctl_json_u64(j, "uptime_s", (uint64_t)(time(NULL) - started));
+	ctl_json_open_array(j, "ports");
+	for (unsigned int i = 0; i < r->nports; i++) {
+		ctl_json_open(j, NULL);
+		ctl_json_u64(j, "port", r->ports[i].id);
+		ctl_json_str(j, "driver", r->ports[i].driver);
+		ctl_json_u64(j, "rx_queues", r->ports[i].nrxq);
+		ctl_json_u64(j, "tx_queues", r->ports[i].ntxq);
+		ctl_json_str(j, "steering", r->ports[i].hw_steering ? "rte_flow" : "software");
+		ctl_json_close(j);
+	}
+	ctl_json_close_array(j);
+}
+
+static void
+counters_json(struct ctl_json *j, const struct dp_counters *c)
+{
+#define J(name, desc) ctl_json_u64(j, #name, c->dp.name);
+	DP_STAT_LIST(J)
+#undef J
+#define J(name, desc) ctl_json_u64(j, #name, c->core.name);
+	PK_STAT_LIST(J)
+#undef J
+	ctl_json_open(j, "drops");
+	for (unsigned int d = 0; d < DP_DROP_COUNT; d++)
+		if (c->dp.drops[d] > 0)
+			ctl_json_u64(j, dp_drop_name(d), c->dp.drops[d]);
+	ctl_json_close(j);
+	ctl_json_open(j, "latency_ns");
+	ctl_json_u64(j, "count", c->latency.count);
+	ctl_json_u64(j, "p50", pk_hist_quantile(&c->latency, 0.5));
+	ctl_json_u64(j, "p99", pk_hist_quantile(&c->latency, 0.99));
+	ctl_json_u64(j, "p999", pk_hist_quantile(&c->latency, 0.999));
+	ctl_json_u64(j, "max", c->latency.max);
+	ctl_json_close(j);
+}
+
+static void
+h_stats(void *ctx, struct ctl_json *j)
+{
+	const struct dp_replica *r = ctx;
+	static struct dp_counters sum, one;
+
+	dp_replica_counters(r, &sum);
+	ctl_json_open(j, "total");
+	counters_json(j, &sum);
+	ctl_json_close(j);
+	ctl_json_open_array(j, "lcores");
+	for (uint16_t w = 0; w < r->nworkers; w++) {
+		dp_counters_read(&one, &r->lcores[w]->pub);
+		ctl_json_open(j, NULL);
+		ctl_json_u64(j, "lcore", r->lcores[w]->lcore_id);
+		ctl_json_u64(j, "worker", w);
+		ctl_json_u64(j, "rx_frames", one.dp.rx_frames);
+		ctl_json_u64(j, "tx_frames", one.dp.tx_frames);
+		ctl_json_u64(j, "handoff_out", one.dp.handoff_out);
+		ctl_json_u64(j, "handoff_in", one.dp.handoff_in);
+		ctl_json_u64(j, "requests", one.latency.count);
+		ctl_json_u64(j, "rounds_1rtt", one.core.rounds_1rtt);
+		ctl_json_u64(j, "rounds", one.core.rounds);
+		ctl_json_u64(j, "conflicts", one.core.conflicts_rcvd);
+		ctl_json_u64(j, "retries", one.core.retries);
+		ctl_json_u64(j, "busy_cycles", one.dp.busy_cycles);
+		ctl_json_u64(j, "total_cycles", one.dp.total_cycles);
+		ctl_json_u64(j, "p50_ns", pk_hist_quantile(&one.latency, 0.5));
+		ctl_json_u64(j, "p99_ns", pk_hist_quantile(&one.latency, 0.99));
+		ctl_json_close(j);
+	}
+	ctl_json_close_array(j);
+}
+
+static void
+list_json(struct ctl_json *j, const char *key, uint16_t mask, uint8_t quorum)
+{
+	ctl_json_open(j, key);
+	ctl_json_open_array(j, "members");
+	for (uint16_t n = 0; n < 16; n++)
+		if (mask & (1u << n))
+			ctl_json_u64(j, NULL, n);
+	ctl_json_close_array(j);
+	ctl_json_u64(j, "quorum", quorum);
+	ctl_json_close(j);
+}
+
+static void
+h_lists(void *ctx, struct ctl_json *j)
+{
+	const struct dp_replica *r = ctx;
+
+	ctl_json_u64(j, "epoch", r->cfg.epoch);
+	list_json(j, "prepare", r->cfg.prepare_mask, r->cfg.prepare_quorum);
+	list_json(j, "accept", r->cfg.accept_mask, r->cfg.accept_quorum);
+}
+
+static void
+h_config(void *ctx, struct ctl_json *j)
+{
+	const struct dp_replica *r = ctx;
+	char ip[INET_ADDRSTRLEN];
+
+	ctl_json_u64(j, "cluster", r->opt->cluster_id);
+	ctl_json_u64(j, "partitions", r->opt->partitions);
+	ctl_json_bool(j, "one_rtt", r->cfg.one_rtt);
+	ctl_json_open_array(j, "members");
+	for (unsigned int i = 0; i < r->opt->nmembers; i++) {
+		ip_str(r->opt->members[i].ip, ip);
+		ctl_json_open(j, NULL);
+		ctl_json_u64(j, "id", r->opt->members[i].id);
+		ctl_json_str(j, "addr", ip);
+		ctl_json_close(j);
+	}
+	ctl_json_close_array(j);
+	h_lists(ctx, j);
+}
+
+struct page {
+	struct ctl_json *j;
+	uint64_t skip;
+	uint32_t left;
+	bool more;
+};
+
+static int
+page_key(void *arg, const uint8_t *key, uint16_t len)
+{
+	struct page *pg = arg;
+
+	if (pg->skip > 0) {
+		pg->skip--;
+		return 0;
+	}
+	if (pg->left == 0) {
+		pg->more = true;
+		return 1;
+	}
+	ctl_json_bytes(pg->j, NULL, key, len);
+	pg->left--;
+	return 0;
+}
+
+static int
+h_keys(void *ctx, uint16_t partition, uint64_t from, uint32_t limit, struct ctl_json *j)
+{
+	struct dp_replica *r = ctx;
+	struct page pg = { j, from, limit, false };
+
+	if (partition >= r->opt->partitions)
+		return -1;
+	ctl_json_open_array(j, "keys");
+	urcu_qsbr_thread_online();
+	(void)dp_index_lfht_walk(pk_worker_index(r->part[partition].w), page_key, &pg);
+	urcu_qsbr_thread_offline();
+	ctl_json_close_array(j);
+	ctl_json_i64(j, "next", pg.more ? (int64_t)(from + limit) : -1);
+	return 0;
+}
+
+static void
+h_shutdown(void *ctx)
+{
+	(void)ctx;
+	stop_fn();
+}
+
+static void
+h_thread_begin(void *ctx)
+{
+	(void)ctx;
+	urcu_qsbr_register_thread();
+	urcu_qsbr_thread_offline();	/* online only while walking tables */
+}
+
+static void
+h_thread_end(void *ctx)
+{
+	(void)ctx;
+	urcu_qsbr_unregister_thread();
+}
+
+void
+dp_ctl_host_init(struct ctl_host *h, struct dp_replica *r, void (*stop)(void))
+{
+	stop_fn = stop;
+	started = time(NULL);
+	*h = (struct ctl_host){
+		.ctx = r,
+		.status = h_status,
+		.stats = h_stats,
+		.config = h_config,
+		.lists = h_lists,
+		.keys = h_keys,
+		.shutdown = h_shutdown,
+		.thread_begin = h_thread_begin,
+		.thread_end = h_thread_end,
+	};
+}

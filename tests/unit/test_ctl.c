@@ -1,0 +1,277 @@
+/* The control socket without a replica: a fake host behind the real
+ * server. Every command answers one JSON line; bad input (unknown commands,
+ * bad arguments, binary junk, over-long lines) gets an error and the
+ * connection keeps working; more clients than allowed are refused while the
+ * others are served; a client that never reads is cut off; keys are escaped;
+ * shutdown reaches the host.
+ */
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "check.h"
+#include "json.h"
+#include "server.h"
+
+static int shutdowns;
+static char sock_path[108];
+static struct ctl_server *server;
+
+static void
+fake_status(void *ctx, struct ctl_json *j)
+{
+	(void)ctx;
+	ctl_json_u64(j, "node", 7);
+}
+
+static int
+fake_keys(void *ctx, uint16_t partition, uint64_t from, uint32_t limit, struct ctl_json *j)
+{
+	static const uint8_t odd[] = { 'a', '"', '\\', 0x01, 0xff };
+
+	(void)ctx;
+	if (partition > 0)
+		return -1;
+	ctl_json_open_array(j, "keys");
+	if (from == 0 && limit > 0)
+		ctl_json_bytes(j, NULL, odd, sizeof(odd));
+	ctl_json_close_array(j);
+	ctl_json_i64(j, "next", -1);
+	return 0;
+}
+
+static void
+fake_shutdown(void *ctx)
+{
+	(void)ctx;
+	shutdowns++;
+}
+
+static const struct ctl_host host = {
+	.status = fake_status,
+	.stats = fake_status,
+	.config = fake_status,
+	.lists = fake_status,
+	.keys = fake_keys,
+	.shutdown = fake_shutdown,
+};
+
+static int
+connect_ctl(void)
+{
+	struct sockaddr_un a = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM, 0);
+
+	strcpy(a.sun_path, sock_path);
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Reads one reply line (up to 2 s) into buf; returns its length or -1. */
+static int
+read_line(int fd, char *buf, size_t cap)
+{
+	size_t got = 0;
+
+	while (got < cap - 1) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t n;
+
+		if (poll(&p, 1, 2000) <= 0)
+			return -1;
+		n = read(fd, buf + got, 1);
+		if (n <= 0)
+			return -1;
+		if (buf[got] == '\n') {
+			buf[got] = 0;
+			return (int)got;
+		}
+		got++;
+	}
+	return -1;
+}
+
+static int
+ask(int fd, const char *line, char *buf, size_t cap)
+{
+	if (write(fd, line, strlen(line)) != (ssize_t)strlen(line))
+		return -1;
+	return read_line(fd, buf, cap);
+}
+
+static void
+test_commands(void)
+{
+	char buf[4096];
+	int fd = connect_ctl();
+
+	CHECK(fd >= 0);
+	CHECK(ask(fd, "status\n", buf, sizeof(buf)) > 0);
+	CHECK(strcmp(buf, "{\"ok\":true,\"node\":7}") == 0);
+	CHECK(ask(fd, "ping\n", buf, sizeof(buf)) > 0 && strcmp(buf, "{\"ok\":true}") == 0);
+	CHECK(ask(fd, "help\n", buf, sizeof(buf)) > 0 && strstr(buf, "keys PARTITION") != NULL);
+	CHECK(ask(fd, "keys 0\n", buf, sizeof(buf)) > 0);
+	CHECK(strcmp(buf, "{\"ok\":true,\"partition\":0,\"keys\":[\"a\\\"\\\\\\u0001\\u00ff\"],"
+			  "\"next\":-1}") == 0);
+	CHECK(ask(fd, "keys 3\n", buf, sizeof(buf)) > 0 && strstr(buf, "no such partition") != NULL);
+	CHECK(ask(fd, "keys 0 1 5000\n", buf, sizeof(buf)) > 0 && strstr(buf, "usage") != NULL);
+	CHECK(ask(fd, "status now\n", buf, sizeof(buf)) > 0 && strstr(buf, "no argument") != NULL);
+	CHECK(ask(fd, "frobnicate\n", buf, sizeof(buf)) > 0 && strstr(buf, "unknown command") != NULL);
+	CHECK(ask(fd, "\n", buf, sizeof(buf)) > 0 && strstr(buf, "empty command") != NULL);
+	CHECK(ask(fd, "a b c d e f g h i j\n", buf, sizeof(buf)) > 0 &&
+	      strstr(buf, "too many arguments") != NULL);
+	/* Several commands in one write: one reply each, in order. */
+	CHECK(write(fd, "ping\nstatus\n", 12) == 12);
+	CHECK(read_line(fd, buf, sizeof(buf)) > 0 && strcmp(buf, "{\"ok\":true}") == 0);
+	CHECK(read_line(fd, buf, sizeof(buf)) > 0 && strstr(buf, "\"node\":7") != NULL);
+	CHECK(ask(fd, "shutdown\n", buf, sizeof(buf)) > 0 && shutdowns == 1);
+	close(fd);
+}
+
+static void
+test_junk_and_long_lines(void)
+{
+	static char big[3 * CTL_MAX_LINE];
+	char buf[4096];
+	int fd = connect_ctl();
+
+	CHECK(fd >= 0);
+	/* Binary junk: errors, never a crash. */
+	srand(11);
+	for (int i = 0; i < 200; i++) {
+		char junk[64];
+		int n = 1 + rand() % 60;
+
+		for (int k = 0; k < n; k++) {
+			junk[k] = (char)(rand() % 256);
+			if (junk[k] == '\n')
+				junk[k] = 'x';
+		}
+		junk[n] = '\n';
+		CHECK(write(fd, junk, (size_t)n + 1) == n + 1);
+		CHECK(read_line(fd, buf, sizeof(buf)) > 0);
+		CHECK(strncmp(buf, "{\"ok\":", 6) == 0);
+	}
+	/* A line three buffers long: one error, then the next line works. */
+	memset(big, 'z', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\n';
+	CHECK(write(fd, big, sizeof(big)) == (ssize_t)sizeof(big));
+	CHECK(read_line(fd, buf, sizeof(buf)) > 0 && strstr(buf, "line too long") != NULL);
+	CHECK(ask(fd, "ping\n", buf, sizeof(buf)) > 0 && strcmp(buf, "{\"ok\":true}") == 0);
+	close(fd);
+}
+
+static void
+test_too_many_clients(void)
+{
+	int fds[CTL_MAX_CLIENTS + 4];
+	char buf[256];
+	int refused = 0;
+
+	for (int i = 0; i < CTL_MAX_CLIENTS + 4; i++) {
+		fds[i] = connect_ctl();
+		CHECK(fds[i] >= 0);
+	}
+	/* The first CTL_MAX_CLIENTS are served; the others were told why. */
+	for (int i = 0; i < CTL_MAX_CLIENTS; i++)
+		CHECK(ask(fds[i], "ping\n", buf, sizeof(buf)) > 0 && strcmp(buf, "{\"ok\":true}") == 0);
+	for (int i = CTL_MAX_CLIENTS; i < CTL_MAX_CLIENTS + 4; i++)
+		if (read_line(fds[i], buf, sizeof(buf)) > 0 && strstr(buf, "too many") != NULL)
+			refused++;
+	CHECK_EQ(refused, 4);
+	for (int i = 0; i < CTL_MAX_CLIENTS + 4; i++)
+		close(fds[i]);
+	/* Slots come back once closed. */
+	usleep(100000);
+	{
+		int fd = connect_ctl();
+
+		CHECK(fd >= 0 && ask(fd, "ping\n", buf, sizeof(buf)) > 0);
+		CHECK(strcmp(buf, "{\"ok\":true}") == 0);
+		close(fd);
+	}
+}
+
+static void
+test_slow_client_cut_off(void)
+{
+	static char burst[64 * 1024];
+	char buf[256];
+	int slow = connect_ctl(), fd;
+	size_t sent = 0;
+
+	CHECK(slow >= 0);
+	/* Thousands of "help" without reading a reply: the replies pile up
+	 * until the server gives up on this client.
+	 */
+	for (size_t i = 0; i + 5 <= sizeof(burst); i += 5)
+		memcpy(burst + i, "help\n", 5);
+	for (int round = 0; round < 40; round++) {
+		struct pollfd p = { .fd = slow, .events = POLLOUT };
+		ssize_t n;
+
+		if (poll(&p, 1, 200) <= 0)
+			break;
+		n = send(slow, burst, sizeof(burst), MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n <= 0)
+			break;
+		sent += (size_t)n;
+	}
+	CHECK(sent > 0);
+	/* Others are still served, and the slow one was cut off. */
+	fd = connect_ctl();
+	CHECK(fd >= 0 && ask(fd, "ping\n", buf, sizeof(buf)) > 0);
+	close(fd);
+	close(slow);
+	{
+		struct ctl_server_stats st;
+
+		ctl_server_stats(server, &st);
+		CHECK_EQ(st.slow_clients, 1);
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct check_case cases[] = {
+		{ "commands", test_commands },
+		{ "junk_and_long_lines", test_junk_and_long_lines },
+		{ "too_many_clients", test_too_many_clients },
+		{ "slow_client_cut_off", test_slow_client_cut_off },
+	};
+	struct ctl_server_stats st;
+	struct ctl_server *s;
+	char err[256];
+
+	int rc;
+
+	snprintf(sock_path, sizeof(sock_path), "/tmp/pk-ctl-test-%d/ctl.sock", (int)getpid());
+	s = server = ctl_server_start(sock_path, &host, err, sizeof(err));
+	if (s == NULL) {
+		printf("cannot start: %s\n", err);
+		return 1;
+	}
+	rc = check_run(argc, argv, cases, 4);
+	ctl_server_stats(s, &st);
+	printf("control server: %llu connections, %llu refused, %llu commands, %llu errors, "
+	       "%llu long lines, %llu slow clients cut off\n",
+	       (unsigned long long)st.connections, (unsigned long long)st.refused,
+	       (unsigned long long)st.commands, (unsigned long long)st.errors,
+	       (unsigned long long)st.long_lines, (unsigned long long)st.slow_clients);
+	ctl_server_stop(s);
+	if (access(sock_path, F_OK) == 0) {
+		printf("socket file left behind\n");
+		rc = 1;
+	}
+	*strrchr(sock_path, '/') = 0;
+	rmdir(sock_path);
+	return rc;
+}
