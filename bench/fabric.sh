@@ -20,6 +20,8 @@
 #                                     kernel host on the same bridge (.99), for baselines
 #   bench/fabric.sh kill NAME I                               kill -9 replica I
 #   bench/fabric.sh ctl NAME I CMD...                         parnikctl on replica I's control socket
+#   bench/fabric.sh telemetry NAME I CMD                      a DPDK telemetry command on replica I
+#                                     (/parnik/stats, /parnik/lcores, /parnik/config, /ethdev/stats,0)
 #
 # "up" tears down any leftover of the same name first, and tears down what
 # it built if it fails; "down" is safe to repeat. Needs root.
@@ -32,7 +34,7 @@ parnikctl=${PARNIKCTL:-$top/build/ctrl/parnikctl}
 state_root=${PARNIK_FABRIC_DIR:-/tmp/parnik-fabric}
 
 usage() {
-    sed -n '2,25p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
 }
 
@@ -216,5 +218,6 @@ case $cmd in
     exec-echo) ip netns exec "pk$(net_index "$name")-ec" "$@" ;;
     kill) kill -KILL "$(cat "$state_root/$name/r$1.pid")" ;;
     ctl) i=$1; shift; "$parnikctl" -s "$state_root/$name/r$i.sock" "$@" ;;
+    telemetry) echo "$2" | dpdk-telemetry.py -f "pk$(net_index "$name")-r$1" ;;
     *) usage ;;
 esac

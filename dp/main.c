@@ -23,6 +23,7 @@
 #include "options.h"
 #include "replica.h"
 #include "server.h"
+#include "telemetry.h"
 
 static volatile bool stop;
 static struct dp_replica r;
@@ -195,6 +196,8 @@ main(int argc, char **argv)
 		return 1;
 	}
 	steer_ports(&r, &o);
+	/* Telemetry is a window, not a duty: without it the replica serves. */
+	(void)dp_telemetry_register(&r);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	dp_ctl_host_init(&host, &r, request_stop);

@@ -166,7 +166,7 @@ dp_replica_owners(const struct dp_replica *r, uint16_t *owner)
 void
 dp_replica_counters(const struct dp_replica *r, struct dp_counters *sum)
 {
-	static struct dp_counters one;
+	struct dp_counters one;	/* on the stack: any thread may call this */
 
 	memset(sum, 0, sizeof(*sum));
 	pk_hist_reset(&sum->latency);

@@ -3,7 +3,8 @@
 # answer on each replica; key pages cover every key written; abuse of the
 # socket (binary junk, a 100 KB line, more connections than allowed, idle
 # ones) during a checked load leaves the data plane linearizable and the
-# socket answering; "shutdown" stops a replica cleanly. Skips (77) without
+# socket answering; "shutdown" stops a replica cleanly. The same counters
+# and config through DPDK telemetry (dpdk-telemetry.py). Skips (77) without
 # root or parnikd.
 set -u
 . "$(dirname "$0")/common.sh" "${1:-}" cc$$
@@ -19,6 +20,8 @@ done
 check "lists: 3 members, quorums of 2" 0 bash -c \
     "\"$fabric\" ctl $name 0 lists | grep -q '\"prepare\":{\"members\":\\[0,1,2\\],\"quorum\":2}'"
 check "an unknown command is refused (exit 1)" 1 ctl 0 frobnicate
+check "telemetry /parnik/config lists the members" 0 bash -c \
+    "\"$fabric\" telemetry $name 1 /parnik/config | grep -q '\"accept\": \[0, 1, 2\]'"
 
 # Every key written shows up in the key pages of some partition.
 for k in $(seq 1 40); do "$fabric" exec "$name" "$PARNIK" -s "$S" -p 2 put "ck-$k" v >/dev/null; done
@@ -60,6 +63,10 @@ PY
 wait $loadpid
 check "checked load during control-socket abuse is linearizable" 0 grep -q '^linearizable: yes$' /tmp/$name.load
 check "the control socket still answers after the abuse" 0 ctl 0 ping
+check "telemetry /parnik/stats counts the requests" 0 bash -c \
+    "\"$fabric\" telemetry $name 0 /parnik/stats | python3 -c 'import json,sys; d=json.load(sys.stdin)[\"/parnik/stats\"]; sys.exit(0 if d[\"res_ok\"] > 100 else 1)'"
+check "telemetry /parnik/lcores has one entry per worker" 0 bash -c \
+    "\"$fabric\" telemetry $name 0 /parnik/lcores | python3 -c 'import json,sys; d=json.load(sys.stdin)[\"/parnik/lcores\"]; sys.exit(0 if len(d) == 2 else 1)'"
 
 # shutdown through the socket: the replica exits 0 and writes its counters.
 pid=$(cat "$dir/r2.pid")
