@@ -1,112 +1,112 @@
-/* parnikctl: the operator's command line for one replica's control socket.
+/* parnikctl: the operator's command line for replicas' control sockets.
  *
  *   parnikctl [-s SOCKET] COMMAND [ARGS...]
+ *   parnikctl -s SOCKET[,SOCKET...] stats --watch [--seconds N]
  *
- * Sends the command as one line, prints the JSON reply. Exit codes: 0 the
- * replica answered "ok": true; 1 it answered with an error; 2 usage; 6 the
+ * The first form sends the command as one line and prints the JSON reply.
+ * The second prints a per-second table per replica. Exit codes: 0 the
+ * replica answered "ok": true; 1 it answered with an error; 2 usage; 6 a
  * socket cannot be reached or did not answer. Cluster-wide orchestration
  * (grow, shrink, replace) comes with the membership commands.
  */
-#include <errno.h>
-#include <getopt.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
+
+#include "ctl_client.h"
+#include "watch.h"
 
 #define DEFAULT_SOCKET "/run/parnik/parnikd-0.sock"
 #define REPLY_MAX (1024 * 1024)
-#define TIMEOUT_MS 10000
+#define MAX_SOCKETS 16
 
 static void
 usage(FILE *f)
 {
-	fprintf(f, "usage: parnikctl [-s SOCKET] COMMAND [ARGS...]\n"
-		   "  -s, --socket PATH   the replica's control socket (default %s)\n"
-		   "commands: help ping status stats config lists keys PARTITION [FROM [LIMIT]] "
-		   "shutdown\n"
-		   "exit: 0 ok, 1 the replica refused, 2 usage, 6 no answer\n",
+	fprintf(f,
+		"usage: parnikctl [-s SOCKET] COMMAND [ARGS...]\n"
+		"       parnikctl -s SOCKET[,SOCKET...] stats --watch [--seconds N]\n"
+		"  -s, --socket PATH   a replica's control socket (default %s)\n"
+		"commands: help ping status stats config lists keys PARTITION [FROM [LIMIT]] "
+		"shutdown\n"
+		"  stats --watch       per-second table per replica: requests/s, p50/p99 of the\n"
+		"                      second, conflicts, retries, 1RTT hit rate\n"
+		"exit: 0 ok, 1 the replica refused, 2 usage, 6 no answer\n",
 		DEFAULT_SOCKET);
+}
+
+/* Splits the comma list <arg> into <paths>; returns the count or -1. */
+static int
+split_sockets(char *arg, const char **paths)
+{
+	int n = 0;
+	char *save = NULL;
+
+	for (char *t = strtok_r(arg, ",", &save); t != NULL; t = strtok_r(NULL, ",", &save)) {
+		if (n == MAX_SOCKETS)
+			return -1;
+		paths[n++] = t;
+	}
+	return n;
 }
 
 int
 main(int argc, char **argv)
 {
-	static const struct option longopts[] = {
-		{ "socket", required_argument, NULL, 's' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 },
-	};
-	const char *path = DEFAULT_SOCKET;
-	struct sockaddr_un addr = { .sun_family = AF_UNIX };
-	char line[4096];
-	char *reply;
-	size_t len = 0, got = 0;
-	int c, fd;
+	const char *paths[MAX_SOCKETS] = { DEFAULT_SOCKET };
+	char line[4096], err[256], *reply;
+	int npaths = 1, i = 1, rc;
+	size_t len = 0;
 
-	while ((c = getopt_long(argc, argv, "+s:h", longopts, NULL)) != -1) {
-		if (c == 's') {
-			path = optarg;
-		} else if (c == 'h') {
-			usage(stdout);
-			return 0;
-		} else {
-			usage(stderr);
-			return 2;
-		}
+	if (i < argc && (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)) {
+		usage(stdout);
+		return 0;
 	}
-	if (optind == argc || strlen(path) >= sizeof(addr.sun_path)) {
+	if (i + 1 < argc && (strcmp(argv[i], "-s") == 0 || strcmp(argv[i], "--socket") == 0)) {
+		npaths = split_sockets(argv[i + 1], paths);
+		i += 2;
+	}
+	if (i == argc || npaths < 1) {
 		usage(stderr);
 		return 2;
 	}
-	for (int i = optind; i < argc; i++) {
-		int n = snprintf(line + len, sizeof(line) - len, "%s%s", i > optind ? " " : "", argv[i]);
+	if (strcmp(argv[i], "stats") == 0 && i + 1 < argc && strcmp(argv[i + 1], "--watch") == 0) {
+		unsigned long seconds = 0;
 
-		if (n < 0 || (size_t)n >= sizeof(line) - len - 1) {
+		if (i + 2 < argc) {
+			char *end;
+
+			if (i + 4 != argc || strcmp(argv[i + 2], "--seconds") != 0 ||
+			    (seconds = strtoul(argv[i + 3], &end, 10)) == 0 || *end != 0) {
+				usage(stderr);
+				return 2;
+			}
+		}
+		return ctl_watch(paths, (unsigned int)npaths, (unsigned int)seconds);
+	}
+	if (npaths != 1) {
+		fprintf(stderr, "parnikctl: one socket for %s\n", argv[i]);
+		return 2;
+	}
+	for (int k = i; k < argc; k++) {
+		int n = snprintf(line + len, sizeof(line) - len, "%s%s", k > i ? " " : "", argv[k]);
+
+		if (n < 0 || (size_t)n >= sizeof(line) - len) {
 			fprintf(stderr, "parnikctl: command too long\n");
 			return 2;
 		}
 		len += (size_t)n;
 	}
-	line[len++] = '\n';
-	strcpy(addr.sun_path, path);
-	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0) {
-		fprintf(stderr, "parnikctl: %s: %s\n", path, strerror(errno));
-		return 6;
-	}
-	if (write(fd, line, len) != (ssize_t)len) {
-		fprintf(stderr, "parnikctl: %s: write: %s\n", path, strerror(errno));
-		return 6;
-	}
 	reply = malloc(REPLY_MAX);
 	if (reply == NULL)
 		return 6;
-	while (got < REPLY_MAX - 1) {
-		struct pollfd p = { .fd = fd, .events = POLLIN };
-		ssize_t n;
-
-		if (poll(&p, 1, TIMEOUT_MS) <= 0)
-			break;
-		n = read(fd, reply + got, REPLY_MAX - 1 - got);
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-		if (memchr(reply, '\n', got) != NULL)
-			break;
-	}
-	close(fd);
-	reply[got] = 0;
-	if (got == 0 || strchr(reply, '\n') == NULL) {
-		fprintf(stderr, "parnikctl: %s: no answer\n", path);
+	if (ctl_client_call(paths[0], line, reply, REPLY_MAX, err, sizeof(err)) != 0) {
+		fprintf(stderr, "parnikctl: %s\n", err);
 		free(reply);
 		return 6;
 	}
-	fputs(reply, stdout);
-	c = strncmp(reply, "{\"ok\":true", 10) == 0 ? 0 : 1;
+	puts(reply);
+	rc = strncmp(reply, "{\"ok\":true", 10) == 0 ? 0 : 1;
 	free(reply);
-	return c;
+	return rc;
 }

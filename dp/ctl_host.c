@@ -68,6 +68,19 @@ counters_json(struct ctl_json *j, const struct dp_counters *c)
 	ctl_json_u64(j, "p999", pk_hist_quantile(&c->latency, 0.999));
 	ctl_json_u64(j, "max", c->latency.max);
 	ctl_json_close(j);
+	/* The histogram itself (non-empty buckets as [index, count]), so a
+	 * watcher can take differences and quantiles of any interval.
+	 */
+	ctl_json_open_array(j, "latency_hist");
+	for (unsigned int b = 0; b < PK_HIST_BUCKETS; b++) {
+		if (c->latency.buckets[b] == 0)
+			continue;
+		ctl_json_open_array(j, NULL);
+		ctl_json_u64(j, NULL, b);
+		ctl_json_u64(j, NULL, c->latency.buckets[b]);
+		ctl_json_close_array(j);
+	}
+	ctl_json_close_array(j);
 }
 
 static void

@@ -60,7 +60,10 @@ for c in idle:
     c.close()
 print('abuse sent')
 PY
+"$PARNIKCTL" -s "$dir/r0.sock,$dir/r1.sock,$dir/r2.sock" stats --watch --seconds 2 >/tmp/$name.watch 2>&1
 wait $loadpid
+check "stats --watch: a row per replica per second, with traffic" 0 \
+    awk '$1 ~ /^[0-9]+$/ { rows++; if ($3 > 0) busy[$2] = 1 } END { exit !(rows == 6 && length(busy) == 3) }' /tmp/$name.watch
 check "checked load during control-socket abuse is linearizable" 0 grep -q '^linearizable: yes$' /tmp/$name.load
 check "the control socket still answers after the abuse" 0 ctl 0 ping
 check "telemetry /parnik/stats counts the requests" 0 bash -c \
@@ -78,5 +81,5 @@ for _ in $(seq 50); do
 done
 [ -s "$dir/r2.stats" ] && [ ! -e "$dir/r2.sock" ] || rc=1
 result "shutdown stops the replica cleanly (counters written, socket removed)" $rc
-rm -f /tmp/$name.keys /tmp/$name.load /tmp/$name.abuse /tmp/$name.out
+rm -f /tmp/$name.keys /tmp/$name.load /tmp/$name.abuse /tmp/$name.out /tmp/$name.watch
 summary

@@ -1,0 +1,78 @@
+/* Control socket client (see ctl_client.h). */
+#include <errno.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include "ctl_client.h"
+
+#define TIMEOUT_MS 10000
+
+int
+ctl_client_call(const char *path, const char *line, char *reply, size_t cap, char *err,
+		size_t errlen)
+{
+	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	size_t got = 0, len = strlen(line);
+	char *nl = NULL;
+	int fd;
+
+	if (strlen(path) >= sizeof(addr.sun_path)) {
+		snprintf(err, errlen, "%s: path too long", path);
+		return -1;
+	}
+	strcpy(addr.sun_path, path);
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0) {
+		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	if (write(fd, line, len) != (ssize_t)len || write(fd, "\n", 1) != 1) {
+		snprintf(err, errlen, "%s: write: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	while (got < cap - 1 && nl == NULL) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t n;
+
+		if (poll(&p, 1, TIMEOUT_MS) <= 0)
+			break;
+		n = read(fd, reply + got, cap - 1 - got);
+		if (n <= 0)
+			break;
+		reply[got + (size_t)n] = 0;
+		nl = strchr(reply + got, '\n');
+		got += (size_t)n;
+	}
+	close(fd);
+	if (nl == NULL) {
+		snprintf(err, errlen, "%s: no answer", path);
+		return -1;
+	}
+	*nl = 0;
+	return 0;
+}
+
+bool
+ctl_json_find_u64(const char *json, const char *key, uint64_t *v)
+{
+	char pat[80];
+	const char *p;
+
+	snprintf(pat, sizeof(pat), "\"%s\":", key);
+	p = strstr(json, pat);
+	if (p == NULL)
+		return false;
+	p += strlen(pat);
+	if (*p < '0' || *p > '9')
+		return false;
+	*v = strtoull(p, NULL, 10);
+	return true;
+}

@@ -1,0 +1,21 @@
+/* parnikctl's side of the control socket: one command, one reply line;
+ * and the few JSON reads its table needs.
+ */
+#ifndef CTL_CLIENT_H
+#define CTL_CLIENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* Sends <line> (no newline) to the socket at <path> and reads the reply
+ * line into <reply> (<cap> bytes, NUL-terminated, newline removed).
+ * Returns 0, or -1 with <err> filled (cannot connect, no answer in 10 s).
+ */
+int ctl_client_call(const char *path, const char *line, char *reply, size_t cap, char *err,
+		    size_t errlen);
+
+/* The first number after "key": in <json>; false when absent. */
+bool ctl_json_find_u64(const char *json, const char *key, uint64_t *v);
+
+#endif

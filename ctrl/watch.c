@@ -1,0 +1,108 @@
+/* The stats table of parnikctl (see watch.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ctl_client.h"
+#include "parnik/hist.h"
+#include "watch.h"
+
+#define REPLY_MAX (256 * 1024)
+#define MAX_REPLICAS 16
+
+struct sample {
+	uint64_t requests, rounds, rounds_1rtt, conflicts, retries;
+	uint64_t buckets[PK_HIST_BUCKETS];
+};
+
+/* Reads the counters and the latency histogram of a stats reply. */
+static int
+parse(const char *json, struct sample *s)
+{
+	const char *h = strstr(json, "\"latency_hist\":[");
+
+	memset(s, 0, sizeof(*s));
+	if (!ctl_json_find_u64(json, "count", &s->requests) ||
+	    !ctl_json_find_u64(json, "rounds", &s->rounds) ||
+	    !ctl_json_find_u64(json, "rounds_1rtt", &s->rounds_1rtt) ||
+	    !ctl_json_find_u64(json, "conflicts_rcvd", &s->conflicts) ||
+	    !ctl_json_find_u64(json, "retries", &s->retries) || h == NULL)
+		return -1;
+	h += strlen("\"latency_hist\":[");
+	while (*h == '[') {
+		char *end;
+		unsigned long b = strtoul(h + 1, &end, 10);
+		unsigned long long c;
+
+		if (*end != ',')
+			return -1;
+		c = strtoull(end + 1, &end, 10);
+		if (*end != ']' || b >= PK_HIST_BUCKETS)
+			return -1;
+		s->buckets[b] = c;
+		h = end + 1;
+		if (*h == ',')
+			h++;
+	}
+	return 0;
+}
+
+static void
+print_row(unsigned int t, unsigned int i, const struct sample *now, const struct sample *was)
+{
+	static struct pk_hist d;
+	uint64_t rounds = now->rounds - was->rounds;
+
+	pk_hist_reset(&d);
+	for (unsigned int b = 0; b < PK_HIST_BUCKETS; b++) {
+		d.buckets[b] = now->buckets[b] - was->buckets[b];
+		d.count += d.buckets[b];
+	}
+	d.max = UINT64_MAX;	/* quantiles from buckets alone */
+	printf("%6u %7u %10llu %9.1f %9.1f %9llu %9llu %7.1f%%\n", t, i,
+	       (unsigned long long)(now->requests - was->requests),
+	       (double)pk_hist_quantile(&d, 0.5) / 1000.0, (double)pk_hist_quantile(&d, 0.99) / 1000.0,
+	       (unsigned long long)(now->conflicts - was->conflicts),
+	       (unsigned long long)(now->retries - was->retries),
+	       rounds > 0 ? 100.0 * (double)(now->rounds_1rtt - was->rounds_1rtt) / (double)rounds
+			  : 0.0);
+}
+
+int
+ctl_watch(const char *const *paths, unsigned int n, unsigned int seconds)
+{
+	static struct sample prev[MAX_REPLICAS], cur;
+	char *reply = malloc(REPLY_MAX);
+	char err[256];
+	int rc = 0;
+
+	if (reply == NULL || n > MAX_REPLICAS)
+		return 2;
+	for (unsigned int i = 0; i < n; i++)
+		if (ctl_client_call(paths[i], "stats", reply, REPLY_MAX, err, sizeof(err)) != 0 ||
+		    parse(reply, &prev[i]) != 0) {
+			fprintf(stderr, "parnikctl: %s\n", err);
+			free(reply);
+			return 6;
+		}
+	printf("%6s %7s %10s %9s %9s %9s %9s %8s\n", "second", "replica", "requests/s", "p50 us",
+	       "p99 us", "conflicts", "retries", "1rtt");
+	for (unsigned int t = 1; seconds == 0 || t <= seconds; t++) {
+		sleep(1);
+		for (unsigned int i = 0; i < n; i++) {
+			if (ctl_client_call(paths[i], "stats", reply, REPLY_MAX, err, sizeof(err)) != 0 ||
+			    parse(reply, &cur) != 0) {
+				printf("%6u %7u %10s\n", t, i, "(no answer)");
+				rc = 6;
+				continue;
+			}
+			print_row(t, i, &cur, &prev[i]);
+			prev[i] = cur;
+		}
+		fflush(stdout);
+	}
+	free(reply);
+	return rc;
+}
