@@ -55,6 +55,24 @@ struct dp_counters {
 	struct pk_hist latency;	/* ns from a request's arrival to its reply */
 };
 
+/* X(name, value): the per-lcore summary the control socket and telemetry
+ * both show, computed from struct dp_counters *c.
+ */
+#define DP_LCORE_SUMMARY(X, c)                                           \
+	X("rx_frames", (c)->dp.rx_frames)                                \
+	X("tx_frames", (c)->dp.tx_frames)                                \
+	X("handoff_out", (c)->dp.handoff_out)                            \
+	X("handoff_in", (c)->dp.handoff_in)                              \
+	X("requests", (c)->latency.count)                                \
+	X("rounds", (c)->core.rounds)                                    \
+	X("rounds_1rtt", (c)->core.rounds_1rtt)                          \
+	X("conflicts", (c)->core.conflicts_rcvd)                         \
+	X("retries", (c)->core.retries)                                  \
+	X("busy_cycles", (c)->dp.busy_cycles)                            \
+	X("total_cycles", (c)->dp.total_cycles)                          \
+	X("p50_ns", pk_hist_quantile(&(c)->latency, 0.5))                \
+	X("p99_ns", pk_hist_quantile(&(c)->latency, 0.99))
+
 /* Copies <live> into the shared snapshot <pub> (worker side). */
 void dp_counters_publish(struct dp_counters *pub, const struct dp_counters *live);
 

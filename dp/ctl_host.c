@@ -99,19 +99,9 @@ h_stats(void *ctx, struct ctl_json *j)
 		ctl_json_open(j, NULL);
 		ctl_json_u64(j, "lcore", r->lcores[w]->lcore_id);
 		ctl_json_u64(j, "worker", w);
-		ctl_json_u64(j, "rx_frames", one.dp.rx_frames);
-		ctl_json_u64(j, "tx_frames", one.dp.tx_frames);
-		ctl_json_u64(j, "handoff_out", one.dp.handoff_out);
-		ctl_json_u64(j, "handoff_in", one.dp.handoff_in);
-		ctl_json_u64(j, "requests", one.latency.count);
-		ctl_json_u64(j, "rounds_1rtt", one.core.rounds_1rtt);
-		ctl_json_u64(j, "rounds", one.core.rounds);
-		ctl_json_u64(j, "conflicts", one.core.conflicts_rcvd);
-		ctl_json_u64(j, "retries", one.core.retries);
-		ctl_json_u64(j, "busy_cycles", one.dp.busy_cycles);
-		ctl_json_u64(j, "total_cycles", one.dp.total_cycles);
-		ctl_json_u64(j, "p50_ns", pk_hist_quantile(&one.latency, 0.5));
-		ctl_json_u64(j, "p99_ns", pk_hist_quantile(&one.latency, 0.99));
+#define J(name, value) ctl_json_u64(j, name, value);
+		DP_LCORE_SUMMARY(J, &one)
+#undef J
 		ctl_json_close(j);
 	}
 	ctl_json_close_array(j);

@@ -47,19 +47,9 @@ cmd_lcores(const char *cmd, const char *params, struct rte_tel_data *d)
 		dp_counters_read(&one, &replica->lcores[w]->pub);
 		rte_tel_data_start_dict(l);
 		rte_tel_data_add_dict_u64(l, "worker", w);
-		rte_tel_data_add_dict_u64(l, "rx_frames", one.dp.rx_frames);
-		rte_tel_data_add_dict_u64(l, "tx_frames", one.dp.tx_frames);
-		rte_tel_data_add_dict_u64(l, "handoff_out", one.dp.handoff_out);
-		rte_tel_data_add_dict_u64(l, "handoff_in", one.dp.handoff_in);
-		rte_tel_data_add_dict_u64(l, "requests", one.latency.count);
-		rte_tel_data_add_dict_u64(l, "rounds", one.core.rounds);
-		rte_tel_data_add_dict_u64(l, "rounds_1rtt", one.core.rounds_1rtt);
-		rte_tel_data_add_dict_u64(l, "conflicts", one.core.conflicts_rcvd);
-		rte_tel_data_add_dict_u64(l, "retries", one.core.retries);
-		rte_tel_data_add_dict_u64(l, "busy_cycles", one.dp.busy_cycles);
-		rte_tel_data_add_dict_u64(l, "total_cycles", one.dp.total_cycles);
-		rte_tel_data_add_dict_u64(l, "p50_ns", pk_hist_quantile(&one.latency, 0.5));
-		rte_tel_data_add_dict_u64(l, "p99_ns", pk_hist_quantile(&one.latency, 0.99));
+#define T(name, value) rte_tel_data_add_dict_u64(l, name, value);
+		DP_LCORE_SUMMARY(T, &one)
+#undef T
 		snprintf(name, sizeof(name), "lcore%u", replica->lcores[w]->lcore_id);
 		rte_tel_data_add_dict_container(d, name, l, 0);
 	}
