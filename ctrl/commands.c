@@ -10,7 +10,8 @@
 
 static const char help_text[] =
 	"help | ping | status | stats | config | lists | keys PARTITION [FROM [LIMIT]] | "
-	"shutdown";
+	"add-accept ID QUORUM | rm-accept ID QUORUM | add-prepare ID QUORUM | "
+	"rm-prepare ID QUORUM | shutdown";
 
 static size_t
 error_reply(char *out, size_t cap, const char *msg)
@@ -78,6 +79,36 @@ run_keys(const struct ctl_host *h, int argc, char **argv, char *out, size_t cap)
 	return j.len;
 }
 
+/* add-accept | rm-accept | add-prepare | rm-prepare  ID QUORUM */
+static size_t
+run_edit(const struct ctl_host *h, int argc, char **argv, char *out, size_t cap)
+{
+	bool add = strncmp(argv[0], "add-", 4) == 0;
+	bool prepare = strcmp(argv[0] + 3 + add, "prepare") == 0;
+	uint64_t id, quorum;
+	struct ctl_json j;
+	char err[160];
+
+	if (argc != 3 || !parse_u64(argv[1], 15, &id) || !parse_u64(argv[2], 16, &quorum))
+		return error_reply(out, cap, "usage: add-accept|rm-accept|add-prepare|rm-prepare "
+					     "ID QUORUM (ID 0..15)");
+	ctl_json_init(&j, out, cap);
+	ctl_json_open(&j, NULL);
+	ctl_json_bool(&j, "ok", true);
+	if (h->edit_list(h->ctx, prepare, add, (uint16_t)id, (uint8_t)quorum, &j, err,
+			 sizeof(err)) != 0)
+		return error_reply(out, cap, err);
+	ctl_json_close(&j);
+	return j.len;
+}
+
+static bool
+is_edit(const char *cmd)
+{
+	return strcmp(cmd, "add-accept") == 0 || strcmp(cmd, "rm-accept") == 0 ||
+	       strcmp(cmd, "add-prepare") == 0 || strcmp(cmd, "rm-prepare") == 0;
+}
+
 size_t
 ctl_command_run(const struct ctl_host *h, const char *line, char *out, size_t cap)
 {
@@ -97,6 +128,8 @@ ctl_command_run(const struct ctl_host *h, const char *line, char *out, size_t ca
 		return error_reply(out, cap, "empty command (try: help)");
 	if (strcmp(argv[0], "keys") == 0)
 		return run_keys(h, argc, argv, out, cap);
+	if (is_edit(argv[0]))
+		return run_edit(h, argc, argv, out, cap);
 	if (strcmp(argv[0], "status") == 0)
 		fill = h->status;
 	else if (strcmp(argv[0], "stats") == 0)

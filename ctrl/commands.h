@@ -2,6 +2,8 @@
  *
  *   help | ping | status | stats | config | lists
  *   keys PARTITION [FROM [LIMIT]]       a page of keys (LIMIT <= 1000)
+ *   add-accept ID QUORUM | rm-accept ID QUORUM     membership steps on this
+ *   add-prepare ID QUORUM | rm-prepare ID QUORUM   replica (idempotent)
  *   shutdown
  *
  * Replies carry "ok": true with the command's members, or "ok": false and

@@ -6,6 +6,8 @@
 #ifndef CTL_HOST_H
 #define CTL_HOST_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "json.h"
@@ -23,6 +25,13 @@ struct ctl_host {
 	 */
 	int (*keys)(void *ctx, uint16_t partition, uint64_t from, uint32_t limit,
 		    struct ctl_json *j);
+	/* A membership step on this replica: add <id> to, or remove it from,
+	 * the prepare or accept list, with that list's quorum afterwards;
+	 * returns once the replica's barrier is passed. Fills "changed",
+	 * "epoch", "barrier_us" and returns 0, or -1 with <err> filled.
+	 */
+	int (*edit_list)(void *ctx, bool prepare, bool add, uint16_t id, uint8_t quorum,
+			 struct ctl_json *j, char *err, size_t errlen);
 	/* Asks the replica to stop, as SIGTERM does. */
 	void (*shutdown)(void *ctx);
 	/* Around the control thread's life (RCU registration). Optional. */

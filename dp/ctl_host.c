@@ -7,6 +7,9 @@
 
 #include "ctl_host.h"
 #include "index_lfht.h"
+#include "membership.h"
+
+#define BARRIER_TIMEOUT_MS 10000
 
 static void (*stop_fn)(void);
 static time_t started;
@@ -30,7 +33,7 @@ h_status(void *ctx, struct ctl_json *j)
 	ctl_json_u64(j, "cluster", r->opt->cluster_id);
 	ctl_json_u64(j, "partitions", r->opt->partitions);
 	ctl_json_u64(j, "workers", r->nworkers);
-	ctl_json_u64(j, "epoch", r->cfg.epoch);
+	ctl_json_u64(j, "epoch", dp_replica_config(r)->epoch);
 	ctl_json_bool(j, "voting", r->opt->bootstrap);
 	ctl_json_str(j, "idle", r->opt->idle == DP_IDLE_POLL ? "poll" : "adaptive");
 	ctl_json_u64(j, "uptime_s", (uint64_t)(time(NULL) - started));
@@ -123,11 +126,11 @@ list_json(struct ctl_json *j, const char *key, uint16_t mask, uint8_t quorum)
 static void
 h_lists(void *ctx, struct ctl_json *j)
 {
-	const struct dp_replica *r = ctx;
+	const struct pk_config *c = dp_replica_config(ctx);
 
-	ctl_json_u64(j, "epoch", r->cfg.epoch);
-	list_json(j, "prepare", r->cfg.prepare_mask, r->cfg.prepare_quorum);
-	list_json(j, "accept", r->cfg.accept_mask, r->cfg.accept_quorum);
+	ctl_json_u64(j, "epoch", c->epoch);
+	list_json(j, "prepare", c->prepare_mask, c->prepare_quorum);
+	list_json(j, "accept", c->accept_mask, c->accept_quorum);
 }
 
 static void
@@ -138,7 +141,7 @@ h_config(void *ctx, struct ctl_json *j)
 
 	ctl_json_u64(j, "cluster", r->opt->cluster_id);
 	ctl_json_u64(j, "partitions", r->opt->partitions);
-	ctl_json_bool(j, "one_rtt", r->cfg.one_rtt);
+	ctl_json_bool(j, "one_rtt", dp_replica_config(r)->one_rtt);
 	ctl_json_open_array(j, "members");
 	for (unsigned int i = 0; i < r->opt->nmembers; i++) {
 		ip_str(r->opt->members[i].ip, ip);
@@ -193,6 +196,21 @@ h_keys(void *ctx, uint16_t partition, uint64_t from, uint32_t limit, struct ctl_
 	return 0;
 }
 
+static int
+h_edit_list(void *ctx, bool prepare, bool add, uint16_t id, uint8_t quorum, struct ctl_json *j,
+	    char *err, size_t errlen)
+{
+	const struct dp_list_edit e = { prepare, add, id, quorum };
+	struct dp_step_result res;
+
+	if (dp_membership_edit(ctx, &e, BARRIER_TIMEOUT_MS, &res, err, errlen) != 0)
+		return -1;
+	ctl_json_bool(j, "changed", res.changed);
+	ctl_json_u64(j, "barrier_us", res.barrier_us);
+	h_lists(ctx, j);
+	return 0;
+}
+
 static void
 h_shutdown(void *ctx)
 {
@@ -227,6 +245,7 @@ dp_ctl_host_init(struct ctl_host *h, struct dp_replica *r, void (*stop)(void))
 		.config = h_config,
 		.lists = h_lists,
 		.keys = h_keys,
+		.edit_list = h_edit_list,
 		.shutdown = h_shutdown,
 		.thread_begin = h_thread_begin,
 		.thread_end = h_thread_end,

@@ -10,6 +10,7 @@
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_malloc.h>
+#include <urcu/pointer.h>
 #include <urcu/urcu-qsbr.h>
 
 #include "index_lfht.h"
@@ -61,7 +62,7 @@ make_partitions(struct dp_replica *r, const struct dp_options *o)
 		wp.env = (struct pk_env){ .alloc = dp_mem_alloc, .free = dp_mem_free,
 					  .index = &dp_index_lfht_ops,
 					  .ctx = &r->lcores[part->owner]->mem };
-		part->w = pk_worker_new(&wp, &r->cfg);
+		part->w = pk_worker_new(&wp, r->cfg);
 		part->clients = calloc(DP_CLIENT_SLOTS, sizeof(*part->clients));
 		if (part->w == NULL || part->clients == NULL) {
 			fprintf(stderr, "parnikd: out of memory for partition %u\n", p);
@@ -86,6 +87,8 @@ make_lcores(struct dp_replica *r)
 		}
 		l->r = r;
 		l->index = w;
+		l->cfg_seen = r->cfg;
+		l->epoch_seen = l->oldest_epoch = r->cfg->epoch;
 		l->out = (struct pk_out){ .sends = l->sends, .send_cap = DP_OUTBOX,
 					  .replies = l->replies, .reply_cap = DP_OUTBOX };
 		pk_hist_reset(&l->live.latency);
@@ -144,7 +147,10 @@ dp_replica_init(struct dp_replica *r, const struct dp_options *o, struct rte_mem
 		for (unsigned int w = 0; w < DP_MAX_WORKERS; w++)
 			rte_spinlock_init(&r->txlock[i][w]);
 	}
-	initial_config(&r->cfg, o);
+	r->cfg = calloc(1, sizeof(*r->cfg));
+	if (r->cfg == NULL)
+		return -1;
+	initial_config(r->cfg, o);
 	for (uint16_t p = 0; p < o->partitions; p++)
 		r->part[p].owner = (uint16_t)(p % nworkers);
 	urcu_qsbr_register_thread();
@@ -154,6 +160,12 @@ dp_replica_init(struct dp_replica *r, const struct dp_options *o, struct rte_mem
 	dp_neigh_init(&r->neigh, o,
 		      (uint64_t)((double)rte_get_tsc_cycles() * 1e6 / (double)r->tsc_hz));
 	return 0;
+}
+
+const struct pk_config *
+dp_replica_config(const struct dp_replica *r)
+{
+	return rcu_dereference(r->cfg);
 }
 
 void
@@ -217,6 +229,9 @@ dp_replica_fini(struct dp_replica *r)
 	urcu_qsbr_thread_offline();
 	urcu_qsbr_barrier();	/* the deferred frees of the run, done */
 	urcu_qsbr_unregister_thread();
+	for (unsigned int i = 0; i < r->nretired; i++)
+		free(r->retired[i]);
+	free(r->cfg);
 	for (uint16_t a = 0; a < r->nworkers; a++) {
 		for (uint16_t b = 0; b < r->nworkers; b++) {
 			struct rte_mbuf *m;

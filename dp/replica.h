@@ -35,6 +35,7 @@
 #define DP_CLIENT_SLOTS 4096	/* reply addresses remembered per partition */
 #define DP_BURST 32
 #define DP_OUTBOX 1024
+#define DP_MAX_CONFIGS 4096	/* membership steps in one process life */
 
 /* Where a client request came from, to send its reply back. */
 struct dp_client_addr {
@@ -85,6 +86,10 @@ struct dp_lcore {
 	struct dp_open peer_open[PK_MAX_NODES];
 	struct dp_open reply_open;
 	uint64_t now_us;			/* this pass's clock */
+	const struct pk_config *cfg_seen;	/* the config its partitions run */
+	bool barrier_pending;			/* rounds of an older epoch may be left */
+	uint32_t epoch_seen;			/* atomic: cfg_seen's epoch */
+	uint32_t oldest_epoch;			/* atomic: oldest epoch still counting */
 	struct dp_mem mem;			/* its partitions' arena */
 	struct dp_idle_state idle;
 	struct dp_counters live;		/* written by this lcore only */
@@ -100,7 +105,13 @@ struct dp_replica {
 	int8_t port_index[RTE_MAX_ETHPORTS];	/* DPDK port id -> index, -1 */
 	struct dp_iface iface[DP_MAX_PORTS];
 	rte_spinlock_t txlock[DP_MAX_PORTS][DP_MAX_WORKERS];	/* shared TX queues only */
-	struct pk_config cfg;
+	/* The config every worker follows, published with rcu_assign_pointer
+	 * by the control thread; replaced configs are kept until shutdown
+	 * (a few bytes per membership step) so no reader ever sees one freed.
+	 */
+	struct pk_config *cfg;
+	struct pk_config *retired[DP_MAX_CONFIGS];
+	unsigned int nretired;
 	struct dp_partition part[DP_MAX_PARTITIONS];
 	uint16_t nworkers;
 	struct dp_lcore *lcores[DP_MAX_WORKERS];
@@ -128,6 +139,9 @@ void dp_worker_run(struct dp_replica *r, uint16_t index);
 
 /* lcore_function_t wrapper: <arg> is the struct dp_lcore. */
 int dp_worker_main(void *arg);
+
+/* The current config (any thread). */
+const struct pk_config *dp_replica_config(const struct dp_replica *r);
 
 /* Sums the published counters of every lcore into <sum>. */
 void dp_replica_counters(const struct dp_replica *r, struct dp_counters *sum);

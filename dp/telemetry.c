@@ -73,7 +73,7 @@ add_list(struct rte_tel_data *d, const char *name, uint16_t mask)
 static int
 cmd_config(const char *cmd, const char *params, struct rte_tel_data *d)
 {
-	const struct pk_config *cfg = &replica->cfg;
+	const struct pk_config *cfg = dp_replica_config(replica);
 
 	(void)cmd;
 	(void)params;

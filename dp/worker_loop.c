@@ -13,6 +13,7 @@
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
+#include <urcu/pointer.h>
 #include <urcu/urcu-qsbr.h>
 
 #include "replica.h"
@@ -391,6 +392,39 @@ handoff_pending(void *arg)
 	return false;
 }
 
+/* ---- config ---- */
+
+/* Follows a config the control thread published: every partition of this
+ * lcore switches at once; then, until no round of an older epoch is still
+ * counting replies, publishes the oldest epoch left (the control thread's
+ * barrier waits on it).
+ */
+static void
+follow_config(struct dp_lcore *l)
+{
+	const struct pk_config *c = rcu_dereference(l->r->cfg);
+	uint32_t oldest;
+
+	if (c != l->cfg_seen) {
+		for (uint16_t i = 0; i < l->nparts; i++)
+			pk_worker_set_config(l->r->part[l->parts[i]].w, c);
+		l->cfg_seen = c;
+		l->barrier_pending = true;
+		__atomic_store_n(&l->epoch_seen, c->epoch, __ATOMIC_RELEASE);
+	}
+	if (!l->barrier_pending)
+		return;
+	oldest = c->epoch;
+	for (uint16_t i = 0; i < l->nparts; i++) {
+		uint32_t e = pk_worker_oldest_epoch(l->r->part[l->parts[i]].w);
+
+		if (e < oldest)
+			oldest = e;
+	}
+	__atomic_store_n(&l->oldest_epoch, oldest, __ATOMIC_RELEASE);
+	l->barrier_pending = oldest != c->epoch;
+}
+
 /* ---- timers, probes, counters ---- */
 
 static void
@@ -476,6 +510,7 @@ dp_worker_run(struct dp_replica *r, uint16_t index)
 		unsigned int got;
 
 		l->now_us = tsc_to_us(r, start);
+		follow_config(l);
 		got = poll_ports(l) + poll_rings(l);
 		tick_partitions(l);
 		if (index == 0)

@@ -150,6 +150,18 @@ pk_worker_next_deadline(const struct pk_worker *w)
 	return w->next_deadline;
 }
 
+uint32_t
+pk_worker_oldest_epoch(const struct pk_worker *w)
+{
+	uint32_t e = w->cfg->epoch;
+
+	for (const struct pk_round *rd = w->active; rd != NULL; rd = rd->next)
+		if ((rd->phase == PK_PHASE_PREPARE || rd->phase == PK_PHASE_ACCEPT) &&
+		    rd->cfg->epoch < e)
+			e = rd->cfg->epoch;
+	return e;
+}
+
 void *
 pk_worker_index(const struct pk_worker *w)
 {

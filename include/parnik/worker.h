@@ -146,6 +146,13 @@ uint64_t pk_worker_next_deadline(const struct pk_worker *w);
  */
 void pk_worker_set_config(struct pk_worker *w, const struct pk_config *cfg);
 
+/* The oldest config epoch a round of this worker is still counting replies
+ * under (its current config's epoch when none): once it reaches a new
+ * config's epoch, no round of an older one is left, and the older config
+ * may be freed.
+ */
+uint32_t pk_worker_oldest_epoch(const struct pk_worker *w);
+
 /* Lets a restarted (amnesiac) acceptor vote again, after the membership
  * procedure re-admitted it.
  */

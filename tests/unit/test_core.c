@@ -317,6 +317,32 @@ test_acceptor_refusals(void)
 	CHECK_EQ(fx_fini(&f), 0);
 }
 
+/* After a config change, rounds still counting replies under the old
+ * epoch hold the oldest epoch back until their phase ends; the retry runs
+ * under the new one.
+ */
+static void
+test_oldest_epoch_after_config_change(void)
+{
+	struct fx f;
+	struct pk_config next;
+
+	CHECK(fx_init(&f, 0, true, 16));
+	CHECK_EQ(pk_worker_oldest_epoch(f.w), 1);
+	fx_client(&f, PK_OP_PUT, "k", "v", 0, 1);
+	CHECK(fx_sent(&f, PK_MSG_PREPARE) != NULL);
+	next = f.cfg;
+	next.epoch = 2;
+	pk_worker_set_config(f.w, &next);
+	CHECK_EQ(pk_worker_oldest_epoch(f.w), 1);	/* the prepare still counts */
+	fx_tick(&f, 1);
+	CHECK(fx_sent(&f, PK_MSG_PREPARE) == NULL);
+	CHECK(fx_tick_until(&f, PK_MSG_PREPARE, 500) != NULL);	/* timed out, retried */
+	CHECK_EQ(pk_worker_oldest_epoch(f.w), 2);
+	CHECK_EQ(fx_sent(&f, PK_MSG_PREPARE)->msg.peer.epoch, 2);
+	CHECK_EQ(fx_fini(&f), 0);
+}
+
 /* A host index (pk_index_ops) as small as can be: the core must keep its
  * records there, find them again, respect max_keys, and hand every record
  * back at teardown.
@@ -924,6 +950,7 @@ main(int argc, char **argv)
 		{ "acceptor_accept_rules", test_acceptor_accept_rules },
 		{ "acceptor_refusals", test_acceptor_refusals },
 		{ "host_index", test_host_index },
+		{ "oldest_epoch_after_config_change", test_oldest_epoch_after_config_change },
 		{ "proposer_2rtt_then_1rtt", test_proposer_2rtt_then_1rtt },
 		{ "proposer_accept_timeout_settles_doubt",
 		  test_proposer_accept_timeout_settles_doubt },

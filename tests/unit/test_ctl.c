@@ -44,6 +44,22 @@ fake_keys(void *ctx, uint16_t partition, uint64_t from, uint32_t limit, struct c
 	return 0;
 }
 
+static int
+fake_edit(void *ctx, bool prepare, bool add, uint16_t id, uint8_t quorum, struct ctl_json *j,
+	  char *err, size_t errlen)
+{
+	(void)ctx;
+	if (id == 9) {
+		snprintf(err, errlen, "node 9 is not a member");
+		return -1;
+	}
+	ctl_json_str(j, "list", prepare ? "prepare" : "accept");
+	ctl_json_bool(j, "add", add);
+	ctl_json_u64(j, "id", id);
+	ctl_json_u64(j, "quorum", quorum);
+	return 0;
+}
+
 static void
 fake_shutdown(void *ctx)
 {
@@ -57,6 +73,7 @@ static const struct ctl_host host = {
 	.config = fake_status,
 	.lists = fake_status,
 	.keys = fake_keys,
+	.edit_list = fake_edit,
 	.shutdown = fake_shutdown,
 };
 
@@ -131,6 +148,14 @@ test_commands(void)
 	CHECK(write(fd, "ping\nstatus\n", 12) == 12);
 	CHECK(read_line(fd, buf, sizeof(buf)) > 0 && strcmp(buf, "{\"ok\":true}") == 0);
 	CHECK(read_line(fd, buf, sizeof(buf)) > 0 && strstr(buf, "\"node\":7") != NULL);
+	/* Membership steps: parsed, passed on, errors reported. */
+	CHECK(ask(fd, "add-accept 3 3\n", buf, sizeof(buf)) > 0);
+	CHECK(strcmp(buf, "{\"ok\":true,\"list\":\"accept\",\"add\":true,\"id\":3,\"quorum\":3}") == 0);
+	CHECK(ask(fd, "rm-prepare 1 2\n", buf, sizeof(buf)) > 0);
+	CHECK(strcmp(buf, "{\"ok\":true,\"list\":\"prepare\",\"add\":false,\"id\":1,\"quorum\":2}") == 0);
+	CHECK(ask(fd, "rm-accept 9 2\n", buf, sizeof(buf)) > 0 && strstr(buf, "not a member") != NULL);
+	CHECK(ask(fd, "add-prepare 16 2\n", buf, sizeof(buf)) > 0 && strstr(buf, "usage") != NULL);
+	CHECK(ask(fd, "add-prepare 1\n", buf, sizeof(buf)) > 0 && strstr(buf, "usage") != NULL);
 	CHECK(ask(fd, "shutdown\n", buf, sizeof(buf)) > 0 && shutdowns == 1);
 	close(fd);
 }
