@@ -25,13 +25,14 @@
 #include "server.h"
 #include "telemetry.h"
 
-static volatile bool stop;
 static struct dp_replica r;
 
+/* From a signal handler or the control thread: the workers and the main
+ * lcore all watch this one flag.
+ */
 static void
 request_stop(void)
 {
-	stop = true;
 	__atomic_store_n(&r.stop, true, __ATOMIC_RELAXED);
 }
 
@@ -125,10 +126,9 @@ run_workers(struct dp_replica *rep)
 		rte_eal_remote_launch(dp_worker_main, rep->lcores[w], lcore);
 		w++;
 	}
-	/* The main lcore waits (the control thread of issue 4 joins here). */
-	while (!stop)
+	/* The main lcore only waits: the control socket has its own thread. */
+	while (!__atomic_load_n(&rep->stop, __ATOMIC_RELAXED))
 		usleep(10000);
-	__atomic_store_n(&rep->stop, true, __ATOMIC_RELAXED);
 	rte_eal_mp_wait_lcore();
 }
 

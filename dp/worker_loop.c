@@ -69,6 +69,14 @@ tx_frame(struct dp_lcore *l, unsigned int pi, struct rte_mbuf *m)
 		tx_flush(l, pi);
 }
 
+/* Sets the length of a single-segment frame. */
+static void
+frame_set_len(struct rte_mbuf *m, uint16_t len)
+{
+	m->data_len = len;
+	m->pkt_len = len;
+}
+
 /* ---- datagrams filled in place in mbufs ---- */
 
 static bool
@@ -108,8 +116,7 @@ dgram_close(struct dp_lcore *l, struct dp_open *o, uint16_t partition)
 				  o->hop.mac, r->opt->ip, o->dst_ip,
 				  (uint16_t)(r->opt->base_port + partition), o->dst_udp,
 				  (uint16_t)o->w.len);
-	o->m->data_len = len;
-	o->m->pkt_len = len;
+	frame_set_len(o->m, len);
 	tx_frame(l, o->pi, o->m);
 	o->m = NULL;
 }
@@ -121,16 +128,17 @@ dgram_add(struct dp_lcore *l, struct dp_open *o, uint16_t partition, const struc
 	if (o->m == NULL && !dgram_open(l, o, partition))
 		return;
 	if (pk_wire_add(&o->w, m) == -PK_E_NOSPACE) {
-		struct dp_open next = *o;
-
+		/* Closing keeps the destination; only the mbuf is new. */
 		dgram_close(l, o, partition);
-		if (!dgram_open(l, &next, partition))
+		if (!dgram_open(l, o, partition))
 			return;
-		*o = next;
 		(void)pk_wire_add(&o->w, m);
 	}
 }
 
+/* Sends every open datagram of <partition> now: peers start on their part
+ * of the round while this lcore goes on with its burst.
+ */
 static void
 dgram_close_all(struct dp_lcore *l, uint16_t partition)
 {
@@ -272,8 +280,8 @@ handle_payload(struct dp_lcore *l, unsigned int pi, const uint8_t *frame,
 	dgram_close_all(l, p);
 }
 
-/* Passes <m> to the lcore owning its partition; false when the ring is
- * full (the frame is then dropped and counted, like a NIC queue overflow).
+/* Passes <m> to the lcore owning its partition. A full ring drops the
+ * frame, counted, like a NIC queue overflow.
  */
 static void
 handoff(struct dp_lcore *l, uint16_t owner, unsigned int pi, struct rte_mbuf *m)
@@ -305,8 +313,7 @@ handle_frame(struct dp_lcore *l, unsigned int pi, struct rte_mbuf *m)
 		} else {
 			l->live.dp.icmp_replies++;
 		}
-		m->data_len = pp.reply_len;
-		m->pkt_len = pp.reply_len;
+		frame_set_len(m, pp.reply_len);
 		tx_frame(l, pi, m);
 		return;
 	case DP_LEARN:
@@ -460,8 +467,7 @@ probe_neighbours(struct dp_lcore *l)
 			}
 			len = dp_packet_build_arp_request(rte_pktmbuf_mtod(m, uint8_t *),
 							  &r->iface[pi], ips[i]);
-			m->data_len = len;
-			m->pkt_len = len;
+			frame_set_len(m, len);
 			l->live.dp.arp_probes++;
 			tx_frame(l, pi, m);
 		}
