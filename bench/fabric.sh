@@ -5,13 +5,15 @@
 # kernel address. Addresses come from 198.18.0.0/15, one /24 per cluster, so
 # several clusters run side by side under distinct names.
 #
-#   bench/fabric.sh up NAME [--replicas N] [--partitions P] [--workers W]
-#                           [--tap] [--memif]
+#   bench/fabric.sh up NAME [--replicas N] [--spares S] [--partitions P]
+#                           [--workers W] [--tap] [--memif]
 #       start N replicas (default 3) of P partitions (default 1) on W worker
 #       lcores each (default: one per partition), wait until served. They
 #       reach the bridge through net_af_packet on a veth (default) or net_tap
 #       (--tap); --memif also links every pair of replicas with DPDK memif
-#       (shared memory) for the replicas' own traffic.
+#       (shared memory) for the replicas' own traffic. --spares starts S more
+#       replicas (ids N..N+S-1), members outside the prepare and accept lists,
+#       for parnikctl grow / replace.
 #   bench/fabric.sh down NAME                                 stop and remove everything
 #                                     (logs and counters stay in /tmp/parnik-fabric/NAME)
 #   bench/fabric.sh servers NAME                              the -s list for clients
@@ -19,6 +21,11 @@
 #   bench/fabric.sh exec-echo NAME CMD...                     run CMD in the echo namespace: a
 #                                     kernel host on the same bridge (.99), for baselines
 #   bench/fabric.sh kill NAME I                               kill -9 replica I
+#   bench/fabric.sh restart NAME I                            start replica I again after a
+#                                     kill: empty, without --bootstrap (amnesiac: it answers
+#                                     UNAVAILABLE and does not vote until parnikctl re-admits it)
+#   bench/fabric.sh sockets NAME                              every replica's control socket,
+#                                     comma-separated (parnikctl -s)
 #   bench/fabric.sh ctl NAME I CMD...                         parnikctl on replica I's control socket
 #   bench/fabric.sh telemetry NAME I CMD                      a DPDK telemetry command on replica I
 #                                     (/parnik/stats, /parnik/lcores, /parnik/config, /ethdev/stats,0)
@@ -34,7 +41,7 @@ parnikctl=${PARNIKCTL:-$top/build/ctrl/parnikctl}
 state_root=${PARNIK_FABRIC_DIR:-/tmp/parnik-fabric}
 
 usage() {
-    sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,34p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
 }
 
@@ -80,11 +87,12 @@ down() {
 }
 
 up() {
-    local name=$1 replicas=3 partitions=1 workers="" memif=0 tap=0
+    local name=$1 replicas=3 spares=0 partitions=1 workers="" memif=0 tap=0
     shift
     while [ $# -gt 0 ]; do
         case $1 in
             --replicas) replicas=$2; shift 2 ;;
+            --spares) spares=$2; shift 2 ;;
             --partitions) partitions=$2; shift 2 ;;
             --memif) memif=1; shift ;;
             --tap) tap=1; shift ;;
@@ -92,12 +100,15 @@ up() {
             *) usage ;;
         esac
     done
-    [ "$replicas" -ge 1 ] && [ "$replicas" -le 9 ] || { echo "fabric: 1..9 replicas" >&2; exit 2; }
+    [ "$replicas" -ge 1 ] && [ $((replicas + spares)) -le 9 ] || { echo "fabric: 1..9 replicas (spares included)" >&2; exit 2; }
+    local initial=$replicas lists
+    lists=$(seq -s, 0 $((replicas - 1)))
+    replicas=$((replicas + spares))
     workers=${workers:-$partitions}
     [ -x "$parnikd" ] || { echo "fabric: $parnikd not built (needs libdpdk-dev)" >&2; exit 2; }
     down "$name"
     rm -rf "${state_root:?}/$name"
-    local idx dir net members="" servers="" i
+    local idx dir net members="" servers="" sockets="" i
     idx=$(net_index "$name")
     dir=$state_root/$name
     net=198.18.$idx
@@ -128,7 +139,8 @@ up() {
     ip -n "pk$idx-ec" addr add "$net.99/24" dev "pk${idx}e"
     for i in $(seq 0 $((replicas - 1))); do
         members="$members --member $i=$net.$((i + 1))"
-        servers="$servers${servers:+,}$net.$((i + 1)):7700"
+        [ "$i" -ge "$initial" ] || servers="$servers${servers:+,}$net.$((i + 1)):7700"
+        sockets="$sockets${sockets:+,}$dir/r$i.sock"
     done
     for i in $(seq 0 $((replicas - 1))); do
         # memif: replica i serves the link to every j > i and is the client
@@ -162,15 +174,16 @@ up() {
         # The worker lcores plus the main lcore, all free to
         # run on any CPU: pinning three replicas' lcores to two CPUs one
         # by one would stack them unevenly.
-        ip netns exec "pk$idx-r$i" "$parnikd" --no-huge -m 256 --no-shconf \
+        # The command line is kept for "restart" (which drops --bootstrap).
+        printf '%q ' ip netns exec "pk$idx-r$i" "$parnikd" --no-huge -m 256 --no-shconf \
             --file-prefix "pk$idx-r$i" --no-pci --lcores "(0-$workers)@(0-$(($(nproc) - 1)))" \
             --vdev "$edge" \
             $links -- \
             --node "$i" --addr "$net.$((i + 1))" $members $neigh --partitions "$partitions" \
-            --bootstrap --idle adaptive --idle-max-us "${PARNIK_IDLE_MAX_US:-200}" \
-            --stats-file "$dir/r$i.stats" --ctl "$dir/r$i.sock" \
-            >"$dir/r$i.log" 2>&1 &
-        echo $! >"$dir/r$i.pid"
+            --idle adaptive --idle-max-us "${PARNIK_IDLE_MAX_US:-200}" \
+            --stats-file "$dir/r$i.stats" --ctl "$dir/r$i.sock" >"$dir/r$i.cmd"
+        start_replica "$dir" "$i" --bootstrap --lists "$lists"
+
         if [ $tap -eq 1 ]; then
             local k
             for k in $(seq 100); do
@@ -185,6 +198,7 @@ up() {
         fi
     done
     echo "$servers" >"$dir/servers"
+    echo "$sockets" >"$dir/sockets"
     echo "$partitions" >"$dir/partitions"
     # Served when every replica answers a read (NOT_FOUND is an answer).
     for i in $(seq 0 $((replicas - 1))); do
@@ -203,7 +217,17 @@ up() {
         fi
     done
     trap - ERR
-    echo "fabric $name: $replicas replicas at $servers (client namespace pk$idx-cl)"
+    echo "fabric $name: $initial replicas at $servers$([ "$spares" -eq 0 ] || echo " + $spares spare(s)") (client namespace pk$idx-cl)"
+}
+
+# start_replica DIR I [PARNIKD OPTIONS...]: replica I from its saved command line.
+start_replica() {
+    local dir=$1 i=$2 extra=""
+    shift 2
+    [ $# -eq 0 ] || extra=$(printf '%q ' "$@")
+    # exec: the pid recorded is parnikd's own (ip netns exec execs too).
+    eval "exec $(cat "$dir/r$i.cmd") $extra" >>"$dir/r$i.log" 2>&1 &
+    echo $! >"$dir/r$i.pid"
 }
 
 [ $# -ge 2 ] || usage
@@ -217,6 +241,8 @@ case $cmd in
     exec) ip netns exec "pk$(net_index "$name")-cl" "$@" ;;
     exec-echo) ip netns exec "pk$(net_index "$name")-ec" "$@" ;;
     kill) kill -KILL "$(cat "$state_root/$name/r$1.pid")" ;;
+    restart) start_replica "$state_root/$name" "$1" ;;
+    sockets) cat "$state_root/$name/sockets" ;;
     ctl) i=$1; shift; "$parnikctl" -s "$state_root/$name/r$i.sock" "$@" ;;
     telemetry) echo "$2" | dpdk-telemetry.py -f "pk$(net_index "$name")-r$1" ;;
     *) usage ;;

@@ -11,7 +11,8 @@
 static const char help_text[] =
 	"help | ping | status | stats | config | lists | keys PARTITION [FROM [LIMIT]] | "
 	"add-accept ID QUORUM | rm-accept ID QUORUM | add-prepare ID QUORUM | "
-	"rm-prepare ID QUORUM | shutdown";
+	"rm-prepare ID QUORUM | set-config EPOCH PREPARE_IDS QP ACCEPT_IDS QA | admit | "
+	"rescan [WINDOW] | job | shutdown";
 
 static size_t
 error_reply(char *out, size_t cap, const char *msg)
@@ -102,6 +103,80 @@ run_edit(const struct ctl_host *h, int argc, char **argv, char *out, size_t cap)
 	return j.len;
 }
 
+/* "0,1,3" -> a mask of node ids. */
+static bool
+parse_ids(const char *s, uint16_t *mask)
+{
+	*mask = 0;
+	for (;;) {
+		char *end;
+		unsigned long id;
+
+		if (*s < '0' || *s > '9')
+			return false;
+		id = strtoul(s, &end, 10);
+		if (id > 15 || (*end != ',' && *end != 0))
+			return false;
+		*mask |= (uint16_t)(1u << id);
+		if (*end == 0)
+			return true;
+		s = end + 1;
+	}
+}
+
+/* set-config EPOCH PREPARE_IDS QP ACCEPT_IDS QA */
+static size_t
+run_set_config(const struct ctl_host *h, int argc, char **argv, char *out, size_t cap)
+{
+	uint64_t epoch, qp, qa;
+	uint16_t prepare, accept;
+	struct ctl_json j;
+	char err[200];
+
+	if (argc != 6 || !parse_u64(argv[1], UINT32_MAX, &epoch) || epoch == 0 ||
+	    !parse_ids(argv[2], &prepare) || !parse_u64(argv[3], 16, &qp) ||
+	    !parse_ids(argv[4], &accept) || !parse_u64(argv[5], 16, &qa))
+		return error_reply(out, cap, "usage: set-config EPOCH PREPARE_IDS QP ACCEPT_IDS QA "
+					     "(e.g. set-config 7 0,1,2 2 0,1,2,3 3)");
+	ctl_json_init(&j, out, cap);
+	ctl_json_open(&j, NULL);
+	ctl_json_bool(&j, "ok", true);
+	if (h->set_config(h->ctx, (uint32_t)epoch, prepare, (uint8_t)qp, accept, (uint8_t)qa, &j,
+			  err, sizeof(err)) != 0)
+		return error_reply(out, cap, err);
+	ctl_json_close(&j);
+	return j.len;
+}
+
+/* admit | rescan [WINDOW] | job */
+static size_t
+run_job_command(const struct ctl_host *h, int argc, char **argv, char *out, size_t cap)
+{
+	bool rescan = strcmp(argv[0], "rescan") == 0;
+	uint64_t window = 64;
+	struct ctl_json j;
+	char err[200];
+	int rc = 0;
+
+	if ((rescan && (argc > 2 || (argc == 2 && !parse_u64(argv[1], 1024, &window)))) ||
+	    (!rescan && argc != 1))
+		return error_reply(out, cap, rescan ? "usage: rescan [WINDOW] (1..1024)"
+						    : "this command takes no argument");
+	ctl_json_init(&j, out, cap);
+	ctl_json_open(&j, NULL);
+	ctl_json_bool(&j, "ok", true);
+	if (rescan)
+		rc = h->rescan(h->ctx, (uint32_t)window, &j, err, sizeof(err));
+	else if (strcmp(argv[0], "admit") == 0)
+		rc = h->admit(h->ctx, &j, err, sizeof(err));
+	else
+		h->job(h->ctx, &j);
+	if (rc != 0)
+		return error_reply(out, cap, err);
+	ctl_json_close(&j);
+	return j.len;
+}
+
 static bool
 is_edit(const char *cmd)
 {
@@ -130,6 +205,11 @@ ctl_command_run(const struct ctl_host *h, const char *line, char *out, size_t ca
 		return run_keys(h, argc, argv, out, cap);
 	if (is_edit(argv[0]))
 		return run_edit(h, argc, argv, out, cap);
+	if (strcmp(argv[0], "set-config") == 0)
+		return run_set_config(h, argc, argv, out, cap);
+	if (strcmp(argv[0], "admit") == 0 || strcmp(argv[0], "rescan") == 0 ||
+	    strcmp(argv[0], "job") == 0)
+		return run_job_command(h, argc, argv, out, cap);
 	if (strcmp(argv[0], "status") == 0)
 		fill = h->status;
 	else if (strcmp(argv[0], "stats") == 0)

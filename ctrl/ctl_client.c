@@ -28,10 +28,15 @@ ctl_client_call(const char *path, const char *line, char *reply, size_t cap, cha
 	strcpy(addr.sun_path, path);
 	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || connect(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0) {
-		snprintf(err, errlen, "%s: %s", path, strerror(errno));
+		int e = errno;
+
+		snprintf(err, errlen, "%s: %s", path, strerror(e));
 		if (fd >= 0)
 			close(fd);
-		return -1;
+		/* A running parnikd always listens: no file or no listener
+		 * means no replica process.
+		 */
+		return fd >= 0 && (e == ENOENT || e == ECONNREFUSED) ? -2 : -1;
 	}
 	if (write(fd, line, len) != (ssize_t)len || write(fd, "\n", 1) != 1) {
 		snprintf(err, errlen, "%s: write: %s", path, strerror(errno));

@@ -10,7 +10,9 @@
 
 /* Sends <line> (no newline) to the socket at <path> and reads the reply
  * line into <reply> (<cap> bytes, NUL-terminated, newline removed).
- * Returns 0, or -1 with <err> filled (cannot connect, no answer in 10 s).
+ * Returns 0; -2 with <err> filled when no replica runs there (no socket
+ * file, or nothing listening on it); -1 with <err> filled otherwise
+ * (no answer in 10 s, other errors).
  */
 int ctl_client_call(const char *path, const char *line, char *reply, size_t cap, char *err,
 		    size_t errlen);

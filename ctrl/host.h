@@ -32,6 +32,22 @@ struct ctl_host {
 	 */
 	int (*edit_list)(void *ctx, bool prepare, bool add, uint16_t id, uint8_t quorum,
 			 struct ctl_json *j, char *err, size_t errlen);
+	/* Installs the whole config at a cluster-wide <epoch> (parnikctl's
+	 * steps), then waits at the barrier; idempotent. Fills "changed",
+	 * "epoch", "barrier_us" and the lists; returns 0, or -1 with <err>.
+	 */
+	int (*set_config)(void *ctx, uint32_t epoch, uint16_t prepare, uint8_t prepare_quorum,
+			  uint16_t accept, uint8_t accept_quorum, struct ctl_json *j, char *err,
+			  size_t errlen);
+	/* Lets a restarted replica's acceptors vote; 0, or -1 with <err>. */
+	int (*admit)(void *ctx, struct ctl_json *j, char *err, size_t errlen);
+	/* Starts a rescan with <window> requests in flight, or reports the
+	 * one running ("started": false). Fills the job's progress; returns
+	 * 0, or -1 with <err>.
+	 */
+	int (*rescan)(void *ctx, uint32_t window, struct ctl_json *j, char *err, size_t errlen);
+	/* The current or last job's progress ("job":{...}). */
+	void (*job)(void *ctx, struct ctl_json *j);
 	/* Asks the replica to stop, as SIGTERM does. */
 	void (*shutdown)(void *ctx);
 	/* Around the control thread's life (RCU registration). Optional. */

@@ -2,17 +2,21 @@
  *
  *   parnikctl [-s SOCKET] COMMAND [ARGS...]
  *   parnikctl -s SOCKET[,SOCKET...] stats --watch [--seconds N]
+ *   parnikctl -s SOCKET,SOCKET,... [--timeout S] grow|shrink|readmit NODE
+ *   parnikctl -s SOCKET,SOCKET,... [--timeout S] replace OLD NEW
  *
  * The first form sends the command as one line and prints the JSON reply.
- * The second prints a per-second table per replica. Exit codes: 0 the
- * replica answered "ok": true; 1 it answered with an error; 2 usage; 6 a
- * socket cannot be reached or did not answer. Cluster-wide orchestration
- * (grow, shrink, replace) comes with the membership commands.
+ * The second prints a per-second table per replica. The others change the
+ * cluster's membership over every replica's socket (cluster.h). Exit
+ * codes: 0 the replica answered "ok": true (or the change is done); 1 it
+ * answered with an error (or the change stopped); 2 usage; 6 a socket
+ * cannot be reached or did not answer.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cluster.h"
 #include "ctl_client.h"
 #include "watch.h"
 
@@ -26,11 +30,26 @@ usage(FILE *f)
 	fprintf(f,
 		"usage: parnikctl [-s SOCKET] COMMAND [ARGS...]\n"
 		"       parnikctl -s SOCKET[,SOCKET...] stats --watch [--seconds N]\n"
+		"       parnikctl -s SOCKET,SOCKET,... [--timeout S] grow|shrink|readmit NODE\n"
+		"       parnikctl -s SOCKET,SOCKET,... [--timeout S] replace OLD NEW\n"
 		"  -s, --socket PATH   a replica's control socket (default %s)\n"
-		"commands: help ping status stats config lists keys PARTITION [FROM [LIMIT]] "
-		"shutdown\n"
+		"replica commands: help ping status stats config lists keys PARTITION [FROM\n"
+		"  [LIMIT]] add-accept|rm-accept|add-prepare|rm-prepare ID QUORUM\n"
+		"  set-config EPOCH PREPARE_IDS QP ACCEPT_IDS QA  admit  rescan [WINDOW]  job\n"
+		"  shutdown\n"
 		"  stats --watch       per-second table per replica: requests/s, p50/p99 of the\n"
 		"                      second, conflicts, retries, 1RTT hit rate\n"
+		"cluster commands (give every replica's socket, spares included):\n"
+		"  grow NODE           add an acceptor (odd list: accept list, rescan, prepare\n"
+		"                      list; even list: both at once). A restarted NODE is given\n"
+		"                      the config and re-admitted first.\n"
+		"  shrink NODE         remove an acceptor (even list: prepare list, rescan,\n"
+		"                      accept list; odd list: both, then rescan)\n"
+		"  replace OLD NEW     grow NEW, then shrink OLD (OLD may be dead)\n"
+		"  readmit NODE        a restarted NODE still listed: shrink it out, re-admit\n"
+		"                      it, grow it back\n"
+		"  --timeout S         give up a step after S seconds of retries (default 60);\n"
+		"                      every cluster command can be run again to resume\n"
 		"exit: 0 ok, 1 the replica refused, 2 usage, 6 no answer\n",
 		DEFAULT_SOCKET);
 }
@@ -56,6 +75,7 @@ main(int argc, char **argv)
 	const char *paths[MAX_SOCKETS] = { DEFAULT_SOCKET };
 	char line[4096], err[256], *reply;
 	int npaths = 1, i = 1, rc;
+	unsigned long timeout_s = 60;
 	size_t len = 0;
 
 	if (i < argc && (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)) {
@@ -66,10 +86,23 @@ main(int argc, char **argv)
 		npaths = split_sockets(argv[i + 1], paths);
 		i += 2;
 	}
+	if (i + 1 < argc && strcmp(argv[i], "--timeout") == 0) {
+		char *end;
+
+		timeout_s = strtoul(argv[i + 1], &end, 10);
+		if (*end != 0 || timeout_s == 0 || timeout_s > 86400) {
+			usage(stderr);
+			return 2;
+		}
+		i += 2;
+	}
 	if (i == argc || npaths < 1) {
 		usage(stderr);
 		return 2;
 	}
+	if (ctl_cluster_is_command(argv[i]))
+		return ctl_cluster(paths, (unsigned int)npaths, argc - i, argv + i,
+				   (unsigned int)timeout_s);
 	if (strcmp(argv[i], "stats") == 0 && i + 1 < argc && strcmp(argv[i + 1], "--watch") == 0) {
 		unsigned long seconds = 0;
 

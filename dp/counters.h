@@ -29,12 +29,15 @@
 	X(handoff_out, "frames handed to the partition's owner lcore")   \
 	X(handoff_in, "frames received from another lcore")              \
 	X(handoff_full, "frames dropped: the owner's ring was full")     \
+	X(injected, "requests from the control plane (rescan, GC) run")  \
 	X(reply_addr_lost, "replies whose client address was recycled")  \
 	X(idle_sleeps, "sleeps of the adaptive idle mode")               \
 	X(idle_kicks, "wake-ups sent to this lcore by hand-offs while it slept") \
 	X(frees_deferred, "frees passed through an RCU grace period")    \
 	X(rcu_batches, "batches of frees handed to call_rcu")            \
 	X(frees_leaked, "frees given up: no memory to defer them")       \
+	X(keys, "keys held in the tables (a gauge)")                     \
+	X(keys_accepted, "keys whose acceptor holds an accepted state (a gauge)") \
 	X(busy_cycles, "TSC cycles of passes that did work")             \
 	X(total_cycles, "TSC cycles of all passes")
 

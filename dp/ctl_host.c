@@ -34,7 +34,7 @@ h_status(void *ctx, struct ctl_json *j)
 	ctl_json_u64(j, "partitions", r->opt->partitions);
 	ctl_json_u64(j, "workers", r->nworkers);
 	ctl_json_u64(j, "epoch", dp_replica_config(r)->epoch);
-	ctl_json_bool(j, "voting", r->opt->bootstrap);
+	ctl_json_bool(j, "voting", __atomic_load_n(&r->admitted, __ATOMIC_ACQUIRE));
 	ctl_json_str(j, "idle", r->opt->idle == DP_IDLE_POLL ? "poll" : "adaptive");
 	ctl_json_u64(j, "uptime_s", (uint64_t)(time(NULL) - started));
 	ctl_json_open_array(j, "ports");
@@ -211,6 +211,83 @@ h_edit_list(void *ctx, bool prepare, bool add, uint16_t id, uint8_t quorum, stru
 	return 0;
 }
 
+static int
+h_set_config(void *ctx, uint32_t epoch, uint16_t prepare, uint8_t prepare_quorum, uint16_t accept,
+	     uint8_t accept_quorum, struct ctl_json *j, char *err, size_t errlen)
+{
+	const struct pk_config want = { .epoch = epoch, .prepare_mask = prepare,
+					.accept_mask = accept, .prepare_quorum = prepare_quorum,
+					.accept_quorum = accept_quorum };
+	struct dp_step_result res;
+
+	if (dp_membership_set(ctx, &want, BARRIER_TIMEOUT_MS, &res, err, errlen) != 0)
+		return -1;
+	ctl_json_bool(j, "changed", res.changed);
+	ctl_json_u64(j, "barrier_us", res.barrier_us);
+	h_lists(ctx, j);
+	return 0;
+}
+
+static int
+h_admit(void *ctx, struct ctl_json *j, char *err, size_t errlen)
+{
+	if (dp_membership_admit(ctx, err, errlen) != 0)
+		return -1;
+	ctl_json_bool(j, "voting", true);
+	return 0;
+}
+
+static void
+job_json(struct dp_replica *r, struct ctl_json *j)
+{
+	struct dp_job_progress p;
+	uint64_t now, elapsed, left;
+	double rate;
+	struct timespec ts;
+
+	dp_jobs_progress(&r->jobs, &p);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now = (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+	elapsed = p.state == DP_JOB_IDLE ? 0 : (p.end_us != 0 ? p.end_us : now) - p.start_us;
+	rate = elapsed > 0 ? (double)(p.done + p.failed) * 1e6 / (double)elapsed : 0;
+	left = p.total - (p.done + p.failed);
+	ctl_json_open(j, "job");
+	ctl_json_str(j, "kind", p.state == DP_JOB_IDLE ? "none" : "rescan");
+	ctl_json_str(j, "state", dp_job_state_name(p.state));
+	ctl_json_u64(j, "epoch", p.epoch);
+	ctl_json_u64(j, "window", p.window);
+	ctl_json_u64(j, "total", p.total);
+	ctl_json_u64(j, "done", p.done);
+	ctl_json_u64(j, "failed", p.failed);
+	ctl_json_u64(j, "retries", p.retries);
+	ctl_json_u64(j, "elapsed_ms", elapsed / 1000u);
+	ctl_json_u64(j, "rate", (uint64_t)rate);
+	ctl_json_u64(j, "eta_ms", p.state == DP_JOB_RUNNING && rate > 0
+					  ? (uint64_t)((double)left * 1000.0 / rate) : 0);
+	if (p.error[0] != 0)
+		ctl_json_str(j, "error", p.error);
+	ctl_json_close(j);
+}
+
+static int
+h_rescan(void *ctx, uint32_t window, struct ctl_json *j, char *err, size_t errlen)
+{
+	struct dp_replica *r = ctx;
+	int rc = dp_jobs_rescan(&r->jobs, window, err, errlen);
+
+	if (rc < 0)
+		return -1;
+	ctl_json_bool(j, "started", rc == 0);
+	job_json(r, j);
+	return 0;
+}
+
+static void
+h_job(void *ctx, struct ctl_json *j)
+{
+	job_json(ctx, j);
+}
+
 static void
 h_shutdown(void *ctx)
 {
@@ -246,6 +323,10 @@ dp_ctl_host_init(struct ctl_host *h, struct dp_replica *r, void (*stop)(void))
 		.lists = h_lists,
 		.keys = h_keys,
 		.edit_list = h_edit_list,
+		.set_config = h_set_config,
+		.admit = h_admit,
+		.rescan = h_rescan,
+		.job = h_job,
 		.shutdown = h_shutdown,
 		.thread_begin = h_thread_begin,
 		.thread_end = h_thread_end,

@@ -39,15 +39,82 @@ barrier_reached(const struct dp_replica *r, uint32_t epoch)
 	return true;
 }
 
+static bool
+same_lists(const struct pk_config *a, const struct pk_config *b)
+{
+	return a->prepare_mask == b->prepare_mask && a->accept_mask == b->accept_mask &&
+	       a->prepare_quorum == b->prepare_quorum && a->accept_quorum == b->accept_quorum;
+}
+
+static int
+check_config(const struct dp_replica *r, const struct pk_config *c, char *err, size_t errlen)
+{
+	for (uint16_t id = 0; id < PK_MAX_NODES; id++)
+		if (((c->prepare_mask | c->accept_mask) & (1u << id)) != 0 && !is_member(r, id)) {
+			snprintf(err, errlen, "node %u is not a member (--member)", id);
+			return -1;
+		}
+	if (c->prepare_quorum == 0 || c->prepare_quorum > pk_mask_count(c->prepare_mask) ||
+	    c->accept_quorum == 0 || c->accept_quorum > pk_mask_count(c->accept_mask)) {
+		snprintf(err, errlen, "quorums %u/%u for lists of %u/%u", c->prepare_quorum,
+			 c->accept_quorum, pk_mask_count(c->prepare_mask),
+			 pk_mask_count(c->accept_mask));
+		return -1;
+	}
+	if (!pk_config_quorums_intersect(c)) {
+		snprintf(err, errlen, "refused: prepare and accept quorums would not intersect");
+		return -1;
+	}
+	return 0;
+}
+
+/* Publishes <next> (epoch included) when <changed>, then waits at the
+ * barrier of the epoch running, also when nothing changed: a re-run after
+ * a timed-out barrier waits here.
+ */
+static int
+publish_and_wait(struct dp_replica *r, const struct pk_config *next, bool changed,
+		 unsigned int timeout_ms, struct dp_step_result *out, char *err, size_t errlen)
+{
+	uint64_t start = mono_us();
+	struct pk_config *pub;
+
+	out->changed = changed;
+	if (changed) {
+		if (r->nretired == DP_MAX_CONFIGS) {
+			snprintf(err, errlen, "too many membership steps in this process's life");
+			return -1;
+		}
+		pub = malloc(sizeof(*pub));
+		if (pub == NULL) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		*pub = *next;
+		r->retired[r->nretired++] = r->cfg;
+		rcu_assign_pointer(r->cfg, pub);
+	}
+	out->epoch = r->cfg->epoch;
+	while (!barrier_reached(r, out->epoch)) {
+		if (mono_us() - start > (uint64_t)timeout_ms * 1000u) {
+			snprintf(err, errlen, "epoch %u published, barrier not reached in %u ms",
+				 out->epoch, timeout_ms);
+			return -1;
+		}
+		usleep(200);
+	}
+	out->barrier_us = mono_us() - start;
+	return 0;
+}
+
 int
 dp_membership_edit(struct dp_replica *r, const struct dp_list_edit *e, unsigned int timeout_ms,
 		   struct dp_step_result *out, char *err, size_t errlen)
 {
 	const struct pk_config *cur = r->cfg;	/* we are its only writer */
-	struct pk_config next = *cur, *pub;
+	struct pk_config next = *cur;
 	uint16_t *mask = e->prepare ? &next.prepare_mask : &next.accept_mask;
 	uint8_t *quorum = e->prepare ? &next.prepare_quorum : &next.accept_quorum;
-	uint64_t start = mono_us();
 
 	if (!is_member(r, e->id)) {
 		snprintf(err, errlen, "node %u is not a member (--member)", e->id);
@@ -58,43 +125,57 @@ dp_membership_edit(struct dp_replica *r, const struct dp_list_edit *e, unsigned 
 	else
 		*mask &= (uint16_t)~(1u << e->id);
 	*quorum = e->quorum;
-	if (e->quorum == 0 || e->quorum > pk_mask_count(*mask)) {
-		snprintf(err, errlen, "quorum %u for a list of %u", e->quorum, pk_mask_count(*mask));
+	if (check_config(r, &next, err, errlen) != 0)
+		return -1;
+	next.epoch = cur->epoch + 1;
+	return publish_and_wait(r, &next, !same_lists(&next, cur), timeout_ms, out, err, errlen);
+}
+
+int
+dp_membership_set(struct dp_replica *r, const struct pk_config *want, unsigned int timeout_ms,
+		  struct dp_step_result *out, char *err, size_t errlen)
+{
+	const struct pk_config *cur = r->cfg;
+	struct pk_config next = *cur;
+
+	next.epoch = want->epoch;
+	next.prepare_mask = want->prepare_mask;
+	next.accept_mask = want->accept_mask;
+	next.prepare_quorum = want->prepare_quorum;
+	next.accept_quorum = want->accept_quorum;
+	if (check_config(r, &next, err, errlen) != 0)
+		return -1;
+	if (same_lists(&next, cur)) {
+		/* Idempotent; a higher epoch for the same lists is adopted. */
+		return publish_and_wait(r, &next, want->epoch > cur->epoch, timeout_ms, out, err,
+					errlen);
+	}
+	if (want->epoch <= cur->epoch) {
+		snprintf(err, errlen, "refused: epoch %u is not above the running epoch %u "
+			 "(other lists)", want->epoch, cur->epoch);
 		return -1;
 	}
-	if (!pk_config_quorums_intersect(&next)) {
-		snprintf(err, errlen, "refused: prepare and accept quorums would not intersect");
+	return publish_and_wait(r, &next, true, timeout_ms, out, err, errlen);
+}
+
+int
+dp_membership_admit(struct dp_replica *r, char *err, size_t errlen)
+{
+	const struct pk_config *cur = r->cfg;
+	uint16_t self = (uint16_t)(1u << r->opt->node);
+
+	if (__atomic_load_n(&r->admitted, __ATOMIC_ACQUIRE))
+		return 0;
+	if (cur->epoch == 0) {
+		snprintf(err, errlen, "refused: no config yet (set-config first)");
 		return -1;
 	}
-	out->changed = next.prepare_mask != cur->prepare_mask ||
-		       next.accept_mask != cur->accept_mask ||
-		       next.prepare_quorum != cur->prepare_quorum ||
-		       next.accept_quorum != cur->accept_quorum;
-	if (out->changed) {
-		if (r->nretired == DP_MAX_CONFIGS) {
-			snprintf(err, errlen, "too many membership steps in this process's life");
-			return -1;
-		}
-		pub = malloc(sizeof(*pub));
-		if (pub == NULL) {
-			snprintf(err, errlen, "out of memory");
-			return -1;
-		}
-		next.epoch = cur->epoch + 1;
-		*pub = next;
-		r->retired[r->nretired++] = (struct pk_config *)cur;
-		rcu_assign_pointer(r->cfg, pub);
+	if (((cur->prepare_mask | cur->accept_mask) & self) != 0) {
+		snprintf(err, errlen, "refused: node %u is still in a list of epoch %u; an amnesiac "
+			 "acceptor may only vote once removed, then grown in again",
+			 r->opt->node, cur->epoch);
+		return -1;
 	}
-	out->epoch = r->cfg->epoch;
-	/* Also when unchanged: a re-run after a timed-out barrier waits here. */
-	while (!barrier_reached(r, out->epoch)) {
-		if (mono_us() - start > (uint64_t)timeout_ms * 1000u) {
-			snprintf(err, errlen, "epoch %u published, barrier not reached in %u ms",
-				 out->epoch, timeout_ms);
-			return -1;
-		}
-		usleep(200);
-	}
-	out->barrier_us = mono_us() - start;
+	__atomic_store_n(&r->admitted, true, __ATOMIC_RELEASE);
 	return 0;
 }

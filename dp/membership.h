@@ -35,4 +35,21 @@ struct dp_step_result {
 int dp_membership_edit(struct dp_replica *r, const struct dp_list_edit *e, unsigned int timeout_ms,
 		       struct dp_step_result *out, char *err, size_t errlen);
 
+/* Installs an explicit config (lists, quorums, and the cluster-wide epoch
+ * parnikctl chose), then waits at the barrier. Idempotent: the lists
+ * already running change nothing (a higher epoch for them is adopted);
+ * other lists need an epoch above the running one, else it is refused
+ * (a stale or conflicting step).
+ */
+int dp_membership_set(struct dp_replica *r, const struct pk_config *want, unsigned int timeout_ms,
+		      struct dp_step_result *out, char *err, size_t errlen);
+
+/* Lets this replica's acceptors vote (a restarted replica refuses until
+ * then). Only safe once no proposer can count it in a quorum of an epoch
+ * from its earlier life: refused while its own config lists it, or before
+ * it has a config at all. parnikctl checks every other replica too.
+ * Idempotent.
+ */
+int dp_membership_admit(struct dp_replica *r, char *err, size_t errlen);
+
 #endif

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "options.h"
+#include "parnik/config.h"
 
 void
 dp_options_usage(FILE *f)
@@ -20,8 +21,13 @@ dp_options_usage(FILE *f)
 		"  --partitions P       partition (worker) count, the same on every member\n"
 		"                       (default 1, at most %d)\n"
 		"  --cluster ID         cluster id carried in every datagram (default 1)\n"
-		"  --bootstrap          start a new cluster: acceptors vote at once. Without it a\n"
-		"                       replica starts empty and waits to be re-admitted.\n"
+		"  --bootstrap          start a new cluster: acceptors vote at once, lists from\n"
+		"                       --lists. Without it a replica starts empty, answers\n"
+		"                       UNAVAILABLE and refuses to vote until the control plane\n"
+		"                       gives it the cluster's config and re-admits it.\n"
+		"  --lists ID,ID,...    with --bootstrap: the members in the initial prepare and\n"
+		"                       accept lists (majority quorums; default every member).\n"
+		"                       The other members start as spares, grown in live.\n"
 		"  --neighbour IPV4=MAC[@PORT]  static ARP entry (default: resolved by ARP)\n"
 		"  --idle poll|adaptive busy polling, or sleeps after empty polls (default:\n"
 		"                       adaptive when lcores outnumber cores)\n"
@@ -143,11 +149,33 @@ add_neighbour(struct dp_options *o, char *arg, char *err, size_t errlen)
 	return 0;
 }
 
+/* --lists 0,1,2 */
+static int
+parse_lists(struct dp_options *o, const char *arg, char *err, size_t errlen)
+{
+	const char *s = arg;
+
+	o->lists = 0;
+	for (;;) {
+		char *end;
+		unsigned long id = strtoul(s, &end, 10);
+
+		if (end == s || id >= PK_MAX_NODES || (*end != ',' && *end != 0))
+			return fail(err, errlen, "--lists '%s': expected ID,ID,... (0..%d)", arg,
+				    PK_MAX_NODES - 1);
+		o->lists |= (uint16_t)(1u << id);
+		if (*end == 0)
+			return 0;
+		s = end + 1;
+	}
+}
+
 /* The checks that need every option seen. */
 static int
 validate(struct dp_options *o, bool have_node, char *err, size_t errlen)
 {
 	bool self = false;
+	uint16_t all = 0;
 
 	if (!have_node)
 		return fail(err, errlen, "--node is required");
@@ -165,9 +193,15 @@ validate(struct dp_options *o, bool have_node, char *err, size_t errlen)
 	}
 	if (!self)
 		return fail(err, errlen, "--node %u is not among the --member list", o->node);
-	if (o->nmembers < 3 && o->bootstrap)
-		fprintf(stderr, "parnikd: warning: %u member(s) tolerate no failure\n",
-			o->nmembers);
+	for (unsigned int i = 0; i < o->nmembers; i++)
+		all |= (uint16_t)(1u << o->members[i].id);
+	if (o->lists == 0)
+		o->lists = all;
+	else if ((o->lists & ~all) != 0)
+		return fail(err, errlen, "--lists names a node that is not a --member");
+	if (pk_mask_count(o->lists) < 3 && o->bootstrap)
+		fprintf(stderr, "parnikd: warning: %u acceptor(s) tolerate no failure\n",
+			pk_mask_count(o->lists));
 	if ((unsigned long)o->base_port + o->partitions > 65536)
 		return fail(err, errlen, "--port %u + --partitions %u passes port 65535",
 			    o->base_port, o->partitions);
@@ -182,7 +216,7 @@ dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *out, char *e
 {
 	enum {
 		O_NODE = 1, O_ADDR, O_MEMBER, O_PORT, O_PARTS, O_CLUSTER, O_BOOT, O_NEIGH,
-		O_IDLE, O_IDLEMAX, O_KEYS, O_VALUE, O_NO1RTT, O_STATS, O_CTL, O_HELP,
+		O_IDLE, O_IDLEMAX, O_KEYS, O_VALUE, O_NO1RTT, O_STATS, O_CTL, O_HELP, O_LISTS,
 	};
 	static const struct option longopts[] = {
 		{ "node", required_argument, NULL, O_NODE },
@@ -192,6 +226,7 @@ dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *out, char *e
 		{ "partitions", required_argument, NULL, O_PARTS },
 		{ "cluster", required_argument, NULL, O_CLUSTER },
 		{ "bootstrap", no_argument, NULL, O_BOOT },
+		{ "lists", required_argument, NULL, O_LISTS },
 		{ "neighbour", required_argument, NULL, O_NEIGH },
 		{ "idle", required_argument, NULL, O_IDLE },
 		{ "idle-max-us", required_argument, NULL, O_IDLEMAX },
@@ -265,6 +300,10 @@ dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *out, char *e
 			break;
 		case O_BOOT:
 			o->bootstrap = true;
+			break;
+		case O_LISTS:
+			if (parse_lists(o, optarg, err, errlen) != 0)
+				return -1;
 			break;
 		case O_IDLE:
 			if (strcmp(optarg, "poll") == 0)

@@ -47,6 +47,8 @@ struct dp_options {
 	struct dp_neighbour neighbours[DP_MAX_NEIGHBOURS];	/* static ARP */
 	unsigned int nneighbours;
 	bool bootstrap;		/* a new cluster: acceptors start admitted */
+	uint16_t lists;		/* --bootstrap: the initial prepare/accept lists
+				 * (a mask of member ids; 0 = every member) */
 	char stats_file[256];	/* where to print counters on shutdown; "" = stdout */
 	char ctl_path[108];	/* control socket (a Unix socket path's limit) */
 };

@@ -18,20 +18,23 @@
 
 #define RING_SIZE 1024
 
-/* Every member prepares and accepts; majority quorums (issue 4 changes
- * this live through the control plane).
+/* A new cluster (--bootstrap): the --lists members prepare and accept with
+ * majority quorums, epoch 1. A restarted replica starts with no lists
+ * (epoch 0): it answers UNAVAILABLE until the control plane gives it the
+ * cluster's current config (its old one may be long gone).
  */
 static void
 initial_config(struct pk_config *cfg, const struct dp_options *o)
 {
 	memset(cfg, 0, sizeof(*cfg));
-	cfg->epoch = 1;
-	for (unsigned int i = 0; i < o->nmembers; i++)
-		cfg->prepare_mask |= (uint16_t)(1u << o->members[i].id);
-	cfg->accept_mask = cfg->prepare_mask;
-	cfg->prepare_quorum = (uint8_t)(o->nmembers / 2 + 1);
-	cfg->accept_quorum = cfg->prepare_quorum;
 	cfg->one_rtt = o->one_rtt;
+	if (!o->bootstrap)
+		return;
+	cfg->epoch = 1;
+	cfg->prepare_mask = o->lists;
+	cfg->accept_mask = o->lists;
+	cfg->prepare_quorum = (uint8_t)(pk_mask_count(o->lists) / 2 + 1);
+	cfg->accept_quorum = cfg->prepare_quorum;
 }
 
 static int
@@ -88,6 +91,7 @@ make_lcores(struct dp_replica *r)
 		l->r = r;
 		l->index = w;
 		l->cfg_seen = r->cfg;
+		l->admitted_seen = r->opt->bootstrap;
 		l->epoch_seen = l->oldest_epoch = r->cfg->epoch;
 		l->out = (struct pk_out){ .sends = l->sends, .send_cap = DP_OUTBOX,
 					  .replies = l->replies, .reply_cap = DP_OUTBOX };
@@ -103,6 +107,18 @@ make_lcores(struct dp_replica *r)
 			if (r->part[p].owner == w)
 				l->parts[l->nparts++] = p;
 		r->lcores[w] = l;
+	}
+	/* One MP/SC ring per worker for the control plane's requests. */
+	for (uint16_t w = 0; w < r->nworkers; w++) {
+		char name[RTE_RING_NAMESIZE];
+
+		snprintf(name, sizeof(name), "pk_inject_%u", w);
+		r->inject[w] = rte_ring_create(name, RING_SIZE, (int)rte_socket_id(),
+					       RING_F_SC_DEQ);
+		if (r->inject[w] == NULL) {
+			fprintf(stderr, "parnikd: cannot create ring %s (memory: -m)\n", name);
+			return -1;
+		}
 	}
 	/* One SP/SC ring per ordered pair of distinct workers. */
 	for (uint16_t a = 0; a < r->nworkers; a++)
@@ -151,6 +167,8 @@ dp_replica_init(struct dp_replica *r, const struct dp_options *o, struct rte_mem
 	if (r->cfg == NULL)
 		return -1;
 	initial_config(r->cfg, o);
+	r->admitted = o->bootstrap;
+	dp_jobs_init(&r->jobs, r);
 	for (uint16_t p = 0; p < o->partitions; p++)
 		r->part[p].owner = (uint16_t)(p % nworkers);
 	urcu_qsbr_register_thread();
@@ -217,7 +235,10 @@ dp_replica_print_stats(const struct dp_replica *r, FILE *f)
 void
 dp_replica_fini(struct dp_replica *r)
 {
-	/* The workers are gone: nothing reads the tables any more. */
+	/* The workers are gone: a job still running gives up, and nothing
+	 * reads the tables any more.
+	 */
+	dp_jobs_fini(&r->jobs);
 	urcu_qsbr_thread_online();
 	for (uint16_t w = 0; w < r->nworkers; w++)
 		if (r->lcores[w] != NULL)
@@ -242,6 +263,7 @@ dp_replica_fini(struct dp_replica *r)
 				rte_pktmbuf_free(m);
 			rte_ring_free(r->ring[a][b]);
 		}
+		rte_ring_free(r->inject[a]);	/* its requests belong to the jobs */
 		if (r->lcores[a] != NULL)
 			dp_idle_fini(&r->lcores[a]->idle);
 		rte_free(r->lcores[a]);

@@ -23,6 +23,7 @@
 
 #include "counters.h"
 #include "idle.h"
+#include "jobs.h"
 #include "memory.h"
 #include "neigh.h"
 #include "options.h"
@@ -88,6 +89,7 @@ struct dp_lcore {
 	uint64_t now_us;			/* this pass's clock */
 	const struct pk_config *cfg_seen;	/* the config its partitions run */
 	bool barrier_pending;			/* rounds of an older epoch may be left */
+	bool admitted_seen;			/* the admission its partitions run */
 	uint32_t epoch_seen;			/* atomic: cfg_seen's epoch */
 	uint32_t oldest_epoch;			/* atomic: oldest epoch still counting */
 	struct dp_mem mem;			/* its partitions' arena */
@@ -116,10 +118,13 @@ struct dp_replica {
 	uint16_t nworkers;
 	struct dp_lcore *lcores[DP_MAX_WORKERS];
 	struct rte_ring *ring[DP_MAX_WORKERS][DP_MAX_WORKERS];	/* [from][to] */
+	struct rte_ring *inject[DP_MAX_WORKERS];	/* control-plane requests (inject.h) */
 	struct dp_neigh neigh;
 	uint64_t tsc_hz;
 	double ns_per_tsc;
 	bool stop;		/* set by the main thread; read with an atomic load */
+	bool admitted;		/* acceptors vote (atomic; set by the control thread) */
+	struct dp_jobs jobs;	/* rescan and other long control-plane work */
 };
 
 /* Builds partitions, workers, rings and tables for <nworkers> lcores on the

@@ -16,6 +16,7 @@
 #include <urcu/pointer.h>
 #include <urcu/urcu-qsbr.h>
 
+#include "inject.h"
 #include "replica.h"
 
 #define PUBLISH_PER_SECOND 100
@@ -192,6 +193,10 @@ emit_reply(struct dp_lcore *l, struct dp_partition *part, uint16_t partition,
 	struct dp_open *o = &l->reply_open;
 	int pi;
 
+	if (unlikely((rep->cookie & DP_COOKIE_INJECTED) != 0)) {
+		dp_ireq_complete(rep->cookie, rep->msg.status);
+		return;
+	}
 	if (unlikely(a->seq != rep->cookie)) {
 		l->live.dp.reply_addr_lost++;
 		return;
@@ -387,12 +392,41 @@ poll_rings(struct dp_lcore *l)
 	return got;
 }
 
-/* True when another lcore left frames in one of our rings. */
+/* The control plane's requests (inject.h), run as client requests whose
+ * cookie points back at them.
+ */
+static unsigned int
+poll_inject(struct dp_lcore *l)
+{
+	struct dp_replica *r = l->r;
+	struct dp_ireq *q[DP_BURST];
+	unsigned int nb = rte_ring_sc_dequeue_burst(r->inject[l->index], (void **)q, DP_BURST,
+						    NULL);
+
+	for (unsigned int i = 0; i < nb; i++) {
+		struct pk_msg m = { .type = PK_MSG_CLIENT_REQ, .op = q[i]->op,
+				    .key = q[i]->key, .key_len = q[i]->key_len };
+		uint16_t p = q[i]->partition;
+
+		pk_worker_client(r->part[p].w, &m, DP_COOKIE_INJECTED | (uintptr_t)q[i],
+				 l->now_us, &l->out);
+		drain(l, p);
+		dgram_close_all(l, p);
+	}
+	l->live.dp.injected += nb;
+	return nb;
+}
+
+/* True when another lcore left frames in one of our rings, or the control
+ * plane a request.
+ */
 static bool
 handoff_pending(void *arg)
 {
 	const struct dp_lcore *l = arg;
 
+	if (!rte_ring_empty(l->r->inject[l->index]))
+		return true;
 	for (uint16_t from = 0; from < l->r->nworkers; from++)
 		if (from != l->index && !rte_ring_empty(l->r->ring[from][l->index]))
 			return true;
@@ -410,8 +444,14 @@ static void
 follow_config(struct dp_lcore *l)
 {
 	const struct pk_config *c = rcu_dereference(l->r->cfg);
+	bool admitted = __atomic_load_n(&l->r->admitted, __ATOMIC_ACQUIRE);
 	uint32_t oldest;
 
+	if (admitted != l->admitted_seen) {
+		for (uint16_t i = 0; i < l->nparts; i++)
+			pk_worker_admit(l->r->part[l->parts[i]].w, admitted);
+		l->admitted_seen = admitted;
+	}
 	if (c != l->cfg_seen) {
 		for (uint16_t i = 0; i < l->nparts; i++)
 			pk_worker_set_config(l->r->part[l->parts[i]].w, c);
@@ -479,9 +519,13 @@ static void
 publish(struct dp_lcore *l)
 {
 	memset(&l->live.core, 0, sizeof(l->live.core));
+	l->live.dp.keys = 0;
+	l->live.dp.keys_accepted = 0;
 	for (uint16_t i = 0; i < l->nparts; i++) {
 		const struct pk_stats *s = pk_worker_stats(l->r->part[l->parts[i]].w);
 
+		l->live.dp.keys += pk_worker_keys(l->r->part[l->parts[i]].w);
+		l->live.dp.keys_accepted += pk_worker_accepted_keys(l->r->part[l->parts[i]].w);
 #define DP_SUM(name, desc) l->live.core.name += s->name;
 		PK_STAT_LIST(DP_SUM)
 #undef DP_SUM
@@ -517,7 +561,7 @@ dp_worker_run(struct dp_replica *r, uint16_t index)
 
 		l->now_us = tsc_to_us(r, start);
 		follow_config(l);
-		got = poll_ports(l) + poll_rings(l);
+		got = poll_ports(l) + poll_rings(l) + poll_inject(l);
 		tick_partitions(l);
 		if (index == 0)
 			probe_neighbours(l);

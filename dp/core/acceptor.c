@@ -147,6 +147,8 @@ pk_acceptor_on_accept(struct pk_worker *w, const struct pk_msg *m, struct pk_out
 	}
 	pk_blob_unref(&w->mem, r->value);
 	r->value = v;
+	if (pk_ballot_is_zero(&r->accepted))
+		w->table.accepted++;
 	r->accepted = m->ballot;
 	raise_promise(r, m);
 	if (w->mem.env.on_accepted != NULL)

@@ -32,6 +32,7 @@ struct pk_round {
 	bool doubted;			/* an accept carrying writes of the batch failed */
 	struct pk_ballot doubt_first;	/* first failed accept of the batch */
 	struct pk_ballot doubt_last;	/* latest one: newval's ballot */
+	uint64_t doubt_min_version;	/* lowest version those accepts carried */
 	struct pk_ballot ballot;
 	struct pk_ballot next_ballot;	/* promise piggybacked on the accept */
 	uint16_t voted;			/* nodes counted once each, this phase */

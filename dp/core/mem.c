@@ -38,6 +38,7 @@ pk_blob_new(struct pk_mem *m, uint8_t kind, uint64_t version, const uint8_t *dat
 	b->kind = kind;
 	b->len = len;
 	b->version = version;
+	memset(&b->origin, 0, sizeof(b->origin));
 	if (len > 0)
 		memcpy(b->data, data, len);
 	return b;
@@ -54,6 +55,8 @@ pk_blob_from_wire(struct pk_mem *m, const struct pk_wstate *s, bool *oom)
 	b = pk_blob_new(m, s->kind, s->version, s->data, s->len);
 	if (b == NULL)
 		*oom = true;
+	else
+		b->origin = s->origin;
 	return b;
 }
 
@@ -85,10 +88,12 @@ pk_blob_to_wire(const struct pk_blob *b, struct pk_wstate *s)
 		s->version = 0;
 		s->len = 0;
 		s->data = NULL;
+		memset(&s->origin, 0, sizeof(s->origin));
 		return;
 	}
 	s->kind = b->kind;
 	s->version = b->version;
+	s->origin = b->origin;
 	s->len = b->len;
 	s->data = b->len > 0 ? b->data : NULL;
 }
@@ -99,5 +104,6 @@ pk_blob_equal_wire(const struct pk_blob *a, const struct pk_wstate *s)
 	if (a == NULL)
 		return s->kind == PK_KIND_ABSENT;
 	return a->kind == s->kind && a->version == s->version && a->len == s->len &&
+	       pk_ballot_cmp(&a->origin, &s->origin) == 0 &&
 	       (a->len == 0 || memcmp(a->data, s->data, a->len) == 0);
 }

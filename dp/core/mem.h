@@ -18,6 +18,7 @@ struct pk_blob {
 	uint8_t kind;		/* enum pk_kind, never ABSENT: absent is NULL */
 	uint16_t len;
 	uint64_t version;
+	struct pk_ballot origin;	/* the attempt that created it (wire.h) */
 	uint8_t data[];
 };
 

@@ -262,6 +262,11 @@ apply_batch(struct pk_worker *w, struct pk_round *rd, struct pk_blob *base, bool
 		pk_op_apply(&w->mem, op, &state);
 		*wrote |= op->wrote;
 	}
+	/* A state this attempt created (a write makes a new blob, never
+	 * shared yet) is stamped with the attempt's ballot: its origin.
+	 */
+	if (*wrote && state != NULL && state != base)
+		state->origin = rd->ballot;
 	return state;
 }
 
@@ -467,8 +472,14 @@ accept_failed(struct pk_worker *w, struct pk_round *rd, uint64_t now, struct pk_
 		doubt |= op->maybe_applied;
 	}
 	if (doubt && !w->tuning.unsafe_keep_cache) {
-		if (!rd->doubted)
+		uint64_t v = rd->newval != NULL ? rd->newval->version : 0;
+
+		if (!rd->doubted) {
 			rd->doubt_first = rd->ballot;
+			rd->doubt_min_version = v;
+		}
+		if (v < rd->doubt_min_version)
+			rd->doubt_min_version = v;
 		rd->doubted = true;
 		rd->in_doubt = true;
 		rd->doubt_last = rd->ballot;
@@ -488,15 +499,20 @@ accept_failed(struct pk_worker *w, struct pk_round *rd, uint64_t now, struct pk_
 /* A prepare quorum answered a batch in doubt. The batch's writes went out
  * under ballots from doubt_first to doubt_last (each failed accept re-ran
  * it); B*, the highest accepted ballot among the promises, decides:
- *  - B* == doubt_last: the latest value survived; propose it again under
- *    the new ballot and the batch's results stand.
+ *  - B*'s state is our latest value itself (B* == doubt_last, or another
+ *    proposer adopted it with an identity change: its origin is ours):
+ *    propose it again under the new ballot and the batch's results stand.
  *  - B* < doubt_first: no member of this prepare quorum holds any of the
  *    batch's values, and all of them now promised a higher ballot: none of
- *    those values can reach an accept quorum at its own ballot. Run the
- *    batch again from B*'s value. Only a successful accept of that run,
- *    chosen above them all, stops a later prepare from adopting them, so
- *    a doubted batch never skips its accept, and its ops stay
- *    maybe_applied until then.
+ *    those values can reach an accept quorum at its own ballot.
+ *  - B* > doubt_last and B*'s version is below every version the batch
+ *    proposed: had one of our values been chosen, every value accepted
+ *    above its ballot would derive from it (Paxos), and versions only grow
+ *    along derivations; so none was chosen so far.
+ *    In both cases run the batch again from B*'s value. Only a successful
+ *    accept of that run, chosen above them all, stops a later prepare from
+ *    adopting ours, so a doubted batch never skips its accept, and its ops
+ *    stay maybe_applied until then.
  *  - otherwise an earlier value of the batch, or someone else's value
  *    built maybe on one of ours, won: the writes are UNKNOWN_OUTCOME.
  * Returns true when it sent the accept itself.
@@ -505,12 +521,16 @@ static bool
 settle_doubt(struct pk_worker *w, struct pk_round *rd, uint64_t now, struct pk_out *out)
 {
 	rd->in_doubt = false;
-	if (pk_ballot_cmp(&rd->best_ballot, &rd->doubt_last) == 0) {
+	if (pk_ballot_cmp(&rd->best_ballot, &rd->doubt_last) == 0 ||
+	    (rd->best != NULL && rd->newval != NULL &&
+	     pk_ballot_cmp(&rd->best->origin, &rd->newval->origin) == 0)) {
 		w->stats.doubt_adopted++;
 		send_accept(w, rd, now, out);
 		return true;
 	}
-	if (pk_ballot_cmp(&rd->best_ballot, &rd->doubt_first) < 0) {
+	if (pk_ballot_cmp(&rd->best_ballot, &rd->doubt_first) < 0 ||
+	    (pk_ballot_cmp(&rd->best_ballot, &rd->doubt_last) > 0 &&
+	     (rd->best != NULL ? rd->best->version : 0) < rd->doubt_min_version)) {
 		w->stats.doubt_cleared++;
 		reset_results(w, rd);
 	} else {
@@ -575,6 +595,12 @@ validate(const struct pk_worker *w, const struct pk_msg *req, uint32_t hash)
 		return PK_TOO_LARGE;
 	if (hash % w->partitions != w->worker)
 		return PK_WRONG_PARTITION;
+	/* No lists: a restarted replica waiting for the control plane to
+	 * give it the cluster's config; proposing under a stale one could
+	 * miss the current quorums.
+	 */
+	if (w->cfg->prepare_mask == 0 || w->cfg->accept_mask == 0)
+		return PK_UNAVAILABLE;
 	if (w->ops_used >= w->tuning.max_ops)
 		return PK_BUSY;
 	return PK_OK;

@@ -45,6 +45,7 @@ struct pk_table {
 	struct pk_rec **slots;		/* own index */
 	uint32_t mask;
 	uint32_t count;
+	uint32_t accepted;		/* records whose acceptor accepted something */
 	uint32_t max;
 	struct pk_mem *mem;
 };

@@ -168,6 +168,18 @@ pk_worker_index(const struct pk_worker *w)
 	return w->table.ops != NULL ? w->table.index : NULL;
 }
 
+uint32_t
+pk_worker_keys(const struct pk_worker *w)
+{
+	return w->table.count;
+}
+
+uint32_t
+pk_worker_accepted_keys(const struct pk_worker *w)
+{
+	return w->table.accepted;
+}
+
 void
 pk_worker_set_config(struct pk_worker *w, const struct pk_config *cfg)
 {

@@ -17,7 +17,7 @@
 #include "parnik/types.h"
 
 #define PK_WIRE_MAGIC 0x4b4e5250u	/* bytes 'P' 'R' 'N' 'K' on the wire */
-#define PK_WIRE_VERSION 1
+#define PK_WIRE_VERSION 2
 #define PK_WIRE_HDR_LEN 16
 #define PK_WIRE_MSG_HDR_LEN 4
 
@@ -46,6 +46,12 @@ struct pk_wstate {
 	uint64_t version;
 	uint16_t len;
 	const uint8_t *data;	/* len bytes; NULL when len == 0 */
+	/* PROMISE and ACCEPT only: the ballot of the attempt that created
+	 * this state (identity changes carry it unchanged), so a proposer
+	 * whose accept failed can recognise its own value when another
+	 * proposer adopted it. Zero for ABSENT.
+	 */
+	struct pk_ballot origin;
 };
 
 /* Identity of the worker that sent a peer message, plus the round token the

@@ -160,6 +160,14 @@ void pk_worker_admit(struct pk_worker *w, bool admitted);
 
 const struct pk_stats *pk_worker_stats(const struct pk_worker *w);
 
+/* Keys the worker holds records for (values, tombstones, promises only). */
+uint32_t pk_worker_keys(const struct pk_worker *w);
+
+/* Keys whose acceptor accepted a state (value or tombstone): what a
+ * replica brings from an earlier membership.
+ */
+uint32_t pk_worker_accepted_keys(const struct pk_worker *w);
+
 /* The host index the worker's records live in (pk_env.index), or NULL when
  * it uses its own table: lets the host's other threads walk its keys.
  */

@@ -343,6 +343,30 @@ test_oldest_epoch_after_config_change(void)
 	CHECK_EQ(fx_fini(&f), 0);
 }
 
+/* A replica without lists (restarted, waiting for the control plane to
+ * hand it the cluster's config) answers UNAVAILABLE and sends nothing;
+ * once it has lists it proposes again.
+ */
+static void
+test_no_lists_unavailable(void)
+{
+	struct fx f;
+	struct pk_config none = { .epoch = 0 }, next;
+
+	CHECK(fx_init(&f, 0, false, 16));
+	pk_worker_set_config(f.w, &none);
+	fx_client(&f, PK_OP_PUT, "k", "v", 0, 1);
+	CHECK_EQ(f.out.nreply, 1);
+	CHECK_EQ(f.replies[0].msg.status, PK_UNAVAILABLE);
+	CHECK_EQ(f.out.nsend, 0);
+	next = f.cfg;
+	next.epoch = 3;
+	pk_worker_set_config(f.w, &next);
+	fx_client(&f, PK_OP_PUT, "k", "v", 0, 2);
+	CHECK(fx_sent(&f, PK_MSG_PREPARE) != NULL);
+	CHECK_EQ(fx_fini(&f), 0);
+}
+
 /* A host index (pk_index_ops) as small as can be: the core must keep its
  * records there, find them again, respect max_keys, and hand every record
  * back at teardown.
@@ -951,6 +975,7 @@ main(int argc, char **argv)
 		{ "acceptor_refusals", test_acceptor_refusals },
 		{ "host_index", test_host_index },
 		{ "oldest_epoch_after_config_change", test_oldest_epoch_after_config_change },
+		{ "no_lists_unavailable", test_no_lists_unavailable },
 		{ "proposer_2rtt_then_1rtt", test_proposer_2rtt_then_1rtt },
 		{ "proposer_accept_timeout_settles_doubt",
 		  test_proposer_accept_timeout_settles_doubt },

@@ -60,6 +60,49 @@ fake_edit(void *ctx, bool prepare, bool add, uint16_t id, uint8_t quorum, struct
 	return 0;
 }
 
+static int
+fake_set_config(void *ctx, uint32_t epoch, uint16_t prepare, uint8_t qp, uint16_t accept,
+		uint8_t qa, struct ctl_json *j, char *err, size_t errlen)
+{
+	(void)ctx;
+	if (epoch == 1) {
+		snprintf(err, errlen, "refused: stale epoch");
+		return -1;
+	}
+	ctl_json_u64(j, "epoch", epoch);
+	ctl_json_u64(j, "prepare", prepare);
+	ctl_json_u64(j, "qp", qp);
+	ctl_json_u64(j, "accept", accept);
+	ctl_json_u64(j, "qa", qa);
+	return 0;
+}
+
+static int
+fake_admit(void *ctx, struct ctl_json *j, char *err, size_t errlen)
+{
+	(void)ctx;
+	(void)j;
+	snprintf(err, errlen, "refused: still listed");
+	return -1;
+}
+
+static int
+fake_rescan(void *ctx, uint32_t window, struct ctl_json *j, char *err, size_t errlen)
+{
+	(void)ctx;
+	(void)err;
+	(void)errlen;
+	ctl_json_u64(j, "window", window);
+	return 0;
+}
+
+static void
+fake_job(void *ctx, struct ctl_json *j)
+{
+	(void)ctx;
+	ctl_json_str(j, "job", "none");
+}
+
 static void
 fake_shutdown(void *ctx)
 {
@@ -74,6 +117,10 @@ static const struct ctl_host host = {
 	.lists = fake_status,
 	.keys = fake_keys,
 	.edit_list = fake_edit,
+	.set_config = fake_set_config,
+	.admit = fake_admit,
+	.rescan = fake_rescan,
+	.job = fake_job,
 	.shutdown = fake_shutdown,
 };
 
@@ -156,6 +203,23 @@ test_commands(void)
 	CHECK(ask(fd, "rm-accept 9 2\n", buf, sizeof(buf)) > 0 && strstr(buf, "not a member") != NULL);
 	CHECK(ask(fd, "add-prepare 16 2\n", buf, sizeof(buf)) > 0 && strstr(buf, "usage") != NULL);
 	CHECK(ask(fd, "add-prepare 1\n", buf, sizeof(buf)) > 0 && strstr(buf, "usage") != NULL);
+	/* Whole configs: ids lists parsed into masks. */
+	CHECK(ask(fd, "set-config 7 0,1,2 2 0,1,2,3 3\n", buf, sizeof(buf)) > 0);
+	CHECK(strcmp(buf, "{\"ok\":true,\"epoch\":7,\"prepare\":7,\"qp\":2,\"accept\":15,"
+			  "\"qa\":3}") == 0);
+	CHECK(ask(fd, "set-config 1 0,1,2 2 0,1,2 2\n", buf, sizeof(buf)) > 0 &&
+	      strstr(buf, "stale epoch") != NULL);
+	CHECK(ask(fd, "set-config 7 0,1,16 2 0,1,2 2\n", buf, sizeof(buf)) > 0 &&
+	      strstr(buf, "usage") != NULL);
+	CHECK(ask(fd, "set-config 7 0,,1 2 0,1,2 2\n", buf, sizeof(buf)) > 0 &&
+	      strstr(buf, "usage") != NULL);
+	CHECK(ask(fd, "set-config 0 0 1 0 1\n", buf, sizeof(buf)) > 0 &&
+	      strstr(buf, "usage") != NULL);
+	CHECK(ask(fd, "admit\n", buf, sizeof(buf)) > 0 && strstr(buf, "still listed") != NULL);
+	CHECK(ask(fd, "rescan\n", buf, sizeof(buf)) > 0 && strstr(buf, "\"window\":64") != NULL);
+	CHECK(ask(fd, "rescan 8\n", buf, sizeof(buf)) > 0 && strstr(buf, "\"window\":8") != NULL);
+	CHECK(ask(fd, "rescan 0x\n", buf, sizeof(buf)) > 0 && strstr(buf, "usage") != NULL);
+	CHECK(ask(fd, "job now\n", buf, sizeof(buf)) > 0 && strstr(buf, "no argument") != NULL);
 	CHECK(ask(fd, "shutdown\n", buf, sizeof(buf)) > 0 && shutdowns == 1);
 	close(fd);
 }

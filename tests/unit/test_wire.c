@@ -27,6 +27,9 @@ sample(uint8_t type)
 	m.key_len = sizeof(key) - 1;
 	m.state = (struct pk_wstate){ .kind = PK_KIND_VALUE, .version = 17, .len = sizeof(val) - 1,
 				      .data = val };
+	if (type == PK_MSG_PROMISE || type == PK_MSG_ACCEPT)
+		m.state.origin = (struct pk_ballot){ .counter = 41, .incarnation = 8, .node = 2,
+						     .worker = 2 };
 	m.client_id = 0xabcdef;
 	m.request_id = 77;
 	m.arg = (uint64_t)-5;
@@ -75,6 +78,8 @@ test_round_trip_every_type(void)
 		    t == PK_MSG_CLIENT_REQ) {
 			CHECK_EQ(out[0].state.len, in.state.len);
 			CHECK(memcmp(out[0].state.data, in.state.data, in.state.len) == 0);
+			/* Peer states carry their origin; client ones have none. */
+			CHECK(pk_ballot_cmp(&out[0].state.origin, &in.state.origin) == 0);
 		}
 		if (t == PK_MSG_CLIENT_REQ) {
 			CHECK_EQ(out[0].op, PK_OP_PUT);
@@ -97,10 +102,10 @@ test_little_endian_layout(void)
 	uint8_t buf[128];
 	size_t len = encode1(&m, buf, sizeof(buf));
 
-	/* docs/PROTOCOL.md: "PRNK", version 1, flags 0, count 1 (LE) ... */
+	/* docs/PROTOCOL.md: "PRNK", version 2, flags 0, count 1 (LE) ... */
 	CHECK_EQ(len, 16 + 4 + 20 + 16);
 	CHECK(memcmp(buf, "PRNK", 4) == 0);
-	CHECK(buf[4] == 1 && buf[5] == 0 && buf[6] == 1 && buf[7] == 0);
+	CHECK(buf[4] == 2 && buf[5] == 0 && buf[6] == 1 && buf[7] == 0);
 	CHECK(buf[8] == 7 && buf[12] == 4 && buf[14] == 2);
 	CHECK(buf[16] == PK_MSG_ACCEPTED && buf[17] == 0 && buf[18] == 36 && buf[19] == 0);
 	CHECK(buf[20] == 3 && buf[22] == 2 && buf[24] == 99);
@@ -178,7 +183,8 @@ test_header_errors(void)
 
 	CHECK_EQ(pk_wire_decode(buf, 10, &expect, &h, out, 4), -PK_E_TRUNCATED);
 	CHECK_EQ(decode_byte(buf, len, 0, 'X'), -PK_E_MAGIC);
-	CHECK_EQ(decode_byte(buf, len, 4, 2), -PK_E_VERSION);
+	CHECK_EQ(decode_byte(buf, len, 4, 1), -PK_E_VERSION);	/* version 1: no origin */
+	CHECK_EQ(decode_byte(buf, len, 4, 3), -PK_E_VERSION);
 	CHECK_EQ(decode_byte(buf, len, 5, 1), -PK_E_FIELD);
 	other.cluster_id = 8;
 	CHECK_EQ(pk_wire_decode(buf, len, &other, &h, out, 4), -PK_E_CLUSTER);
@@ -203,7 +209,7 @@ test_message_errors(void)
 	size_t len = encode1(&m, buf, sizeof(buf));
 	size_t body = PK_WIRE_HDR_LEN + PK_WIRE_MSG_HDR_LEN;
 	size_t key_len_at = body + 20 + 32;
-	size_t state_at = key_len_at + 2 + 7;
+	size_t state_at = key_len_at + 2 + 7 + 16;	/* after the origin ballot */
 
 	CHECK_EQ(decode_byte(buf, len, 16, 0), -PK_E_TYPE);
 	CHECK_EQ(decode_byte(buf, len, 16, PK_MSG_TYPE_MAX + 1), -PK_E_TYPE);
@@ -299,7 +305,7 @@ test_mutations_never_overread(void)
 static void
 test_documented_sizes(void)
 {
-	static const size_t body[] = { 0, 30 + 7 + 11, 28 + 11, 38 + 7, 63 + 11, 65 + 7 + 11,
+	static const size_t body[] = { 0, 30 + 7 + 11, 28 + 11, 38 + 7, 79 + 11, 81 + 7 + 11,
 				       36, 54 };
 
 	for (uint8_t t = PK_MSG_CLIENT_REQ; t <= PK_MSG_TYPE_MAX; t++) {

@@ -1,0 +1,551 @@
+/* Cluster orchestration for parnikctl (see cluster.h). */
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cluster.h"
+#include "ctl_client.h"
+
+#define MAX_REPLICAS 16
+#define REPLY_MAX 8192
+#define RESCAN_RUNS 5		/* whole rescans tried before giving up */
+#define RESCAN_WINDOW 16	/* small: the rescan shares the replicas with clients */
+
+struct replica {
+	const char *path;
+	bool up;		/* a process answers on the socket */
+	uint16_t node;
+	uint32_t epoch;
+	bool voting;
+	uint64_t keys;
+};
+
+/* A config as the replicas run it. */
+struct lists {
+	uint32_t epoch;
+	uint16_t prepare, accept;
+	uint8_t qp, qa;
+};
+
+struct cluster {
+	struct replica r[MAX_REPLICAS];
+	unsigned int n;
+	struct lists cur;	/* the highest epoch running */
+	unsigned int timeout_s;
+	unsigned int rescan_window;	/* identity changes in flight per rescan */
+	double t0;
+	char reply[REPLY_MAX];
+};
+
+static double
+now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void
+say(const struct cluster *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("[%8.3fs] ", now_s() - c->t0);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	fflush(stdout);
+}
+
+static unsigned int
+count(uint16_t mask)
+{
+	return (unsigned int)__builtin_popcount(mask);
+}
+
+static uint8_t
+majority(uint16_t mask)
+{
+	return (uint8_t)(count(mask) / 2 + 1);
+}
+
+static void
+ids(uint16_t mask, char *buf, size_t cap)
+{
+	size_t len = 0;
+
+	buf[0] = 0;
+	for (unsigned int id = 0; id < 16; id++)
+		if ((mask & (1u << id)) != 0 && len + 4 < cap)
+			len += (size_t)snprintf(buf + len, cap - len, "%s%u", len > 0 ? "," : "", id);
+}
+
+static bool
+ok_reply(const char *reply)
+{
+	return strncmp(reply, "{\"ok\":true", 10) == 0;
+}
+
+/* One command to replica <i>; 0 ok, 1 refused (reply in c->reply), -1 no
+ * answer, -2 not running.
+ */
+static int
+call(struct cluster *c, unsigned int i, const char *line)
+{
+	char err[256];
+	int rc = ctl_client_call(c->r[i].path, line, c->reply, sizeof(c->reply), err,
+				 sizeof(err));
+
+	if (rc != 0) {
+		snprintf(c->reply, sizeof(c->reply), "%s", err);
+		return rc;
+	}
+	return ok_reply(c->reply) ? 0 : 1;
+}
+
+/* "name":{"members":[0,1,2],"quorum":2} */
+static bool
+parse_list(const char *json, const char *name, uint16_t *mask, uint8_t *quorum)
+{
+	char pat[48];
+	const char *p;
+	uint64_t q;
+
+	snprintf(pat, sizeof(pat), "\"%s\":{\"members\":[", name);
+	p = strstr(json, pat);
+	if (p == NULL)
+		return false;
+	p += strlen(pat);
+	*mask = 0;
+	while (*p >= '0' && *p <= '9') {
+		char *end;
+		unsigned long id = strtoul(p, &end, 10);
+
+		if (id > 15)
+			return false;
+		*mask |= (uint16_t)(1u << id);
+		p = *end == ',' ? end + 1 : end;
+	}
+	if (!ctl_json_find_u64(p, "quorum", &q))
+		return false;
+	*quorum = (uint8_t)q;
+	return true;
+}
+
+static int
+find(const struct cluster *c, uint16_t node)
+{
+	for (unsigned int i = 0; i < c->n; i++)
+		if (c->r[i].up && c->r[i].node == node)
+			return (int)i;
+	return -1;
+}
+
+/* Replicas whose acceptors hold what they voted for: running, and not
+ * restarted since (an amnesiac holds nothing).
+ */
+static uint16_t
+voting_mask(const struct cluster *c)
+{
+	uint16_t m = 0;
+
+	for (unsigned int i = 0; i < c->n; i++)
+		if (c->r[i].up && c->r[i].voting)
+			m |= (uint16_t)(1u << c->r[i].node);
+	return m;
+}
+
+/* Reads every replica's identity, lists and key count; the cluster's
+ * config is the one with the highest epoch. Returns 0, or 6 when a
+ * replica runs but does not answer (its proposers cannot be accounted for).
+ */
+static int
+survey(struct cluster *c)
+{
+	memset(&c->cur, 0, sizeof(c->cur));
+	for (unsigned int i = 0; i < c->n; i++) {
+		struct replica *r = &c->r[i];
+		uint64_t v;
+		struct lists l = { 0 };
+		int rc = call(c, i, "status");
+
+		r->up = false;
+		if (rc == -2)
+			continue;
+		if (rc != 0) {
+			fprintf(stderr, "parnikctl: %s\n", c->reply);
+			return 6;
+		}
+		r->up = true;
+		if (!ctl_json_find_u64(c->reply, "node", &v))
+			return 6;
+		r->node = (uint16_t)v;
+		r->voting = strstr(c->reply, "\"voting\":true") != NULL;
+		if (call(c, i, "lists") != 0 || !ctl_json_find_u64(c->reply, "epoch", &v))
+			return 6;
+		l.epoch = (uint32_t)v;
+		r->epoch = l.epoch;
+		if (l.epoch > 0 && (!parse_list(c->reply, "prepare", &l.prepare, &l.qp) ||
+				    !parse_list(c->reply, "accept", &l.accept, &l.qa)))
+			return 6;
+		if (l.epoch > c->cur.epoch)
+			c->cur = l;
+		if (call(c, i, "stats") != 0 ||
+		    !ctl_json_find_u64(c->reply, "keys_accepted", &r->keys))
+			return 6;
+	}
+	if (c->cur.epoch == 0) {
+		fprintf(stderr, "parnikctl: no running replica has a config\n");
+		return 1;
+	}
+	return 0;
+}
+
+/* Installs <want> on every running replica at a new epoch (or the current
+ * one when the lists do not change: laggards catch up), retrying each until
+ * its barrier is passed or the timeout.
+ */
+static int
+step(struct cluster *c, const char *what, struct lists want)
+{
+	char p[64], a[64], line[192], done[64] = "";
+	double start = now_s(), max_barrier = 0;
+	bool same = want.prepare == c->cur.prepare && want.accept == c->cur.accept &&
+		    want.qp == c->cur.qp && want.qa == c->cur.qa;
+
+	want.epoch = same ? c->cur.epoch : c->cur.epoch + 1;
+	for (unsigned int i = 0; i < c->n; i++)
+		if (c->r[i].up && c->r[i].epoch > want.epoch)
+			want.epoch = c->r[i].epoch + 1;	/* never reuse a number */
+	ids(want.prepare, p, sizeof(p));
+	ids(want.accept, a, sizeof(a));
+	say(c, "%s: epoch %u, prepare {%s}/%u, accept {%s}/%u", what, want.epoch, p, want.qp, a,
+	    want.qa);
+	snprintf(line, sizeof(line), "set-config %u %s %u %s %u", want.epoch, p, want.qp, a,
+		 want.qa);
+	for (unsigned int i = 0; i < c->n; i++) {
+		uint64_t us = 0;
+		int rc;
+
+		if (!c->r[i].up)
+			continue;
+		while ((rc = call(c, i, line)) != 0) {
+			if (rc == 1 && strstr(c->reply, "refused") != NULL) {
+				say(c, "  node %u refused: %s", c->r[i].node, c->reply);
+				return 1;
+			}
+			if (rc == -2 || now_s() - start > c->timeout_s) {
+				say(c, "  node %u: %s", c->r[i].node, c->reply);
+				return rc == -2 ? 6 : 1;
+			}
+			say(c, "  node %u: %s; retrying", c->r[i].node, c->reply);
+			usleep(200000);
+		}
+		c->r[i].epoch = want.epoch;
+		(void)ctl_json_find_u64(c->reply, "barrier_us", &us);
+		if ((double)us > max_barrier)
+			max_barrier = (double)us;
+		snprintf(done + strlen(done), sizeof(done) - strlen(done), "%s%u",
+			 done[0] != 0 ? "," : "", c->r[i].node);
+	}
+	c->cur = want;
+	say(c, "  done on {%s} in %.1f ms (slowest barrier %.2f ms)", done,
+	    (now_s() - start) * 1e3, max_barrier / 1e3);
+	return 0;
+}
+
+/* One replica's rescan job, run to completion (again while keys fail),
+ * with its progress printed every second. One replica at a time: two
+ * proposers touching the same keys at once would only duel.
+ */
+static int
+rescan_one(struct cluster *c, unsigned int i)
+{
+	char line[32];
+
+	snprintf(line, sizeof(line), "rescan %u", c->rescan_window);
+	for (int run = 1; run <= RESCAN_RUNS; run++) {
+		double start = now_s(), last = start;
+		uint64_t total = 0, done = 0, failed = 0, retries = 0;
+		bool running = true;
+
+		if (call(c, i, line) != 0) {
+			say(c, "  node %u: %s", c->r[i].node, c->reply);
+			return 1;
+		}
+		while (running) {
+			usleep(50000);
+			if (call(c, i, "job") != 0) {
+				say(c, "  node %u: %s", c->r[i].node, c->reply);
+				return 6;
+			}
+			running = strstr(c->reply, "\"state\":\"running\"") != NULL;
+			(void)ctl_json_find_u64(c->reply, "total", &total);
+			(void)ctl_json_find_u64(c->reply, "done", &done);
+			(void)ctl_json_find_u64(c->reply, "failed", &failed);
+			(void)ctl_json_find_u64(c->reply, "retries", &retries);
+			if (running && now_s() - last >= 1.0 && total > 0) {
+				double rate = (double)done / (now_s() - start);
+
+				say(c, "  node %u: %llu/%llu keys (%.0f%%), %.0f keys/s, ETA %.1f s",
+				    c->r[i].node, (unsigned long long)done, (unsigned long long)total,
+				    100.0 * (double)done / (double)total, rate,
+				    rate > 0 ? (double)(total - done) / rate : 0.0);
+				last = now_s();
+			}
+		}
+		say(c, "  node %u: %llu keys in %.3f s (%.0f keys/s), %llu retries, %llu failed%s",
+		    c->r[i].node, (unsigned long long)done, now_s() - start,
+		    (double)done / (now_s() - start + 1e-9), (unsigned long long)retries,
+		    (unsigned long long)failed, failed > 0 ? ": again" : "");
+		if (failed == 0 && strstr(c->reply, "\"state\":\"done\"") != NULL)
+			return 0;
+	}
+	return 1;
+}
+
+/* Rescans every key that may hold a committed value: each is on at least
+ * <q> members of <holders> (the guarantee before the change), so any
+ * |usable| - (q - unusable) + 1 running holders together know every key.
+ */
+static int
+rescan(struct cluster *c, uint16_t holders, uint8_t q, uint16_t prefer_not)
+{
+	uint16_t usable = holders & voting_mask(c), src = 0;
+	int missing = (int)count(holders) - (int)count(usable);
+	int need = (int)count(usable) - ((int)q - missing) + 1;
+	char s[64];
+
+	if ((int)q - missing <= 0 || need < 1) {
+		say(c, "rescan impossible: committed values may sit only on replicas that are down");
+		return 1;
+	}
+	/* Sources: replicas staying in the cluster first. */
+	for (int pass = 0; pass < 2 && count(src) < (unsigned int)need; pass++)
+		for (unsigned int id = 0; id < 16 && count(src) < (unsigned int)need; id++) {
+			uint16_t bit = (uint16_t)(1u << id);
+
+			if ((usable & bit) != 0 && (src & bit) == 0 &&
+			    (pass == 1 || (prefer_not & bit) == 0))
+				src |= bit;
+		}
+	ids(src, s, sizeof(s));
+	say(c, "rescan: every key known to {%s}, one replica after the other", s);
+	for (unsigned int id = 0; id < 16; id++)
+		if ((src & (1u << id)) != 0) {
+			int rc = rescan_one(c, (unsigned int)find(c, (uint16_t)id));
+
+			if (rc != 0)
+				return rc;
+		}
+	return 0;
+}
+
+/* A restarted replica: give it the cluster's config, then let it vote.
+ * Safe only because no running proposer lists it (checked by the caller).
+ */
+static int
+readmit_empty(struct cluster *c, unsigned int i)
+{
+	int rc;
+
+	if (c->r[i].voting)
+		return 0;
+	/* Every running replica, laggards included, on the lists without it. */
+	rc = step(c, "every replica on the current lists (the restarted one too)", c->cur);
+	if (rc != 0)
+		return rc;
+	if (call(c, i, "admit") != 0) {
+		say(c, "node %u refused admission: %s", c->r[i].node, c->reply);
+		return 1;
+	}
+	c->r[i].voting = true;
+	say(c, "node %u admitted: its acceptors vote again", c->r[i].node);
+	return 0;
+}
+
+static int
+grow(struct cluster *c, uint16_t node)
+{
+	uint16_t bit = (uint16_t)(1u << node);
+	int i = find(c, node), rc;
+	struct lists w;
+
+	if (i < 0) {
+		say(c, "node %u is not running (give its socket with -s)", node);
+		return 1;
+	}
+	if ((c->cur.prepare & bit) != 0) {
+		say(c, "node %u is already a member", node);
+		return 0;
+	}
+	if ((c->cur.accept & bit) == 0) {
+		if (c->r[i].keys > 0 && c->r[i].voting) {
+			say(c, "node %u holds %llu keys from an earlier membership: restart it "
+			    "(that wipes it) before growing it in", node,
+			    (unsigned long long)c->r[i].keys);
+			return 1;
+		}
+		rc = readmit_empty(c, (unsigned int)i);
+		if (rc != 0)
+			return rc;
+		w = c->cur;
+		w.accept |= bit;
+		if (count(c->cur.accept) % 2 == 0) {
+			/* Even to odd: every key sits on a majority of the even
+			 * list already; the empty node joins both lists.
+			 */
+			w.prepare |= bit;
+			w.qp = w.qa = majority(w.accept);
+			return step(c, "grow (even to odd): both lists", w);
+		}
+		w.qa = majority(w.accept);
+		rc = step(c, "grow (odd to even), step 1: accept list", w);
+		if (rc != 0)
+			return rc;
+	}
+	/* In the accept list, not yet in the prepare list. */
+	rc = rescan(c, (uint16_t)(c->cur.accept & ~bit), majority((uint16_t)(c->cur.accept & ~bit)),
+		    bit);
+	if (rc != 0)
+		return rc;
+	w = c->cur;
+	w.prepare |= bit;
+	w.qp = majority(w.prepare);
+	return step(c, "grow, step 3: prepare list", w);
+}
+
+static int
+shrink(struct cluster *c, uint16_t node)
+{
+	uint16_t bit = (uint16_t)(1u << node), rest;
+	struct lists w;
+	int rc;
+
+	if (((c->cur.prepare | c->cur.accept) & bit) == 0) {
+		if (count(c->cur.accept) % 2 == 0) {
+			say(c, "node %u is out; the even list may come from an interrupted odd "
+			    "shrink: rescanning again (safe to repeat)", node);
+			return rescan(c, c->cur.accept, c->cur.qa, 0);
+		}
+		say(c, "node %u is not a member", node);
+		return 0;
+	}
+	rest = (uint16_t)(c->cur.accept & ~bit);
+	if (count(rest) < 1) {
+		say(c, "refused: node %u is the last acceptor", node);
+		return 1;
+	}
+	if ((c->cur.prepare & bit) != 0 && count(c->cur.accept) % 2 == 1) {
+		/* Odd to even: both lists, then the rescan the even list needs
+		 * (values may sit on a bare majority that included the node).
+		 */
+		struct lists old = c->cur;
+
+		w = c->cur;
+		w.prepare &= (uint16_t)~bit;
+		w.accept = rest;
+		w.qp = w.qa = majority(rest);
+		rc = step(c, "shrink (odd to even): both lists", w);
+		if (rc != 0)
+			return rc;
+		return rescan(c, old.accept, old.qa, bit);
+	}
+	if ((c->cur.prepare & bit) != 0) {
+		w = c->cur;
+		w.prepare &= (uint16_t)~bit;
+		w.qp = majority(w.prepare);
+		rc = step(c, "shrink (even to odd), step 1: prepare list", w);
+		if (rc != 0)
+			return rc;
+	}
+	rc = rescan(c, c->cur.accept, c->cur.qa, bit);
+	if (rc != 0)
+		return rc;
+	w = c->cur;
+	w.accept = rest;
+	w.qa = majority(rest);
+	return step(c, "shrink, step 3: accept list", w);
+}
+
+int
+ctl_cluster_is_command(const char *cmd)
+{
+	return strcmp(cmd, "grow") == 0 || strcmp(cmd, "shrink") == 0 ||
+	       strcmp(cmd, "replace") == 0 || strcmp(cmd, "readmit") == 0;
+}
+
+static bool
+parse_node(const char *s, uint16_t *node)
+{
+	char *end;
+	unsigned long v = strtoul(s, &end, 10);
+
+	if (*s < '0' || *s > '9' || *end != 0 || v > 15)
+		return false;
+	*node = (uint16_t)v;
+	return true;
+}
+
+int
+ctl_cluster(const char **paths, unsigned int npaths, int argc, char **argv,
+	    unsigned int timeout_s)
+{
+	static struct cluster c;
+	uint16_t a, b = 0;
+	int rc;
+	bool two = strcmp(argv[0], "replace") == 0;
+
+	if (argc != (two ? 3 : 2) || !parse_node(argv[1], &a) || (two && !parse_node(argv[2], &b))) {
+		fprintf(stderr, "usage: parnikctl -s SOCKETS %s\n",
+			two ? "replace OLD NEW" : "grow|shrink|readmit NODE");
+		return 2;
+	}
+	memset(&c, 0, sizeof(c));
+	c.n = npaths > MAX_REPLICAS ? MAX_REPLICAS : npaths;
+	c.timeout_s = timeout_s;
+	c.rescan_window = RESCAN_WINDOW;
+	c.t0 = now_s();
+	for (unsigned int i = 0; i < c.n; i++)
+		c.r[i].path = paths[i];
+	rc = survey(&c);
+	if (rc != 0)
+		return rc;
+	{
+		char p[64], s[64];
+
+		ids(c.cur.prepare, p, sizeof(p));
+		ids(c.cur.accept, s, sizeof(s));
+		say(&c, "%s %s%s%s: cluster at epoch %u, prepare {%s}/%u, accept {%s}/%u", argv[0],
+		    argv[1], two ? " " : "", two ? argv[2] : "", c.cur.epoch, p, c.cur.qp, s,
+		    c.cur.qa);
+	}
+	if (strcmp(argv[0], "grow") == 0) {
+		rc = grow(&c, a);
+	} else if (strcmp(argv[0], "shrink") == 0) {
+		rc = shrink(&c, a);
+	} else if (two) {
+		rc = grow(&c, b);
+		if (rc == 0)
+			rc = shrink(&c, a);
+	} else {
+		int i = find(&c, a);
+
+		if (i < 0 || c.r[i].voting) {
+			say(&c, "node %u is %s", a, i < 0 ? "not running" : "voting already");
+			return i < 0 ? 1 : 0;
+		}
+		rc = shrink(&c, a);
+		if (rc == 0)
+			rc = grow(&c, a);
+	}
+	say(&c, "%s", rc == 0 ? "done" : "stopped: run the same command again to resume");
+	return rc;
+}

@@ -1,0 +1,297 @@
+/* Control-plane jobs (see jobs.h). */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <urcu/urcu-qsbr.h>
+
+#include "index_lfht.h"
+#include "inject.h"
+#include "jobs.h"
+#include "replica.h"
+
+/* The keys to rescan, packed: partition u16, length u16, bytes. */
+struct keylist {
+	uint8_t *buf;
+	size_t len;
+	size_t cap;
+	uint64_t count;
+	uint16_t partition;	/* being collected */
+	bool nomem;
+};
+
+struct slot {
+	struct dp_ireq q;
+	bool busy;		/* submitted, not answered yet */
+	bool queued;		/* filled, waiting for room in the ring */
+	uint32_t tries;
+};
+
+static uint64_t
+mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+const char *
+dp_job_state_name(uint8_t state)
+{
+	static const char *const names[] = { "idle", "running", "done", "failed" };
+
+	return state < 4 ? names[state] : "?";
+}
+
+static int
+collect_key(void *arg, const uint8_t *key, uint16_t len)
+{
+	struct keylist *kl = arg;
+	size_t need = 4u + len;
+
+	if (kl->len + need > kl->cap) {
+		size_t cap = kl->cap == 0 ? 1u << 16 : kl->cap * 2;
+		uint8_t *nb = realloc(kl->buf, cap);
+
+		if (nb == NULL) {
+			kl->nomem = true;
+			return 1;
+		}
+		kl->buf = nb;
+		kl->cap = cap;
+	}
+	memcpy(kl->buf + kl->len, &kl->partition, 2);
+	memcpy(kl->buf + kl->len + 2, &len, 2);
+	memcpy(kl->buf + kl->len + 4, key, len);
+	kl->len += need;
+	kl->count++;
+	return 0;
+}
+
+/* Every partition's keys, each walked under RCU while its worker runs. */
+static int
+collect(struct dp_replica *r, struct keylist *kl)
+{
+	for (uint16_t p = 0; p < r->opt->partitions && !kl->nomem; p++) {
+		kl->partition = p;
+		urcu_qsbr_thread_online();
+		(void)dp_index_lfht_walk(pk_worker_index(r->part[p].w), collect_key, kl);
+		urcu_qsbr_thread_offline();
+	}
+	return kl->nomem ? -1 : 0;
+}
+
+static void
+update(struct dp_jobs *j, void (*fn)(struct dp_job_progress *p, const void *arg), const void *arg)
+{
+	pthread_mutex_lock(&j->lock);
+	fn(&j->p, arg);
+	pthread_mutex_unlock(&j->lock);
+}
+
+static void
+set_total(struct dp_job_progress *p, const void *arg)
+{
+	p->total = *(const uint64_t *)arg;
+}
+
+struct counts {
+	uint64_t done, failed, retries;
+};
+
+static void
+set_counts(struct dp_job_progress *p, const void *arg)
+{
+	const struct counts *c = arg;
+
+	p->done = c->done;
+	p->failed = c->failed;
+	p->retries = c->retries;
+}
+
+static void
+finish(struct dp_job_progress *p, const void *arg)
+{
+	const char *error = arg;
+
+	p->end_us = mono_us();
+	if (error != NULL) {
+		p->state = DP_JOB_FAILED;
+		if (p->error[0] == 0)
+			snprintf(p->error, sizeof(p->error), "%s", error);
+	} else {
+		p->state = DP_JOB_DONE;
+	}
+}
+
+/* Identity reads worth another try: the key was busy, the round lost to
+ * others or to the network. Anything else will not change by retrying.
+ */
+static bool
+retryable(uint8_t status)
+{
+	return status == PK_BUSY || status == PK_TIMEOUT || status == PK_UNKNOWN_OUTCOME ||
+	       status == PK_CONFLICT || status == PK_UNAVAILABLE || status == PK_NO_MEMORY;
+}
+
+static bool
+stopping(const struct dp_jobs *j)
+{
+	return __atomic_load_n(&j->cancel, __ATOMIC_ACQUIRE) ||
+	       __atomic_load_n(&j->r->stop, __ATOMIC_RELAXED);
+}
+
+static void *
+rescan_main(void *arg)
+{
+	struct dp_jobs *j = arg;
+	struct dp_replica *r = j->r;
+	struct keylist kl = { 0 };
+	struct counts c = { 0 };
+	struct slot *slots;
+	uint32_t window = j->p.window;
+	size_t next = 0;
+	uint64_t sent = 0, last_publish = 0;
+	char error[160] = "";
+
+	urcu_qsbr_register_thread();
+	urcu_qsbr_thread_offline();
+	slots = calloc(window, sizeof(*slots));
+	j->slots = slots;	/* freed by the next job or dp_jobs_fini */
+	if (slots == NULL || collect(r, &kl) != 0) {
+		update(j, finish, "out of memory collecting the keys");
+		goto out;
+	}
+	update(j, set_total, &kl.count);
+	while (c.done + c.failed < kl.count && !stopping(j)) {
+		bool moved = false;
+
+		for (uint32_t s = 0; s < window; s++) {
+			struct slot *sl = &slots[s];
+
+			if (sl->busy && dp_ireq_done(&sl->q)) {
+				sl->busy = false;
+				moved = true;
+				if (sl->q.status == PK_OK || sl->q.status == PK_NOT_FOUND) {
+					c.done++;
+				} else if (retryable(sl->q.status) && sl->tries < DP_RESCAN_TRIES) {
+					sl->queued = true;
+					c.retries++;
+				} else {
+					c.failed++;
+					if (error[0] == 0)
+						snprintf(error, sizeof(error),
+							 "a key of partition %u: %s after %u tries",
+							 sl->q.partition, pk_status_name(sl->q.status),
+							 sl->tries);
+				}
+			}
+			if (!sl->busy && !sl->queued && sent < kl.count) {
+				uint16_t len;
+
+				memcpy(&sl->q.partition, kl.buf + next, 2);
+				memcpy(&len, kl.buf + next + 2, 2);
+				memcpy(sl->q.key, kl.buf + next + 4, len);
+				sl->q.key_len = len;
+				sl->q.op = PK_OP_GET;
+				sl->tries = 0;
+				sl->queued = true;
+				next += 4u + len;
+				sent++;
+			}
+			if (sl->queued && dp_inject_submit(r, &sl->q) == 0) {
+				sl->queued = false;
+				sl->busy = true;
+				sl->tries++;
+				moved = true;
+			}
+		}
+		if (mono_us() - last_publish > 10000) {
+			update(j, set_counts, &c);
+			last_publish = mono_us();
+		}
+		if (!moved)
+			usleep(50);
+	}
+	update(j, set_counts, &c);
+	if (stopping(j))
+		update(j, finish, "stopped (shutdown)");
+	else
+		update(j, finish, c.failed > 0 ? error : NULL);
+out:
+	free(kl.buf);
+	urcu_qsbr_unregister_thread();
+	return NULL;
+}
+
+void
+dp_jobs_init(struct dp_jobs *j, struct dp_replica *r)
+{
+	memset(j, 0, sizeof(*j));
+	j->r = r;
+	pthread_mutex_init(&j->lock, NULL);
+}
+
+int
+dp_jobs_rescan(struct dp_jobs *j, uint32_t window, char *err, size_t errlen)
+{
+	int rc = 0;
+
+	if (window == 0 || window > DP_JOB_WINDOW_MAX) {
+		snprintf(err, errlen, "window %u is not 1..%d", window, DP_JOB_WINDOW_MAX);
+		return -1;
+	}
+	pthread_mutex_lock(&j->lock);
+	if (j->p.state == DP_JOB_RUNNING) {
+		rc = 1;
+		goto out;
+	}
+	if (j->joinable) {
+		pthread_join(j->thread, NULL);
+		j->joinable = false;
+	}
+	/* The last job finished every request it sent: nothing refers to
+	 * its slots any more.
+	 */
+	free(j->slots);
+	j->slots = NULL;
+	memset(&j->p, 0, sizeof(j->p));
+	j->p.state = DP_JOB_RUNNING;
+	j->p.window = window;
+	j->p.epoch = dp_replica_config(j->r)->epoch;
+	j->p.start_us = mono_us();
+	if (pthread_create(&j->thread, NULL, rescan_main, j) != 0) {
+		j->p.state = DP_JOB_FAILED;
+		snprintf(err, errlen, "cannot start the job thread");
+		rc = -1;
+		goto out;
+	}
+	j->joinable = true;
+out:
+	pthread_mutex_unlock(&j->lock);
+	return rc;
+}
+
+void
+dp_jobs_progress(struct dp_jobs *j, struct dp_job_progress *out)
+{
+	pthread_mutex_lock(&j->lock);
+	*out = j->p;
+	pthread_mutex_unlock(&j->lock);
+}
+
+void
+dp_jobs_fini(struct dp_jobs *j)
+{
+	__atomic_store_n(&j->cancel, true, __ATOMIC_RELEASE);
+	if (j->joinable)
+		pthread_join(j->thread, NULL);
+	j->joinable = false;
+	/* The workers have stopped: no one completes a request any more. */
+	free(j->slots);
+	j->slots = NULL;
+	pthread_mutex_destroy(&j->lock);
+}
