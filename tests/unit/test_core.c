@@ -724,6 +724,111 @@ test_cleared_doubt_still_needs_an_accept(void)
 	CHECK_EQ(fx_fini(&f), 0);
 }
 
+/* Both promise a state accepted above the failed ballot by another
+ * proposer (node 2), with <version> and <origin>.
+ */
+static void
+promise_above_failed(struct fx *f, const struct pk_send *prep, const struct pk_send *failed,
+		     uint64_t version, const struct pk_wstate *st)
+{
+	for (uint16_t n = 1; n <= 2; n++) {
+		struct pk_msg r = reply_to(prep, PK_MSG_PROMISE, n);
+
+		r.ballot2 = failed->msg.ballot;
+		r.ballot2.counter += 1;
+		r.ballot2.node = 2;
+		if (st != NULL) {
+			r.state = *st;
+		} else {
+			r.state = (struct pk_wstate){ .kind = PK_KIND_VALUE, .version = version,
+						      .len = 1, .data = (const uint8_t *)"a" };
+			r.state.origin = (struct pk_ballot){ .counter = 1, .incarnation = 1,
+							     .node = 2 };
+		}
+		fx_peer(f, &r);
+	}
+}
+
+/* Another proposer adopted our failed value (an identity change, e.g. a
+ * rescan, read it from one acceptor and wrote it back above us): the same
+ * origin says it is ours, so the CAS's result stands once it is chosen.
+ */
+static void
+test_doubt_adopted_by_origin(void)
+{
+	struct fx f;
+	struct pk_send failed, prep, acc;
+	struct pk_msg r;
+	const struct pk_send *s;
+
+	CHECK(fx_init(&f, 0, true, 16));
+	prep = cas_in_doubt(&f, &failed);
+	CHECK(pk_ballot_cmp(&failed.msg.state.origin, &failed.msg.ballot) == 0);
+	promise_above_failed(&f, &prep, &failed, 0, &failed.msg.state);
+	CHECK_EQ(pk_worker_stats(f.w)->doubt_adopted, 1);
+	CHECK((s = fx_sent(&f, PK_MSG_ACCEPT)) != NULL);
+	CHECK(s->msg.state.version == 2 && s->msg.state.len == 1 && s->msg.state.data[0] == 'x');
+	CHECK(pk_ballot_cmp(&s->msg.state.origin, &failed.msg.ballot) == 0);
+	acc = *s;
+	for (uint16_t n = 1; n <= 2; n++) {
+		r = reply_to(&acc, PK_MSG_ACCEPTED, n);
+		fx_peer(&f, &r);
+	}
+	CHECK(f.out.nreply == 1 && f.replies[0].msg.status == PK_OK);
+	CHECK_EQ(f.replies[0].msg.state.version, 2);
+	CHECK_EQ(fx_fini(&f), 0);
+
+	/* The same bytes and version under another origin are someone
+	 * else's write: UNKNOWN, never OK.
+	 */
+	CHECK(fx_init(&f, 0, true, 16));
+	prep = cas_in_doubt(&f, &failed);
+	{
+		struct pk_wstate other = failed.msg.state;
+
+		other.origin.node = 2;
+		promise_above_failed(&f, &prep, &failed, 0, &other);
+	}
+	CHECK(f.out.nreply == 1 && f.replies[0].msg.status == PK_UNKNOWN_OUTCOME);
+	CHECK_EQ(fx_fini(&f), 0);
+}
+
+/* Someone else's ballot above ours holds a version below the one our CAS
+ * proposed (2): had ours been chosen, that value would descend from it and
+ * carry a version >= 2. So ours was not chosen; the batch runs again (the
+ * CAS still matches version 1) and answers after its accept succeeds. At
+ * version 2 the same situation is UNKNOWN.
+ */
+static void
+test_doubt_cleared_by_version(void)
+{
+	struct fx f;
+	struct pk_send failed, prep, acc;
+	struct pk_msg r;
+	const struct pk_send *s;
+
+	CHECK(fx_init(&f, 0, true, 16));
+	prep = cas_in_doubt(&f, &failed);
+	promise_above_failed(&f, &prep, &failed, 1, NULL);
+	CHECK_EQ(pk_worker_stats(f.w)->doubt_cleared, 1);
+	CHECK_EQ(f.out.nreply, 0);
+	CHECK((s = fx_sent(&f, PK_MSG_ACCEPT)) != NULL);
+	CHECK(s->msg.state.version == 2 && s->msg.state.data[0] == 'x');
+	acc = *s;
+	for (uint16_t n = 1; n <= 2; n++) {
+		r = reply_to(&acc, PK_MSG_ACCEPTED, n);
+		fx_peer(&f, &r);
+	}
+	CHECK(f.out.nreply == 1 && f.replies[0].msg.status == PK_OK);
+	CHECK_EQ(fx_fini(&f), 0);
+
+	CHECK(fx_init(&f, 0, true, 16));
+	prep = cas_in_doubt(&f, &failed);
+	promise_above_failed(&f, &prep, &failed, 2, NULL);
+	CHECK(f.out.nreply == 1 && f.replies[0].msg.status == PK_UNKNOWN_OUTCOME);
+	CHECK_EQ(fx_fini(&f), 0);
+}
+
 static void
 test_duplicate_request_runs_once(void)
 {
@@ -981,6 +1086,8 @@ main(int argc, char **argv)
 		  test_proposer_accept_timeout_settles_doubt },
 		{ "proposer_superseded_doubt_is_unknown", test_proposer_superseded_doubt_is_unknown },
 		{ "cleared_doubt_still_needs_an_accept", test_cleared_doubt_still_needs_an_accept },
+		{ "doubt_adopted_by_origin", test_doubt_adopted_by_origin },
+		{ "doubt_cleared_by_version", test_doubt_cleared_by_version },
 		{ "duplicate_request_runs_once", test_duplicate_request_runs_once },
 		{ "proposer_conflicts_fast_forward_and_retry",
 		  test_proposer_conflicts_fast_forward_and_retry },
