@@ -5,11 +5,15 @@
 # checked for linearizability, a summary, and everything torn down after.
 #
 #   bench/demo.sh [--seconds S] [--threads T] [--partitions P] [--memif] [--tap]
+#                 [--reconfigure]
 #       defaults: 30 s, 4 client threads, replicas on af_packet with one
 #       partition (and worker lcore) per 3 cores, at least one: three
 #       replicas with more lcores than the machine has cores only add
 #       context switches. --memif links the replicas to each other over
-#       DPDK memif, --tap puts them on net_tap instead
+#       DPDK memif, --tap puts them on net_tap instead. --reconfigure
+#       also starts two spare replicas, fills 20,000 more keys, and while
+#       the load runs changes the membership live with parnikctl:
+#       3 -> 4 -> 5 -> 4 -> 3 acceptors (grow 3, grow 4, shrink 4, shrink 3)
 #
 # Needs root (network namespaces); installs what is missing and builds.
 set -euo pipefail
@@ -19,6 +23,7 @@ seconds=30
 threads=4
 partitions=$(( $(nproc) / 3 > 0 ? $(nproc) / 3 : 1 ))
 links=""
+reconfigure=0
 while [ $# -gt 0 ]; do
     case $1 in
         --seconds) seconds=$2; shift 2 ;;
@@ -26,7 +31,8 @@ while [ $# -gt 0 ]; do
         --partitions) partitions=$2; shift 2 ;;
         --memif) links="$links --memif"; shift ;;
         --tap) links="$links --tap"; shift ;;
-        *) sed -n '2,14p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+        --reconfigure) reconfigure=1; shift ;;
+        *) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
     esac
 done
 if [ "$(id -u)" -ne 0 ]; then
@@ -43,15 +49,48 @@ trap 'bench/fabric.sh down "$name" >/dev/null 2>&1 || true' EXIT INT TERM
 edge="af_packet on veth"
 case $links in *--tap*) edge="net_tap" ;; esac
 case $links in *--memif*) edge="$edge, memif between replicas" ;; esac
-echo "== starting 3 replicas (parnikd: $edge; $partitions partition(s), one worker lcore each)"
+spares=0
+[ $reconfigure -eq 0 ] || spares=2
+echo "== starting 3 replicas (parnikd: $edge; $partitions partition(s), one worker lcore each)" \
+    "$([ $spares -eq 0 ] || echo "and $spares spares")"
 # shellcheck disable=SC2086
-bench/fabric.sh up "$name" --replicas 3 --partitions "$partitions" $links
+bench/fabric.sh up "$name" --replicas 3 --spares "$spares" --partitions "$partitions" $links
 servers=$(bench/fabric.sh servers "$name")
+sockets=$(bench/fabric.sh sockets "$name")
+reconf_status=0
+if [ $reconfigure -eq 1 ]; then
+    echo
+    echo "== filling 20,000 cold keys (what the rescans must carry over)"
+    bench/fabric.sh exec "$name" build/bench/parnik-bench -s "$servers" -p "$partitions" \
+        --threads 4 --depth 8 --keys 20000 --ops 15000 --mix put=1 --prefix cold \
+        | grep -E "^(summary|errors)"
+    # The membership changes, in the background while the load runs;
+    # their lines start with "ctl".
+    (
+        sleep 3
+        for step in "grow 3" "grow 4" "shrink 4" "shrink 3"; do
+            # shellcheck disable=SC2086
+            build/ctrl/parnikctl -s "$sockets" $step | sed -u 's/^/    ctl /' || exit 1
+            sleep 2
+        done
+    ) &
+    reconf_pid=$!
+fi
 echo
 echo "== load: $threads threads x 8 in flight, GET/PUT/CAS/ADD over 1000 keys, ${seconds}s"
 status=0
 bench/fabric.sh exec "$name" build/bench/parnik-bench -s "$servers" -p "$partitions" \
     --threads "$threads" --depth 8 --keys 1000 --seconds "$seconds" --check || status=$?
+if [ $reconfigure -eq 1 ]; then
+    wait "$reconf_pid" || reconf_status=$?
+    echo
+    echo "== membership after the changes (replica 0):"
+    bench/fabric.sh ctl "$name" 0 lists
+    if [ $reconf_status -ne 0 ]; then
+        echo "demo: a membership change failed" >&2
+        status=1
+    fi
+fi
 echo
 echo "== teardown"
 bench/fabric.sh down "$name"
