@@ -33,6 +33,14 @@ void flux_setup(struct sim *s);
 void flux_script(struct sim *s, uint64_t arg);
 void flux_no_rescan_setup(struct sim *s);
 
+/* steps.c: membership scenarios as step programs */
+void steps_script(struct sim *s, uint64_t arg);
+void steps_grow_shrink(struct sim *s);
+void steps_five_four_five(struct sim *s);
+void steps_five_four_five_no_rescan(struct sim *s);
+void steps_replace_amnesiac(struct sim *s);
+void steps_amnesiac_into_prepare(struct sim *s);
+
 extern const struct scenario scenarios[];
 extern const unsigned int scenario_count;
 

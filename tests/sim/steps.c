@@ -1,0 +1,297 @@
+/* Membership scenarios written as step programs, the simulator acting as
+ * parnikctl (caspaxos-notes b). A program is a list of steps run in order,
+ * each when the previous one is done:
+ *
+ *   FILL n      one PUT per key through the proposers of mask n (cold keys)
+ *   HOT n       two INC clients on the first HOT_KEYS keys through mask n,
+ *               kept running; later steps wait until they progressed
+ *   CUT n       every message to the nodes of mask n is lost; HEAL undoes
+ *   CONFIG m P qP A qA   nodes of mask m run that config; done after a
+ *               barrier (longer than any phase can last)
+ *   RESCAN n    x -> x on every key through mask n
+ *   CRASH n, START n     a node stops (amnesia) / starts empty and voting
+ *   VERIFY n    stop the hot clients, read every key through mask n; the
+ *               checker compares each cold key with its fill
+ *
+ * The positive programs follow the paper's procedures; the negative ones
+ * drop one required step and must be caught in every seed, so their cuts
+ * pin down exactly which acceptors hold each cold key.
+ */
+#include <string.h>
+
+#include "scenario.h"
+#include "workload.h"
+
+#define HOT_KEYS 2
+#define PHASE_WRITES 10
+#define POLL_US 500
+
+enum { FILL = 1, HOT, CUT, HEAL, CONFIG, RESCAN, CRASH, START, VERIFY, END };
+
+struct step {
+	uint8_t op;
+	uint16_t mask;
+	uint16_t prepare;
+	uint8_t qp;
+	uint16_t accept;
+	uint8_t qa;
+};
+
+static struct {
+	const struct step *prog;
+	unsigned int pc;
+	bool started;			/* the current step began */
+	uint64_t wait_until;
+	struct sim_client *hot[2];
+	uint32_t base[2];
+	struct sim_client *job;		/* the FILL / RESCAN client */
+	struct pk_config cfgs[16];
+	unsigned int ncfg;
+} st;
+
+static bool
+hot_progressed(void)
+{
+	for (unsigned int i = 0; i < 2; i++)
+		if (st.hot[i] != NULL && st.hot[i]->done < st.base[i] + PHASE_WRITES)
+			return false;
+	return true;
+}
+
+static void
+mark(void)
+{
+	for (unsigned int i = 0; i < 2; i++)
+		if (st.hot[i] != NULL)
+			st.base[i] = st.hot[i]->done;
+}
+
+static const struct pk_config *
+config(struct sim *s, const struct step *p)
+{
+	struct pk_config *c = &st.cfgs[st.ncfg++];
+
+	*c = (struct pk_config){ .epoch = st.ncfg + 1, .prepare_mask = p->prepare,
+				 .accept_mask = p->accept, .prepare_quorum = p->qp,
+				 .accept_quorum = p->qa, .one_rtt = true };
+	(void)s;
+	return c;
+}
+
+/* Starts step <p>; returns true when it is already complete. */
+static bool
+begin(struct sim *s, const struct step *p)
+{
+	switch (p->op) {
+	case FILL:
+		st.job = sim_add_client(s, SIM_WL_FILL, p->mask, s->p.keys);
+		return false;
+	case RESCAN:
+		st.job = sim_add_client(s, SIM_WL_SCAN, p->mask, s->p.keys);
+		return false;
+	case HOT:
+		for (unsigned int i = 0; i < 2; i++) {
+			if (st.hot[i] == NULL) {
+				st.hot[i] = sim_add_client(s, SIM_WL_INC, p->mask, 1000000);
+				st.hot[i]->hot_keys = HOT_KEYS;
+			}
+			st.hot[i]->node_mask = p->mask;
+		}
+		mark();
+		return false;
+	case CUT:
+		for (uint16_t n = 0; n < s->p.nodes; n++)
+			s->cut[n] = p->mask;
+		return true;
+	case HEAL:
+		memset(s->cut, 0, sizeof(s->cut));
+		return true;
+	case CONFIG: {
+		const struct pk_config *c = config(s, p);
+
+		for (uint16_t n = 0; n < s->p.nodes; n++)
+			if ((p->mask & (1u << n)) != 0)
+				sim_set_config(s, n, c);
+		st.wait_until = s->now + 3 * s->p.tuning.phase_timeout;
+		mark();
+		return false;
+	}
+	case CRASH:
+		sim_crash(s, p->mask);
+		return true;
+	case START:
+		sim_restart(s, p->mask, true, false);
+		return true;
+	case VERIFY:
+		for (unsigned int i = 0; i < 2; i++)
+			if (st.hot[i] != NULL)
+				st.hot[i]->target = st.hot[i]->done;
+		s->hold = false;
+		sim_add_client(s, SIM_WL_SCAN, p->mask, s->p.keys);
+		return true;
+	default:
+		return true;
+	}
+}
+
+static bool
+finished(struct sim *s, const struct step *p)
+{
+	switch (p->op) {
+	case FILL:
+	case RESCAN:
+		return st.job->done >= st.job->target && hot_progressed();
+	case HOT:
+		return hot_progressed();
+	case CONFIG:
+		return s->now >= st.wait_until && hot_progressed();
+	default:
+		return true;
+	}
+}
+
+void
+steps_script(struct sim *s, uint64_t arg)
+{
+	(void)arg;
+	for (;;) {
+		const struct step *p = &st.prog[st.pc];
+
+		if (p->op == END || p->op == VERIFY) {
+			if (p->op == VERIFY)
+				(void)begin(s, p);
+			return;
+		}
+		if (!st.started) {
+			st.started = true;
+			if (!begin(s, p))
+				break;
+		} else if (!finished(s, p)) {
+			break;
+		}
+		st.pc++;
+		st.started = false;
+	}
+	sim_schedule_script(s, POLL_US, 0);
+}
+
+static void
+run_program(struct sim *s, const struct step *prog, const struct step *initial)
+{
+	memset(&st, 0, sizeof(st));
+	st.prog = prog;
+	(void)begin(s, initial);	/* the cluster's first config, everywhere */
+	st.wait_until = 0;
+	s->hold = true;
+	sim_schedule_script(s, POLL_US, 0);
+}
+
+#define ALL5 0x1f
+#define ON(m, p, qp, a, qa) { CONFIG, m, p, qp, a, qa }
+#define S(op, m) { op, m, 0, 0, 0, 0 }
+
+/* 3 -> 4 -> 5 -> 4 -> 3 under loss and reordering, nodes 3 and 4 spare.
+ * Each list change reaches two proposers first and the rest later, so
+ * old and new configs run at once while the hot clients write.
+ */
+static const struct step grow_shrink[] = {
+	S(CRASH, 3), S(CRASH, 4),
+	S(FILL, 0x7), S(HOT, 0x7),
+	/* 3 -> 4: accept list first (qA 3), rescan, prepare list */
+	S(START, 3),
+	ON(0x03, 0x7, 2, 0xf, 3), ON(0x1c, 0x7, 2, 0xf, 3),
+	S(RESCAN, 0x7),
+	ON(0x05, 0xf, 3, 0xf, 3), ON(0x1a, 0xf, 3, 0xf, 3),
+	/* 4 -> 5: both lists, the new acceptor empty */
+	S(START, 4),
+	ON(0x03, ALL5, 3, ALL5, 3), ON(0x1c, ALL5, 3, ALL5, 3),
+	/* 5 -> 4: both lists, then the rescan an even list from odd needs */
+	ON(0x06, 0xf, 3, 0xf, 3), ON(0x19, 0xf, 3, 0xf, 3),
+	S(CRASH, 4),
+	S(RESCAN, 0x7),
+	/* 4 -> 3: prepare list, rescan, accept list */
+	ON(0x0f, 0x7, 2, 0xf, 3),
+	S(RESCAN, 0x7),
+	ON(0x0f, 0x7, 2, 0x7, 2),
+	S(CRASH, 3),
+	S(VERIFY, 0x7),
+	S(END, 0),
+};
+
+/* 5 -> 4 -> 5. The cold keys are filled with nodes 0 and 1 cut off, so
+ * each sits on exactly {2,3,4}. Node 4 leaves (wiped); without the rescan
+ * the keys are on {2,3} only, a bare 2 of the 4 acceptors. A wiped node 4
+ * joins again and, with nodes 2 and 3 down, a read quorum {0,1,4} finds
+ * nothing: the lost data the paper warns about.
+ */
+#define FIVE_TO_FOUR                                                         \
+	S(CUT, 0x3), S(FILL, 0x4), S(HEAL, 0),                               \
+	ON(ALL5, 0xf, 3, 0xf, 3), S(CRASH, 4)
+#define FOUR_TO_FIVE_AND_READ                                                \
+	S(START, 4), ON(ALL5, ALL5, 3, ALL5, 3),                            \
+	S(CUT, 0xc), S(VERIFY, 0x1), S(END, 0)
+
+static const struct step five_four_five[] = {
+	FIVE_TO_FOUR, S(RESCAN, 0x1), FOUR_TO_FIVE_AND_READ,
+};
+static const struct step five_four_five_no_rescan[] = {
+	FIVE_TO_FOUR, FOUR_TO_FIVE_AND_READ,
+};
+
+/* Node 2 crashes and loses its memory. The cold keys were filled with
+ * node 0 cut off, so they sat on exactly {1,2} and now on {1} only.
+ * Replaced by spare 3 as the paper says (accept list, rescan, prepare
+ * list, then node 2 out with its own rescan), the keys are on {0,1,3}:
+ * with node 1 down a read through {0,3} finds them. The negative variant
+ * lets the amnesiac node 2 vote again straight away, still in the prepare
+ * list: a read through {0,2} finds nothing.
+ */
+#define AMNESIA_PREFIX                                                       \
+	S(CRASH, 3), S(CUT, 0x1), S(FILL, 0x4), S(HEAL, 0), S(CRASH, 2)
+
+static const struct step replace_amnesiac[] = {
+	AMNESIA_PREFIX,
+	S(START, 3),
+	ON(0xf, 0x7, 2, 0xf, 3), S(RESCAN, 0x1), ON(0xf, 0xf, 3, 0xf, 3),
+	ON(0xf, 0xb, 2, 0xf, 3), S(RESCAN, 0x1), ON(0xf, 0xb, 2, 0xb, 2),
+	S(CUT, 0x2), S(VERIFY, 0x1), S(END, 0),
+};
+
+static const struct step amnesiac_into_prepare[] = {
+	AMNESIA_PREFIX,
+	S(START, 2),
+	S(CUT, 0x2), S(VERIFY, 0x1), S(END, 0),
+};
+
+static const struct step three = ON(0xf, 0x7, 2, 0x7, 2);
+static const struct step five = ON(ALL5, ALL5, 3, ALL5, 3);
+
+void
+steps_grow_shrink(struct sim *s)
+{
+	run_program(s, grow_shrink, &three);
+}
+
+void
+steps_five_four_five(struct sim *s)
+{
+	run_program(s, five_four_five, &five);
+}
+
+void
+steps_five_four_five_no_rescan(struct sim *s)
+{
+	run_program(s, five_four_five_no_rescan, &five);
+}
+
+void
+steps_replace_amnesiac(struct sim *s)
+{
+	run_program(s, replace_amnesiac, &three);
+}
+
+void
+steps_amnesiac_into_prepare(struct sim *s)
+{
+	run_program(s, amnesiac_into_prepare, &three);
+}
