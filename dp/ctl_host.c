@@ -196,6 +196,15 @@ h_keys(void *ctx, uint16_t partition, uint64_t from, uint32_t limit, struct ctl_
 	return 0;
 }
 
+/* A membership step's reply: what changed, the barrier, the lists now. */
+static void
+step_json(void *ctx, const struct dp_step_result *res, struct ctl_json *j)
+{
+	ctl_json_bool(j, "changed", res->changed);
+	ctl_json_u64(j, "barrier_us", res->barrier_us);
+	h_lists(ctx, j);
+}
+
 static int
 h_edit_list(void *ctx, bool prepare, bool add, uint16_t id, uint8_t quorum, struct ctl_json *j,
 	    char *err, size_t errlen)
@@ -205,9 +214,7 @@ h_edit_list(void *ctx, bool prepare, bool add, uint16_t id, uint8_t quorum, stru
 
 	if (dp_membership_edit(ctx, &e, BARRIER_TIMEOUT_MS, &res, err, errlen) != 0)
 		return -1;
-	ctl_json_bool(j, "changed", res.changed);
-	ctl_json_u64(j, "barrier_us", res.barrier_us);
-	h_lists(ctx, j);
+	step_json(ctx, &res, j);
 	return 0;
 }
 
@@ -222,9 +229,7 @@ h_set_config(void *ctx, uint32_t epoch, uint16_t prepare, uint8_t prepare_quorum
 
 	if (dp_membership_set(ctx, &want, BARRIER_TIMEOUT_MS, &res, err, errlen) != 0)
 		return -1;
-	ctl_json_bool(j, "changed", res.changed);
-	ctl_json_u64(j, "barrier_us", res.barrier_us);
-	h_lists(ctx, j);
+	step_json(ctx, &res, j);
 	return 0;
 }
 

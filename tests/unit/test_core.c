@@ -724,6 +724,19 @@ test_cleared_doubt_still_needs_an_accept(void)
 	CHECK_EQ(fx_fini(&f), 0);
 }
 
+/* Nodes 1 and 2 accept <acc>. */
+static void
+accepted_by_both(struct fx *f, const struct pk_send *acc)
+{
+	struct pk_send copy = *acc;
+
+	for (uint16_t n = 1; n <= 2; n++) {
+		struct pk_msg r = reply_to(&copy, PK_MSG_ACCEPTED, n);
+
+		fx_peer(f, &r);
+	}
+}
+
 /* Both promise a state accepted above the failed ballot by another
  * proposer (node 2), with <version> and <origin>.
  */
@@ -757,8 +770,7 @@ static void
 test_doubt_adopted_by_origin(void)
 {
 	struct fx f;
-	struct pk_send failed, prep, acc;
-	struct pk_msg r;
+	struct pk_send failed, prep;
 	const struct pk_send *s;
 
 	CHECK(fx_init(&f, 0, true, 16));
@@ -769,11 +781,7 @@ test_doubt_adopted_by_origin(void)
 	CHECK((s = fx_sent(&f, PK_MSG_ACCEPT)) != NULL);
 	CHECK(s->msg.state.version == 2 && s->msg.state.len == 1 && s->msg.state.data[0] == 'x');
 	CHECK(pk_ballot_cmp(&s->msg.state.origin, &failed.msg.ballot) == 0);
-	acc = *s;
-	for (uint16_t n = 1; n <= 2; n++) {
-		r = reply_to(&acc, PK_MSG_ACCEPTED, n);
-		fx_peer(&f, &r);
-	}
+	accepted_by_both(&f, s);
 	CHECK(f.out.nreply == 1 && f.replies[0].msg.status == PK_OK);
 	CHECK_EQ(f.replies[0].msg.state.version, 2);
 	CHECK_EQ(fx_fini(&f), 0);
@@ -803,8 +811,7 @@ static void
 test_doubt_cleared_by_version(void)
 {
 	struct fx f;
-	struct pk_send failed, prep, acc;
-	struct pk_msg r;
+	struct pk_send failed, prep;
 	const struct pk_send *s;
 
 	CHECK(fx_init(&f, 0, true, 16));
@@ -814,11 +821,7 @@ test_doubt_cleared_by_version(void)
 	CHECK_EQ(f.out.nreply, 0);
 	CHECK((s = fx_sent(&f, PK_MSG_ACCEPT)) != NULL);
 	CHECK(s->msg.state.version == 2 && s->msg.state.data[0] == 'x');
-	acc = *s;
-	for (uint16_t n = 1; n <= 2; n++) {
-		r = reply_to(&acc, PK_MSG_ACCEPTED, n);
-		fx_peer(&f, &r);
-	}
+	accepted_by_both(&f, s);
 	CHECK(f.out.nreply == 1 && f.replies[0].msg.status == PK_OK);
 	CHECK_EQ(fx_fini(&f), 0);
 
