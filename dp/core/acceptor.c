@@ -7,6 +7,13 @@
  *                B < promise or B <= accepted; else accepted := B,
  *                value := V; promise := max(promise, N or B).
  *
+ *   INSTALL(B, V) (catch-up, CASPaxos 2.3.3): another acceptor's accepted
+ *                state, copied with its own ballot. Taken iff B > accepted;
+ *                promise := max(promise, B), never lowered; INSTALLED(B)
+ *                either way (the state held is at least as new). Not
+ *                admitted or table full: no answer (the sender retries and
+ *                reports the failure).
+ *
  * Every conflict carries the ballot it conflicted with so the proposer can
  * fast-forward (pitfall h3). The promise never goes down. An acceptor that
  * lost its memory (restart) is not admitted and refuses every vote until the
@@ -154,4 +161,43 @@ pk_acceptor_on_accept(struct pk_worker *w, const struct pk_msg *m, struct pk_out
 	if (w->mem.env.on_accepted != NULL)
 		w->mem.env.on_accepted(w->mem.env.ctx, r->key, r->key_len, &r->accepted, &m->state);
 	reply_accepted(w, m, out);
+}
+
+void
+pk_acceptor_on_install(struct pk_worker *w, const struct pk_msg *m, struct pk_out *out)
+{
+	struct pk_rec *r;
+	struct pk_send *s;
+
+	w->stats.acc_install++;
+	if (!w->admitted || m->state.len > w->tuning.max_value ||
+	    (r = pk_table_get(&w->table, m->key, m->key_len, pk_hash(m->key, m->key_len))) == NULL) {
+		w->stats.acc_refused++;
+		return;
+	}
+	if (pk_ballot_cmp(&m->ballot, &r->accepted) > 0) {
+		bool oom;
+		struct pk_blob *v = pk_blob_from_wire(&w->mem, &m->state, &oom);
+
+		if (oom) {
+			w->stats.acc_refused++;
+			return;
+		}
+		pk_blob_unref(&w->mem, r->value);
+		r->value = v;
+		if (pk_ballot_is_zero(&r->accepted))
+			w->table.accepted++;
+		r->accepted = m->ballot;
+		w->stats.acc_installed++;
+		if (w->mem.env.on_accepted != NULL)
+			w->mem.env.on_accepted(w->mem.env.ctx, r->key, r->key_len, &r->accepted,
+					       &m->state);
+	}
+	if (pk_ballot_cmp(&m->ballot, &r->promise) > 0)
+		r->promise = m->ballot;
+	s = pk_out_send(w, out, pk_node_bit(m->peer.node), PK_MSG_INSTALLED);
+	if (s == NULL)
+		return;
+	s->msg.peer.token = m->peer.token;
+	s->msg.ballot = m->ballot;
 }

@@ -82,6 +82,7 @@ struct pk_worker {
 /* acceptor.c: handle PREPARE / ACCEPT addressed to this worker's acceptor. */
 void pk_acceptor_on_prepare(struct pk_worker *w, const struct pk_msg *m, struct pk_out *out);
 void pk_acceptor_on_accept(struct pk_worker *w, const struct pk_msg *m, struct pk_out *out);
+void pk_acceptor_on_install(struct pk_worker *w, const struct pk_msg *m, struct pk_out *out);
 
 /* proposer.c */
 void pk_proposer_submit(struct pk_worker *w, const struct pk_msg *req, uint64_t cookie,

@@ -193,10 +193,12 @@ pk_wire_msg_size(const struct pk_msg *m)
 		body = PEER_PREFIX_LEN + 3 * BALLOT_LEN + STATE_FIXED_LEN + m->state.len;
 		break;
 	case PK_MSG_ACCEPT:
+	case PK_MSG_INSTALL:
 		body = PEER_PREFIX_LEN + 3 * BALLOT_LEN + 2 + m->key_len + STATE_FIXED_LEN +
 		       m->state.len;
 		break;
 	case PK_MSG_ACCEPTED:
+	case PK_MSG_INSTALLED:
 		body = PEER_PREFIX_LEN + BALLOT_LEN;
 		break;
 	case PK_MSG_CONFLICT:
@@ -232,7 +234,7 @@ static int
 msg_check(const struct pk_msg *m)
 {
 	bool keyed = m->type == PK_MSG_CLIENT_REQ || m->type == PK_MSG_PREPARE ||
-		     m->type == PK_MSG_ACCEPT;
+		     m->type == PK_MSG_ACCEPT || m->type == PK_MSG_INSTALL;
 
 	if (m->type < PK_MSG_CLIENT_REQ || m->type > PK_MSG_TYPE_MAX)
 		return PK_E_TYPE;
@@ -243,7 +245,8 @@ msg_check(const struct pk_msg *m)
 			return PK_E_FIELD;
 		return m->state.len > PK_MAX_VALUE ? PK_E_LIMIT : 0;
 	}
-	if (m->type == PK_MSG_CLIENT_REP || m->type == PK_MSG_PROMISE || m->type == PK_MSG_ACCEPT)
+	if (m->type == PK_MSG_CLIENT_REP || m->type == PK_MSG_PROMISE ||
+	    m->type == PK_MSG_ACCEPT || m->type == PK_MSG_INSTALL)
 		return state_check(&m->state);
 	return 0;
 }
@@ -296,6 +299,7 @@ pk_wire_add(struct pk_wbuf *w, const struct pk_msg *m)
 		put_state(&p, &m->state);
 		break;
 	case PK_MSG_ACCEPT:
+	case PK_MSG_INSTALL:
 		put_peer(&p, &m->peer);
 		put_ballot(&p, &m->ballot);
 		put_ballot(&p, &m->ballot2);
@@ -305,6 +309,7 @@ pk_wire_add(struct pk_wbuf *w, const struct pk_msg *m)
 		put_state(&p, &m->state);
 		break;
 	case PK_MSG_ACCEPTED:
+	case PK_MSG_INSTALLED:
 		put_peer(&p, &m->peer);
 		put_ballot(&p, &m->ballot);
 		break;
@@ -369,6 +374,7 @@ decode_body(struct rd *r, uint8_t type, struct pk_msg *m)
 		rd_state(r, &m->state);
 		break;
 	case PK_MSG_ACCEPT:
+	case PK_MSG_INSTALL:
 		rd_peer(r, &m->peer);
 		rd_ballot(r, &m->ballot);
 		rd_ballot(r, &m->ballot2);
@@ -377,6 +383,7 @@ decode_body(struct rd *r, uint8_t type, struct pk_msg *m)
 		rd_state(r, &m->state);
 		break;
 	case PK_MSG_ACCEPTED:
+	case PK_MSG_INSTALLED:
 		rd_peer(r, &m->peer);
 		rd_ballot(r, &m->ballot);
 		break;

@@ -78,6 +78,9 @@ dispatch(struct pk_worker *w, const struct pk_msg *m, uint64_t now, struct pk_ou
 	case PK_MSG_ACCEPT:
 		pk_acceptor_on_accept(w, m, out);
 		break;
+	case PK_MSG_INSTALL:
+		pk_acceptor_on_install(w, m, out);
+		break;
 	case PK_MSG_PROMISE:
 	case PK_MSG_ACCEPTED:
 	case PK_MSG_CONFLICT:
@@ -197,6 +200,27 @@ const struct pk_stats *
 pk_worker_stats(const struct pk_worker *w)
 {
 	return &w->stats;
+}
+
+bool
+pk_worker_install(struct pk_worker *w, const uint8_t *key, uint16_t key_len, uint16_t dest,
+		  uint64_t token, struct pk_out *out)
+{
+	const struct pk_rec *r = pk_table_find(&w->table, key, key_len, pk_hash(key, key_len));
+	struct pk_send *s;
+
+	if (r == NULL || pk_ballot_is_zero(&r->accepted) || dest >= PK_MAX_NODES)
+		return false;
+	s = pk_out_send(w, out, pk_node_bit(dest), PK_MSG_INSTALL);
+	if (s == NULL)
+		return false;
+	w->stats.catchup_sent++;
+	s->msg.peer.token = token;
+	s->msg.ballot = r->accepted;
+	s->msg.key = r->key;
+	s->msg.key_len = r->key_len;
+	pk_blob_to_wire(r->value, &s->msg.state);
+	return true;
 }
 
 bool

@@ -36,6 +36,9 @@
 	X(acc_conflict, "CONFLICT replies sent by the acceptor")            \
 	X(acc_dup_accept, "duplicate ACCEPTs acknowledged again")           \
 	X(acc_refused, "messages refused: not admitted, table full")        \
+	X(acc_install, "INSTALL messages (catch-up) handled")               \
+	X(acc_installed, "INSTALLs that replaced an older accepted state")  \
+	X(catchup_sent, "INSTALL messages sent (catch-up source)")          \
 	X(peer_dropped, "peer messages dropped: wrong worker, bad sender")  \
 	X(out_overflow, "outgoing messages dropped: outbox full")
 

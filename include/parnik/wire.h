@@ -29,8 +29,14 @@ enum pk_msg_type {
 	PK_MSG_ACCEPT = 5,
 	PK_MSG_ACCEPTED = 6,
 	PK_MSG_CONFLICT = 7,
+	/* Catch-up (CASPaxos 2.3.3): an acceptor's accepted (ballot, state)
+	 * copied to a new acceptor, laid out as ACCEPT (next unused); the
+	 * answer is laid out as ACCEPTED.
+	 */
+	PK_MSG_INSTALL = 8,
+	PK_MSG_INSTALLED = 9,
 };
-#define PK_MSG_TYPE_MAX PK_MSG_CONFLICT
+#define PK_MSG_TYPE_MAX PK_MSG_INSTALLED
 
 /* Datagram header. */
 struct pk_dgram_hdr {

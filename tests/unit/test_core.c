@@ -179,6 +179,72 @@ reply_to(const struct pk_send *s, uint8_t type, uint16_t node)
 
 /* ---- acceptor ---- */
 
+static struct pk_msg
+install_msg(uint16_t from, struct pk_ballot b, const char *key, const char *val, uint64_t version)
+{
+	struct pk_msg m = accept_msg(from, b, (struct pk_ballot){ 0 }, key, val, version);
+
+	m.type = PK_MSG_INSTALL;
+	m.state.origin = b;
+	return m;
+}
+
+/* Catch-up: an INSTALL is taken only above the accepted ballot, raises the
+ * promise to its ballot but never lowers it, and is answered INSTALLED
+ * either way; an acceptor not admitted stays silent. The source side
+ * copies its own accepted ballot and state.
+ */
+static void
+test_acceptor_install_rules(void)
+{
+	struct fx f;
+	struct pk_msg m;
+	struct pk_ballot promise, accepted;
+	struct pk_wstate st;
+	const struct pk_send *s;
+
+	CHECK(fx_init(&f, 0, true, 16));
+	m = install_msg(1, bal(5, 2), "k", "v5", 3);
+	fx_peer(&f, &m);
+	CHECK((s = fx_sent(&f, PK_MSG_INSTALLED)) != NULL);
+	CHECK(s->dest_mask == 2 && s->msg.peer.token == 7 &&
+	      pk_ballot_cmp(&s->msg.ballot, &m.ballot) == 0);
+	CHECK(pk_worker_peek(f.w, (const uint8_t *)"k", 1, &promise, &accepted, &st));
+	CHECK(pk_ballot_cmp(&accepted, &m.ballot) == 0 && pk_ballot_cmp(&promise, &m.ballot) == 0);
+	CHECK(st.version == 3 && st.len == 2 && memcmp(st.data, "v5", 2) == 0);
+	CHECK(pk_ballot_cmp(&st.origin, &m.ballot) == 0);
+	CHECK_EQ(pk_worker_accepted_keys(f.w), 1);
+	/* An older copy changes nothing but is acknowledged. */
+	m = install_msg(1, bal(4, 2), "k", "v4", 2);
+	fx_peer(&f, &m);
+	CHECK(fx_sent(&f, PK_MSG_INSTALLED) != NULL);
+	CHECK(pk_worker_peek(f.w, (const uint8_t *)"k", 1, &promise, &accepted, &st));
+	CHECK(accepted.counter == 5 && promise.counter == 5 && st.version == 3);
+	/* A prepare at 9, then a newer copy at 6: taken, promise stays 9. */
+	m = peer_msg(PK_MSG_PREPARE, 2, bal(9, 2), "k");
+	fx_peer(&f, &m);
+	m = install_msg(1, bal(6, 1), "k", "v6", 4);
+	fx_peer(&f, &m);
+	CHECK(pk_worker_peek(f.w, (const uint8_t *)"k", 1, &promise, &accepted, &st));
+	CHECK(accepted.counter == 6 && promise.counter == 9 && st.version == 4);
+	CHECK_EQ(pk_worker_stats(f.w)->acc_installed, 2);
+	/* The source side: our accepted (6, v6) goes to node 3. */
+	fx_out_reset(&f);
+	CHECK(pk_worker_install(f.w, (const uint8_t *)"k", 1, 3, 99, &f.out));
+	CHECK((s = fx_sent(&f, PK_MSG_INSTALL)) != NULL);
+	CHECK(s->dest_mask == 8 && s->msg.peer.token == 99 && s->msg.ballot.counter == 6);
+	CHECK(s->msg.state.version == 4 && s->msg.state.len == 2);
+	CHECK(!pk_worker_install(f.w, (const uint8_t *)"none", 4, 3, 99, &f.out));
+	CHECK_EQ(fx_fini(&f), 0);
+
+	CHECK(fx_init(&f, 0, false, 16));
+	m = install_msg(1, bal(5, 2), "k", "v5", 3);
+	fx_peer(&f, &m);
+	CHECK_EQ(f.out.nsend, 0);
+	CHECK_EQ(pk_worker_stats(f.w)->acc_refused, 1);
+	CHECK_EQ(fx_fini(&f), 0);
+}
+
 static void
 test_acceptor_prepare_rules(void)
 {
@@ -1079,6 +1145,7 @@ main(int argc, char **argv)
 {
 	static const struct check_case cases[] = {
 		{ "acceptor_prepare_rules", test_acceptor_prepare_rules },
+		{ "acceptor_install_rules", test_acceptor_install_rules },
 		{ "acceptor_accept_rules", test_acceptor_accept_rules },
 		{ "acceptor_refusals", test_acceptor_refusals },
 		{ "host_index", test_host_index },

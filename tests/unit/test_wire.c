@@ -27,7 +27,7 @@ sample(uint8_t type)
 	m.key_len = sizeof(key) - 1;
 	m.state = (struct pk_wstate){ .kind = PK_KIND_VALUE, .version = 17, .len = sizeof(val) - 1,
 				      .data = val };
-	if (type == PK_MSG_PROMISE || type == PK_MSG_ACCEPT)
+	if (type == PK_MSG_PROMISE || type == PK_MSG_ACCEPT || type == PK_MSG_INSTALL)
 		m.state.origin = (struct pk_ballot){ .counter = 41, .incarnation = 8, .node = 2,
 						     .worker = 2 };
 	m.client_id = 0xabcdef;
@@ -70,12 +70,13 @@ test_round_trip_every_type(void)
 		}
 		if (t == PK_MSG_PROMISE || t == PK_MSG_ACCEPT || t == PK_MSG_CONFLICT)
 			CHECK(pk_ballot_cmp(&out[0].ballot2, &in.ballot2) == 0);
-		if (t == PK_MSG_PREPARE || t == PK_MSG_ACCEPT || t == PK_MSG_CLIENT_REQ) {
+		if (t == PK_MSG_PREPARE || t == PK_MSG_ACCEPT || t == PK_MSG_INSTALL ||
+		    t == PK_MSG_CLIENT_REQ) {
 			CHECK_EQ(out[0].key_len, in.key_len);
 			CHECK(memcmp(out[0].key, in.key, in.key_len) == 0);
 		}
-		if (t == PK_MSG_PROMISE || t == PK_MSG_ACCEPT || t == PK_MSG_CLIENT_REP ||
-		    t == PK_MSG_CLIENT_REQ) {
+		if (t == PK_MSG_PROMISE || t == PK_MSG_ACCEPT || t == PK_MSG_INSTALL ||
+		    t == PK_MSG_CLIENT_REP || t == PK_MSG_CLIENT_REQ) {
 			CHECK_EQ(out[0].state.len, in.state.len);
 			CHECK(memcmp(out[0].state.data, in.state.data, in.state.len) == 0);
 			/* Peer states carry their origin; client ones have none. */
@@ -306,7 +307,7 @@ static void
 test_documented_sizes(void)
 {
 	static const size_t body[] = { 0, 30 + 7 + 11, 28 + 11, 38 + 7, 79 + 11, 81 + 7 + 11,
-				       36, 54 };
+				       36, 54, 81 + 7 + 11, 36 };
 
 	for (uint8_t t = PK_MSG_CLIENT_REQ; t <= PK_MSG_TYPE_MAX; t++) {
 		struct pk_msg m = sample(t);
