@@ -38,6 +38,7 @@ struct cluster {
 	struct lists cur;	/* the highest epoch running */
 	unsigned int timeout_s;
 	unsigned int rescan_window;	/* identity changes in flight per rescan */
+	bool catchup;			/* grow copies states instead of rescanning */
 	double t0;
 	char reply[REPLY_MAX];
 };
@@ -261,16 +262,20 @@ step(struct cluster *c, const char *what, struct lists want)
 	return 0;
 }
 
-/* One replica's rescan job, run to completion (again while keys fail),
- * with its progress printed every second. One replica at a time: two
- * proposers touching the same keys at once would only duel.
+/* One replica's job (rescan, or catch-up into <target> when it is not
+ * negative), run to completion (again while keys fail), with its progress
+ * printed every second. One replica at a time: two proposers touching the
+ * same keys at once would only duel.
  */
 static int
-rescan_one(struct cluster *c, unsigned int i)
+job_one(struct cluster *c, unsigned int i, int target)
 {
-	char line[32];
+	char line[48];
 
-	snprintf(line, sizeof(line), "rescan %u", c->rescan_window);
+	if (target < 0)
+		snprintf(line, sizeof(line), "rescan %u", c->rescan_window);
+	else
+		snprintf(line, sizeof(line), "catchup %d %u", target, 4 * c->rescan_window);
 	for (int run = 1; run <= RESCAN_RUNS; run++) {
 		double start = now_s(), last = start;
 		uint64_t total = 0, done = 0, failed = 0, retries = 0;
@@ -314,9 +319,12 @@ rescan_one(struct cluster *c, unsigned int i)
 /* Rescans every key that may hold a committed value: each is on at least
  * <q> members of <holders> (the guarantee before the change), so any
  * |usable| - (q - unusable) + 1 running holders together know every key.
+ * With <target> >= 0, copies their accepted states into node <target>
+ * instead (catch-up: the new acceptor then holds every committed value,
+ * the newest copy winning).
  */
 static int
-rescan(struct cluster *c, uint16_t holders, uint8_t q, uint16_t prefer_not)
+sync_keys(struct cluster *c, uint16_t holders, uint8_t q, uint16_t prefer_not, int target)
 {
 	uint16_t usable = holders & voting_mask(c), src = 0;
 	int missing = (int)count(holders) - (int)count(usable);
@@ -324,7 +332,7 @@ rescan(struct cluster *c, uint16_t holders, uint8_t q, uint16_t prefer_not)
 	char s[64];
 
 	if ((int)q - missing <= 0 || need < 1) {
-		say(c, "rescan impossible: committed values may sit only on replicas that are down");
+		say(c, "impossible: committed values may sit only on replicas that are down");
 		return 1;
 	}
 	/* Sources: replicas staying in the cluster first. */
@@ -337,10 +345,13 @@ rescan(struct cluster *c, uint16_t holders, uint8_t q, uint16_t prefer_not)
 				src |= bit;
 		}
 	ids(src, s, sizeof(s));
-	say(c, "rescan: every key known to {%s}, one replica after the other", s);
+	if (target < 0)
+		say(c, "rescan: every key known to {%s}, one replica after the other", s);
+	else
+		say(c, "catch-up: accepted states of {%s} copied into node %d", s, target);
 	for (unsigned int id = 0; id < 16; id++)
 		if ((src & (1u << id)) != 0) {
-			int rc = rescan_one(c, (unsigned int)find(c, (uint16_t)id));
+			int rc = job_one(c, (unsigned int)find(c, (uint16_t)id), target);
 
 			if (rc != 0)
 				return rc;
@@ -412,8 +423,8 @@ grow(struct cluster *c, uint16_t node)
 			return rc;
 	}
 	/* In the accept list, not yet in the prepare list. */
-	rc = rescan(c, (uint16_t)(c->cur.accept & ~bit), majority((uint16_t)(c->cur.accept & ~bit)),
-		    bit);
+	rc = sync_keys(c, (uint16_t)(c->cur.accept & ~bit),
+		       majority((uint16_t)(c->cur.accept & ~bit)), bit, c->catchup ? node : -1);
 	if (rc != 0)
 		return rc;
 	w = c->cur;
@@ -433,7 +444,7 @@ shrink(struct cluster *c, uint16_t node)
 		if (count(c->cur.accept) % 2 == 0) {
 			say(c, "node %u is out; the even list may come from an interrupted odd "
 			    "shrink: rescanning again (safe to repeat)", node);
-			return rescan(c, c->cur.accept, c->cur.qa, 0);
+			return sync_keys(c, c->cur.accept, c->cur.qa, 0, -1);
 		}
 		say(c, "node %u is not a member", node);
 		return 0;
@@ -456,7 +467,7 @@ shrink(struct cluster *c, uint16_t node)
 		rc = step(c, "shrink (odd to even): both lists", w);
 		if (rc != 0)
 			return rc;
-		return rescan(c, old.accept, old.qa, bit);
+		return sync_keys(c, old.accept, old.qa, bit, -1);
 	}
 	if ((c->cur.prepare & bit) != 0) {
 		w = c->cur;
@@ -466,7 +477,7 @@ shrink(struct cluster *c, uint16_t node)
 		if (rc != 0)
 			return rc;
 	}
-	rc = rescan(c, c->cur.accept, c->cur.qa, bit);
+	rc = sync_keys(c, c->cur.accept, c->cur.qa, bit, -1);
 	if (rc != 0)
 		return rc;
 	w = c->cur;
@@ -502,13 +513,19 @@ ctl_cluster(const char **paths, unsigned int npaths, int argc, char **argv,
 	uint16_t a, b = 0;
 	int rc;
 	bool two = strcmp(argv[0], "replace") == 0;
+	bool catchup = argc > 1 && strcmp(argv[argc - 1], "--catchup") == 0;
 
-	if (argc != (two ? 3 : 2) || !parse_node(argv[1], &a) || (two && !parse_node(argv[2], &b))) {
+	if (catchup)
+		argc--;
+	if (argc != (two ? 3 : 2) || !parse_node(argv[1], &a) || (two && !parse_node(argv[2], &b)) ||
+	    (catchup && strcmp(argv[0], "shrink") == 0)) {
 		fprintf(stderr, "usage: parnikctl -s SOCKETS %s\n",
-			two ? "replace OLD NEW" : "grow|shrink|readmit NODE");
+			two ? "replace OLD NEW [--catchup]" : "grow|readmit NODE [--catchup] | "
+							     "shrink NODE");
 		return 2;
 	}
 	memset(&c, 0, sizeof(c));
+	c.catchup = catchup;
 	c.n = npaths > MAX_REPLICAS ? MAX_REPLICAS : npaths;
 	c.timeout_s = timeout_s;
 	c.rescan_window = RESCAN_WINDOW;

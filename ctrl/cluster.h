@@ -14,6 +14,10 @@
  *   replace OLD NEW   grow NEW, then shrink OLD (OLD may be dead).
  *   readmit NODE   a restarted (amnesiac) NODE still in the lists: shrink
  *                  it out, re-admit it, grow it back in.
+ *   --catchup      (grow, replace, readmit) the odd-to-even grow copies the
+ *                  sources' accepted states into NODE (CASPaxos 2.3.3)
+ *                  instead of rescanning: K(F+1) records moved, not
+ *                  K(2F+3). Shrinks always rescan.
  *
  * Every step goes to every running replica (each is a proposer) and is done
  * when each has passed its barrier; the epoch is cluster-wide (one above the

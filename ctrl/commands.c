@@ -12,7 +12,7 @@ static const char help_text[] =
 	"help | ping | status | stats | config | lists | keys PARTITION [FROM [LIMIT]] | "
 	"add-accept ID QUORUM | rm-accept ID QUORUM | add-prepare ID QUORUM | "
 	"rm-prepare ID QUORUM | set-config EPOCH PREPARE_IDS QP ACCEPT_IDS QA | admit | "
-	"rescan [WINDOW] | job | shutdown";
+	"rescan [WINDOW] | catchup NODE [WINDOW] | job | shutdown";
 
 static size_t
 error_reply(char *out, size_t cap, const char *msg)
@@ -148,25 +148,32 @@ run_set_config(const struct ctl_host *h, int argc, char **argv, char *out, size_
 	return j.len;
 }
 
-/* admit | rescan [WINDOW] | job */
+/* admit | rescan [WINDOW] | catchup NODE [WINDOW] | job */
 static size_t
 run_job_command(const struct ctl_host *h, int argc, char **argv, char *out, size_t cap)
 {
 	bool rescan = strcmp(argv[0], "rescan") == 0;
-	uint64_t window = 64;
+	bool catchup = strcmp(argv[0], "catchup") == 0;
+	uint64_t window = 64, node = 0;
 	struct ctl_json j;
 	char err[200];
 	int rc = 0;
 
-	if ((rescan && (argc > 2 || (argc == 2 && !parse_u64(argv[1], 1024, &window)))) ||
-	    (!rescan && argc != 1))
-		return error_reply(out, cap, rescan ? "usage: rescan [WINDOW] (1..1024)"
-						    : "this command takes no argument");
+	if (rescan && (argc > 2 || (argc == 2 && !parse_u64(argv[1], 1024, &window))))
+		return error_reply(out, cap, "usage: rescan [WINDOW] (1..1024)");
+	if (catchup && (argc < 2 || argc > 3 || !parse_u64(argv[1], 15, &node) ||
+			(argc == 3 && !parse_u64(argv[2], 1024, &window))))
+		return error_reply(out, cap, "usage: catchup NODE [WINDOW] (NODE 0..15, "
+					     "WINDOW 1..1024)");
+	if (!rescan && !catchup && argc != 1)
+		return error_reply(out, cap, "this command takes no argument");
 	ctl_json_init(&j, out, cap);
 	ctl_json_open(&j, NULL);
 	ctl_json_bool(&j, "ok", true);
 	if (rescan)
 		rc = h->rescan(h->ctx, (uint32_t)window, &j, err, sizeof(err));
+	else if (catchup)
+		rc = h->catchup(h->ctx, (uint16_t)node, (uint32_t)window, &j, err, sizeof(err));
 	else if (strcmp(argv[0], "admit") == 0)
 		rc = h->admit(h->ctx, &j, err, sizeof(err));
 	else
@@ -208,7 +215,7 @@ ctl_command_run(const struct ctl_host *h, const char *line, char *out, size_t ca
 	if (strcmp(argv[0], "set-config") == 0)
 		return run_set_config(h, argc, argv, out, cap);
 	if (strcmp(argv[0], "admit") == 0 || strcmp(argv[0], "rescan") == 0 ||
-	    strcmp(argv[0], "job") == 0)
+	    strcmp(argv[0], "catchup") == 0 || strcmp(argv[0], "job") == 0)
 		return run_job_command(h, argc, argv, out, cap);
 	if (strcmp(argv[0], "status") == 0)
 		fill = h->status;

@@ -46,6 +46,11 @@ struct ctl_host {
 	 * 0, or -1 with <err>.
 	 */
 	int (*rescan)(void *ctx, uint32_t window, struct ctl_json *j, char *err, size_t errlen);
+	/* Starts a catch-up into node <target> (or reports the job running),
+	 * as rescan.
+	 */
+	int (*catchup)(void *ctx, uint16_t target, uint32_t window, struct ctl_json *j, char *err,
+		       size_t errlen);
 	/* The current or last job's progress ("job":{...}). */
 	void (*job)(void *ctx, struct ctl_json *j);
 	/* Asks the replica to stop, as SIGTERM does. */

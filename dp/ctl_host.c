@@ -257,7 +257,9 @@ job_json(struct dp_replica *r, struct ctl_json *j)
 	rate = elapsed > 0 ? (double)(p.done + p.failed) * 1e6 / (double)elapsed : 0;
 	left = p.total - (p.done + p.failed);
 	ctl_json_open(j, "job");
-	ctl_json_str(j, "kind", p.state == DP_JOB_IDLE ? "none" : "rescan");
+	ctl_json_str(j, "kind", p.state == DP_JOB_IDLE ? "none" : dp_job_kind_name(p.kind));
+	if (p.kind == DP_JOB_CATCHUP)
+		ctl_json_u64(j, "target", p.target);
 	ctl_json_str(j, "state", dp_job_state_name(p.state));
 	ctl_json_u64(j, "epoch", p.epoch);
 	ctl_json_u64(j, "window", p.window);
@@ -279,6 +281,20 @@ h_rescan(void *ctx, uint32_t window, struct ctl_json *j, char *err, size_t errle
 {
 	struct dp_replica *r = ctx;
 	int rc = dp_jobs_rescan(&r->jobs, window, err, errlen);
+
+	if (rc < 0)
+		return -1;
+	ctl_json_bool(j, "started", rc == 0);
+	job_json(r, j);
+	return 0;
+}
+
+static int
+h_catchup(void *ctx, uint16_t target, uint32_t window, struct ctl_json *j, char *err,
+	  size_t errlen)
+{
+	struct dp_replica *r = ctx;
+	int rc = dp_jobs_catchup(&r->jobs, target, window, err, errlen);
 
 	if (rc < 0)
 		return -1;
@@ -331,6 +347,7 @@ dp_ctl_host_init(struct ctl_host *h, struct dp_replica *r, void (*stop)(void))
 		.set_config = h_set_config,
 		.admit = h_admit,
 		.rescan = h_rescan,
+		.catchup = h_catchup,
 		.job = h_job,
 		.shutdown = h_shutdown,
 		.thread_begin = h_thread_begin,

@@ -19,8 +19,16 @@
 
 struct dp_replica;
 
+enum dp_ireq_kind {
+	DP_IREQ_CLIENT = 0,	/* a client request (op, key) */
+	DP_IREQ_INSTALL = 1,	/* catch-up: copy the key's accepted state to <target> */
+};
+
 struct dp_ireq {
 	uint16_t partition;
+	uint8_t kind;		/* enum dp_ireq_kind */
+	uint16_t target;	/* INSTALL: the node to copy to */
+	uint64_t token;		/* INSTALL: the send's token (owner worker only) */
 	uint8_t op;		/* enum pk_opcode */
 	uint16_t key_len;
 	uint8_t key[PK_MAX_KEY];

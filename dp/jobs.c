@@ -39,6 +39,12 @@ mono_us(void)
 }
 
 const char *
+dp_job_kind_name(uint8_t kind)
+{
+	return kind == DP_JOB_CATCHUP ? "catchup" : "rescan";
+}
+
+const char *
 dp_job_state_name(uint8_t state)
 {
 	static const char *const names[] = { "idle", "running", "done", "failed" };
@@ -145,7 +151,7 @@ stopping(const struct dp_jobs *j)
 }
 
 static void *
-rescan_main(void *arg)
+job_main(void *arg)
 {
 	struct dp_jobs *j = arg;
 	struct dp_replica *r = j->r;
@@ -153,6 +159,7 @@ rescan_main(void *arg)
 	struct counts c = { 0 };
 	struct slot *slots;
 	uint32_t window = j->p.window;
+	bool install = j->p.kind == DP_JOB_CATCHUP;
 	size_t next = 0;
 	uint64_t sent = 0, last_publish = 0;
 	char error[160] = "";
@@ -197,6 +204,8 @@ rescan_main(void *arg)
 				memcpy(sl->q.key, kl.buf + next + 4, len);
 				sl->q.key_len = len;
 				sl->q.op = PK_OP_GET;
+				sl->q.kind = install ? DP_IREQ_INSTALL : DP_IREQ_CLIENT;
+				sl->q.target = j->p.target;
 				sl->tries = 0;
 				sl->queued = true;
 				next += 4u + len;
@@ -235,8 +244,9 @@ dp_jobs_init(struct dp_jobs *j, struct dp_replica *r)
 	pthread_mutex_init(&j->lock, NULL);
 }
 
-int
-dp_jobs_rescan(struct dp_jobs *j, uint32_t window, char *err, size_t errlen)
+static int
+start(struct dp_jobs *j, uint8_t kind, uint16_t target, uint32_t window, char *err,
+      size_t errlen)
 {
 	int rc = 0;
 
@@ -260,10 +270,12 @@ dp_jobs_rescan(struct dp_jobs *j, uint32_t window, char *err, size_t errlen)
 	j->slots = NULL;
 	memset(&j->p, 0, sizeof(j->p));
 	j->p.state = DP_JOB_RUNNING;
+	j->p.kind = kind;
+	j->p.target = target;
 	j->p.window = window;
 	j->p.epoch = dp_replica_config(j->r)->epoch;
 	j->p.start_us = mono_us();
-	if (pthread_create(&j->thread, NULL, rescan_main, j) != 0) {
+	if (pthread_create(&j->thread, NULL, job_main, j) != 0) {
 		j->p.state = DP_JOB_FAILED;
 		snprintf(err, errlen, "cannot start the job thread");
 		rc = -1;
@@ -273,6 +285,26 @@ dp_jobs_rescan(struct dp_jobs *j, uint32_t window, char *err, size_t errlen)
 out:
 	pthread_mutex_unlock(&j->lock);
 	return rc;
+}
+
+int
+dp_jobs_rescan(struct dp_jobs *j, uint32_t window, char *err, size_t errlen)
+{
+	return start(j, DP_JOB_RESCAN, 0, window, err, errlen);
+}
+
+int
+dp_jobs_catchup(struct dp_jobs *j, uint16_t target, uint32_t window, char *err, size_t errlen)
+{
+	bool member = false;
+
+	for (unsigned int i = 0; i < j->r->opt->nmembers; i++)
+		member |= j->r->opt->members[i].id == target;
+	if (!member || target == j->r->opt->node) {
+		snprintf(err, errlen, "catch-up target %u: not another member", target);
+		return -1;
+	}
+	return start(j, DP_JOB_CATCHUP, target, window, err, errlen);
 }
 
 void

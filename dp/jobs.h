@@ -1,6 +1,6 @@
 /* Long control-plane jobs of one replica, run on their own thread so the
- * control socket keeps answering (and reports their progress): for now the
- * membership rescan. One job at a time.
+ * control socket keeps answering (and reports their progress): the
+ * membership rescan and catch-up. One job at a time.
  *
  * Rescan (CASPaxos section 2.3, caspaxos-notes b): every key this replica's
  * acceptors hold a record for — values, tombstones, bare promises — is
@@ -11,6 +11,11 @@
  * with a window of requests in flight. A key that fails is retried up to
  * DP_RESCAN_TRIES times; if any key still fails the job ends FAILED, and
  * running it again is safe (identity changes are idempotent).
+ *
+ * Catch-up (CASPaxos 2.3.3, the cheaper alternative when growing): the same
+ * keys, but each one's accepted (ballot, state) is copied to one target
+ * acceptor (INSTALL, installs.h), which keeps the newer of its own and the
+ * copy and never lowers its promise. Idempotent too.
  */
 #ifndef DP_JOBS_H
 #define DP_JOBS_H
@@ -23,9 +28,12 @@
 #define DP_JOB_WINDOW_MAX 1024
 
 enum dp_job_state { DP_JOB_IDLE, DP_JOB_RUNNING, DP_JOB_DONE, DP_JOB_FAILED };
+enum dp_job_kind { DP_JOB_RESCAN, DP_JOB_CATCHUP };
 
 struct dp_job_progress {
 	uint8_t state;		/* enum dp_job_state */
+	uint8_t kind;		/* enum dp_job_kind */
+	uint16_t target;	/* catch-up: the node copied to */
 	uint32_t epoch;		/* config epoch when it started */
 	uint32_t window;
 	uint64_t total;		/* keys to do (known once collected) */
@@ -58,10 +66,15 @@ void dp_jobs_init(struct dp_jobs *j, struct dp_replica *r);
  */
 int dp_jobs_rescan(struct dp_jobs *j, uint32_t window, char *err, size_t errlen);
 
+/* Starts a catch-up of every key into node <target>; as dp_jobs_rescan. */
+int dp_jobs_catchup(struct dp_jobs *j, uint16_t target, uint32_t window, char *err,
+		    size_t errlen);
+
 /* A consistent copy of the current (or last) job's progress. */
 void dp_jobs_progress(struct dp_jobs *j, struct dp_job_progress *out);
 
 const char *dp_job_state_name(uint8_t state);
+const char *dp_job_kind_name(uint8_t kind);
 
 /* Stops a running job and joins its thread. Call after the workers have
  * stopped (requests in flight are abandoned) and before dp_replica_fini.

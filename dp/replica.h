@@ -23,6 +23,7 @@
 
 #include "counters.h"
 #include "idle.h"
+#include "installs.h"
 #include "jobs.h"
 #include "memory.h"
 #include "neigh.h"
@@ -94,6 +95,7 @@ struct dp_lcore {
 	uint32_t oldest_epoch;			/* atomic: oldest epoch still counting */
 	struct dp_mem mem;			/* its partitions' arena */
 	struct dp_idle_state idle;
+	struct dp_installs installs;		/* catch-up sends in flight */
 	struct dp_counters live;		/* written by this lcore only */
 	struct dp_counters pub __rte_cache_aligned;	/* published snapshot */
 	uint64_t next_publish;			/* TSC */

@@ -266,7 +266,9 @@ handle_payload(struct dp_lcore *l, unsigned int pi, const uint8_t *frame,
 		return;
 	}
 	for (int i = 0; i < n; i++) {
-		if (msgs[i].type == PK_MSG_CLIENT_REQ) {
+		if (msgs[i].type == PK_MSG_INSTALLED) {
+			(void)dp_installs_ack(&l->installs, msgs[i].peer.node, msgs[i].peer.token);
+		} else if (msgs[i].type == PK_MSG_CLIENT_REQ) {
 			uint64_t seq = part->next_client++;
 			struct dp_client_addr *a = &part->clients[seq % DP_CLIENT_SLOTS];
 
@@ -408,11 +410,15 @@ poll_inject(struct dp_lcore *l)
 				    .key = q[i]->key, .key_len = q[i]->key_len };
 		uint16_t p = q[i]->partition;
 
-		pk_worker_client(r->part[p].w, &m, DP_COOKIE_INJECTED | (uintptr_t)q[i],
-				 l->now_us, &l->out);
+		if (q[i]->kind == DP_IREQ_INSTALL)
+			dp_installs_send(&l->installs, r->part[p].w, q[i], l->now_us, &l->out);
+		else
+			pk_worker_client(r->part[p].w, &m, DP_COOKIE_INJECTED | (uintptr_t)q[i],
+					 l->now_us, &l->out);
 		drain(l, p);
 		dgram_close_all(l, p);
 	}
+	dp_installs_expire(&l->installs, l->now_us);
 	l->live.dp.injected += nb;
 	return nb;
 }

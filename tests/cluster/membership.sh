@@ -5,7 +5,8 @@
 #    operation, the history linearizable, the new acceptors hold every key
 #    after their rescan, cold keys written before read back unchanged;
 #  - a removed replica still holding keys is refused until wiped (restart);
-#  - replace a replica killed with kill -9 by a wiped spare;
+#  - replace a replica killed with kill -9 by a wiped spare, the spare
+#    filled by catch-up (accepted states copied) instead of a rescan;
 #  - readmit a restarted (amnesiac) replica still in the lists: it answers
 #    UNAVAILABLE and does not vote until parnikctl brings it back;
 #  - re-running a finished change is a no-op.
@@ -73,7 +74,10 @@ sleep 0.5
 sleep 2
 check "a restarted replica answers UNAVAILABLE (exit 6)" 6 cli "$(addr 3)" get mk-1
 check "and does not vote" 0 bash -c "\"$fabric\" ctl $name 3 status | grep -q '\"voting\":false'"
-check "replace 2 3 (2 killed; 3 wiped, re-admitted, grown in)" 0 cluster replace 2 3
+check "replace 2 3 --catchup (2 killed; 3 wiped, re-admitted, caught up)" 0 \
+    cluster replace 2 3 --catchup
+check "the catch-up copied states into node 3" 0 bash -c \
+    "\"$fabric\" ctl $name 3 stats | grep -q '\"acc_installed\":[1-9]'"
 check "lists are {0,1,3}" 0 lists_are 0,1,3 0,1,3
 check "replace under load: linearizable, no failed operation" 0 load_clean
 check "cold keys read back unchanged through replica 3" 0 cold_intact 3

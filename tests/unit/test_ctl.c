@@ -96,6 +96,18 @@ fake_rescan(void *ctx, uint32_t window, struct ctl_json *j, char *err, size_t er
 	return 0;
 }
 
+static int
+fake_catchup(void *ctx, uint16_t target, uint32_t window, struct ctl_json *j, char *err,
+	     size_t errlen)
+{
+	(void)ctx;
+	(void)err;
+	(void)errlen;
+	ctl_json_u64(j, "target", target);
+	ctl_json_u64(j, "window", window);
+	return 0;
+}
+
 static void
 fake_job(void *ctx, struct ctl_json *j)
 {
@@ -120,6 +132,7 @@ static const struct ctl_host host = {
 	.set_config = fake_set_config,
 	.admit = fake_admit,
 	.rescan = fake_rescan,
+	.catchup = fake_catchup,
 	.job = fake_job,
 	.shutdown = fake_shutdown,
 };
@@ -220,6 +233,10 @@ test_commands(void)
 	CHECK(ask(fd, "rescan 8\n", buf, sizeof(buf)) > 0 && strstr(buf, "\"window\":8") != NULL);
 	CHECK(ask(fd, "rescan 0x\n", buf, sizeof(buf)) > 0 && strstr(buf, "usage") != NULL);
 	CHECK(ask(fd, "job now\n", buf, sizeof(buf)) > 0 && strstr(buf, "no argument") != NULL);
+	CHECK(ask(fd, "catchup 3 16\n", buf, sizeof(buf)) > 0 &&
+	      strstr(buf, "\"target\":3,\"window\":16") != NULL);
+	CHECK(ask(fd, "catchup\n", buf, sizeof(buf)) > 0 && strstr(buf, "usage") != NULL);
+	CHECK(ask(fd, "catchup 16\n", buf, sizeof(buf)) > 0 && strstr(buf, "usage") != NULL);
 	CHECK(ask(fd, "shutdown\n", buf, sizeof(buf)) > 0 && shutdowns == 1);
 	close(fd);
 }
