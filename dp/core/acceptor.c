@@ -86,6 +86,27 @@ pk_acceptor_on_prepare(struct pk_worker *w, const struct pk_msg *m, struct pk_ou
 	pk_blob_to_wire(r->value, &s->msg.state);
 }
 
+/* Makes (m->ballot, m->state) the record's accepted state. Returns false,
+ * changing nothing, when out of memory.
+ */
+static bool
+take_state(struct pk_worker *w, struct pk_rec *r, const struct pk_msg *m)
+{
+	bool oom;
+	struct pk_blob *v = pk_blob_from_wire(&w->mem, &m->state, &oom);
+
+	if (oom)
+		return false;
+	pk_blob_unref(&w->mem, r->value);
+	r->value = v;
+	if (pk_ballot_is_zero(&r->accepted))
+		w->table.accepted++;
+	r->accepted = m->ballot;
+	if (w->mem.env.on_accepted != NULL)
+		w->mem.env.on_accepted(w->mem.env.ctx, r->key, r->key_len, &r->accepted, &m->state);
+	return true;
+}
+
 static void
 raise_promise(struct pk_rec *r, const struct pk_msg *m)
 {
@@ -110,8 +131,6 @@ void
 pk_acceptor_on_accept(struct pk_worker *w, const struct pk_msg *m, struct pk_out *out)
 {
 	struct pk_rec *r;
-	struct pk_blob *v;
-	bool oom;
 	int vs_accepted;
 
 	w->stats.acc_accept++;
@@ -146,20 +165,12 @@ pk_acceptor_on_accept(struct pk_worker *w, const struct pk_msg *m, struct pk_out
 		reply_conflict(w, m, out, PK_CONFLICT, &r->accepted);
 		return;
 	}
-	v = pk_blob_from_wire(&w->mem, &m->state, &oom);
-	if (oom) {
+	if (!take_state(w, r, m)) {
 		w->stats.acc_refused++;
 		reply_conflict(w, m, out, PK_NO_MEMORY, NULL);
 		return;
 	}
-	pk_blob_unref(&w->mem, r->value);
-	r->value = v;
-	if (pk_ballot_is_zero(&r->accepted))
-		w->table.accepted++;
-	r->accepted = m->ballot;
 	raise_promise(r, m);
-	if (w->mem.env.on_accepted != NULL)
-		w->mem.env.on_accepted(w->mem.env.ctx, r->key, r->key_len, &r->accepted, &m->state);
 	reply_accepted(w, m, out);
 }
 
@@ -176,22 +187,11 @@ pk_acceptor_on_install(struct pk_worker *w, const struct pk_msg *m, struct pk_ou
 		return;
 	}
 	if (pk_ballot_cmp(&m->ballot, &r->accepted) > 0) {
-		bool oom;
-		struct pk_blob *v = pk_blob_from_wire(&w->mem, &m->state, &oom);
-
-		if (oom) {
+		if (!take_state(w, r, m)) {
 			w->stats.acc_refused++;
 			return;
 		}
-		pk_blob_unref(&w->mem, r->value);
-		r->value = v;
-		if (pk_ballot_is_zero(&r->accepted))
-			w->table.accepted++;
-		r->accepted = m->ballot;
 		w->stats.acc_installed++;
-		if (w->mem.env.on_accepted != NULL)
-			w->mem.env.on_accepted(w->mem.env.ctx, r->key, r->key_len, &r->accepted,
-					       &m->state);
 	}
 	if (pk_ballot_cmp(&m->ballot, &r->promise) > 0)
 		r->promise = m->ballot;
