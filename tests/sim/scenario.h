@@ -40,6 +40,8 @@ void steps_five_four_five(struct sim *s);
 void steps_five_four_five_no_rescan(struct sim *s);
 void steps_replace_amnesiac(struct sim *s);
 void steps_amnesiac_into_prepare(struct sim *s);
+void steps_grow_by_catchup(struct sim *s);
+void steps_grow_without_catchup(struct sim *s);
 
 extern const struct scenario scenarios[];
 extern const unsigned int scenario_count;

@@ -195,7 +195,8 @@ net_send(struct sim *s, uint16_t from, uint16_t to, bool to_client, double loss,
 static bool
 is_reply(uint8_t type)
 {
-	return type == PK_MSG_PROMISE || type == PK_MSG_ACCEPTED || type == PK_MSG_CONFLICT;
+	return type == PK_MSG_PROMISE || type == PK_MSG_ACCEPTED || type == PK_MSG_CONFLICT ||
+	       type == PK_MSG_INSTALLED;
 }
 
 static const struct pk_config *
@@ -479,6 +480,23 @@ sim_restart(struct sim *s, uint16_t node, bool admitted, bool same_incarnation)
 	if (!same_incarnation)
 		n->incarnation++;
 	node_start(s, n, admitted);
+}
+
+void
+sim_install(struct sim *s, uint16_t from, uint16_t to)
+{
+	struct sim_node *n = &s->nodes[from];
+
+	if (!n->up)
+		return;
+	for (unsigned int k = 0; k < s->p.keys; k++) {
+		const char *key = s->keys[k];
+		uint16_t w = pk_partition_of(key, strlen(key), (uint16_t)s->p.workers);
+
+		(void)pk_worker_install(n->w[w], (const uint8_t *)key, (uint16_t)strlen(key), to,
+					k + 1, &s->out);
+		after_step(s, n, w);
+	}
 }
 
 void

@@ -161,6 +161,11 @@ void sim_crash(struct sim *s, uint16_t node);
 /* Restart with a new incarnation (or, for a negative test, the same one). */
 void sim_restart(struct sim *s, uint16_t node, bool admitted, bool same_incarnation);
 
+/* Catch-up: node <from> copies every key's accepted state to node <to>
+ * (INSTALL messages over the simulated network; nothing re-sends them).
+ */
+void sim_install(struct sim *s, uint16_t from, uint16_t to);
+
 /* Installs <cfg> (kept alive by the caller) on every worker of <node>. */
 void sim_set_config(struct sim *s, uint16_t node, const struct pk_config *cfg);
 

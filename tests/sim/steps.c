@@ -9,6 +9,8 @@
  *   CONFIG m P qP A qA   nodes of mask m run that config; done after a
  *               barrier (longer than any phase can last)
  *   RESCAN n    x -> x on every key through mask n
+ *   CATCHUP n t the nodes of mask n copy their accepted states into node t
+ *               (INSTALL); done after the network delivered them
  *   CRASH n, START n     a node stops (amnesia) / starts empty and voting
  *   VERIFY n    stop the hot clients, read every key through mask n; the
  *               checker compares each cold key with its fill
@@ -26,7 +28,7 @@
 #define PHASE_WRITES 10
 #define POLL_US 500
 
-enum { FILL = 1, HOT, CUT, HEAL, CONFIG, RESCAN, CRASH, START, VERIFY, END };
+enum { FILL = 1, HOT, CUT, HEAL, CONFIG, RESCAN, CATCHUP, CRASH, START, VERIFY, END };
 
 struct step {
 	uint8_t op;
@@ -116,6 +118,12 @@ begin(struct sim *s, const struct step *p)
 		mark();
 		return false;
 	}
+	case CATCHUP:
+		for (uint16_t n = 0; n < s->p.nodes; n++)
+			if ((p->mask & (1u << n)) != 0)
+				sim_install(s, n, p->accept);
+		st.wait_until = s->now + 3 * s->p.tuning.phase_timeout;
+		return false;
 	case CRASH:
 		sim_crash(s, p->mask);
 		return true;
@@ -144,6 +152,7 @@ finished(struct sim *s, const struct step *p)
 	case HOT:
 		return hot_progressed();
 	case CONFIG:
+	case CATCHUP:
 		return s->now >= st.wait_until && hot_progressed();
 	default:
 		return true;
@@ -263,6 +272,27 @@ static const struct step amnesiac_into_prepare[] = {
 	S(CUT, 0x2), S(VERIFY, 0x1), S(END, 0),
 };
 
+/* 3 -> 4 by catch-up, then node 2 out at once. The cold keys sit on
+ * exactly {1,2} (filled with node 0 cut off). Node 3 joins the accept list
+ * and nodes 0 and 1 (enough to have seen every committed key) copy their
+ * accepted states into it: the keys are on {1,2,3}, 3 of 4, so dropping
+ * node 2 leaves them on {1,3}, and with node 1 down a read through {0,3}
+ * finds them. Without the catch-up they sit on {1} only and are lost.
+ */
+#define CATCHUP_PREFIX                                                       \
+	S(CRASH, 3), S(CUT, 0x1), S(FILL, 0x4), S(HEAL, 0), S(START, 3),     \
+	ON(0xf, 0x7, 2, 0xf, 3)
+#define CATCHUP_SUFFIX                                                       \
+	ON(0xf, 0xf, 3, 0xf, 3), ON(0xf, 0xb, 2, 0xb, 2), S(CRASH, 2),       \
+	S(CUT, 0x2), S(VERIFY, 0x1), S(END, 0)
+
+static const struct step grow_by_catchup[] = {
+	CATCHUP_PREFIX, { CATCHUP, 0x3, 0, 0, 3, 0 }, CATCHUP_SUFFIX,
+};
+static const struct step grow_without_catchup[] = {
+	CATCHUP_PREFIX, CATCHUP_SUFFIX,
+};
+
 static const struct step three = ON(0xf, 0x7, 2, 0x7, 2);
 static const struct step five = ON(ALL5, ALL5, 3, ALL5, 3);
 
@@ -294,4 +324,16 @@ void
 steps_amnesiac_into_prepare(struct sim *s)
 {
 	run_program(s, amnesiac_into_prepare, &three);
+}
+
+void
+steps_grow_by_catchup(struct sim *s)
+{
+	run_program(s, grow_by_catchup, &three);
+}
+
+void
+steps_grow_without_catchup(struct sim *s)
+{
+	run_program(s, grow_without_catchup, &three);
 }
