@@ -38,7 +38,8 @@ ctl_client_call(const char *path, const char *line, char *reply, size_t cap, cha
 		 */
 		return fd >= 0 && (e == ENOENT || e == ECONNREFUSED) ? -2 : -1;
 	}
-	if (write(fd, line, len) != (ssize_t)len || write(fd, "\n", 1) != 1) {
+	if (send(fd, line, len, MSG_NOSIGNAL) != (ssize_t)len ||
+	    send(fd, "\n", 1, MSG_NOSIGNAL) != 1) {
 		snprintf(err, errlen, "%s: write: %s", path, strerror(errno));
 		close(fd);
 		return -1;

@@ -86,7 +86,11 @@ static void
 client_flush(struct client *c)
 {
 	while (c->out_off < c->out_len) {
-		ssize_t n = write(c->fd, c->out + c->out_off, c->out_len - c->out_off);
+		/* MSG_NOSIGNAL: a client gone before its reply must not raise
+		 * SIGPIPE, which would kill the whole replica.
+		 */
+		ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
+				 MSG_NOSIGNAL);
 
 		if (n <= 0)
 			return;	/* EAGAIN: poll says when; errors: the read side sees them */
@@ -170,7 +174,7 @@ accept_clients(struct ctl_server *s, time_t now)
 			static const char msg[] = "{\"ok\":false,\"error\":\"too many control clients\"}\n";
 
 			BUMP(s, refused);
-			(void)!write(fd, msg, sizeof(msg) - 1);
+			(void)!send(fd, msg, sizeof(msg) - 1, MSG_NOSIGNAL);
 			close(fd);
 			continue;
 		}

@@ -200,6 +200,10 @@ main(int argc, char **argv)
 	(void)dp_telemetry_register(&r);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
+	/* A peer that hangs up (control or telemetry client) must cost an
+	 * EPIPE, never the replica.
+	 */
+	signal(SIGPIPE, SIG_IGN);
 	dp_ctl_host_init(&host, &r, request_stop);
 	ctl = ctl_server_start(o.ctl_path, &host, err, sizeof(err));
 	if (ctl == NULL) {

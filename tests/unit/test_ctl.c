@@ -178,7 +178,7 @@ read_line(int fd, char *buf, size_t cap)
 static int
 ask(int fd, const char *line, char *buf, size_t cap)
 {
-	if (write(fd, line, strlen(line)) != (ssize_t)strlen(line))
+	if (send(fd, line, strlen(line), MSG_NOSIGNAL) != (ssize_t)strlen(line))
 		return -1;
 	return read_line(fd, buf, cap);
 }
@@ -238,6 +238,32 @@ test_commands(void)
 	CHECK(ask(fd, "catchup\n", buf, sizeof(buf)) > 0 && strstr(buf, "usage") != NULL);
 	CHECK(ask(fd, "catchup 16\n", buf, sizeof(buf)) > 0 && strstr(buf, "usage") != NULL);
 	CHECK(ask(fd, "shutdown\n", buf, sizeof(buf)) > 0 && shutdowns == 1);
+	close(fd);
+}
+
+/* Clients that stop reading before their reply (here: the read side shut,
+ * so the server's write meets EPIPE every time): the write fails quietly
+ * instead of raising SIGPIPE, which would kill the process hosting the
+ * server (the replica).
+ */
+static void
+test_client_gone_before_reply(void)
+{
+	char buf[256];
+	int fd, gone[8];
+
+	for (int i = 0; i < 8; i++) {
+		gone[i] = connect_ctl();
+		CHECK(gone[i] >= 0);
+		CHECK(shutdown(gone[i], SHUT_RD) == 0);
+		CHECK(send(gone[i], "help\n", 5, MSG_NOSIGNAL) == 5);
+	}
+	usleep(200000);
+	for (int i = 0; i < 8; i++)
+		close(gone[i]);
+	fd = connect_ctl();
+	CHECK(fd >= 0);
+	CHECK(ask(fd, "ping\n", buf, sizeof(buf)) > 0 && strcmp(buf, "{\"ok\":true}") == 0);
 	close(fd);
 }
 
@@ -350,6 +376,7 @@ main(int argc, char **argv)
 	static const struct check_case cases[] = {
 		{ "commands", test_commands },
 		{ "junk_and_long_lines", test_junk_and_long_lines },
+		{ "client_gone_before_reply", test_client_gone_before_reply },
 		{ "too_many_clients", test_too_many_clients },
 		{ "slow_client_cut_off", test_slow_client_cut_off },
 	};
@@ -365,7 +392,7 @@ main(int argc, char **argv)
 		printf("cannot start: %s\n", err);
 		return 1;
 	}
-	rc = check_run(argc, argv, cases, 4);
+	rc = check_run(argc, argv, cases, sizeof(cases) / sizeof(cases[0]));
 	ctl_server_stats(s, &st);
 	printf("control server: %llu connections, %llu refused, %llu commands, %llu errors, "
 	       "%llu long lines, %llu slow clients cut off\n",
