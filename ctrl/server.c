@@ -230,8 +230,10 @@ serve(void *arg)
 				BUMP(s, idle_closed);
 				keep = false;
 			}
-			if (!keep)
+			if (!keep) {
 				client_close(c);
+				BUMP(s, closed);
+			}
 		}
 	}
 	if (s->host.thread_end != NULL)

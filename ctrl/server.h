@@ -28,6 +28,7 @@ struct ctl_server_stats {
 	uint64_t long_lines;
 	uint64_t slow_clients;	/* disconnected: replies not read */
 	uint64_t idle_closed;
+	uint64_t closed;	/* connections closed: connections - closed are open */
 };
 
 /* Binds <path> (a stale socket file is replaced; its directory is created)

@@ -300,6 +300,22 @@ test_junk_and_long_lines(void)
 	close(fd);
 }
 
+/* Waits (up to 2 s) until the server has closed every earlier client:
+ * slots freed asynchronously would otherwise count against the limit.
+ */
+static void
+wait_no_clients(void)
+{
+	struct ctl_server_stats st;
+
+	for (int i = 0; i < 200; i++) {
+		ctl_server_stats(server, &st);
+		if (st.connections == st.closed)
+			return;
+		usleep(10000);
+	}
+}
+
 static void
 test_too_many_clients(void)
 {
@@ -307,6 +323,7 @@ test_too_many_clients(void)
 	char buf[256];
 	int refused = 0;
 
+	wait_no_clients();
 	for (int i = 0; i < CTL_MAX_CLIENTS + 4; i++) {
 		fds[i] = connect_ctl();
 		CHECK(fds[i] >= 0);
@@ -321,7 +338,7 @@ test_too_many_clients(void)
 	for (int i = 0; i < CTL_MAX_CLIENTS + 4; i++)
 		close(fds[i]);
 	/* Slots come back once closed. */
-	usleep(100000);
+	wait_no_clients();
 	{
 		int fd = connect_ctl();
 
@@ -336,9 +353,11 @@ test_slow_client_cut_off(void)
 {
 	static char burst[64 * 1024];
 	char buf[256];
-	int slow = connect_ctl(), fd;
+	int slow, fd;
 	size_t sent = 0;
 
+	wait_no_clients();
+	slow = connect_ctl();
 	CHECK(slow >= 0);
 	/* Thousands of "help" without reading a reply: the replies pile up
 	 * until the server gives up on this client.
