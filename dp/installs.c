@@ -19,8 +19,15 @@ dp_installs_send(struct dp_installs *t, struct pk_worker *w, struct dp_ireq *q, 
 	if (e->q != NULL)
 		finish(t, e, PK_TIMEOUT);	/* evicted: its job sends it again */
 	q->token = token;
-	if (!pk_worker_install(w, q->key, q->key_len, q->target, token, out)) {
+	switch (pk_worker_install(w, q->key, q->key_len, q->target, token, out)) {
+	case PK_INSTALL_SENT:
+		break;
+	case PK_INSTALL_NOTHING:
 		dp_ireq_complete(DP_COOKIE_INJECTED | (uintptr_t)q, PK_NOT_FOUND);
+		return;
+	case PK_INSTALL_NO_ROOM:
+		/* Not sent: the job tries again rather than count it done. */
+		dp_ireq_complete(DP_COOKIE_INJECTED | (uintptr_t)q, PK_BUSY);
 		return;
 	}
 	e->token = token;

@@ -30,7 +30,8 @@ struct dp_installs {
 };
 
 /* Sends <q>'s INSTALL through worker <w> into <out>; a key with nothing
- * accepted completes at once (NOT_FOUND: nothing to copy).
+ * accepted completes at once (NOT_FOUND: nothing to copy), and one the
+ * outbox had no room for completes BUSY (the job sends it again).
  */
 void dp_installs_send(struct dp_installs *t, struct pk_worker *w, struct dp_ireq *q,
 		      uint64_t now_us, struct pk_out *out);

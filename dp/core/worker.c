@@ -202,7 +202,7 @@ pk_worker_stats(const struct pk_worker *w)
 	return &w->stats;
 }
 
-bool
+enum pk_install_result
 pk_worker_install(struct pk_worker *w, const uint8_t *key, uint16_t key_len, uint16_t dest,
 		  uint64_t token, struct pk_out *out)
 {
@@ -210,17 +210,17 @@ pk_worker_install(struct pk_worker *w, const uint8_t *key, uint16_t key_len, uin
 	struct pk_send *s;
 
 	if (r == NULL || pk_ballot_is_zero(&r->accepted) || dest >= PK_MAX_NODES)
-		return false;
+		return PK_INSTALL_NOTHING;
 	s = pk_out_send(w, out, pk_node_bit(dest), PK_MSG_INSTALL);
 	if (s == NULL)
-		return false;
+		return PK_INSTALL_NO_ROOM;
 	w->stats.catchup_sent++;
 	s->msg.peer.token = token;
 	s->msg.ballot = r->accepted;
 	s->msg.key = r->key;
 	s->msg.key_len = r->key_len;
 	pk_blob_to_wire(r->value, &s->msg.state);
-	return true;
+	return PK_INSTALL_SENT;
 }
 
 bool

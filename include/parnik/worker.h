@@ -173,14 +173,20 @@ uint32_t pk_worker_accepted_keys(const struct pk_worker *w);
  */
 void *pk_worker_index(const struct pk_worker *w);
 
+/* What pk_worker_install did. */
+enum pk_install_result {
+	PK_INSTALL_SENT = 0,
+	PK_INSTALL_NOTHING = 1,		/* no record, or nothing accepted: nothing to copy */
+	PK_INSTALL_NO_ROOM = 2,		/* outbox full: try again */
+};
+
 /* Catch-up source (CASPaxos 2.3.3): puts in <out> an INSTALL to node <dest>
  * (same partition) carrying this acceptor's accepted ballot and state for
  * the key, with <token> for the answer (INSTALLED, which the host handles).
- * Returns false when there is nothing to copy (no record, nothing
- * accepted) or the outbox is full.
  */
-bool pk_worker_install(struct pk_worker *w, const uint8_t *key, uint16_t key_len, uint16_t dest,
-		       uint64_t token, struct pk_out *out);
+enum pk_install_result pk_worker_install(struct pk_worker *w, const uint8_t *key,
+					 uint16_t key_len, uint16_t dest, uint64_t token,
+					 struct pk_out *out);
 
 /* Read-only view of the acceptor state of one key, for monitors and dumps.
  * Returns false when the key has no record.

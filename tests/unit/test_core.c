@@ -230,11 +230,16 @@ test_acceptor_install_rules(void)
 	CHECK_EQ(pk_worker_stats(f.w)->acc_installed, 2);
 	/* The source side: our accepted (6, v6) goes to node 3. */
 	fx_out_reset(&f);
-	CHECK(pk_worker_install(f.w, (const uint8_t *)"k", 1, 3, 99, &f.out));
+	CHECK_EQ(pk_worker_install(f.w, (const uint8_t *)"k", 1, 3, 99, &f.out), PK_INSTALL_SENT);
 	CHECK((s = fx_sent(&f, PK_MSG_INSTALL)) != NULL);
 	CHECK(s->dest_mask == 8 && s->msg.peer.token == 99 && s->msg.ballot.counter == 6);
 	CHECK(s->msg.state.version == 4 && s->msg.state.len == 2);
-	CHECK(!pk_worker_install(f.w, (const uint8_t *)"none", 4, 3, 99, &f.out));
+	CHECK_EQ(pk_worker_install(f.w, (const uint8_t *)"none", 4, 3, 99, &f.out),
+		 PK_INSTALL_NOTHING);
+	/* A full outbox is not "nothing to copy": the caller must retry. */
+	f.out.send_cap = f.out.nsend;
+	CHECK_EQ(pk_worker_install(f.w, (const uint8_t *)"k", 1, 3, 99, &f.out),
+		 PK_INSTALL_NO_ROOM);
 	CHECK_EQ(fx_fini(&f), 0);
 
 	CHECK(fx_init(&f, 0, false, 16));
