@@ -10,11 +10,13 @@
 
 #include "cluster.h"
 #include "ctl_client.h"
+#include "parnik/config.h"
 
 #define MAX_REPLICAS 16
 #define REPLY_MAX 8192
 #define RESCAN_RUNS 5		/* whole rescans tried before giving up */
 #define RESCAN_WINDOW 16	/* small: the rescan shares the replicas with clients */
+#define CATCHUP_WINDOW 64	/* a copy costs one message, not a round */
 
 struct replica {
 	const char *path;
@@ -37,7 +39,6 @@ struct cluster {
 	unsigned int n;
 	struct lists cur;	/* the highest epoch running */
 	unsigned int timeout_s;
-	unsigned int rescan_window;	/* identity changes in flight per rescan */
 	bool catchup;			/* grow copies states instead of rescanning */
 	double t0;
 	char reply[REPLY_MAX];
@@ -65,35 +66,6 @@ say(const struct cluster *c, const char *fmt, ...)
 	fflush(stdout);
 }
 
-static unsigned int
-count(uint16_t mask)
-{
-	return (unsigned int)__builtin_popcount(mask);
-}
-
-static uint8_t
-majority(uint16_t mask)
-{
-	return (uint8_t)(count(mask) / 2 + 1);
-}
-
-static void
-ids(uint16_t mask, char *buf, size_t cap)
-{
-	size_t len = 0;
-
-	buf[0] = 0;
-	for (unsigned int id = 0; id < 16; id++)
-		if ((mask & (1u << id)) != 0 && len + 4 < cap)
-			len += (size_t)snprintf(buf + len, cap - len, "%s%u", len > 0 ? "," : "", id);
-}
-
-static bool
-ok_reply(const char *reply)
-{
-	return strncmp(reply, "{\"ok\":true", 10) == 0;
-}
-
 /* One command to replica <i>; 0 ok, 1 refused (reply in c->reply), -1 no
  * answer, -2 not running.
  */
@@ -108,7 +80,7 @@ call(struct cluster *c, unsigned int i, const char *line)
 		snprintf(c->reply, sizeof(c->reply), "%s", err);
 		return rc;
 	}
-	return ok_reply(c->reply) ? 0 : 1;
+	return ctl_reply_ok(c->reply) ? 0 : 1;
 }
 
 /* "name":{"members":[0,1,2],"quorum":2} */
@@ -225,8 +197,8 @@ step(struct cluster *c, const char *what, struct lists want)
 	for (unsigned int i = 0; i < c->n; i++)
 		if (c->r[i].up && c->r[i].epoch > want.epoch)
 			want.epoch = c->r[i].epoch + 1;	/* never reuse a number */
-	ids(want.prepare, p, sizeof(p));
-	ids(want.accept, a, sizeof(a));
+	pk_ids_format(want.prepare, p, sizeof(p));
+	pk_ids_format(want.accept, a, sizeof(a));
 	say(c, "%s: epoch %u, prepare {%s}/%u, accept {%s}/%u", what, want.epoch, p, want.qp, a,
 	    want.qa);
 	snprintf(line, sizeof(line), "set-config %u %s %u %s %u", want.epoch, p, want.qp, a,
@@ -273,9 +245,9 @@ job_one(struct cluster *c, unsigned int i, int target)
 	char line[48];
 
 	if (target < 0)
-		snprintf(line, sizeof(line), "rescan %u", c->rescan_window);
+		snprintf(line, sizeof(line), "rescan %u", RESCAN_WINDOW);
 	else
-		snprintf(line, sizeof(line), "catchup %d %u", target, 4 * c->rescan_window);
+		snprintf(line, sizeof(line), "catchup %d %u", target, CATCHUP_WINDOW);
 	for (int run = 1; run <= RESCAN_RUNS; run++) {
 		double start = now_s(), last = start;
 		uint64_t total = 0, done = 0, failed = 0, retries = 0;
@@ -327,8 +299,8 @@ static int
 sync_keys(struct cluster *c, uint16_t holders, uint8_t q, uint16_t prefer_not, int target)
 {
 	uint16_t usable = holders & voting_mask(c), src = 0;
-	int missing = (int)count(holders) - (int)count(usable);
-	int need = (int)count(usable) - ((int)q - missing) + 1;
+	int missing = (int)pk_mask_count(holders) - (int)pk_mask_count(usable);
+	int need = (int)pk_mask_count(usable) - ((int)q - missing) + 1;
 	char s[64];
 
 	if ((int)q - missing <= 0 || need < 1) {
@@ -336,15 +308,15 @@ sync_keys(struct cluster *c, uint16_t holders, uint8_t q, uint16_t prefer_not, i
 		return 1;
 	}
 	/* Sources: replicas staying in the cluster first. */
-	for (int pass = 0; pass < 2 && count(src) < (unsigned int)need; pass++)
-		for (unsigned int id = 0; id < 16 && count(src) < (unsigned int)need; id++) {
+	for (int pass = 0; pass < 2 && pk_mask_count(src) < (unsigned int)need; pass++)
+		for (unsigned int id = 0; id < 16 && pk_mask_count(src) < (unsigned int)need; id++) {
 			uint16_t bit = (uint16_t)(1u << id);
 
 			if ((usable & bit) != 0 && (src & bit) == 0 &&
 			    (pass == 1 || (prefer_not & bit) == 0))
 				src |= bit;
 		}
-	ids(src, s, sizeof(s));
+	pk_ids_format(src, s, sizeof(s));
 	if (target < 0)
 		say(c, "rescan: every key known to {%s}, one replica after the other", s);
 	else
@@ -409,27 +381,27 @@ grow(struct cluster *c, uint16_t node)
 			return rc;
 		w = c->cur;
 		w.accept |= bit;
-		if (count(c->cur.accept) % 2 == 0) {
+		if (pk_mask_count(c->cur.accept) % 2 == 0) {
 			/* Even to odd: every key sits on a majority of the even
 			 * list already; the empty node joins both lists.
 			 */
 			w.prepare |= bit;
-			w.qp = w.qa = majority(w.accept);
+			w.qp = w.qa = pk_majority(w.accept);
 			return step(c, "grow (even to odd): both lists", w);
 		}
-		w.qa = majority(w.accept);
+		w.qa = pk_majority(w.accept);
 		rc = step(c, "grow (odd to even), step 1: accept list", w);
 		if (rc != 0)
 			return rc;
 	}
 	/* In the accept list, not yet in the prepare list. */
 	rc = sync_keys(c, (uint16_t)(c->cur.accept & ~bit),
-		       majority((uint16_t)(c->cur.accept & ~bit)), bit, c->catchup ? node : -1);
+		       pk_majority((uint16_t)(c->cur.accept & ~bit)), bit, c->catchup ? node : -1);
 	if (rc != 0)
 		return rc;
 	w = c->cur;
 	w.prepare |= bit;
-	w.qp = majority(w.prepare);
+	w.qp = pk_majority(w.prepare);
 	return step(c, "grow, step 3: prepare list", w);
 }
 
@@ -441,7 +413,7 @@ shrink(struct cluster *c, uint16_t node)
 	int rc;
 
 	if (((c->cur.prepare | c->cur.accept) & bit) == 0) {
-		if (count(c->cur.accept) % 2 == 0) {
+		if (pk_mask_count(c->cur.accept) % 2 == 0) {
 			say(c, "node %u is out; the even list may come from an interrupted odd "
 			    "shrink: rescanning again (safe to repeat)", node);
 			return sync_keys(c, c->cur.accept, c->cur.qa, 0, -1);
@@ -450,11 +422,11 @@ shrink(struct cluster *c, uint16_t node)
 		return 0;
 	}
 	rest = (uint16_t)(c->cur.accept & ~bit);
-	if (count(rest) < 1) {
+	if (pk_mask_count(rest) < 1) {
 		say(c, "refused: node %u is the last acceptor", node);
 		return 1;
 	}
-	if ((c->cur.prepare & bit) != 0 && count(c->cur.accept) % 2 == 1) {
+	if ((c->cur.prepare & bit) != 0 && pk_mask_count(c->cur.accept) % 2 == 1) {
 		/* Odd to even: both lists, then the rescan the even list needs
 		 * (values may sit on a bare majority that included the node).
 		 */
@@ -463,7 +435,7 @@ shrink(struct cluster *c, uint16_t node)
 		w = c->cur;
 		w.prepare &= (uint16_t)~bit;
 		w.accept = rest;
-		w.qp = w.qa = majority(rest);
+		w.qp = w.qa = pk_majority(rest);
 		rc = step(c, "shrink (odd to even): both lists", w);
 		if (rc != 0)
 			return rc;
@@ -472,7 +444,7 @@ shrink(struct cluster *c, uint16_t node)
 	if ((c->cur.prepare & bit) != 0) {
 		w = c->cur;
 		w.prepare &= (uint16_t)~bit;
-		w.qp = majority(w.prepare);
+		w.qp = pk_majority(w.prepare);
 		rc = step(c, "shrink (even to odd), step 1: prepare list", w);
 		if (rc != 0)
 			return rc;
@@ -482,7 +454,7 @@ shrink(struct cluster *c, uint16_t node)
 		return rc;
 	w = c->cur;
 	w.accept = rest;
-	w.qa = majority(rest);
+	w.qa = pk_majority(rest);
 	return step(c, "shrink, step 3: accept list", w);
 }
 
@@ -528,7 +500,6 @@ ctl_cluster(const char **paths, unsigned int npaths, int argc, char **argv,
 	c.catchup = catchup;
 	c.n = npaths > MAX_REPLICAS ? MAX_REPLICAS : npaths;
 	c.timeout_s = timeout_s;
-	c.rescan_window = RESCAN_WINDOW;
 	c.t0 = now_s();
 	for (unsigned int i = 0; i < c.n; i++)
 		c.r[i].path = paths[i];
@@ -538,8 +509,8 @@ ctl_cluster(const char **paths, unsigned int npaths, int argc, char **argv,
 	{
 		char p[64], s[64];
 
-		ids(c.cur.prepare, p, sizeof(p));
-		ids(c.cur.accept, s, sizeof(s));
+		pk_ids_format(c.cur.prepare, p, sizeof(p));
+		pk_ids_format(c.cur.accept, s, sizeof(s));
 		say(&c, "%s %s%s%s: cluster at epoch %u, prepare {%s}/%u, accept {%s}/%u", argv[0],
 		    argv[1], two ? " " : "", two ? argv[2] : "", c.cur.epoch, p, c.cur.qp, s,
 		    c.cur.qa);

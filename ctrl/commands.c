@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "commands.h"
+#include "parnik/config.h"
 
 #define MAX_ARGS 8
 
@@ -103,27 +104,6 @@ run_edit(const struct ctl_host *h, int argc, char **argv, char *out, size_t cap)
 	return j.len;
 }
 
-/* "0,1,3" -> a mask of node ids. */
-static bool
-parse_ids(const char *s, uint16_t *mask)
-{
-	*mask = 0;
-	for (;;) {
-		char *end;
-		unsigned long id;
-
-		if (*s < '0' || *s > '9')
-			return false;
-		id = strtoul(s, &end, 10);
-		if (id > 15 || (*end != ',' && *end != 0))
-			return false;
-		*mask |= (uint16_t)(1u << id);
-		if (*end == 0)
-			return true;
-		s = end + 1;
-	}
-}
-
 /* set-config EPOCH PREPARE_IDS QP ACCEPT_IDS QA */
 static size_t
 run_set_config(const struct ctl_host *h, int argc, char **argv, char *out, size_t cap)
@@ -134,8 +114,8 @@ run_set_config(const struct ctl_host *h, int argc, char **argv, char *out, size_
 	char err[200];
 
 	if (argc != 6 || !parse_u64(argv[1], UINT32_MAX, &epoch) || epoch == 0 ||
-	    !parse_ids(argv[2], &prepare) || !parse_u64(argv[3], 16, &qp) ||
-	    !parse_ids(argv[4], &accept) || !parse_u64(argv[5], 16, &qa))
+	    !pk_ids_parse(argv[2], &prepare) || !parse_u64(argv[3], 16, &qp) ||
+	    !pk_ids_parse(argv[4], &accept) || !parse_u64(argv[5], 16, &qa))
 		return error_reply(out, cap, "usage: set-config EPOCH PREPARE_IDS QP ACCEPT_IDS QA "
 					     "(e.g. set-config 7 0,1,2 2 0,1,2,3 3)");
 	ctl_json_init(&j, out, cap);

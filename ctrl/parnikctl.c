@@ -143,7 +143,7 @@ main(int argc, char **argv)
 		return 6;
 	}
 	puts(reply);
-	rc = strncmp(reply, "{\"ok\":true", 10) == 0 ? 0 : 1;
+	rc = ctl_reply_ok(reply) ? 0 : 1;
 	free(reply);
 	return rc;
 }

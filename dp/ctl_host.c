@@ -5,6 +5,7 @@
 
 #include <urcu/urcu-qsbr.h>
 
+#include "clock.h"
 #include "ctl_host.h"
 #include "index_lfht.h"
 #include "membership.h"
@@ -246,14 +247,11 @@ static void
 job_json(struct dp_replica *r, struct ctl_json *j)
 {
 	struct dp_job_progress p;
-	uint64_t now, elapsed, left;
+	uint64_t elapsed, left;
 	double rate;
-	struct timespec ts;
 
 	dp_jobs_progress(&r->jobs, &p);
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now = (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-	elapsed = p.state == DP_JOB_IDLE ? 0 : (p.end_us != 0 ? p.end_us : now) - p.start_us;
+	elapsed = p.state == DP_JOB_IDLE ? 0 : (p.end_us != 0 ? p.end_us : dp_mono_us()) - p.start_us;
 	rate = elapsed > 0 ? (double)(p.done + p.failed) * 1e6 / (double)elapsed : 0;
 	left = p.total - (p.done + p.failed);
 	ctl_json_open(j, "job");

@@ -2,11 +2,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <urcu/urcu-qsbr.h>
 
+#include "clock.h"
 #include "index_lfht.h"
 #include "inject.h"
 #include "jobs.h"
@@ -28,15 +28,6 @@ struct slot {
 	bool queued;		/* filled, waiting for room in the ring */
 	uint32_t tries;
 };
-
-static uint64_t
-mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
 
 const char *
 dp_job_kind_name(uint8_t kind)
@@ -90,47 +81,34 @@ collect(struct dp_replica *r, struct keylist *kl)
 	return kl->nomem ? -1 : 0;
 }
 
-static void
-update(struct dp_jobs *j, void (*fn)(struct dp_job_progress *p, const void *arg), const void *arg)
-{
-	pthread_mutex_lock(&j->lock);
-	fn(&j->p, arg);
-	pthread_mutex_unlock(&j->lock);
-}
-
-static void
-set_total(struct dp_job_progress *p, const void *arg)
-{
-	p->total = *(const uint64_t *)arg;
-}
-
 struct counts {
 	uint64_t done, failed, retries;
 };
 
+/* Progress for the control thread, under the lock; <total> known once the
+ * keys are collected.
+ */
 static void
-set_counts(struct dp_job_progress *p, const void *arg)
+publish(struct dp_jobs *j, uint64_t total, const struct counts *c)
 {
-	const struct counts *c = arg;
-
-	p->done = c->done;
-	p->failed = c->failed;
-	p->retries = c->retries;
+	pthread_mutex_lock(&j->lock);
+	j->p.total = total;
+	j->p.done = c->done;
+	j->p.failed = c->failed;
+	j->p.retries = c->retries;
+	pthread_mutex_unlock(&j->lock);
 }
 
+/* The end: DONE, or FAILED with <error>. */
 static void
-finish(struct dp_job_progress *p, const void *arg)
+finish(struct dp_jobs *j, const char *error)
 {
-	const char *error = arg;
-
-	p->end_us = mono_us();
-	if (error != NULL) {
-		p->state = DP_JOB_FAILED;
-		if (p->error[0] == 0)
-			snprintf(p->error, sizeof(p->error), "%s", error);
-	} else {
-		p->state = DP_JOB_DONE;
-	}
+	pthread_mutex_lock(&j->lock);
+	j->p.end_us = dp_mono_us();
+	j->p.state = error != NULL ? DP_JOB_FAILED : DP_JOB_DONE;
+	if (error != NULL)
+		snprintf(j->p.error, sizeof(j->p.error), "%s", error);
+	pthread_mutex_unlock(&j->lock);
 }
 
 /* Identity reads worth another try: the key was busy, the round lost to
@@ -169,10 +147,10 @@ job_main(void *arg)
 	slots = calloc(window, sizeof(*slots));
 	j->slots = slots;	/* freed by the next job or dp_jobs_fini */
 	if (slots == NULL || collect(r, &kl) != 0) {
-		update(j, finish, "out of memory collecting the keys");
+		finish(j, "out of memory collecting the keys");
 		goto out;
 	}
-	update(j, set_total, &kl.count);
+	publish(j, kl.count, &c);
 	while (c.done + c.failed < kl.count && !stopping(j)) {
 		bool moved = false;
 
@@ -218,18 +196,15 @@ job_main(void *arg)
 				moved = true;
 			}
 		}
-		if (mono_us() - last_publish > 10000) {
-			update(j, set_counts, &c);
-			last_publish = mono_us();
+		if (dp_mono_us() - last_publish > 10000) {
+			publish(j, kl.count, &c);
+			last_publish = dp_mono_us();
 		}
 		if (!moved)
 			usleep(50);
 	}
-	update(j, set_counts, &c);
-	if (stopping(j))
-		update(j, finish, "stopped (shutdown)");
-	else
-		update(j, finish, c.failed > 0 ? error : NULL);
+	publish(j, kl.count, &c);
+	finish(j, stopping(j) ? "stopped (shutdown)" : c.failed > 0 ? error : NULL);
 out:
 	free(kl.buf);
 	urcu_qsbr_unregister_thread();
@@ -274,7 +249,7 @@ start(struct dp_jobs *j, uint8_t kind, uint16_t target, uint32_t window, char *e
 	j->p.target = target;
 	j->p.window = window;
 	j->p.epoch = dp_replica_config(j->r)->epoch;
-	j->p.start_us = mono_us();
+	j->p.start_us = dp_mono_us();
 	if (pthread_create(&j->thread, NULL, job_main, j) != 0) {
 		j->p.state = DP_JOB_FAILED;
 		snprintf(err, errlen, "cannot start the job thread");
@@ -296,11 +271,7 @@ dp_jobs_rescan(struct dp_jobs *j, uint32_t window, char *err, size_t errlen)
 int
 dp_jobs_catchup(struct dp_jobs *j, uint16_t target, uint32_t window, char *err, size_t errlen)
 {
-	bool member = false;
-
-	for (unsigned int i = 0; i < j->r->opt->nmembers; i++)
-		member |= j->r->opt->members[i].id == target;
-	if (!member || target == j->r->opt->node) {
+	if (!dp_replica_is_member(j->r, target) || target == j->r->opt->node) {
 		snprintf(err, errlen, "catch-up target %u: not another member", target);
 		return -1;
 	}

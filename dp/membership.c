@@ -1,30 +1,12 @@
 /* Membership steps on one replica (see membership.h). */
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <urcu/pointer.h>
 
+#include "clock.h"
 #include "membership.h"
-
-static uint64_t
-mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
-static bool
-is_member(const struct dp_replica *r, uint16_t id)
-{
-	for (unsigned int i = 0; i < r->opt->nmembers; i++)
-		if (r->opt->members[i].id == id)
-			return true;
-	return false;
-}
 
 static bool
 barrier_reached(const struct dp_replica *r, uint32_t epoch)
@@ -50,7 +32,7 @@ static int
 check_config(const struct dp_replica *r, const struct pk_config *c, char *err, size_t errlen)
 {
 	for (uint16_t id = 0; id < PK_MAX_NODES; id++)
-		if (((c->prepare_mask | c->accept_mask) & (1u << id)) != 0 && !is_member(r, id)) {
+		if (((c->prepare_mask | c->accept_mask) & (1u << id)) != 0 && !dp_replica_is_member(r, id)) {
 			snprintf(err, errlen, "node %u is not a member (--member)", id);
 			return -1;
 		}
@@ -76,7 +58,7 @@ static int
 publish_and_wait(struct dp_replica *r, const struct pk_config *next, bool changed,
 		 unsigned int timeout_ms, struct dp_step_result *out, char *err, size_t errlen)
 {
-	uint64_t start = mono_us();
+	uint64_t start = dp_mono_us();
 	struct pk_config *pub;
 
 	out->changed = changed;
@@ -96,14 +78,14 @@ publish_and_wait(struct dp_replica *r, const struct pk_config *next, bool change
 	}
 	out->epoch = r->cfg->epoch;
 	while (!barrier_reached(r, out->epoch)) {
-		if (mono_us() - start > (uint64_t)timeout_ms * 1000u) {
+		if (dp_mono_us() - start > (uint64_t)timeout_ms * 1000u) {
 			snprintf(err, errlen, "epoch %u published, barrier not reached in %u ms",
 				 out->epoch, timeout_ms);
 			return -1;
 		}
 		usleep(200);
 	}
-	out->barrier_us = mono_us() - start;
+	out->barrier_us = dp_mono_us() - start;
 	return 0;
 }
 
@@ -116,7 +98,7 @@ dp_membership_edit(struct dp_replica *r, const struct dp_list_edit *e, unsigned 
 	uint16_t *mask = e->prepare ? &next.prepare_mask : &next.accept_mask;
 	uint8_t *quorum = e->prepare ? &next.prepare_quorum : &next.accept_quorum;
 
-	if (!is_member(r, e->id)) {
+	if (!dp_replica_is_member(r, e->id)) {
 		snprintf(err, errlen, "node %u is not a member (--member)", e->id);
 		return -1;
 	}

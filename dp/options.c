@@ -149,27 +149,6 @@ add_neighbour(struct dp_options *o, char *arg, char *err, size_t errlen)
 	return 0;
 }
 
-/* --lists 0,1,2 */
-static int
-parse_lists(struct dp_options *o, const char *arg, char *err, size_t errlen)
-{
-	const char *s = arg;
-
-	o->lists = 0;
-	for (;;) {
-		char *end;
-		unsigned long id = strtoul(s, &end, 10);
-
-		if (end == s || id >= PK_MAX_NODES || (*end != ',' && *end != 0))
-			return fail(err, errlen, "--lists '%s': expected ID,ID,... (0..%d)", arg,
-				    PK_MAX_NODES - 1);
-		o->lists |= (uint16_t)(1u << id);
-		if (*end == 0)
-			return 0;
-		s = end + 1;
-	}
-}
-
 /* The checks that need every option seen. */
 static int
 validate(struct dp_options *o, bool have_node, char *err, size_t errlen)
@@ -302,8 +281,9 @@ dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *out, char *e
 			o->bootstrap = true;
 			break;
 		case O_LISTS:
-			if (parse_lists(o, optarg, err, errlen) != 0)
-				return -1;
+			if (!pk_ids_parse(optarg, &o->lists))
+				return fail(err, errlen, "--lists '%s': expected ID,ID,... (0..%d)",
+					    optarg, PK_MAX_NODES - 1);
 			break;
 		case O_IDLE:
 			if (strcmp(optarg, "poll") == 0)

@@ -33,7 +33,7 @@ initial_config(struct pk_config *cfg, const struct dp_options *o)
 	cfg->epoch = 1;
 	cfg->prepare_mask = o->lists;
 	cfg->accept_mask = o->lists;
-	cfg->prepare_quorum = (uint8_t)(pk_mask_count(o->lists) / 2 + 1);
+	cfg->prepare_quorum = pk_majority(o->lists);
 	cfg->accept_quorum = cfg->prepare_quorum;
 }
 
@@ -178,6 +178,15 @@ dp_replica_init(struct dp_replica *r, const struct dp_options *o, struct rte_mem
 	dp_neigh_init(&r->neigh, o,
 		      (uint64_t)((double)rte_get_tsc_cycles() * 1e6 / (double)r->tsc_hz));
 	return 0;
+}
+
+bool
+dp_replica_is_member(const struct dp_replica *r, uint16_t id)
+{
+	for (unsigned int i = 0; i < r->opt->nmembers; i++)
+		if (r->opt->members[i].id == id)
+			return true;
+	return false;
 }
 
 const struct pk_config *

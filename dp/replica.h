@@ -147,6 +147,9 @@ void dp_worker_run(struct dp_replica *r, uint16_t index);
 /* lcore_function_t wrapper: <arg> is the struct dp_lcore. */
 int dp_worker_main(void *arg);
 
+/* True when node <id> is a --member. */
+bool dp_replica_is_member(const struct dp_replica *r, uint16_t id);
+
 /* The current config (any thread). */
 const struct pk_config *dp_replica_config(const struct dp_replica *r);
 

@@ -406,15 +406,17 @@ poll_inject(struct dp_lcore *l)
 						    NULL);
 
 	for (unsigned int i = 0; i < nb; i++) {
-		struct pk_msg m = { .type = PK_MSG_CLIENT_REQ, .op = q[i]->op,
-				    .key = q[i]->key, .key_len = q[i]->key_len };
 		uint16_t p = q[i]->partition;
 
-		if (q[i]->kind == DP_IREQ_INSTALL)
+		if (q[i]->kind == DP_IREQ_INSTALL) {
 			dp_installs_send(&l->installs, r->part[p].w, q[i], l->now_us, &l->out);
-		else
+		} else {
+			struct pk_msg m = { .type = PK_MSG_CLIENT_REQ, .op = q[i]->op,
+					    .key = q[i]->key, .key_len = q[i]->key_len };
+
 			pk_worker_client(r->part[p].w, &m, DP_COOKIE_INJECTED | (uintptr_t)q[i],
 					 l->now_us, &l->out);
+		}
 		drain(l, p);
 		dgram_close_all(l, p);
 	}

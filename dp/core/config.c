@@ -1,5 +1,46 @@
 /* Quorum arithmetic for prepare / accept lists (caspaxos-notes b). */
+#include <stdio.h>
+
 #include "parnik/config.h"
+
+bool
+pk_ids_parse(const char *s, uint16_t *mask)
+{
+	*mask = 0;
+	for (;;) {
+		unsigned int id = 0, digits = 0;
+
+		while (*s >= '0' && *s <= '9' && digits < 3) {
+			id = id * 10 + (unsigned int)(*s++ - '0');
+			digits++;
+		}
+		if (digits == 0 || id >= PK_MAX_NODES || (*s != ',' && *s != 0))
+			return false;
+		*mask |= (uint16_t)(1u << id);
+		if (*s++ == 0)
+			return true;
+	}
+}
+
+void
+pk_ids_format(uint16_t mask, char *buf, size_t cap)
+{
+	size_t len = 0;
+
+	if (cap == 0)
+		return;
+	buf[0] = 0;
+	for (unsigned int id = 0; id < PK_MAX_NODES; id++) {
+		int n;
+
+		if ((mask & (1u << id)) == 0)
+			continue;
+		n = snprintf(buf + len, cap - len, "%s%u", len > 0 ? "," : "", id);
+		if (n < 0 || (size_t)n >= cap - len)
+			return;
+		len += (size_t)n;
+	}
+}
 
 void
 pk_config_majority(struct pk_config *c, unsigned int n, uint32_t epoch)

@@ -6,6 +6,7 @@
 #define PARNIK_CONFIG_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "parnik/types.h"
@@ -24,6 +25,20 @@ pk_mask_count(uint16_t mask)
 {
 	return (unsigned int)__builtin_popcount(mask);
 }
+
+/* The majority quorum of a list. */
+static inline uint8_t
+pk_majority(uint16_t mask)
+{
+	return (uint8_t)(pk_mask_count(mask) / 2 + 1);
+}
+
+/* Node lists as text, "0,1,3": parses <s> into <mask> (false on anything
+ * but ids 0..PK_MAX_NODES-1 separated by single commas), and formats
+ * <mask> into <buf> ("" for none; truncated to <cap>).
+ */
+bool pk_ids_parse(const char *s, uint16_t *mask);
+void pk_ids_format(uint16_t mask, char *buf, size_t cap);
 
 /* Builds the plain majority config over nodes 0..n-1 (n = 2F+1 or 2F+2). */
 void pk_config_majority(struct pk_config *c, unsigned int n, uint32_t epoch);

@@ -52,6 +52,13 @@ test_good_line(void)
 	/* Defaults. */
 	CHECK_EQ(parse(&o, GOOD, err), 0);
 	CHECK(o.partitions == 1 && o.base_port == 7700 && o.one_rtt && !o.bootstrap);
+	CHECK_EQ(o.lists, 0x7);	/* every member */
+	CHECK_EQ(parse(&o, GOOD " --bootstrap --lists 0,1", err), 0);
+	CHECK_EQ(o.lists, 0x3);
+	CHECK_EQ(parse(&o, GOOD " --lists 0,3", err), -1);
+	CHECK(strstr(err, "not a --member") != NULL);
+	CHECK_EQ(parse(&o, GOOD " --lists 0,,1", err), -1);
+	CHECK(strstr(err, "--lists") != NULL);
 	CHECK_EQ(o.idle, 0);	/* resolved at start-up from cores and lcores */
 	CHECK_EQ(parse(&o, "--help", err), 1);
 }

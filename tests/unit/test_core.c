@@ -1122,6 +1122,30 @@ test_op_deadline_before_any_accept_is_timeout(void)
 	CHECK_EQ(fx_fini(&f), 0);
 }
 
+/* Node lists as text ("0,1,3"), as the options and the control socket
+ * take them and parnikctl writes them.
+ */
+static void
+test_config_ids_text(void)
+{
+	uint16_t m;
+	char buf[64];
+
+	CHECK(pk_ids_parse("0,1,3", &m) && m == 0xb);
+	CHECK(pk_ids_parse("15", &m) && m == 0x8000);
+	CHECK(!pk_ids_parse("", &m) && !pk_ids_parse("0,,1", &m) && !pk_ids_parse("0,1,", &m));
+	CHECK(!pk_ids_parse("16", &m) && !pk_ids_parse("1x", &m) && !pk_ids_parse(" 1", &m));
+	CHECK(!pk_ids_parse("0001", &m));
+	pk_ids_format(0xb, buf, sizeof(buf));
+	CHECK(strcmp(buf, "0,1,3") == 0);
+	pk_ids_format(0, buf, sizeof(buf));
+	CHECK(buf[0] == 0);
+	pk_ids_format(0xffff, buf, 8);
+	CHECK(strcmp(buf, "0,1,2,3") == 0);
+	CHECK_EQ(pk_majority(0x7), 2);
+	CHECK_EQ(pk_majority(0xf), 3);
+}
+
 static void
 test_config_quorum_arithmetic(void)
 {
@@ -1174,6 +1198,7 @@ main(int argc, char **argv)
 		{ "op_deadline_before_any_accept_is_timeout",
 		  test_op_deadline_before_any_accept_is_timeout },
 		{ "config_quorum_arithmetic", test_config_quorum_arithmetic },
+		{ "config_ids_text", test_config_ids_text },
 	};
 
 	return check_run(argc, argv, cases, (int)(sizeof(cases) / sizeof(cases[0])));
