@@ -47,14 +47,19 @@ dp_ireq_done(const struct dp_ireq *q)
 	return __atomic_load_n(&q->done, __ATOMIC_ACQUIRE) != 0;
 }
 
-/* Worker side: records the reply of an injected request. */
+/* Worker side: records the answer to <q>. */
+static inline void
+dp_ireq_finish(struct dp_ireq *q, uint8_t status)
+{
+	q->status = status;
+	__atomic_store_n(&q->done, 1, __ATOMIC_RELEASE);
+}
+
+/* Worker side: records the reply to the injected request of <cookie>. */
 static inline void
 dp_ireq_complete(uint64_t cookie, uint8_t status)
 {
-	struct dp_ireq *q = (struct dp_ireq *)(uintptr_t)(cookie & ~DP_COOKIE_INJECTED);
-
-	q->status = status;
-	__atomic_store_n(&q->done, 1, __ATOMIC_RELEASE);
+	dp_ireq_finish((struct dp_ireq *)(uintptr_t)(cookie & ~DP_COOKIE_INJECTED), status);
 }
 
 #endif

@@ -4,7 +4,7 @@
 static void
 finish(struct dp_installs *t, struct dp_pending_install *e, uint8_t status)
 {
-	dp_ireq_complete(DP_COOKIE_INJECTED | (uintptr_t)e->q, status);
+	dp_ireq_finish(e->q, status);
 	e->q = NULL;
 	t->pending--;
 }
@@ -23,11 +23,11 @@ dp_installs_send(struct dp_installs *t, struct pk_worker *w, struct dp_ireq *q, 
 	case PK_INSTALL_SENT:
 		break;
 	case PK_INSTALL_NOTHING:
-		dp_ireq_complete(DP_COOKIE_INJECTED | (uintptr_t)q, PK_NOT_FOUND);
+		dp_ireq_finish(q, PK_NOT_FOUND);
 		return;
 	case PK_INSTALL_NO_ROOM:
 		/* Not sent: the job tries again rather than count it done. */
-		dp_ireq_complete(DP_COOKIE_INJECTED | (uintptr_t)q, PK_BUSY);
+		dp_ireq_finish(q, PK_BUSY);
 		return;
 	}
 	e->token = token;
