@@ -163,10 +163,11 @@ struct page {
 };
 
 static int
-page_key(void *arg, const uint8_t *key, uint16_t len)
+page_key(void *arg, const uint8_t *key, uint16_t len, const void *rec)
 {
 	struct page *pg = arg;
 
+	(void)rec;
 	if (pg->skip > 0) {
 		pg->skip--;
 		return 0;

@@ -94,6 +94,24 @@ index_insert(void *index, const uint8_t *key, uint16_t len, uint32_t hash, void 
 }
 
 static void
+index_remove(void *index, const uint8_t *key, uint16_t len, uint32_t hash)
+{
+	struct dp_index *ix = index;
+	const struct lookup_key k = { key, len };
+	struct cds_lfht_iter it;
+	struct cds_lfht_node *node;
+
+	cds_lfht_lookup(ix->ht, hash, match, &k, &it);
+	node = cds_lfht_iter_get_node(&it);
+	if (node == NULL || cds_lfht_del(ix->ht, node) != 0)
+		return;
+	/* Readers walking the table may still hold the entry (and the key
+	 * inside the record): both frees wait for a grace period.
+	 */
+	dp_mem_free(ix->mem, caa_container_of(node, struct dp_index_entry, node));
+}
+
+static void
 index_destroy(void *index, void (*fn)(void *arg, void *rec), void *arg)
 {
 	struct dp_index *ix = index;
@@ -118,11 +136,14 @@ const struct pk_index_ops dp_index_lfht_ops = {
 	.create = index_create,
 	.find = index_find,
 	.insert = index_insert,
+	.remove = index_remove,
 	.destroy = index_destroy,
 };
 
 uint64_t
-dp_index_lfht_walk(void *index, int (*fn)(void *arg, const uint8_t *key, uint16_t len), void *arg)
+dp_index_lfht_walk(void *index,
+		   int (*fn)(void *arg, const uint8_t *key, uint16_t len, const void *rec),
+		   void *arg)
 {
 	struct dp_index *ix = index;
 	struct cds_lfht_iter it;
@@ -132,7 +153,7 @@ dp_index_lfht_walk(void *index, int (*fn)(void *arg, const uint8_t *key, uint16_
 	urcu_qsbr_read_lock();
 	cds_lfht_for_each_entry(ix->ht, &it, e, node) {
 		n++;
-		if (fn(arg, e->key, e->len) != 0)
+		if (fn(arg, e->key, e->len, e->rec) != 0)
 			break;
 	}
 	urcu_qsbr_read_unlock();

@@ -13,11 +13,12 @@
 /* The ops; create()'s ctx is the partition's struct dp_mem. */
 extern const struct pk_index_ops dp_index_lfht_ops;
 
-/* Walks every key (read side: the calling thread is a registered, online
- * QSBR thread). Stops early when <fn> returns non-zero; returns the keys
- * visited.
+/* Walks every key with its core record (read side: the calling thread is a
+ * registered, online QSBR thread; <rec> is for pk_rec_gc_candidate only).
+ * Stops early when <fn> returns non-zero; returns the keys visited.
  */
-uint64_t dp_index_lfht_walk(void *index, int (*fn)(void *arg, const uint8_t *key, uint16_t len),
+uint64_t dp_index_lfht_walk(void *index,
+			    int (*fn)(void *arg, const uint8_t *key, uint16_t len, const void *rec),
 			    void *arg);
 
 #endif

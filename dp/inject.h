@@ -22,6 +22,7 @@ struct dp_replica;
 enum dp_ireq_kind {
 	DP_IREQ_CLIENT = 0,	/* a client request (op, key) */
 	DP_IREQ_INSTALL = 1,	/* catch-up: copy the key's accepted state to <target> */
+	DP_IREQ_GC = 2,		/* deletion GC of the key (pk_worker_gc) */
 };
 
 struct dp_ireq {

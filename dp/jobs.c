@@ -19,6 +19,7 @@ struct keylist {
 	size_t cap;
 	uint64_t count;
 	uint16_t partition;	/* being collected */
+	bool gc_only;		/* only records GC may reclaim */
 	bool nomem;
 };
 
@@ -32,7 +33,9 @@ struct slot {
 const char *
 dp_job_kind_name(uint8_t kind)
 {
-	return kind == DP_JOB_CATCHUP ? "catchup" : "rescan";
+	static const char *const names[] = { "rescan", "catchup", "gc" };
+
+	return kind < 3 ? names[kind] : "?";
 }
 
 const char *
@@ -44,11 +47,13 @@ dp_job_state_name(uint8_t state)
 }
 
 static int
-collect_key(void *arg, const uint8_t *key, uint16_t len)
+collect_key(void *arg, const uint8_t *key, uint16_t len, const void *rec)
 {
 	struct keylist *kl = arg;
 	size_t need = 4u + len;
 
+	if (kl->gc_only && !pk_rec_gc_candidate(rec))
+		return 0;
 	if (kl->len + need > kl->cap) {
 		size_t cap = kl->cap == 0 ? 1u << 16 : kl->cap * 2;
 		uint8_t *nb = realloc(kl->buf, cap);
@@ -111,8 +116,20 @@ finish(struct dp_jobs *j, const char *error)
 	pthread_mutex_unlock(&j->lock);
 }
 
+/* A key is finished: rescan and catch-up reach or find nothing to do; a
+ * GC round removed it, or found it written again, or left it to another
+ * node.
+ */
+static bool
+finished(uint8_t kind, uint8_t status)
+{
+	return status == PK_OK || status == PK_NOT_FOUND ||
+	       (kind == DP_JOB_GC && status == PK_CAS_MISMATCH);
+}
+
 /* Identity reads worth another try: the key was busy, the round lost to
  * others or to the network. Anything else will not change by retrying.
+ * A GC key that fails waits for the next sweep instead.
  */
 static bool
 retryable(uint8_t status)
@@ -137,7 +154,8 @@ job_main(void *arg)
 	struct counts c = { 0 };
 	struct slot *slots;
 	uint32_t window = j->p.window;
-	bool install = j->p.kind == DP_JOB_CATCHUP;
+	uint8_t kind = j->p.kind;
+	uint32_t tries = kind == DP_JOB_GC ? 1 : DP_RESCAN_TRIES;
 	size_t next = 0;
 	uint64_t sent = 0, last_publish = 0;
 	char error[160] = "";
@@ -146,6 +164,7 @@ job_main(void *arg)
 	urcu_qsbr_thread_offline();
 	slots = calloc(window, sizeof(*slots));
 	j->slots = slots;	/* freed by the next job or dp_jobs_fini */
+	kl.gc_only = kind == DP_JOB_GC;
 	if (slots == NULL || collect(r, &kl) != 0) {
 		finish(j, "out of memory collecting the keys");
 		goto out;
@@ -160,9 +179,9 @@ job_main(void *arg)
 			if (sl->busy && dp_ireq_done(&sl->q)) {
 				sl->busy = false;
 				moved = true;
-				if (sl->q.status == PK_OK || sl->q.status == PK_NOT_FOUND) {
+				if (finished(kind, sl->q.status)) {
 					c.done++;
-				} else if (retryable(sl->q.status) && sl->tries < DP_RESCAN_TRIES) {
+				} else if (retryable(sl->q.status) && sl->tries < tries) {
 					sl->queued = true;
 					c.retries++;
 				} else {
@@ -182,7 +201,9 @@ job_main(void *arg)
 				memcpy(sl->q.key, kl.buf + next + 4, len);
 				sl->q.key_len = len;
 				sl->q.op = PK_OP_GET;
-				sl->q.kind = install ? DP_IREQ_INSTALL : DP_IREQ_CLIENT;
+				sl->q.kind = kind == DP_JOB_CATCHUP ? DP_IREQ_INSTALL
+					   : kind == DP_JOB_GC	   ? DP_IREQ_GC
+								   : DP_IREQ_CLIENT;
 				sl->q.target = j->p.target;
 				sl->tries = 0;
 				sl->queued = true;
@@ -276,6 +297,12 @@ dp_jobs_catchup(struct dp_jobs *j, uint16_t target, uint32_t window, char *err, 
 		return -1;
 	}
 	return start(j, DP_JOB_CATCHUP, target, window, err, errlen);
+}
+
+int
+dp_jobs_gc(struct dp_jobs *j, uint32_t window, char *err, size_t errlen)
+{
+	return start(j, DP_JOB_GC, 0, window, err, errlen);
 }
 
 void

@@ -16,6 +16,12 @@
  * keys, but each one's accepted (ballot, state) is copied to one target
  * acceptor (INSTALL, installs.h), which keeps the newer of its own and the
  * copy and never lowers its promise. Idempotent too.
+ *
+ * GC sweep (deletion GC, dp/core/gc.c): the records GC may reclaim — a
+ * deleted state, or nothing accepted — are collected the same way and each
+ * is handed to its worker, which runs the GC round if this node
+ * coordinates the key. A key that fails is left to the next sweep (one
+ * try each); the sweep ends FAILED when any did, and gc_sched.c backs off.
  */
 #ifndef DP_JOBS_H
 #define DP_JOBS_H
@@ -28,7 +34,7 @@
 #define DP_JOB_WINDOW_MAX 1024
 
 enum dp_job_state { DP_JOB_IDLE, DP_JOB_RUNNING, DP_JOB_DONE, DP_JOB_FAILED };
-enum dp_job_kind { DP_JOB_RESCAN, DP_JOB_CATCHUP };
+enum dp_job_kind { DP_JOB_RESCAN, DP_JOB_CATCHUP, DP_JOB_GC };
 
 struct dp_job_progress {
 	uint8_t state;		/* enum dp_job_state */
@@ -69,6 +75,9 @@ int dp_jobs_rescan(struct dp_jobs *j, uint32_t window, char *err, size_t errlen)
 /* Starts a catch-up of every key into node <target>; as dp_jobs_rescan. */
 int dp_jobs_catchup(struct dp_jobs *j, uint16_t target, uint32_t window, char *err,
 		    size_t errlen);
+
+/* Starts a GC sweep; as dp_jobs_rescan. */
+int dp_jobs_gc(struct dp_jobs *j, uint32_t window, char *err, size_t errlen);
 
 /* A consistent copy of the current (or last) job's progress. */
 void dp_jobs_progress(struct dp_jobs *j, struct dp_job_progress *out);

@@ -408,14 +408,18 @@ poll_inject(struct dp_lcore *l)
 	for (unsigned int i = 0; i < nb; i++) {
 		uint16_t p = q[i]->partition;
 
+		uint64_t cookie = DP_COOKIE_INJECTED | (uintptr_t)q[i];
+
 		if (q[i]->kind == DP_IREQ_INSTALL) {
 			dp_installs_send(&l->installs, r->part[p].w, q[i], l->now_us, &l->out);
+		} else if (q[i]->kind == DP_IREQ_GC) {
+			pk_worker_gc(r->part[p].w, q[i]->key, q[i]->key_len, cookie, l->now_us,
+				     &l->out);
 		} else {
 			struct pk_msg m = { .type = PK_MSG_CLIENT_REQ, .op = q[i]->op,
 					    .key = q[i]->key, .key_len = q[i]->key_len };
 
-			pk_worker_client(r->part[p].w, &m, DP_COOKIE_INJECTED | (uintptr_t)q[i],
-					 l->now_us, &l->out);
+			pk_worker_client(r->part[p].w, &m, cookie, l->now_us, &l->out);
 		}
 		drain(l, p);
 		dgram_close_all(l, p);

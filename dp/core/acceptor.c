@@ -14,6 +14,13 @@
  *                admitted or table full: no answer (the sender retries and
  *                reports the failure).
  *
+ * A key without a record (never written, or removed by the GC, gc.c) acts
+ * as promised up to the worker's floor, holding ABSENT at its floor
+ * version: PREPARE and ACCEPT below the floor conflict. INSTALL ignores the
+ * floor (catch-up copies old ballots into a new acceptor whose floor was
+ * raised to the cluster's; catch-up and GC never run at once) but leaves
+ * the promise at least at the floor.
+ *
  * Every conflict carries the ballot it conflicted with so the proposer can
  * fast-forward (pitfall h3). The promise never goes down. An acceptor that
  * lost its memory (restart) is not admitted and refuses every vote until the
@@ -55,8 +62,27 @@ voting_record(struct pk_worker *w, const struct pk_msg *m, struct pk_out *out)
 	if (r == NULL) {
 		w->stats.acc_refused++;
 		reply_conflict(w, m, out, PK_TABLE_FULL, NULL);
+		return NULL;
+	}
+	/* No record before: promised up to the floor (what GC removed). */
+	if (pk_rec_is_fresh(r) && pk_ballot_cmp(&m->ballot, &w->floor) < 0) {
+		w->stats.acc_floor_refused++;
+		reply_conflict(w, m, out, PK_CONFLICT, &w->floor);
+		pk_rec_reclaim(w, r);
+		return NULL;
 	}
 	return r;
+}
+
+/* The accepted state as sent in a PROMISE: nothing accepted reads as
+ * ABSENT at the floor version, so versions never go back over a removal.
+ */
+static void
+state_to_wire(const struct pk_worker *w, const struct pk_rec *r, struct pk_wstate *s)
+{
+	pk_blob_to_wire(r->value, s);
+	if (r->value == NULL)
+		s->version = w->floor_version;
 }
 
 void
@@ -83,7 +109,13 @@ pk_acceptor_on_prepare(struct pk_worker *w, const struct pk_msg *m, struct pk_ou
 	s->msg.peer.token = m->peer.token;
 	s->msg.ballot = m->ballot;
 	s->msg.ballot2 = r->accepted;
-	pk_blob_to_wire(r->value, &s->msg.state);
+	state_to_wire(w, r, &s->msg.state);
+}
+
+static bool
+is_deleted(const struct pk_blob *v)
+{
+	return v != NULL && v->kind != PK_KIND_VALUE;
 }
 
 /* Makes (m->ballot, m->state) the record's accepted state. Returns false,
@@ -95,12 +127,18 @@ take_state(struct pk_worker *w, struct pk_rec *r, const struct pk_msg *m)
 	bool oom;
 	struct pk_blob *v = pk_blob_from_wire(&w->mem, &m->state, &oom);
 
-	if (oom)
+	/* An accepted ABSENT is a blob too: value is NULL iff nothing was
+	 * accepted, which other threads' GC hints rely on.
+	 */
+	if (v == NULL && !oom)
+		v = pk_blob_new(&w->mem, PK_KIND_ABSENT, 0, NULL, 0);
+	if (v == NULL)
 		return false;
-	pk_blob_unref(&w->mem, r->value);
-	r->value = v;
-	if (pk_ballot_is_zero(&r->accepted))
+	if (r->value == NULL)
 		w->table.accepted++;
+	w->table.deleted += (uint32_t)is_deleted(v) - (uint32_t)is_deleted(r->value);
+	pk_blob_unref(&w->mem, r->value);
+	__atomic_store_n(&r->value, v, __ATOMIC_RELEASE);
 	r->accepted = m->ballot;
 	if (w->mem.env.on_accepted != NULL)
 		w->mem.env.on_accepted(w->mem.env.ctx, r->key, r->key_len, &r->accepted, &m->state);
@@ -186,6 +224,8 @@ pk_acceptor_on_install(struct pk_worker *w, const struct pk_msg *m, struct pk_ou
 		w->stats.acc_refused++;
 		return;
 	}
+	if (pk_rec_is_fresh(r))
+		r->promise = w->floor;	/* the promise a missing record stood for */
 	if (pk_ballot_cmp(&m->ballot, &r->accepted) > 0) {
 		if (!take_state(w, r, m)) {
 			w->stats.acc_refused++;

@@ -15,7 +15,9 @@ enum pk_phase {
 	PK_PHASE_PREPARE = 1,
 	PK_PHASE_ACCEPT = 2,
 	PK_PHASE_BACKOFF = 3,	/* waiting to retry after a failed phase */
+	PK_PHASE_REMOVE = 4,	/* GC round: REMOVE sent to every acceptor */
 };
+
 
 /* One attempt sequence on one key: a batch of combined ops, the phase under
  * way and its vote tally. Each (re)try takes a fresh ballot.
@@ -30,6 +32,7 @@ struct pk_round {
 	bool agree;			/* every promise so far names best_ballot */
 	bool in_doubt;			/* newval's accept failed: fate unknown */
 	bool doubted;			/* an accept carrying writes of the batch failed */
+	bool gc;			/* a GC round (gc.c): full quorums, then REMOVE */
 	struct pk_ballot doubt_first;	/* first failed accept of the batch */
 	struct pk_ballot doubt_last;	/* latest one: newval's ballot */
 	uint64_t doubt_min_version;	/* lowest version those accepts carried */
@@ -66,6 +69,14 @@ struct pk_worker {
 	struct pk_stats stats;
 	uint64_t rng;
 
+	/* acceptor: what GC removals leave behind (gc.c). A key without a
+	 * record answers as if it had promised <floor> and held nothing of
+	 * version <floor_version>: at least every promise and ballot the
+	 * removed records held, at least their versions.
+	 */
+	struct pk_ballot floor;
+	uint64_t floor_version;
+
 	/* proposer */
 	uint64_t counter;		/* last ballot counter used or reserved */
 	uint32_t cache_gen;		/* 1RTT caches of other generations are void */
@@ -84,6 +95,18 @@ void pk_acceptor_on_prepare(struct pk_worker *w, const struct pk_msg *m, struct 
 void pk_acceptor_on_accept(struct pk_worker *w, const struct pk_msg *m, struct pk_out *out);
 void pk_acceptor_on_install(struct pk_worker *w, const struct pk_msg *m, struct pk_out *out);
 
+/* gc.c: the acceptor side of REMOVE, and record reclamation. */
+void pk_acceptor_on_remove(struct pk_worker *w, const struct pk_msg *m, struct pk_out *out);
+/* Frees <r> when neither role holds anything in it any more. */
+void pk_rec_reclaim(struct pk_worker *w, struct pk_rec *r);
+/* True when the acceptor holds nothing for <r> (no promise, no state). */
+static inline bool
+pk_rec_is_fresh(const struct pk_rec *r)
+{
+	return r->value == NULL && pk_ballot_is_zero(&r->promise) &&
+	       pk_ballot_is_zero(&r->accepted);
+}
+
 /* proposer.c */
 void pk_proposer_submit(struct pk_worker *w, const struct pk_msg *req, uint64_t cookie,
 			uint64_t now, struct pk_out *out);
@@ -91,6 +114,11 @@ void pk_proposer_on_reply(struct pk_worker *w, const struct pk_msg *m, uint64_t 
 			  struct pk_out *out);
 void pk_proposer_tick(struct pk_worker *w, uint64_t now, struct pk_out *out);
 void pk_proposer_drop_caches(struct pk_worker *w);
+/* Starts a GC round on <rec> (idle, deleted state accepted) for <op>. */
+void pk_proposer_start_gc(struct pk_worker *w, struct pk_rec *rec, struct pk_op *op,
+			  uint64_t now, struct pk_out *out);
+/* Takes an op from the pool (NULL when max_ops are in use). */
+struct pk_op *pk_proposer_op_alloc(struct pk_worker *w);
 void pk_proposer_fini(struct pk_worker *w);
 
 /* worker.c: outbox helpers. Return NULL (and count an overflow) when full. */
@@ -100,6 +128,14 @@ struct pk_send *pk_out_send(struct pk_worker *w, struct pk_out *out, uint16_t de
 struct pk_send *pk_out_round(struct pk_worker *w, struct pk_out *out, const struct pk_round *rd,
 			     uint16_t dest_mask, uint8_t type);
 struct pk_reply *pk_out_reply(struct pk_worker *w, struct pk_out *out, uint64_t cookie);
+
+/* worker.c: every entry point starts by freeing what the previous call
+ * released (its outbox is drained by now) and ends by delivering, in
+ * order, the messages from outbox entry <from> on addressed to this node.
+ */
+void pk_worker_collect(struct pk_worker *w);
+void pk_worker_deliver_local(struct pk_worker *w, uint32_t from, uint64_t now,
+			     struct pk_out *out);
 
 static inline uint16_t
 pk_node_bit(uint16_t node)

@@ -50,7 +50,7 @@ pk_blob_from_wire(struct pk_mem *m, const struct pk_wstate *s, bool *oom)
 	struct pk_blob *b;
 
 	*oom = false;
-	if (s->kind == PK_KIND_ABSENT)
+	if (s->kind == PK_KIND_ABSENT && s->version == 0)
 		return NULL;
 	b = pk_blob_new(m, s->kind, s->version, s->data, s->len);
 	if (b == NULL)

@@ -15,7 +15,9 @@
 struct pk_blob {
 	struct pk_blob *next_garbage;
 	uint32_t refs;
-	uint8_t kind;		/* enum pk_kind, never ABSENT: absent is NULL */
+	uint8_t kind;		/* enum pk_kind; ABSENT only with a version (a
+				 * floor, gc.c) or as an accepted state; else
+				 * absent is NULL */
 	uint16_t len;
 	uint64_t version;
 	struct pk_ballot origin;	/* the attempt that created it (wire.h) */

@@ -117,6 +117,9 @@ pk_op_apply(struct pk_mem *m, struct pk_op *op, struct pk_blob **state)
 			return true;
 		}
 		return write_state(m, op, state, PK_KIND_VALUE, digits, pk_int_format(sum, digits));
+	case PK_OP_GC:
+		report(op, s, exists ? PK_CAS_MISMATCH : PK_OK);
+		return true;
 	case PK_OP_DEL:
 		if (!exists) {
 			report(op, s, PK_NOT_FOUND);

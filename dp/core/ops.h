@@ -11,6 +11,11 @@
 
 #include "mem.h"
 
+/* Internal op of a GC round (never from a client): the identity on a
+ * deleted state (OK), refused on a live one (CAS_MISMATCH).
+ */
+#define PK_OP_GC 16
+
 struct pk_op {
 	struct pk_op *next;
 	uint64_t cookie;

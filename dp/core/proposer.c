@@ -16,6 +16,10 @@
  *  - Conflicts fast-forward the counter; failed phases retry after a
  *    randomised, doubling backoff; ops past their deadline that were never
  *    sent in an accept are answered TIMEOUT (definitely not applied).
+ *  - A GC round (gc.c) carries one internal op and no client op: a prepare,
+ *    the identity write of the deleted state to every acceptor of both
+ *    lists (no 1RTT promise), then a REMOVE phase that needs every one of
+ *    them to answer.
  */
 #include <string.h>
 
@@ -160,7 +164,9 @@ complete(struct pk_worker *w, struct pk_out *out, struct pk_op *op, uint8_t stat
 {
 	struct pk_blob *result = status == op->status ? op->result : NULL;
 
-	if (status == PK_UNKNOWN_OUTCOME)
+	if (op->op == PK_OP_GC)
+		;	/* counted by the GC's own counters */
+	else if (status == PK_UNKNOWN_OUTCOME)
 		w->stats.res_unknown++;
 	else if (status == PK_TIMEOUT)
 		w->stats.res_timeout++;
@@ -194,6 +200,7 @@ round_alloc(struct pk_worker *w, struct pk_rec *rec)
 	rd->attempts = 0;
 	rd->in_doubt = false;
 	rd->doubted = false;
+	rd->gc = false;
 	rd->best = NULL;
 	rd->newval = NULL;
 	rd->prev = NULL;
@@ -230,6 +237,8 @@ round_release(struct pk_worker *w, struct pk_round *rd, uint64_t now, struct pk_
 	/* Ops that queued while this round ran form the next batch. */
 	if (rec->q_head != NULL)
 		round_attempt(w, round_alloc(w, rec), now, out);
+	else
+		pk_rec_reclaim(w, rec);	/* e.g. GC removed our acceptor's part */
 }
 
 /* Moves the key's queued ops behind the batch, keeping arrival order. */
@@ -286,6 +295,29 @@ complete_batch(struct pk_worker *w, struct pk_round *rd, struct pk_out *out)
 	rd->nops = 0;
 }
 
+/* The nodes a phase of <rd> asks, and how many must agree. A GC round
+ * writes to and removes from every acceptor of both lists.
+ */
+static uint16_t
+phase_mask(const struct pk_round *rd)
+{
+	if (rd->phase == PK_PHASE_PREPARE)
+		return rd->cfg->prepare_mask;
+	if (rd->gc)
+		return rd->cfg->prepare_mask | rd->cfg->accept_mask;
+	return rd->cfg->accept_mask;
+}
+
+static unsigned int
+phase_quorum(const struct pk_round *rd)
+{
+	if (rd->phase == PK_PHASE_PREPARE)
+		return rd->cfg->prepare_quorum;
+	if (rd->gc)
+		return pk_mask_count(phase_mask(rd));
+	return rd->cfg->accept_quorum;
+}
+
 static void
 begin_phase(struct pk_worker *w, struct pk_round *rd, uint8_t phase, uint64_t now)
 {
@@ -328,7 +360,7 @@ send_accept(struct pk_worker *w, struct pk_round *rd, uint64_t now, struct pk_ou
 	struct pk_send *s;
 
 	memset(&rd->next_ballot, 0, sizeof(rd->next_ballot));
-	if (rd->cfg->one_rtt) {
+	if (rd->cfg->one_rtt && !rd->gc) {
 		rd->next_ballot = rd->ballot;
 		rd->next_ballot.counter++;
 		/* The reserved next ballot must never come back as a fresh one. */
@@ -336,10 +368,10 @@ send_accept(struct pk_worker *w, struct pk_round *rd, uint64_t now, struct pk_ou
 			w->counter = rd->next_ballot.counter;
 	}
 	begin_phase(w, rd, PK_PHASE_ACCEPT, now);
-	s = pk_out_round(w, out, rd, rd->cfg->accept_mask, PK_MSG_ACCEPT);
+	s = pk_out_round(w, out, rd, phase_mask(rd), PK_MSG_ACCEPT);
 	if (s == NULL)
 		return;
-	w->stats.accepts_sent += pk_mask_count(rd->cfg->accept_mask);
+	w->stats.accepts_sent += pk_mask_count(phase_mask(rd));
 	s->msg.peer.token = token_of(w, rd);
 	s->msg.ballot = rd->ballot;
 	s->msg.ballot2 = rd->next_ballot;
@@ -357,8 +389,10 @@ round_attempt(struct pk_worker *w, struct pk_round *rd, uint64_t now, struct pk_
 	struct pk_rec *rec = rd->rec;
 	bool wrote;
 
-	/* A batch in doubt keeps its results: newcomers wait for the next. */
-	if (!rd->in_doubt)
+	/* A batch in doubt keeps its results: newcomers wait for the next.
+	 * Client ops never join a GC round.
+	 */
+	if (!rd->in_doubt && !rd->gc)
 		take_queue(rd);
 	if (rd->nops == 0) {
 		round_release(w, rd, now, out);
@@ -378,7 +412,7 @@ round_attempt(struct pk_worker *w, struct pk_round *rd, uint64_t now, struct pk_
 	    (pk_ballot_cmp(&rec->promise, &rec->cache_ballot) > 0 ||
 	     pk_ballot_cmp(&rec->accepted, &rec->cache_ballot) >= 0))
 		drop_cache(w, rec);	/* (the h8 fault injection skips this defence) */
-	if (rec->cached && w->cfg->one_rtt) {
+	if (rec->cached && w->cfg->one_rtt && !rd->gc) {
 		w->stats.rounds_1rtt++;
 		rd->cfg = w->cfg;
 		rd->ballot = rec->cache_ballot;
@@ -552,7 +586,15 @@ prepared(struct pk_worker *w, struct pk_round *rd, uint64_t now, struct pk_out *
 		return;
 	}
 	state = apply_batch(w, rd, rd->best, &wrote);
-	if (!wrote && !rd->doubted && rd->agree && pk_config_read_skip_ok(rd->cfg)) {
+	if (rd->gc && rd->ops->status != PK_OK) {
+		/* Written again since the sweep saw it deleted: nothing to do. */
+		w->stats.gc_rewritten++;
+		pk_blob_unref(&w->mem, state);
+		complete_batch(w, rd, out);
+		round_release(w, rd, now, out);
+		return;
+	}
+	if (!wrote && !rd->doubted && !rd->gc && rd->agree && pk_config_read_skip_ok(rd->cfg)) {
 		/* Every promise of a full quorum names the same accepted
 		 * ballot: that value sits on an accept quorum, so it is
 		 * chosen and nothing needs writing. The promises we hold for
@@ -571,9 +613,73 @@ prepared(struct pk_worker *w, struct pk_round *rd, uint64_t now, struct pk_out *
 	send_accept(w, rd, now, out);
 }
 
+/* GC, last step: every acceptor of both lists holds the deleted state under
+ * rd->ballot; ask each to remove its record if it still does (sent again
+ * to the silent ones on each phase timeout).
+ */
+static void
+send_remove(struct pk_worker *w, struct pk_round *rd, uint64_t now, struct pk_out *out)
+{
+	uint16_t voted = rd->phase == PK_PHASE_REMOVE ? rd->voted : 0;
+	uint16_t dest;
+	struct pk_send *s;
+
+	begin_phase(w, rd, PK_PHASE_REMOVE, now);
+	rd->voted = voted;
+	dest = (uint16_t)(phase_mask(rd) & ~voted);
+	s = pk_out_round(w, out, rd, dest, PK_MSG_REMOVE);
+	if (s == NULL)
+		return;
+	s->msg.peer.token = token_of(w, rd);
+	s->msg.ballot = rd->ballot;
+	s->msg.key = rd->rec->key;
+	s->msg.key_len = rd->rec->key_len;
+}
+
+/* A GC round ends: <status> to its op (OK: removed everywhere). */
+static void
+gc_finish(struct pk_worker *w, struct pk_round *rd, uint8_t status, uint64_t now,
+	  struct pk_out *out)
+{
+	if (status == PK_OK)
+		w->stats.gc_removed++;
+	else if (status == PK_CAS_MISMATCH)
+		w->stats.gc_rewritten++;
+	else
+		w->stats.gc_failed++;
+	for (struct pk_op *op = rd->ops; op != NULL; op = op->next)
+		op->status = status;
+	complete_batch(w, rd, out);
+	round_release(w, rd, now, out);
+}
+
+#define GC_REMOVE_TRIES 5
+
+static void
+on_removed(struct pk_worker *w, struct pk_round *rd, const struct pk_msg *m, uint64_t now,
+	   struct pk_out *out)
+{
+	if (m->reason != PK_OK) {
+		/* Rewritten there since (CAS_MISMATCH), or another epoch or an
+		 * acceptor not admitted: the next sweep will look again.
+		 */
+		gc_finish(w, rd, m->reason == PK_CAS_MISMATCH ? PK_CAS_MISMATCH : PK_UNAVAILABLE,
+			  now, out);
+		return;
+	}
+	rd->voted |= pk_node_bit(m->peer.node);
+	if (pk_mask_count(rd->voted) >= phase_quorum(rd))
+		gc_finish(w, rd, PK_OK, now, out);
+}
+
 static void
 accepted(struct pk_worker *w, struct pk_round *rd, uint64_t now, struct pk_out *out)
 {
+	if (rd->gc) {
+		rd->attempts = 1;	/* now counts REMOVE sends */
+		send_remove(w, rd, now, out);
+		return;
+	}
 	if (rd->cfg->one_rtt && !rd->saw_conflict)
 		set_cache(w, rd->rec, &rd->next_ballot, rd->newval);
 	complete_batch(w, rd, out);
@@ -734,9 +840,8 @@ static void
 on_conflict(struct pk_worker *w, struct pk_round *rd, const struct pk_msg *m, uint64_t now,
 	    struct pk_out *out)
 {
-	uint16_t mask = rd->phase == PK_PHASE_PREPARE ? rd->cfg->prepare_mask : rd->cfg->accept_mask;
-	unsigned int quorum = rd->phase == PK_PHASE_PREPARE ? rd->cfg->prepare_quorum
-							  : rd->cfg->accept_quorum;
+	uint16_t mask = phase_mask(rd);
+	unsigned int quorum = phase_quorum(rd);
 
 	w->stats.conflicts_rcvd++;
 	rd->refused |= pk_node_bit(m->peer.node);
@@ -762,6 +867,8 @@ pk_proposer_on_reply(struct pk_worker *w, const struct pk_msg *m, uint64_t now,
 
 	if (m->type == PK_MSG_PROMISE || (m->type == PK_MSG_CONFLICT && m->phase == PK_MSG_PREPARE))
 		phase = PK_PHASE_PREPARE;
+	else if (m->type == PK_MSG_REMOVED)
+		phase = PK_PHASE_REMOVE;
 	else
 		phase = PK_PHASE_ACCEPT;
 	if (idx >= w->tuning.max_ops)
@@ -771,7 +878,7 @@ pk_proposer_on_reply(struct pk_worker *w, const struct pk_msg *m, uint64_t now,
 	    pk_ballot_cmp(&rd->ballot, &m->ballot) != 0)
 		goto stale;
 	bit = pk_node_bit(m->peer.node);
-	mask = phase == PK_PHASE_PREPARE ? rd->cfg->prepare_mask : rd->cfg->accept_mask;
+	mask = phase_mask(rd);
 	/* Count each list member once per phase; anyone else is ignored. */
 	if ((mask & bit) == 0 || ((rd->voted | rd->refused) & bit) != 0)
 		goto stale;
@@ -781,8 +888,11 @@ pk_proposer_on_reply(struct pk_worker *w, const struct pk_msg *m, uint64_t now,
 		return;
 	case PK_MSG_ACCEPTED:
 		rd->voted |= bit;
-		if (pk_mask_count(rd->voted) >= rd->cfg->accept_quorum)
+		if (pk_mask_count(rd->voted) >= phase_quorum(rd))
 			accepted(w, rd, now, out);
+		return;
+	case PK_MSG_REMOVED:
+		on_removed(w, rd, m, now, out);
 		return;
 	default:
 		on_conflict(w, rd, m, now, out);
@@ -837,7 +947,8 @@ round_tick(struct pk_worker *w, struct pk_round *rd, uint64_t now, struct pk_out
 
 	next = expire_ops(w, &rec->q_head, &rec->q_tail, &q_len, now, out);
 	rec->q_len = (uint16_t)q_len;
-	if (rd->phase != PK_PHASE_ACCEPT) {
+	/* Ops of an accept (or a GC's remove) under way wait for its end. */
+	if (rd->phase != PK_PHASE_ACCEPT && rd->phase != PK_PHASE_REMOVE) {
 		struct pk_op *last;
 
 		t = expire_ops(w, &rd->ops, &last, &rd->nops, now, out);
@@ -855,6 +966,12 @@ round_tick(struct pk_worker *w, struct pk_round *rd, uint64_t now, struct pk_out
 		break;
 	case PK_PHASE_ACCEPT:
 		accept_failed(w, rd, now, out);
+		break;
+	case PK_PHASE_REMOVE:
+		if (rd->attempts++ < GC_REMOVE_TRIES)
+			send_remove(w, rd, now, out);
+		else
+			gc_finish(w, rd, PK_UNAVAILABLE, now, out);
 		break;
 	default:
 		round_attempt(w, rd, now, out);
@@ -922,4 +1039,34 @@ pk_proposer_fini(struct pk_worker *w)
 		w->active = rd->next;
 		rd->rec->round = NULL;
 	}
+}
+
+struct pk_op *
+pk_proposer_op_alloc(struct pk_worker *w)
+{
+	struct pk_op *op = w->op_free;
+
+	if (op == NULL || w->ops_used >= w->tuning.max_ops)
+		return NULL;
+	w->op_free = op->next;
+	w->ops_used++;
+	memset(op, 0, sizeof(*op));
+	return op;
+}
+
+void
+pk_proposer_start_gc(struct pk_worker *w, struct pk_rec *rec, struct pk_op *op, uint64_t now,
+		     struct pk_out *out)
+{
+	struct pk_round *rd;
+
+	drop_cache(w, rec);	/* a GC round always prepares afresh */
+	rd = round_alloc(w, rec);
+	rd->gc = true;
+	rd->ops = op;
+	rd->ops_tail = &op->next;
+	rd->nops = 1;
+	w->stats.gc_rounds++;
+	arm(w, rd, op->deadline);
+	round_attempt(w, rd, now, out);
 }

@@ -1,7 +1,6 @@
-/* The key table: the core's own open-addressing index with linear probing,
- * or the host's index (see table.h). Records are never removed here:
- * physical deletion belongs to the GC, which will add tombstone-aware
- * removal (backward-shift deletion in the own index).
+/* The key table: the core's own open-addressing index with linear probing
+ * (backward-shift deletion, so lookups never need tombstone slots), or the
+ * host's index (see table.h). Records leave only through the GC (gc.c).
  */
 #include <string.h>
 
@@ -42,8 +41,20 @@ rec_free(void *arg, void *rec)
 }
 
 void
+pk_table_collect(struct pk_table *t)
+{
+	while (t->garbage != NULL) {
+		struct pk_rec *r = t->garbage;
+
+		t->garbage = r->next_garbage;
+		pk_mem_free(t->mem, r);
+	}
+}
+
+void
 pk_table_fini(struct pk_table *t)
 {
+	pk_table_collect(t);
 	if (t->ops != NULL) {
 		if (t->index != NULL)
 			t->ops->destroy(t->index, rec_free, t);
@@ -121,4 +132,52 @@ pk_table_get(struct pk_table *t, const uint8_t *key, uint16_t len, uint32_t hash
 	if (r != NULL)
 		t->count++;
 	return r;
+}
+
+/* Empties slot <i> and shifts back the entries of its probe run that may
+ * move, so every key stays reachable from its home slot without gaps.
+ */
+static void
+own_delete(struct pk_table *t, uint32_t i)
+{
+	uint32_t j = i;
+
+	t->slots[i] = NULL;
+	for (;;) {
+		uint32_t home;
+
+		j = (j + 1) & t->mask;
+		if (t->slots[j] == NULL)
+			return;
+		home = t->slots[j]->hash & t->mask;
+		/* The entry at j stays unless its home lies cyclically
+		 * outside (i, j].
+		 */
+		if (i <= j ? (home > i && home <= j) : (home > i || home <= j))
+			continue;
+		t->slots[i] = t->slots[j];
+		t->slots[j] = NULL;
+		i = j;
+	}
+}
+
+void
+pk_table_remove(struct pk_table *t, struct pk_rec *r)
+{
+	if (t->ops != NULL) {
+		t->ops->remove(t->index, r->key, r->key_len, r->hash);
+	} else {
+		uint32_t i = r->hash & t->mask;
+
+		while (t->slots[i] != r)
+			i = (i + 1) & t->mask;
+		own_delete(t, i);
+	}
+	t->count--;
+	pk_blob_unref(t->mem, r->value);
+	pk_blob_unref(t->mem, r->cache_value);
+	r->value = NULL;
+	r->cache_value = NULL;
+	r->next_garbage = t->garbage;
+	t->garbage = r;
 }

@@ -33,7 +33,10 @@ struct pk_rec {
 	struct pk_blob *cache_value;
 	struct pk_round *round;		/* in flight, or NULL */
 	struct pk_op *q_head;		/* ops waiting for the next round */
-	struct pk_op *q_tail;
+	union {
+		struct pk_op *q_tail;
+		struct pk_rec *next_garbage;	/* removed, freed at the next call */
+	};
 	uint16_t q_len;
 
 	uint8_t key[];
@@ -46,6 +49,8 @@ struct pk_table {
 	uint32_t mask;
 	uint32_t count;
 	uint32_t accepted;		/* records whose acceptor accepted something */
+	uint32_t deleted;		/* of those, a deleted state: GC's work */
+	struct pk_rec *garbage;		/* removed records, freed by pk_table_collect */
 	uint32_t max;
 	struct pk_mem *mem;
 };
@@ -65,5 +70,14 @@ struct pk_rec *pk_table_find(const struct pk_table *t, const uint8_t *key, uint1
  * records or memory ran out.
  */
 struct pk_rec *pk_table_get(struct pk_table *t, const uint8_t *key, uint16_t len, uint32_t hash);
+
+/* Takes <r> out of the index. Its memory (and its blobs') is freed only at
+ * pk_table_collect, because the outbox of the current call may still point
+ * at its key; the host index may defer further (RCU readers).
+ */
+void pk_table_remove(struct pk_table *t, struct pk_rec *r);
+
+/* Frees the records removed since the last call. */
+void pk_table_collect(struct pk_table *t);
 
 #endif

@@ -121,7 +121,7 @@ state_check(const struct pk_wstate *s)
 		return PK_E_FIELD;
 	if (s->len > PK_MAX_VALUE)
 		return PK_E_LIMIT;
-	if (s->kind == PK_KIND_ABSENT && (s->version != 0 || s->len != 0))
+	if (s->kind == PK_KIND_ABSENT && s->len != 0)
 		return PK_E_FIELD;
 	if (s->kind == PK_KIND_TOMBSTONE && s->len != 0)
 		return PK_E_FIELD;
@@ -187,6 +187,7 @@ pk_wire_msg_size(const struct pk_msg *m)
 		body = CREP_FIXED_LEN + STATE_FIXED_LEN + m->state.len;
 		break;
 	case PK_MSG_PREPARE:
+	case PK_MSG_REMOVE:
 		body = PEER_PREFIX_LEN + BALLOT_LEN + 2 + m->key_len;
 		break;
 	case PK_MSG_PROMISE:
@@ -200,6 +201,9 @@ pk_wire_msg_size(const struct pk_msg *m)
 	case PK_MSG_ACCEPTED:
 	case PK_MSG_INSTALLED:
 		body = PEER_PREFIX_LEN + BALLOT_LEN;
+		break;
+	case PK_MSG_REMOVED:
+		body = PEER_PREFIX_LEN + BALLOT_LEN + 1;
 		break;
 	case PK_MSG_CONFLICT:
 		body = PEER_PREFIX_LEN + BALLOT_LEN + 2 + BALLOT_LEN;
@@ -234,7 +238,8 @@ static int
 msg_check(const struct pk_msg *m)
 {
 	bool keyed = m->type == PK_MSG_CLIENT_REQ || m->type == PK_MSG_PREPARE ||
-		     m->type == PK_MSG_ACCEPT || m->type == PK_MSG_INSTALL;
+		     m->type == PK_MSG_ACCEPT || m->type == PK_MSG_INSTALL ||
+		     m->type == PK_MSG_REMOVE;
 
 	if (m->type < PK_MSG_CLIENT_REQ || m->type > PK_MSG_TYPE_MAX)
 		return PK_E_TYPE;
@@ -286,6 +291,7 @@ pk_wire_add(struct pk_wbuf *w, const struct pk_msg *m)
 		put_state(&p, &m->state);
 		break;
 	case PK_MSG_PREPARE:
+	case PK_MSG_REMOVE:
 		put_peer(&p, &m->peer);
 		put_ballot(&p, &m->ballot);
 		put_uint(&p, m->key_len, 2);
@@ -312,6 +318,11 @@ pk_wire_add(struct pk_wbuf *w, const struct pk_msg *m)
 	case PK_MSG_INSTALLED:
 		put_peer(&p, &m->peer);
 		put_ballot(&p, &m->ballot);
+		break;
+	case PK_MSG_REMOVED:
+		put_peer(&p, &m->peer);
+		put_ballot(&p, &m->ballot);
+		put_uint(&p, m->reason, 1);
 		break;
 	case PK_MSG_CONFLICT:
 		put_peer(&p, &m->peer);
@@ -362,6 +373,7 @@ decode_body(struct rd *r, uint8_t type, struct pk_msg *m)
 		rd_state(r, &m->state);
 		break;
 	case PK_MSG_PREPARE:
+	case PK_MSG_REMOVE:
 		rd_peer(r, &m->peer);
 		rd_ballot(r, &m->ballot);
 		rd_key(r, m, (uint16_t)rd_uint(r, 2));
@@ -386,6 +398,11 @@ decode_body(struct rd *r, uint8_t type, struct pk_msg *m)
 	case PK_MSG_INSTALLED:
 		rd_peer(r, &m->peer);
 		rd_ballot(r, &m->ballot);
+		break;
+	case PK_MSG_REMOVED:
+		rd_peer(r, &m->peer);
+		rd_ballot(r, &m->ballot);
+		m->reason = (uint8_t)rd_uint(r, 1);
 		break;
 	case PK_MSG_CONFLICT:
 		rd_peer(r, &m->peer);

@@ -81,9 +81,13 @@ dispatch(struct pk_worker *w, const struct pk_msg *m, uint64_t now, struct pk_ou
 	case PK_MSG_INSTALL:
 		pk_acceptor_on_install(w, m, out);
 		break;
+	case PK_MSG_REMOVE:
+		pk_acceptor_on_remove(w, m, out);
+		break;
 	case PK_MSG_PROMISE:
 	case PK_MSG_ACCEPTED:
 	case PK_MSG_CONFLICT:
+	case PK_MSG_REMOVED:
 		pk_proposer_on_reply(w, m, now, out);
 		break;
 	default:
@@ -95,8 +99,8 @@ dispatch(struct pk_worker *w, const struct pk_msg *m, uint64_t now, struct pk_ou
 /* Delivers, in order, every message from outbox entry <from> on that is
  * addressed to this node; handling one may append more.
  */
-static void
-deliver_local(struct pk_worker *w, uint32_t from, uint64_t now, struct pk_out *out)
+void
+pk_worker_deliver_local(struct pk_worker *w, uint32_t from, uint64_t now, struct pk_out *out)
 {
 	uint16_t self = pk_node_bit(w->node);
 
@@ -112,14 +116,21 @@ deliver_local(struct pk_worker *w, uint32_t from, uint64_t now, struct pk_out *o
 }
 
 void
+pk_worker_collect(struct pk_worker *w)
+{
+	pk_table_collect(&w->table);
+	pk_mem_collect(&w->mem);
+}
+
+void
 pk_worker_client(struct pk_worker *w, const struct pk_msg *req, uint64_t cookie, uint64_t now,
 		 struct pk_out *out)
 {
 	uint32_t from = out->nsend;
 
-	pk_mem_collect(&w->mem);
+	pk_worker_collect(w);
 	pk_proposer_submit(w, req, cookie, now, out);
-	deliver_local(w, from, now, out);
+	pk_worker_deliver_local(w, from, now, out);
 }
 
 void
@@ -127,14 +138,14 @@ pk_worker_peer(struct pk_worker *w, const struct pk_msg *m, uint64_t now, struct
 {
 	uint32_t from = out->nsend;
 
-	pk_mem_collect(&w->mem);
+	pk_worker_collect(w);
 	/* Partition i only ever talks to partition i of the other nodes. */
 	if (m->peer.worker != w->worker || m->peer.node >= PK_MAX_NODES) {
 		w->stats.peer_dropped++;
 		return;
 	}
 	dispatch(w, m, now, out);
-	deliver_local(w, from, now, out);
+	pk_worker_deliver_local(w, from, now, out);
 }
 
 void
@@ -142,9 +153,9 @@ pk_worker_tick(struct pk_worker *w, uint64_t now, struct pk_out *out)
 {
 	uint32_t from = out->nsend;
 
-	pk_mem_collect(&w->mem);
+	pk_worker_collect(w);
 	pk_proposer_tick(w, now, out);
-	deliver_local(w, from, now, out);
+	pk_worker_deliver_local(w, from, now, out);
 }
 
 uint64_t
@@ -159,7 +170,8 @@ pk_worker_oldest_epoch(const struct pk_worker *w)
 	uint32_t e = w->cfg->epoch;
 
 	for (const struct pk_round *rd = w->active; rd != NULL; rd = rd->next)
-		if ((rd->phase == PK_PHASE_PREPARE || rd->phase == PK_PHASE_ACCEPT) &&
+		if ((rd->phase == PK_PHASE_PREPARE || rd->phase == PK_PHASE_ACCEPT ||
+		     rd->phase == PK_PHASE_REMOVE) &&
 		    rd->cfg->epoch < e)
 			e = rd->cfg->epoch;
 	return e;
@@ -181,6 +193,12 @@ uint32_t
 pk_worker_accepted_keys(const struct pk_worker *w)
 {
 	return w->table.accepted;
+}
+
+uint32_t
+pk_worker_deleted_keys(const struct pk_worker *w)
+{
+	return w->table.deleted;
 }
 
 void
@@ -249,7 +267,8 @@ params_ok(const struct pk_worker_params *p)
 	       p->env.alloc != NULL && p->env.free != NULL &&
 	       (p->env.index == NULL ||
 		(p->env.index->create != NULL && p->env.index->find != NULL &&
-		 p->env.index->insert != NULL && p->env.index->destroy != NULL));
+		 p->env.index->insert != NULL && p->env.index->remove != NULL &&
+		 p->env.index->destroy != NULL));
 }
 
 struct pk_worker *

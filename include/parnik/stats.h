@@ -39,6 +39,13 @@
 	X(acc_install, "INSTALL messages (catch-up) handled")               \
 	X(acc_installed, "INSTALLs that replaced an older accepted state")  \
 	X(catchup_sent, "INSTALL messages sent (catch-up source)")          \
+	X(gc_rounds, "GC rounds started (full-quorum write of a deleted key)") \
+	X(gc_removed, "GC rounds that removed the key from every acceptor") \
+	X(gc_rewritten, "GC rounds stopped: the key was written again")     \
+	X(gc_failed, "GC rounds given up: an acceptor did not answer")      \
+	X(gc_dropped, "bare promise records dropped locally (floor raised)") \
+	X(acc_removed, "records removed by the acceptor (GC REMOVE)")       \
+	X(acc_floor_refused, "messages refused by the floor (removed keys)") \
 	X(peer_dropped, "peer messages dropped: wrong worker, bad sender")  \
 	X(out_overflow, "outgoing messages dropped: outbox full")
 

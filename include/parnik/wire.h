@@ -17,7 +17,7 @@
 #include "parnik/types.h"
 
 #define PK_WIRE_MAGIC 0x4b4e5250u	/* bytes 'P' 'R' 'N' 'K' on the wire */
-#define PK_WIRE_VERSION 2
+#define PK_WIRE_VERSION 3
 #define PK_WIRE_HDR_LEN 16
 #define PK_WIRE_MSG_HDR_LEN 4
 
@@ -35,8 +35,16 @@ enum pk_msg_type {
 	 */
 	PK_MSG_INSTALL = 8,
 	PK_MSG_INSTALLED = 9,
+	/* Deletion GC, last step: remove the key's record if it still holds
+	 * the deleted state accepted under <ballot> (laid out as PREPARE);
+	 * the answer, laid out as ACCEPTED plus a status byte in <reason>:
+	 * OK (removed, or no record), CAS_MISMATCH (rewritten since) or
+	 * CONFLICT (another config epoch).
+	 */
+	PK_MSG_REMOVE = 10,
+	PK_MSG_REMOVED = 11,
 };
-#define PK_MSG_TYPE_MAX PK_MSG_INSTALLED
+#define PK_MSG_TYPE_MAX PK_MSG_REMOVED
 
 /* Datagram header. */
 struct pk_dgram_hdr {
@@ -46,7 +54,11 @@ struct pk_dgram_hdr {
 	uint16_t count;		/* messages that follow */
 };
 
-/* A register state as carried by promise, accept and client reply. */
+/* A register state as carried by promise, accept and client reply. An
+ * ABSENT state has no bytes but may carry a version: the acceptor's floor
+ * version for a key it holds no record of (versions never go back across
+ * a deletion's garbage collection; docs/PROTOCOL.md).
+ */
 struct pk_wstate {
 	uint8_t kind;		/* enum pk_kind */
 	uint64_t version;
@@ -82,7 +94,7 @@ struct pk_msg {
 	struct pk_ballot ballot;	/* the round's ballot */
 	struct pk_ballot ballot2;	/* PROMISE: accepted; ACCEPT: next; CONFLICT: seen */
 	uint8_t phase;			/* CONFLICT: PK_MSG_PREPARE or PK_MSG_ACCEPT */
-	uint8_t reason;			/* CONFLICT: enum pk_status */
+	uint8_t reason;			/* CONFLICT, REMOVED: enum pk_status */
 
 	/* client messages */
 	uint64_t client_id;
@@ -91,7 +103,7 @@ struct pk_msg {
 	uint8_t op;		/* CLIENT_REQ: enum pk_opcode */
 	uint8_t status;		/* CLIENT_REP: enum pk_status */
 
-	/* PREPARE, ACCEPT, CLIENT_REQ */
+	/* PREPARE, ACCEPT, INSTALL, REMOVE, CLIENT_REQ */
 	const uint8_t *key;
 	uint16_t key_len;
 

@@ -36,6 +36,11 @@ struct pk_index_ops {
 	 * out of memory.
 	 */
 	int (*insert)(void *index, const uint8_t *key, uint16_t len, uint32_t hash, void *rec);
+	/* Takes the key's record out (present before). The record's memory
+	 * is freed by the core through pk_env.free, which the host defers
+	 * past its readers.
+	 */
+	void (*remove)(void *index, const uint8_t *key, uint16_t len, uint32_t hash);
 	/* Teardown, no reader left: calls <fn> on every record, then frees
 	 * the index.
 	 */
@@ -167,6 +172,38 @@ uint32_t pk_worker_keys(const struct pk_worker *w);
  * replica brings from an earlier membership.
  */
 uint32_t pk_worker_accepted_keys(const struct pk_worker *w);
+
+/* Keys whose acceptor holds a deleted state (tombstone): the GC's work
+ * still pending on this replica.
+ */
+uint32_t pk_worker_deleted_keys(const struct pk_worker *w);
+
+/* Deletion GC of one key (gc.c has the whole procedure): on a record with
+ * a deleted state that this node coordinates, runs the GC round (full
+ * write, then REMOVE on every acceptor) and answers <cookie> when it ends:
+ * OK removed everywhere, CAS_MISMATCH written again since, UNAVAILABLE or
+ * TIMEOUT an acceptor did not answer (try later). Without a GC round it
+ * answers at once: OK (a bare promise record dropped here), NOT_FOUND (no
+ * record, or another node coordinates it), CAS_MISMATCH (a live value),
+ * BUSY (operations under way on the key).
+ */
+void pk_worker_gc(struct pk_worker *w, const uint8_t *key, uint16_t key_len, uint64_t cookie,
+		  uint64_t now, struct pk_out *out);
+
+/* A hint for the host's sweep, callable from any thread on a record of its
+ * index while its readers keep records alive (RCU): true when the record
+ * holds a deleted state or nothing accepted. The worker decides for real.
+ */
+bool pk_rec_gc_candidate(const void *rec);
+
+/* The acceptor's floor (gc.c): a key without a record acts as promised up
+ * to <floor> and reads as ABSENT at <version>. A new acceptor takes the
+ * cluster's (the maximum of its members') before it votes, so a message
+ * delayed from before a removal cannot revive the key there.
+ */
+void pk_worker_floor(const struct pk_worker *w, struct pk_ballot *floor, uint64_t *version);
+void pk_worker_raise_floor(struct pk_worker *w, const struct pk_ballot *floor,
+			   uint64_t version);
 
 /* The host index the worker's records live in (pk_env.index), or NULL when
  * it uses its own table: lets the host's other threads walk its keys.

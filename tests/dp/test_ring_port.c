@@ -326,10 +326,11 @@ struct walk_find {
 };
 
 static int
-walk_match(void *arg, const uint8_t *key, uint16_t len)
+walk_match(void *arg, const uint8_t *key, uint16_t len, const void *rec)
 {
 	struct walk_find *f = arg;
 
+	(void)rec;
 	if (len == strlen(f->want) && memcmp(key, f->want, len) == 0)
 		f->found++;
 	return 0;

@@ -4,178 +4,7 @@
 #include <string.h>
 
 #include "check.h"
-#include "heap.h"
-#include "parnik/worker.h"
-
-/* ---- fixture ---- */
-
-struct fx {
-	struct test_heap heap;
-	struct pk_config cfg;
-	struct pk_worker *w;
-	struct pk_send sends[64];
-	struct pk_reply replies[64];
-	struct pk_out out;
-	uint64_t now;
-};
-
-static void
-fx_out_reset(struct fx *f)
-{
-	f->out.sends = f->sends;
-	f->out.send_cap = 64;
-	f->out.nsend = 0;
-	f->out.replies = f->replies;
-	f->out.reply_cap = 64;
-	f->out.nreply = 0;
-}
-
-static bool
-fx_init(struct fx *f, uint16_t node, bool admitted, uint32_t max_keys)
-{
-	struct pk_worker_params p;
-
-	memset(f, 0, sizeof(*f));
-	memset(&p, 0, sizeof(p));
-	pk_tuning_default(&p.tuning);
-	p.tuning.max_keys = max_keys;
-	p.tuning.max_ops = 64;
-	p.tuning.max_queue = 4;
-	p.cluster_id = 1;
-	p.node = node;
-	p.worker = 0;
-	p.partitions = 1;
-	p.incarnation = 5;
-	p.admitted = admitted;
-	p.seed = 42;
-	p.env = test_heap_env(&f->heap);
-	pk_config_majority(&f->cfg, 3, 1);
-	f->w = pk_worker_new(&p, &f->cfg);
-	f->now = 1000;
-	fx_out_reset(f);
-	return f->w != NULL;
-}
-
-static long
-fx_fini(struct fx *f)
-{
-	pk_worker_free(f->w);
-	return f->heap.live;
-}
-
-static struct pk_ballot
-bal(uint64_t counter, uint16_t node)
-{
-	return (struct pk_ballot){ .counter = counter, .incarnation = 1, .node = node };
-}
-
-static struct pk_msg
-peer_msg(uint8_t type, uint16_t from, struct pk_ballot b, const char *key)
-{
-	struct pk_msg m;
-
-	memset(&m, 0, sizeof(m));
-	m.type = type;
-	m.peer.node = from;
-	m.peer.incarnation = 1;
-	m.peer.token = 7;
-	m.ballot = b;
-	m.key = (const uint8_t *)key;
-	m.key_len = (uint16_t)strlen(key);
-	return m;
-}
-
-static struct pk_msg
-accept_msg(uint16_t from, struct pk_ballot b, struct pk_ballot next, const char *key,
-	   const char *val, uint64_t version)
-{
-	struct pk_msg m = peer_msg(PK_MSG_ACCEPT, from, b, key);
-
-	m.ballot2 = next;
-	m.state.kind = PK_KIND_VALUE;
-	m.state.version = version;
-	m.state.len = (uint16_t)strlen(val);
-	m.state.data = (const uint8_t *)val;
-	return m;
-}
-
-static void
-fx_peer(struct fx *f, const struct pk_msg *m)
-{
-	fx_out_reset(f);
-	pk_worker_peer(f->w, m, f->now, &f->out);
-}
-
-static void
-fx_client(struct fx *f, uint8_t op, const char *key, const char *val, uint64_t arg,
-	  uint64_t cookie)
-{
-	struct pk_msg m;
-
-	memset(&m, 0, sizeof(m));
-	m.type = PK_MSG_CLIENT_REQ;
-	m.op = op;
-	m.key = (const uint8_t *)key;
-	m.key_len = (uint16_t)strlen(key);
-	m.arg = arg;
-	m.request_id = cookie;
-	if (val != NULL) {
-		m.state.len = (uint16_t)strlen(val);
-		m.state.data = (const uint8_t *)val;
-	}
-	fx_out_reset(f);
-	pk_worker_client(f->w, &m, cookie, f->now, &f->out);
-}
-
-static void
-fx_tick(struct fx *f, uint64_t advance)
-{
-	f->now += advance;
-	fx_out_reset(f);
-	pk_worker_tick(f->w, f->now, &f->out);
-}
-
-/* The single outgoing peer message of <type> still addressed to someone. */
-static const struct pk_send *
-fx_sent(const struct fx *f, uint8_t type)
-{
-	const struct pk_send *found = NULL;
-
-	for (uint32_t i = 0; i < f->out.nsend; i++) {
-		if (f->sends[i].msg.type != type || f->sends[i].dest_mask == 0)
-			continue;
-		if (found != NULL)
-			return NULL;
-		found = &f->sends[i];
-	}
-	return found;
-}
-
-/* Ticks (up to 1000 x <step> us) until a message of <type> goes out;
- * returns it, or NULL.
- */
-static const struct pk_send *
-fx_tick_until(struct fx *f, uint8_t type, uint64_t step)
-{
-	for (int i = 0; i < 1000 && fx_sent(f, type) == NULL; i++)
-		fx_tick(f, step);
-	return fx_sent(f, type);
-}
-
-/* A reply from <node> to the proposer's message <s>. */
-static struct pk_msg
-reply_to(const struct pk_send *s, uint8_t type, uint16_t node)
-{
-	struct pk_msg m;
-
-	memset(&m, 0, sizeof(m));
-	m.type = type;
-	m.peer.node = node;
-	m.peer.incarnation = 1;
-	m.peer.token = s->msg.peer.token;
-	m.ballot = s->msg.ballot;
-	return m;
-}
+#include "core_fx.h"
 
 /* ---- acceptor ---- */
 
@@ -444,7 +273,7 @@ test_no_lists_unavailable(void)
  */
 struct toy_index {
 	struct test_heap *heap;
-	int n, finds, inserts, destroyed;
+	int n, finds, inserts, removes, destroyed;
 	struct {
 		const uint8_t *key;
 		uint16_t len;
@@ -490,6 +319,20 @@ toy_insert(void *index, const uint8_t *key, uint16_t len, uint32_t hash, void *r
 }
 
 static void
+toy_remove(void *index, const uint8_t *key, uint16_t len, uint32_t hash)
+{
+	struct toy_index *t = index;
+
+	for (int i = 0; i < t->n; i++)
+		if (t->e[i].hash == hash && t->e[i].len == len &&
+		    memcmp(t->e[i].key, key, len) == 0) {
+			t->e[i] = t->e[--t->n];
+			t->removes++;
+			return;
+		}
+}
+
+static void
 toy_destroy(void *index, void (*fn)(void *arg, void *rec), void *arg)
 {
 	struct toy_index *t = index;
@@ -504,7 +347,8 @@ toy_destroy(void *index, void (*fn)(void *arg, void *rec), void *arg)
 static void
 test_host_index(void)
 {
-	static const struct pk_index_ops ops = { toy_create, toy_find, toy_insert, toy_destroy };
+	static const struct pk_index_ops ops = { toy_create, toy_find, toy_insert, toy_remove,
+							     toy_destroy };
 	struct test_heap heap;
 	struct pk_worker_params p;
 	struct pk_config cfg;

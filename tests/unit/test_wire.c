@@ -71,7 +71,7 @@ test_round_trip_every_type(void)
 		if (t == PK_MSG_PROMISE || t == PK_MSG_ACCEPT || t == PK_MSG_CONFLICT)
 			CHECK(pk_ballot_cmp(&out[0].ballot2, &in.ballot2) == 0);
 		if (t == PK_MSG_PREPARE || t == PK_MSG_ACCEPT || t == PK_MSG_INSTALL ||
-		    t == PK_MSG_CLIENT_REQ) {
+		    t == PK_MSG_REMOVE || t == PK_MSG_CLIENT_REQ) {
 			CHECK_EQ(out[0].key_len, in.key_len);
 			CHECK(memcmp(out[0].key, in.key, in.key_len) == 0);
 		}
@@ -93,7 +93,31 @@ test_round_trip_every_type(void)
 		}
 		if (t == PK_MSG_CONFLICT)
 			CHECK(out[0].phase == PK_MSG_ACCEPT && out[0].reason == PK_CONFLICT);
+		if (t == PK_MSG_REMOVED)
+			CHECK_EQ(out[0].reason, PK_CONFLICT);
 	}
+}
+
+/* An ABSENT state carries no bytes but may carry a version: the acceptor's
+ * floor version for a key it has no record of.
+ */
+static void
+test_absent_with_version(void)
+{
+	struct pk_msg m = sample(PK_MSG_PROMISE), out[2];
+	struct pk_dgram_hdr h;
+	uint8_t buf[PK_MAX_DGRAM];
+	size_t len;
+
+	m.state = (struct pk_wstate){ .kind = PK_KIND_ABSENT, .version = 42 };
+	len = encode1(&m, buf, sizeof(buf));
+	CHECK(len > 0);
+	CHECK_EQ(pk_wire_decode(buf, len, &expect, &h, out, 2), 1);
+	CHECK_EQ(out[0].state.kind, PK_KIND_ABSENT);
+	CHECK_EQ(out[0].state.version, 42);
+	m.state.len = 1;
+	m.state.data = (const uint8_t *)"x";
+	CHECK_EQ(encode1(&m, buf, sizeof(buf)), 0);	/* but never bytes */
 }
 
 static void
@@ -106,7 +130,7 @@ test_little_endian_layout(void)
 	/* docs/PROTOCOL.md: "PRNK", version 2, flags 0, count 1 (LE) ... */
 	CHECK_EQ(len, 16 + 4 + 20 + 16);
 	CHECK(memcmp(buf, "PRNK", 4) == 0);
-	CHECK(buf[4] == 2 && buf[5] == 0 && buf[6] == 1 && buf[7] == 0);
+	CHECK(buf[4] == 3 && buf[5] == 0 && buf[6] == 1 && buf[7] == 0);
 	CHECK(buf[8] == 7 && buf[12] == 4 && buf[14] == 2);
 	CHECK(buf[16] == PK_MSG_ACCEPTED && buf[17] == 0 && buf[18] == 36 && buf[19] == 0);
 	CHECK(buf[20] == 3 && buf[22] == 2 && buf[24] == 99);
@@ -185,7 +209,8 @@ test_header_errors(void)
 	CHECK_EQ(pk_wire_decode(buf, 10, &expect, &h, out, 4), -PK_E_TRUNCATED);
 	CHECK_EQ(decode_byte(buf, len, 0, 'X'), -PK_E_MAGIC);
 	CHECK_EQ(decode_byte(buf, len, 4, 1), -PK_E_VERSION);	/* version 1: no origin */
-	CHECK_EQ(decode_byte(buf, len, 4, 3), -PK_E_VERSION);
+	CHECK_EQ(decode_byte(buf, len, 4, 2), -PK_E_VERSION);	/* 2: no REMOVE, no floor */
+	CHECK_EQ(decode_byte(buf, len, 4, 4), -PK_E_VERSION);
 	CHECK_EQ(decode_byte(buf, len, 5, 1), -PK_E_FIELD);
 	other.cluster_id = 8;
 	CHECK_EQ(pk_wire_decode(buf, len, &other, &h, out, 4), -PK_E_CLUSTER);
@@ -307,7 +332,7 @@ static void
 test_documented_sizes(void)
 {
 	static const size_t body[] = { 0, 30 + 7 + 11, 28 + 11, 38 + 7, 79 + 11, 81 + 7 + 11,
-				       36, 54, 81 + 7 + 11, 36 };
+				       36, 54, 81 + 7 + 11, 36, 38 + 7, 37 };
 
 	for (uint8_t t = PK_MSG_CLIENT_REQ; t <= PK_MSG_TYPE_MAX; t++) {
 		struct pk_msg m = sample(t);
@@ -336,6 +361,7 @@ main(int argc, char **argv)
 		{ "encoder_refuses_invalid", test_encoder_refuses_invalid },
 		{ "mutations_never_overread", test_mutations_never_overread },
 		{ "documented_sizes", test_documented_sizes },
+		{ "absent_with_version", test_absent_with_version },
 		{ "crc32c", test_crc32c },
 	};
 

@@ -1,0 +1,237 @@
+/* Deletion garbage collection (CASPaxos section 3.1, caspaxos-notes c),
+ * per key, driven by the host's sweep through pk_worker_gc():
+ *
+ *  1. A DEL writes a tombstone with the regular quorums and is answered.
+ *  2. The sweep hands the replica's deleted keys to their workers. The
+ *     coordinator of a key (the node whose ballot wrote its deleted state;
+ *     the lowest member when that node left) runs a GC round: a prepare,
+ *     then the identity write of the deleted state to EVERY acceptor of
+ *     both lists, under a ballot T (proposer.c).
+ *  3. REMOVE(T) to every acceptor: each removes its record only if it
+ *     still holds a deleted state accepted exactly under T (pitfall h14),
+ *     and only under the epoch the round ran in; otherwise the key was
+ *     written since (or the config moved) and the GC stops. The round
+ *     needs every acceptor's answer; one that is down makes it fail, and
+ *     the next sweep tries again. Each step is idempotent.
+ *
+ * What a removal must not forget is kept per worker instead of per key:
+ * the acceptor raises its floor to the record's promise and ballot, and its
+ * floor version to the record's version. A key without a record then acts
+ * as promised up to the floor (acceptor.c) and reads as ABSENT at the floor
+ * version. This does the work of the paper's steps 2b/2c (cache drop,
+ * counter fast-forward and age fence on every proposer):
+ *  - lost delete: a delayed ACCEPT (or a 1RTT accept from a stale cache)
+ *    for the removed key carries a ballot below T, which is below the
+ *    floor: refused, as the age fence would;
+ *  - lost update: any proposer, even one the GC never reached (down, or
+ *    added later), that tries the key under a ballot below T is refused
+ *    with the floor and fast-forwards past it, as step 2b would have made
+ *    it do;
+ *  - versions: a write after a removal builds on ABSENT at the floor
+ *    version, so a key's versions never go back (a CAS on a version read
+ *    before the DEL cannot match), and a proposer whose accept failed
+ *    can still prove by versions that it was not chosen (proposer.c).
+ * Unlike per-proposer ages it fences only keys without a record, so live
+ * keys keep their 1RTT caches (the reason the paper gives for ages), and
+ * no round in flight on another key has to fail.
+ *
+ * A record with nothing accepted (a bare promise, left by reads of absent
+ * keys) holds nothing any quorum needs: the sweep drops it locally, raising
+ * the floor to its promise.
+ */
+#include <string.h>
+
+#include "core.h"
+
+void
+pk_rec_reclaim(struct pk_worker *w, struct pk_rec *r)
+{
+	bool cached = r->cached && r->cache_gen == w->cache_gen;
+
+	/* A live 1RTT cache keeps a proposer-only record (the sweep drops
+	 * it when it goes idle for good).
+	 */
+	if (r->round == NULL && r->q_head == NULL && !cached && pk_rec_is_fresh(r))
+		pk_table_remove(&w->table, r);
+}
+
+/* The 1RTT cache of <r> is void: its promise was on the removed record. */
+static void
+drop_cache(struct pk_worker *w, struct pk_rec *r)
+{
+	r->cached = false;
+	pk_blob_unref(&w->mem, r->cache_value);
+	r->cache_value = NULL;
+}
+
+static void
+raise_floor(struct pk_worker *w, const struct pk_ballot *b)
+{
+	if (pk_ballot_cmp(b, &w->floor) > 0)
+		w->floor = *b;
+}
+
+static bool
+holds_deleted(const struct pk_rec *r)
+{
+	return r->value != NULL && r->value->kind != PK_KIND_VALUE;
+}
+
+/* Forgets the acceptor's part of <r>, keeping what the floor must. */
+static void
+forget(struct pk_worker *w, struct pk_rec *r)
+{
+	raise_floor(w, &r->promise);
+	raise_floor(w, &r->accepted);
+	if (r->value != NULL) {
+		if (r->value->version > w->floor_version)
+			w->floor_version = r->value->version;
+		w->table.accepted--;
+		if (r->value->kind != PK_KIND_VALUE)
+			w->table.deleted--;
+		pk_blob_unref(&w->mem, r->value);
+		__atomic_store_n(&r->value, NULL, __ATOMIC_RELEASE);
+	}
+	memset(&r->promise, 0, sizeof(r->promise));
+	memset(&r->accepted, 0, sizeof(r->accepted));
+}
+
+static uint8_t
+remove_status(struct pk_worker *w, const struct pk_msg *m)
+{
+	struct pk_rec *r = pk_table_find(&w->table, m->key, m->key_len,
+					 pk_hash(m->key, m->key_len));
+
+	if (!w->admitted)
+		return PK_NOT_ADMITTED;
+	/* Removal is safe only among the acceptors the round wrote to. */
+	if (m->peer.epoch != w->cfg->epoch)
+		return PK_CONFLICT;
+	if (r == NULL || r->value == NULL)
+		return PK_OK;	/* removed before (a resent REMOVE) */
+	if (pk_ballot_cmp(&r->accepted, &m->ballot) != 0 || !holds_deleted(r))
+		return PK_CAS_MISMATCH;
+	forget(w, r);
+	drop_cache(w, r);
+	w->stats.acc_removed++;
+	pk_rec_reclaim(w, r);
+	return PK_OK;
+}
+
+void
+pk_acceptor_on_remove(struct pk_worker *w, const struct pk_msg *m, struct pk_out *out)
+{
+	uint8_t status = remove_status(w, m);
+	struct pk_send *s = pk_out_send(w, out, pk_node_bit(m->peer.node), PK_MSG_REMOVED);
+
+	if (s == NULL)
+		return;
+	s->msg.peer.token = m->peer.token;
+	s->msg.ballot = m->ballot;
+	s->msg.reason = status;
+}
+
+/* The node that collects a deleted key: the writer of its state while it is
+ * a member, else the lowest member; one coordinator per key, so replicas
+ * do not run the same rounds against each other.
+ */
+static bool
+coordinates(const struct pk_worker *w, const struct pk_rec *r)
+{
+	uint16_t members = w->cfg->prepare_mask | w->cfg->accept_mask;
+	uint16_t writer = r->accepted.node;
+
+	if (writer < PK_MAX_NODES && (members & pk_node_bit(writer)) != 0)
+		return writer == w->node;
+	return members != 0 && (uint16_t)__builtin_ctz(members) == w->node;
+}
+
+/* Returns the answer, or PK_OK with *started when a GC round took over
+ * (it answers when it ends).
+ */
+static uint8_t
+gc_start(struct pk_worker *w, const uint8_t *key, uint16_t key_len, uint64_t cookie,
+	 uint64_t now, struct pk_out *out, bool *started)
+{
+	uint32_t hash = pk_hash(key, key_len);
+	struct pk_rec *r;
+	struct pk_op *op;
+
+	if (key_len == 0 || key_len > PK_MAX_KEY)
+		return PK_BAD_REQUEST;
+	if (hash % w->partitions != w->worker)
+		return PK_WRONG_PARTITION;
+	r = pk_table_find(&w->table, key, key_len, hash);
+	if (r == NULL)
+		return PK_NOT_FOUND;
+	if (r->round != NULL || r->q_head != NULL)
+		return PK_BUSY;
+	if (r->value == NULL) {
+		/* Nothing accepted: only a promise to keep, in the floor. */
+		raise_floor(w, &r->promise);
+		memset(&r->promise, 0, sizeof(r->promise));
+		drop_cache(w, r);
+		w->stats.gc_dropped++;
+		pk_rec_reclaim(w, r);
+		return PK_OK;
+	}
+	if (!holds_deleted(r))
+		return PK_CAS_MISMATCH;
+	if (!coordinates(w, r))
+		return PK_NOT_FOUND;	/* another node's to collect */
+	if (w->cfg->prepare_mask == 0 || w->cfg->accept_mask == 0 || !w->admitted)
+		return PK_UNAVAILABLE;
+	op = pk_proposer_op_alloc(w);
+	if (op == NULL)
+		return PK_BUSY;
+	op->op = PK_OP_GC;
+	op->cookie = cookie;
+	op->deadline = now + w->tuning.op_timeout;
+	pk_proposer_start_gc(w, r, op, now, out);
+	*started = true;
+	return PK_OK;
+}
+
+void
+pk_worker_gc(struct pk_worker *w, const uint8_t *key, uint16_t key_len, uint64_t cookie,
+	     uint64_t now, struct pk_out *out)
+{
+	uint32_t from = out->nsend;
+	bool started = false;
+	uint8_t status;
+	struct pk_reply *rep;
+
+	pk_worker_collect(w);
+	status = gc_start(w, key, key_len, cookie, now, out, &started);
+	if (started) {
+		pk_worker_deliver_local(w, from, now, out);
+		return;
+	}
+	rep = pk_out_reply(w, out, cookie);
+	if (rep != NULL)
+		rep->msg.status = status;
+}
+
+bool
+pk_rec_gc_candidate(const void *rec)
+{
+	const struct pk_rec *r = rec;
+	const struct pk_blob *v = __atomic_load_n(&r->value, __ATOMIC_ACQUIRE);
+
+	return v == NULL || v->kind != PK_KIND_VALUE;
+}
+
+void
+pk_worker_floor(const struct pk_worker *w, struct pk_ballot *floor, uint64_t *version)
+{
+	*floor = w->floor;
+	*version = w->floor_version;
+}
+
+void
+pk_worker_raise_floor(struct pk_worker *w, const struct pk_ballot *floor, uint64_t version)
+{
+	raise_floor(w, floor);
+	if (version > w->floor_version)
+		w->floor_version = version;
+}
