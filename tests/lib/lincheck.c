@@ -47,6 +47,7 @@ struct lin_history {
 	uint32_t n, cap;
 	struct intern keys;
 	struct intern vals;
+	bool version_jumps;	/* lin_allow_version_jumps() */
 };
 
 /* ---- interning ---- */
@@ -231,11 +232,26 @@ is_refused(const struct lin_op *o)
 
 /* ---- the model: a versioned register ---- */
 
+/* A key's state. Versions grow by one per write. With version jumps
+ * allowed, a write creating the key (onto nothing, or onto a tombstone)
+ * may start anywhere above the key's last version: the replica's deletion
+ * GC may have removed the tombstone, after which versions continue from a
+ * floor. An op of unknown outcome that created the key then leaves its
+ * version <floating>: only a lower bound, pinned by the next result that
+ * shows it.
+ */
 struct mstate {
 	uint8_t kind;
+	bool floating;
 	uint32_t val;
-	uint64_t version;
+	uint64_t version;	/* exact, or the lower bound when floating */
 };
+
+static uint64_t
+mstate_word(const struct mstate *s)
+{
+	return (uint64_t)(s->kind | (unsigned int)s->floating << 8) << 32 | s->val;
+}
 
 /* Same grammar as the replica's: a canonical decimal int64. Written apart
  * from dp/core/ops.c on purpose: the model must not share the core's bugs.
@@ -265,6 +281,32 @@ parse_int(const struct blob_ref *b, int64_t *out)
 	return true;
 }
 
+/* The version a write of <o> onto <s> produces, and whether it is known:
+ * one more than an exact version of a live key; for a creation, or a live
+ * key whose version floats, the version <o>'s result shows (it must be
+ * above the bound), or a new bound when <o>'s outcome is unknown. Returns
+ * false when the result cannot be.
+ */
+static bool
+next_version(const struct lin_history *h, const struct lin_op *o, const struct mstate *s,
+	     uint64_t *version, bool *floating)
+{
+	bool creates = s->kind != PK_KIND_VALUE;
+
+	*floating = false;
+	if ((!creates || !h->version_jumps) && !s->floating) {
+		*version = s->version + 1;
+		return true;
+	}
+	if (is_unknown(o)) {
+		*version = s->version + 1;
+		*floating = true;
+		return true;
+	}
+	*version = o->res_version;
+	return o->res_version > s->version;
+}
+
 /* Applies <o> to <s>. Returns false when <o>'s recorded result contradicts
  * the model (never for an unknown op).
  */
@@ -278,7 +320,30 @@ model_step(struct lin_history *h, const struct lin_op *o, uint32_t written, stru
 	uint32_t val = NO_VAL;
 	int64_t cur = 0, sum;
 	char digits[24];
+	bool floating = false;
 
+	/* A live key whose version floats: a definite result that shows the
+	 * version pins it (it must not be below the bound).
+	 */
+	if (exists && s->floating && !is_unknown(o)) {
+		bool shows = true;
+		uint64_t shown = o->res_version;
+
+		if (o->op == PK_OP_CAS && o->status == PK_OK)
+			shown = o->arg;
+		else if ((o->op == PK_OP_PUT || o->op == PK_OP_ADD) && o->status == PK_OK)
+			shown = o->res_version - 1;
+		else if (!(o->op == PK_OP_GET && o->status == PK_OK) &&
+			 !(o->op == PK_OP_CAS && o->status == PK_CAS_MISMATCH))
+			shows = false;
+		if (shows) {
+			if (shown < s->version)
+				return false;
+			s->version = shown;
+			s->floating = false;
+			vis = shown;
+		}
+	}
 	switch (o->op) {
 	case PK_OP_GET:
 		status = exists ? PK_OK : PK_NOT_FOUND;
@@ -287,18 +352,31 @@ model_step(struct lin_history *h, const struct lin_op *o, uint32_t written, stru
 		break;
 	case PK_OP_PUT:
 		status = PK_OK;
-		version = s->version + 1;
-		*s = (struct mstate){ PK_KIND_VALUE, written, version };
+		if (!next_version(h, o, s, &version, &floating))
+			return false;
+		*s = (struct mstate){ PK_KIND_VALUE, floating, written, version };
 		break;
 	case PK_OP_CAS:
+		if (exists && s->floating) {
+			/* Unknown outcome, version not pinned: taking effect means
+			 * the version was <arg>, possible only within the bound;
+			 * not taking effect is the search leaving the op out.
+			 */
+			if (o->arg < s->version)
+				return true;
+			s->version = o->arg;
+			s->floating = false;
+			vis = o->arg;
+		}
 		if (vis != o->arg) {
 			status = PK_CAS_MISMATCH;
 			version = vis;
 			break;
 		}
 		status = PK_OK;
-		version = s->version + 1;
-		*s = (struct mstate){ PK_KIND_VALUE, written, version };
+		if (!next_version(h, o, s, &version, &floating))
+			return false;
+		*s = (struct mstate){ PK_KIND_VALUE, floating, written, version };
 		break;
 	case PK_OP_ADD:
 		if (exists && s->val == ANON) {
@@ -309,8 +387,9 @@ model_step(struct lin_history *h, const struct lin_op *o, uint32_t written, stru
 			if (!is_unknown(o))
 				return false;
 			status = PK_OK;
-			version = s->version + 1;
-			*s = (struct mstate){ PK_KIND_VALUE, ANON, version };
+			if (!next_version(h, o, s, &version, &floating))
+				return false;
+			*s = (struct mstate){ PK_KIND_VALUE, floating, ANON, version };
 			break;
 		}
 		if (exists && !parse_int(&h->vals.items[s->val], &cur)) {
@@ -322,10 +401,11 @@ model_step(struct lin_history *h, const struct lin_op *o, uint32_t written, stru
 			break;
 		}
 		status = PK_OK;
-		version = s->version + 1;
+		if (!next_version(h, o, s, &version, &floating))
+			return false;
 		snprintf(digits, sizeof(digits), "%" PRId64, sum);
 		val = intern_get(&h->vals, digits, (uint16_t)strlen(digits));
-		*s = (struct mstate){ PK_KIND_VALUE, val, version };
+		*s = (struct mstate){ PK_KIND_VALUE, floating, val, version };
 		break;
 	default: /* DEL */
 		if (!exists) {
@@ -333,7 +413,8 @@ model_step(struct lin_history *h, const struct lin_op *o, uint32_t written, stru
 			break;
 		}
 		status = PK_OK;
-		*s = (struct mstate){ PK_KIND_TOMBSTONE, NO_VAL, s->version + 1 };
+		/* The tombstone's version only bounds the next creation. */
+		*s = (struct mstate){ PK_KIND_TOMBSTONE, false, NO_VAL, s->version + 1 };
 		break;
 	}
 	if (is_unknown(o))
@@ -375,7 +456,7 @@ memo_hash(const uint64_t *bits, uint32_t words, const struct mstate *s)
 {
 	uint64_t h = fnv(bits, words * 8) ^ (s->version * 0x9e3779b97f4a7c15ull);
 
-	h ^= ((uint64_t)s->kind << 32 | s->val) * 0xc2b2ae3d27d4eb4full;
+	h ^= mstate_word(s) * 0xc2b2ae3d27d4eb4full;
 	return h | 1;		/* 0 marks an empty slot */
 }
 
@@ -385,7 +466,7 @@ memo_add(struct memo *m, const uint64_t *bits, const struct mstate *s)
 {
 	size_t stride = memo_stride(m);
 	uint64_t h = memo_hash(bits, m->words, s);
-	uint64_t sv = (uint64_t)s->kind << 32 | s->val;
+	uint64_t sv = mstate_word(s);
 
 	if (2 * (m->n + 1) > m->cap) {
 		struct memo bigger = { .cap = m->cap ? 2 * m->cap : 1024, .words = m->words };
@@ -596,7 +677,7 @@ check_key(struct lin_history *h, const struct lin_op **ops, uint32_t n, uint64_t
 		unsigned int pass;
 	} *stack = xrealloc(NULL, (n + 1) * sizeof(*stack));
 	uint32_t depth = 0, m = 0, returns = 0;
-	struct mstate state = { PK_KIND_ABSENT, NO_VAL, 0 };
+	struct mstate state = { PK_KIND_ABSENT, false, NO_VAL, 0 };
 	enum verdict verdict = NOT_LINEARIZABLE;
 	uint64_t budget = *explored + SEARCH_BUDGET;
 	uint32_t *written = xrealloc(NULL, (n + 1) * sizeof(*written));
@@ -675,7 +756,7 @@ check_key(struct lin_history *h, const struct lin_op **ops, uint32_t n, uint64_t
 			 */
 			if (model_step(h, ops[e->op], written[e->op], &next) &&
 			    !(unknown && next.kind == state.kind && next.val == state.val &&
-			      next.version == state.version)) {
+			      next.version == state.version && next.floating == state.floating)) {
 				bits[e->op / 64] |= 1ull << (e->op % 64);
 				if (memo_add(&memo, bits, &next)) {
 					stack[depth].call = e;
@@ -906,8 +987,18 @@ put_hex(FILE *f, const struct blob_ref *b)
 }
 
 void
+lin_allow_version_jumps(struct lin_history *h)
+{
+	h->version_jumps = true;
+}
+
+#define VERSION_JUMPS_LINE "# version-jumps"
+
+void
 lin_dump(const struct lin_history *h, FILE *out)
 {
+	if (h->version_jumps)
+		fprintf(out, "%s\n", VERSION_JUMPS_LINE);
 	for (uint32_t i = 0; i < h->n; i++) {
 		const struct lin_op *o = &h->ops[i];
 
@@ -960,6 +1051,8 @@ lin_load(FILE *in)
 		int kl, vl, rl = 0, fields;
 		uint32_t id;
 
+		if (strncmp(line, VERSION_JUMPS_LINE, strlen(VERSION_JUMPS_LINE)) == 0)
+			h->version_jumps = true;
 		fields = sscanf(line, "%u %u %1023s %" SCNu64 " %4095s %" SCNu64 " %31s %u %" SCNu64
 			       " %4095s", &client, &op, key_hex, &arg, val_hex, &invoke, done,
 			       &status, &version, res_hex);
