@@ -13,7 +13,7 @@ static const char help_text[] =
 	"help | ping | status | stats | config | lists | keys PARTITION [FROM [LIMIT]] | "
 	"add-accept ID QUORUM | rm-accept ID QUORUM | add-prepare ID QUORUM | "
 	"rm-prepare ID QUORUM | set-config EPOCH PREPARE_IDS QP ACCEPT_IDS QA | admit | "
-	"rescan [WINDOW] | catchup NODE [WINDOW] | job | shutdown";
+	"rescan [WINDOW] | catchup NODE [WINDOW] | job | gc [hold|release] | shutdown";
 
 static size_t
 error_reply(char *out, size_t cap, const char *msg)
@@ -164,6 +164,29 @@ run_job_command(const struct ctl_host *h, int argc, char **argv, char *out, size
 	return j.len;
 }
 
+/* gc | gc hold | gc release */
+static size_t
+run_gc(const struct ctl_host *h, int argc, char **argv, char *out, size_t cap)
+{
+	int action = CTL_GC_SWEEP;
+	struct ctl_json j;
+	char err[200];
+
+	if (argc == 2 && strcmp(argv[1], "hold") == 0)
+		action = CTL_GC_HOLD;
+	else if (argc == 2 && strcmp(argv[1], "release") == 0)
+		action = CTL_GC_RELEASE;
+	else if (argc != 1)
+		return error_reply(out, cap, "usage: gc [hold|release]");
+	ctl_json_init(&j, out, cap);
+	ctl_json_open(&j, NULL);
+	ctl_json_bool(&j, "ok", true);
+	if (h->gc(h->ctx, action, &j, err, sizeof(err)) != 0)
+		return error_reply(out, cap, err);
+	ctl_json_close(&j);
+	return j.len;
+}
+
 static bool
 is_edit(const char *cmd)
 {
@@ -194,6 +217,8 @@ ctl_command_run(const struct ctl_host *h, const char *line, char *out, size_t ca
 		return run_edit(h, argc, argv, out, cap);
 	if (strcmp(argv[0], "set-config") == 0)
 		return run_set_config(h, argc, argv, out, cap);
+	if (strcmp(argv[0], "gc") == 0)
+		return run_gc(h, argc, argv, out, cap);
 	if (strcmp(argv[0], "admit") == 0 || strcmp(argv[0], "rescan") == 0 ||
 	    strcmp(argv[0], "catchup") == 0 || strcmp(argv[0], "job") == 0)
 		return run_job_command(h, argc, argv, out, cap);

@@ -12,6 +12,8 @@
 
 #include "json.h"
 
+enum ctl_gc_action { CTL_GC_SWEEP, CTL_GC_HOLD, CTL_GC_RELEASE };
+
 struct ctl_host {
 	void *ctx;
 	/* Members of the reply object, for each read-only command. */
@@ -51,6 +53,13 @@ struct ctl_host {
 	 */
 	int (*catchup)(void *ctx, uint16_t target, uint32_t window, struct ctl_json *j, char *err,
 		       size_t errlen);
+	/* Deletion GC: <action> CTL_GC_SWEEP starts a sweep now (or reports
+	 * another job running: "started": false), CTL_GC_HOLD stops new
+	 * sweeps and waits for one under way, CTL_GC_RELEASE lets them run.
+	 * Fills "held", "sweeps", "tombstones" and the job's progress;
+	 * returns 0, or -1 with <err>.
+	 */
+	int (*gc)(void *ctx, int action, struct ctl_json *j, char *err, size_t errlen);
 	/* The current or last job's progress ("job":{...}). */
 	void (*job)(void *ctx, struct ctl_json *j);
 	/* Asks the replica to stop, as SIGTERM does. */

@@ -38,6 +38,7 @@
 	X(frees_leaked, "frees given up: no memory to defer them")       \
 	X(keys, "keys held in the tables (a gauge)")                     \
 	X(keys_accepted, "keys whose acceptor holds an accepted state (a gauge)") \
+	X(tombstones, "keys holding a deleted state: GC pending (a gauge)") \
 	X(busy_cycles, "TSC cycles of passes that did work")             \
 	X(total_cycles, "TSC cycles of all passes")
 

@@ -93,9 +93,14 @@ h_stats(void *ctx, struct ctl_json *j)
 	const struct dp_replica *r = ctx;
 	static struct dp_counters sum, one;
 
+	uint64_t arena_bytes = 0;
+
 	dp_replica_counters(r, &sum);
+	for (uint16_t w = 0; w < r->nworkers; w++)
+		arena_bytes += dp_mem_arena_bytes(&r->lcores[w]->mem);
 	ctl_json_open(j, "total");
 	counters_json(j, &sum);
+	ctl_json_u64(j, "arena_bytes", arena_bytes);
 	ctl_json_close(j);
 	ctl_json_open_array(j, "lcores");
 	for (uint16_t w = 0; w < r->nworkers; w++) {
@@ -103,6 +108,7 @@ h_stats(void *ctx, struct ctl_json *j)
 		ctl_json_open(j, NULL);
 		ctl_json_u64(j, "lcore", r->lcores[w]->lcore_id);
 		ctl_json_u64(j, "worker", w);
+		ctl_json_u64(j, "arena_bytes", dp_mem_arena_bytes(&r->lcores[w]->mem));
 #define J(name, value) ctl_json_u64(j, name, value);
 		DP_LCORE_SUMMARY(J, &one)
 #undef J
@@ -302,6 +308,37 @@ h_catchup(void *ctx, uint16_t target, uint32_t window, struct ctl_json *j, char 
 	return 0;
 }
 
+#define GC_HOLD_WAIT_MS 10000
+
+static int
+h_gc(void *ctx, int action, struct ctl_json *j, char *err, size_t errlen)
+{
+	struct dp_replica *r = ctx;
+	static struct dp_counters sum;
+	int rc = 0;
+
+	if (action == CTL_GC_SWEEP) {
+		rc = dp_gc_sched_sweep(&r->gc, err, errlen);
+		if (rc < 0)
+			return -1;
+		ctl_json_bool(j, "started", rc == 0);
+	} else if (!dp_gc_sched_hold(&r->gc, action == CTL_GC_HOLD, GC_HOLD_WAIT_MS)) {
+		snprintf(err, errlen, "held, but a sweep is still running after %d ms",
+			 GC_HOLD_WAIT_MS);
+		return -1;
+	}
+	dp_replica_counters(r, &sum);
+	ctl_json_bool(j, "held", __atomic_load_n(&r->gc.held, __ATOMIC_ACQUIRE));
+	ctl_json_u64(j, "interval_ms", r->gc.interval_ms);
+	ctl_json_u64(j, "sweeps", __atomic_load_n(&r->gc.sweeps, __ATOMIC_RELAXED));
+	ctl_json_u64(j, "sweeps_failed", __atomic_load_n(&r->gc.sweeps_failed, __ATOMIC_RELAXED));
+	ctl_json_u64(j, "tombstones", sum.dp.tombstones);
+	ctl_json_u64(j, "removed", sum.core.gc_removed);
+	ctl_json_u64(j, "keys", sum.dp.keys);
+	job_json(r, j);
+	return 0;
+}
+
 static void
 h_job(void *ctx, struct ctl_json *j)
 {
@@ -347,6 +384,7 @@ dp_ctl_host_init(struct ctl_host *h, struct dp_replica *r, void (*stop)(void))
 		.admit = h_admit,
 		.rescan = h_rescan,
 		.catchup = h_catchup,
+		.gc = h_gc,
 		.job = h_job,
 		.shutdown = h_shutdown,
 		.thread_begin = h_thread_begin,

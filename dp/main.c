@@ -218,7 +218,10 @@ main(int argc, char **argv)
 	       o.node, o.partitions, nworkers, nports, o.idle == DP_IDLE_POLL ? "poll" : "adaptive",
 	       o.ctl_path);
 	fflush(stdout);
+	if (dp_gc_sched_start(&r.gc, &r, o.gc_interval_ms) != 0)
+		fprintf(stderr, "parnikd: no GC scheduler thread; `gc` sweeps only\n");
 	run_workers(&r);
+	dp_gc_sched_stop(&r.gc);
 	ctl_server_stop(ctl);
 	{
 		FILE *f = o.stats_file[0] != 0 ? fopen(o.stats_file, "w") : stdout;

@@ -117,3 +117,22 @@ dp_mem_teardown(struct dp_mem *m)
 {
 	m->immediate = true;
 }
+
+uint64_t
+dp_mem_arena_bytes(const struct dp_mem *m)
+{
+	uint64_t epoch = 1;
+	size_t len = sizeof(epoch), small = 0, large = 0, slen = sizeof(size_t);
+	char name[64];
+
+	/* Refreshes jemalloc's statistics snapshot (all arenas). */
+	(void)mallctl("epoch", &epoch, &len, &epoch, sizeof(epoch));
+	snprintf(name, sizeof(name), "stats.arenas.%u.small.allocated", m->arena);
+	if (mallctl(name, &small, &slen, NULL, 0) != 0)
+		return 0;
+	snprintf(name, sizeof(name), "stats.arenas.%u.large.allocated", m->arena);
+	slen = sizeof(size_t);
+	if (mallctl(name, &large, &slen, NULL, 0) != 0)
+		large = 0;
+	return (uint64_t)small + large;
+}

@@ -41,6 +41,11 @@ void dp_mem_free(void *ctx, void *p);
 /* End of a pass (worker thread, RCU online): hands the batch to call_rcu. */
 void dp_mem_flush(struct dp_mem *m);
 
+/* Bytes the arena has handed out and not taken back (jemalloc's stats;
+ * 0 when they are not available). Any thread.
+ */
+uint64_t dp_mem_arena_bytes(const struct dp_mem *m);
+
 /* Back to immediate frees, for teardown once no reader is left. */
 void dp_mem_teardown(struct dp_mem *m);
 

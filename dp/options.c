@@ -35,6 +35,8 @@ dp_options_usage(FILE *f)
 		"  --max-keys N         keys per partition (default 1048576)\n"
 		"  --max-value B        value bytes, at most %d (default %d)\n"
 		"  --no-1rtt            prepare before every accept\n"
+		"  --gc-interval MS     deletion GC sweeps at most this often while deleted keys\n"
+		"                       wait (default 1000; 0: only on the 'gc' command)\n"
 		"  --stats-file PATH    counters written here on shutdown (default stdout)\n"
 		"  --ctl PATH           control socket for parnikctl (default\n"
 		"                       /run/parnik/parnikd-NODE.sock)\n"
@@ -195,7 +197,7 @@ dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *out, char *e
 {
 	enum {
 		O_NODE = 1, O_ADDR, O_MEMBER, O_PORT, O_PARTS, O_CLUSTER, O_BOOT, O_NEIGH,
-		O_IDLE, O_IDLEMAX, O_KEYS, O_VALUE, O_NO1RTT, O_STATS, O_CTL, O_HELP, O_LISTS,
+		O_IDLE, O_IDLEMAX, O_GCINT, O_KEYS, O_VALUE, O_NO1RTT, O_STATS, O_CTL, O_HELP, O_LISTS,
 	};
 	static const struct option longopts[] = {
 		{ "node", required_argument, NULL, O_NODE },
@@ -209,6 +211,7 @@ dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *out, char *e
 		{ "neighbour", required_argument, NULL, O_NEIGH },
 		{ "idle", required_argument, NULL, O_IDLE },
 		{ "idle-max-us", required_argument, NULL, O_IDLEMAX },
+		{ "gc-interval", required_argument, NULL, O_GCINT },
 		{ "max-keys", required_argument, NULL, O_KEYS },
 		{ "max-value", required_argument, NULL, O_VALUE },
 		{ "no-1rtt", no_argument, NULL, O_NO1RTT },
@@ -229,6 +232,7 @@ dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *out, char *e
 	o->max_value = PK_MAX_VALUE;
 	o->one_rtt = true;
 	o->idle_max_us = 200;
+	o->gc_interval_ms = 1000;
 	optind = 1;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -298,6 +302,11 @@ dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *out, char *e
 			if (!parse_uint(optarg, 100000, &v) || v == 0)
 				return fail(err, errlen, "--idle-max-us '%s' is not 1..100000", optarg);
 			o->idle_max_us = (uint32_t)v;
+			break;
+		case O_GCINT:
+			if (!parse_uint(optarg, 3600000, &v))
+				return fail(err, errlen, "--gc-interval '%s' is not 0..3600000", optarg);
+			o->gc_interval_ms = (uint32_t)v;
 			break;
 		case O_KEYS:
 			if (!parse_uint(optarg, 1ul << 30, &v) || v == 0)

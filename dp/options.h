@@ -39,6 +39,7 @@ struct dp_options {
 	uint32_t cluster_id;
 	uint8_t idle;		/* enum dp_idle; 0 until resolved at startup */
 	uint32_t idle_max_us;	/* adaptive: longest sleep */
+	uint32_t gc_interval_ms; /* GC sweeps at most this often; 0: on command */
 	uint32_t max_keys;	/* per partition */
 	uint16_t max_value;
 	bool one_rtt;

@@ -24,6 +24,7 @@
 #include "counters.h"
 #include "idle.h"
 #include "installs.h"
+#include "gc_sched.h"
 #include "jobs.h"
 #include "memory.h"
 #include "neigh.h"
@@ -127,6 +128,7 @@ struct dp_replica {
 	bool stop;		/* set by the main thread; read with an atomic load */
 	bool admitted;		/* acceptors vote (atomic; set by the control thread) */
 	struct dp_jobs jobs;	/* rescan and other long control-plane work */
+	struct dp_gc_sched gc;	/* when deletion GC sweeps */
 };
 
 /* Builds partitions, workers, rings and tables for <nworkers> lcores on the

@@ -533,11 +533,13 @@ publish(struct dp_lcore *l)
 	memset(&l->live.core, 0, sizeof(l->live.core));
 	l->live.dp.keys = 0;
 	l->live.dp.keys_accepted = 0;
+	l->live.dp.tombstones = 0;
 	for (uint16_t i = 0; i < l->nparts; i++) {
 		const struct pk_stats *s = pk_worker_stats(l->r->part[l->parts[i]].w);
 
 		l->live.dp.keys += pk_worker_keys(l->r->part[l->parts[i]].w);
 		l->live.dp.keys_accepted += pk_worker_accepted_keys(l->r->part[l->parts[i]].w);
+		l->live.dp.tombstones += pk_worker_deleted_keys(l->r->part[l->parts[i]].w);
 #define DP_SUM(name, desc) l->live.core.name += s->name;
 		PK_STAT_LIST(DP_SUM)
 #undef DP_SUM

@@ -108,6 +108,18 @@ fake_catchup(void *ctx, uint16_t target, uint32_t window, struct ctl_json *j, ch
 	return 0;
 }
 
+static int
+fake_gc(void *ctx, int action, struct ctl_json *j, char *err, size_t errlen)
+{
+	(void)ctx;
+	if (action == CTL_GC_RELEASE) {
+		snprintf(err, errlen, "nothing held");
+		return -1;
+	}
+	ctl_json_bool(j, "held", action == CTL_GC_HOLD);
+	return 0;
+}
+
 static void
 fake_job(void *ctx, struct ctl_json *j)
 {
@@ -133,6 +145,7 @@ static const struct ctl_host host = {
 	.admit = fake_admit,
 	.rescan = fake_rescan,
 	.catchup = fake_catchup,
+	.gc = fake_gc,
 	.job = fake_job,
 	.shutdown = fake_shutdown,
 };
@@ -237,6 +250,11 @@ test_commands(void)
 	      strstr(buf, "\"target\":3,\"window\":16") != NULL);
 	CHECK(ask(fd, "catchup\n", buf, sizeof(buf)) > 0 && strstr(buf, "usage") != NULL);
 	CHECK(ask(fd, "catchup 16\n", buf, sizeof(buf)) > 0 && strstr(buf, "usage") != NULL);
+	CHECK(ask(fd, "gc hold\n", buf, sizeof(buf)) > 0 && strstr(buf, "\"held\":true") != NULL);
+	CHECK(ask(fd, "gc\n", buf, sizeof(buf)) > 0 && strstr(buf, "\"held\":false") != NULL);
+	CHECK(ask(fd, "gc release\n", buf, sizeof(buf)) > 0 &&
+	      strstr(buf, "nothing held") != NULL);
+	CHECK(ask(fd, "gc now\n", buf, sizeof(buf)) > 0 && strstr(buf, "usage: gc") != NULL);
 	CHECK(ask(fd, "shutdown\n", buf, sizeof(buf)) > 0 && shutdowns == 1);
 	close(fd);
 }
