@@ -257,6 +257,17 @@ job_one(struct cluster *c, unsigned int i, int target)
 			say(c, "  node %u: %s", c->r[i].node, c->reply);
 			return 1;
 		}
+		/* Another job (a GC sweep that began before the hold) holds
+		 * the replica: let it end, then start ours.
+		 */
+		if (strstr(c->reply, "\"started\":false") != NULL) {
+			say(c, "  node %u: another job is running; waiting for it", c->r[i].node);
+			while (call(c, i, "job") == 0 &&
+			       strstr(c->reply, "\"state\":\"running\"") != NULL)
+				usleep(50000);
+			run--;
+			continue;
+		}
 		while (running) {
 			usleep(50000);
 			if (call(c, i, "job") != 0) {
@@ -477,6 +488,29 @@ parse_node(const char *s, uint16_t *node)
 	return true;
 }
 
+/* Holds (or releases) deletion GC on every replica that answers; holding
+ * waits for a sweep under way. A replica that does not answer is down: it
+ * sweeps nothing. Returns 0, or 1 when a running replica refused.
+ */
+static int
+gc_hold_all(struct cluster *c, bool hold)
+{
+	int rc = 0;
+
+	for (unsigned int i = 0; i < c->n; i++) {
+		int r = call(c, i, hold ? "gc hold" : "gc release");
+
+		if (r == 1) {
+			say(c, "  node %u: gc %s: %s", c->r[i].node, hold ? "hold" : "release",
+			    c->reply);
+			rc = 1;
+		}
+	}
+	if (hold && rc == 0)
+		say(c, "deletion GC held on every running replica");
+	return rc;
+}
+
 int
 ctl_cluster(const char **paths, unsigned int npaths, int argc, char **argv,
 	    unsigned int timeout_s)
@@ -515,6 +549,15 @@ ctl_cluster(const char **paths, unsigned int npaths, int argc, char **argv,
 		    argv[1], two ? " " : "", two ? argv[2] : "", c.cur.epoch, p, c.cur.qp, s,
 		    c.cur.qa);
 	}
+	/* No GC removal while acceptors join or leave: a removal must reach
+	 * every acceptor of the lists it ran under, and a catch-up must not
+	 * copy what a removal is taking away.
+	 */
+	rc = gc_hold_all(&c, true);
+	if (rc != 0) {
+		(void)gc_hold_all(&c, false);
+		goto out;
+	}
 	if (strcmp(argv[0], "grow") == 0) {
 		rc = grow(&c, a);
 	} else if (strcmp(argv[0], "shrink") == 0) {
@@ -527,6 +570,7 @@ ctl_cluster(const char **paths, unsigned int npaths, int argc, char **argv,
 		int i = find(&c, a);
 
 		if (i < 0 || c.r[i].voting) {
+			(void)gc_hold_all(&c, false);
 			say(&c, "node %u is %s", a, i < 0 ? "not running" : "voting already");
 			return i < 0 ? 1 : 0;
 		}
@@ -534,6 +578,8 @@ ctl_cluster(const char **paths, unsigned int npaths, int argc, char **argv,
 		if (rc == 0)
 			rc = grow(&c, a);
 	}
+	(void)gc_hold_all(&c, false);
+out:
 	say(&c, "%s", rc == 0 ? "done" : "stopped: run the same command again to resume");
 	return rc;
 }
