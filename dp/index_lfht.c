@@ -63,16 +63,21 @@ index_create(void *ctx, uint32_t max_keys)
 	return ix;
 }
 
+static struct cds_lfht_node *
+lookup(struct dp_index *ix, const uint8_t *key, uint16_t len, uint32_t hash)
+{
+	const struct lookup_key k = { key, len };
+	struct cds_lfht_iter it;
+
+	cds_lfht_lookup(ix->ht, hash, match, &k, &it);
+	return cds_lfht_iter_get_node(&it);
+}
+
 static void *
 index_find(void *index, const uint8_t *key, uint16_t len, uint32_t hash)
 {
-	struct dp_index *ix = index;
-	const struct lookup_key k = { key, len };
-	struct cds_lfht_iter it;
-	struct cds_lfht_node *node;
+	struct cds_lfht_node *node = lookup(index, key, len, hash);
 
-	cds_lfht_lookup(ix->ht, hash, match, &k, &it);
-	node = cds_lfht_iter_get_node(&it);
 	return node == NULL ? NULL : caa_container_of(node, struct dp_index_entry, node)->rec;
 }
 
@@ -97,12 +102,8 @@ static void
 index_remove(void *index, const uint8_t *key, uint16_t len, uint32_t hash)
 {
 	struct dp_index *ix = index;
-	const struct lookup_key k = { key, len };
-	struct cds_lfht_iter it;
-	struct cds_lfht_node *node;
+	struct cds_lfht_node *node = lookup(ix, key, len, hash);
 
-	cds_lfht_lookup(ix->ht, hash, match, &k, &it);
-	node = cds_lfht_iter_get_node(&it);
 	if (node == NULL || cds_lfht_del(ix->ht, node) != 0)
 		return;
 	/* Readers walking the table may still hold the entry (and the key

@@ -114,6 +114,8 @@ void pk_proposer_on_reply(struct pk_worker *w, const struct pk_msg *m, uint64_t 
 			  struct pk_out *out);
 void pk_proposer_tick(struct pk_worker *w, uint64_t now, struct pk_out *out);
 void pk_proposer_drop_caches(struct pk_worker *w);
+/* Forgets the 1RTT cache of one key. */
+void pk_rec_drop_cache(struct pk_worker *w, struct pk_rec *rec);
 /* Starts a GC round on <rec> (idle, deleted state accepted) for <op>. */
 void pk_proposer_start_gc(struct pk_worker *w, struct pk_rec *rec, struct pk_op *op,
 			  uint64_t now, struct pk_out *out);

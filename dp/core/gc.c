@@ -55,14 +55,6 @@ pk_rec_reclaim(struct pk_worker *w, struct pk_rec *r)
 		pk_table_remove(&w->table, r);
 }
 
-/* The 1RTT cache of <r> is void: its promise was on the removed record. */
-static void
-drop_cache(struct pk_worker *w, struct pk_rec *r)
-{
-	r->cached = false;
-	pk_blob_unref(&w->mem, r->cache_value);
-	r->cache_value = NULL;
-}
 
 static void
 raise_floor(struct pk_worker *w, const struct pk_ballot *b)
@@ -112,7 +104,7 @@ remove_status(struct pk_worker *w, const struct pk_msg *m)
 	if (pk_ballot_cmp(&r->accepted, &m->ballot) != 0 || !holds_deleted(r))
 		return PK_CAS_MISMATCH;
 	forget(w, r);
-	drop_cache(w, r);
+	pk_rec_drop_cache(w, r);	/* its promise was on the removed record */
 	w->stats.acc_removed++;
 	pk_rec_reclaim(w, r);
 	return PK_OK;
@@ -170,7 +162,7 @@ gc_start(struct pk_worker *w, const uint8_t *key, uint16_t key_len, uint64_t coo
 		/* Nothing accepted: only a promise to keep, in the floor. */
 		raise_floor(w, &r->promise);
 		memset(&r->promise, 0, sizeof(r->promise));
-		drop_cache(w, r);
+		pk_rec_drop_cache(w, r);
 		w->stats.gc_dropped++;
 		pk_rec_reclaim(w, r);
 		return PK_OK;

@@ -87,8 +87,8 @@ token_of(const struct pk_worker *w, const struct pk_round *rd)
 	return ((uint64_t)(rd - w->rounds) << 32) | rd->gen;
 }
 
-static void
-drop_cache(struct pk_worker *w, struct pk_rec *rec)
+void
+pk_rec_drop_cache(struct pk_worker *w, struct pk_rec *rec)
 {
 	rec->cached = false;
 	pk_blob_unref(&w->mem, rec->cache_value);
@@ -98,7 +98,7 @@ drop_cache(struct pk_worker *w, struct pk_rec *rec)
 static void
 set_cache(struct pk_worker *w, struct pk_rec *rec, const struct pk_ballot *b, struct pk_blob *v)
 {
-	drop_cache(w, rec);
+	pk_rec_drop_cache(w, rec);
 	rec->cached = true;
 	rec->cache_gen = w->cache_gen;
 	rec->cache_ballot = *b;
@@ -407,11 +407,11 @@ round_attempt(struct pk_worker *w, struct pk_round *rd, uint64_t now, struct pk_
 	 * cache from before the last config change is void too.
 	 */
 	if (rec->cached && rec->cache_gen != w->cache_gen)
-		drop_cache(w, rec);
+		pk_rec_drop_cache(w, rec);
 	if (rec->cached && !w->tuning.unsafe_keep_cache &&
 	    (pk_ballot_cmp(&rec->promise, &rec->cache_ballot) > 0 ||
 	     pk_ballot_cmp(&rec->accepted, &rec->cache_ballot) >= 0))
-		drop_cache(w, rec);	/* (the h8 fault injection skips this defence) */
+		pk_rec_drop_cache(w, rec);	/* (the h8 fault injection skips this defence) */
 	if (rec->cached && w->cfg->one_rtt && !rd->gc) {
 		w->stats.rounds_1rtt++;
 		rd->cfg = w->cfg;
@@ -1060,7 +1060,7 @@ pk_proposer_start_gc(struct pk_worker *w, struct pk_rec *rec, struct pk_op *op, 
 {
 	struct pk_round *rd;
 
-	drop_cache(w, rec);	/* a GC round always prepares afresh */
+	pk_rec_drop_cache(w, rec);	/* a GC round always prepares afresh */
 	rd = round_alloc(w, rec);
 	rd->gc = true;
 	rd->ops = op;
