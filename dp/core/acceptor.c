@@ -154,15 +154,17 @@ raise_promise(struct pk_rec *r, const struct pk_msg *m)
 		r->promise = *p;
 }
 
-static void
-reply_accepted(struct pk_worker *w, const struct pk_msg *m, struct pk_out *out)
+struct pk_send *
+pk_acceptor_answer(struct pk_worker *w, const struct pk_msg *m, struct pk_out *out,
+		   uint8_t type)
 {
-	struct pk_send *s = pk_out_send(w, out, pk_node_bit(m->peer.node), PK_MSG_ACCEPTED);
+	struct pk_send *s = pk_out_send(w, out, pk_node_bit(m->peer.node), type);
 
-	if (s == NULL)
-		return;
-	s->msg.peer.token = m->peer.token;
-	s->msg.ballot = m->ballot;
+	if (s != NULL) {
+		s->msg.peer.token = m->peer.token;
+		s->msg.ballot = m->ballot;
+	}
+	return s;
 }
 
 void
@@ -189,7 +191,7 @@ pk_acceptor_on_accept(struct pk_worker *w, const struct pk_msg *m, struct pk_out
 		 */
 		w->stats.acc_dup_accept++;
 		raise_promise(r, m);
-		reply_accepted(w, m, out);
+		(void)pk_acceptor_answer(w, m, out, PK_MSG_ACCEPTED);
 		return;
 	}
 	if (pk_ballot_cmp(&m->ballot, &r->promise) < 0) {
@@ -209,14 +211,13 @@ pk_acceptor_on_accept(struct pk_worker *w, const struct pk_msg *m, struct pk_out
 		return;
 	}
 	raise_promise(r, m);
-	reply_accepted(w, m, out);
+	(void)pk_acceptor_answer(w, m, out, PK_MSG_ACCEPTED);
 }
 
 void
 pk_acceptor_on_install(struct pk_worker *w, const struct pk_msg *m, struct pk_out *out)
 {
 	struct pk_rec *r;
-	struct pk_send *s;
 
 	w->stats.acc_install++;
 	if (!w->admitted || m->state.len > w->tuning.max_value ||
@@ -235,9 +236,5 @@ pk_acceptor_on_install(struct pk_worker *w, const struct pk_msg *m, struct pk_ou
 	}
 	if (pk_ballot_cmp(&m->ballot, &r->promise) > 0)
 		r->promise = m->ballot;
-	s = pk_out_send(w, out, pk_node_bit(m->peer.node), PK_MSG_INSTALLED);
-	if (s == NULL)
-		return;
-	s->msg.peer.token = m->peer.token;
-	s->msg.ballot = m->ballot;
+	(void)pk_acceptor_answer(w, m, out, PK_MSG_INSTALLED);
 }

@@ -94,6 +94,11 @@ struct pk_worker {
 void pk_acceptor_on_prepare(struct pk_worker *w, const struct pk_msg *m, struct pk_out *out);
 void pk_acceptor_on_accept(struct pk_worker *w, const struct pk_msg *m, struct pk_out *out);
 void pk_acceptor_on_install(struct pk_worker *w, const struct pk_msg *m, struct pk_out *out);
+/* Queues the answer of <type> to <m>'s sender, token and ballot echoed
+ * (ACCEPTED, INSTALLED, REMOVED); NULL when the outbox is full.
+ */
+struct pk_send *pk_acceptor_answer(struct pk_worker *w, const struct pk_msg *m,
+				   struct pk_out *out, uint8_t type);
 
 /* gc.c: the acceptor side of REMOVE, and record reclamation. */
 void pk_acceptor_on_remove(struct pk_worker *w, const struct pk_msg *m, struct pk_out *out);

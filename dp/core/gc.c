@@ -114,13 +114,10 @@ void
 pk_acceptor_on_remove(struct pk_worker *w, const struct pk_msg *m, struct pk_out *out)
 {
 	uint8_t status = remove_status(w, m);
-	struct pk_send *s = pk_out_send(w, out, pk_node_bit(m->peer.node), PK_MSG_REMOVED);
+	struct pk_send *s = pk_acceptor_answer(w, m, out, PK_MSG_REMOVED);
 
-	if (s == NULL)
-		return;
-	s->msg.peer.token = m->peer.token;
-	s->msg.ballot = m->ballot;
-	s->msg.reason = status;
+	if (s != NULL)
+		s->msg.reason = status;
 }
 
 /* The node that collects a deleted key: the writer of its state while it is
