@@ -73,10 +73,14 @@ holds_deleted(const struct pk_rec *r)
 static void
 forget(struct pk_worker *w, struct pk_rec *r)
 {
-	raise_floor(w, &r->promise);
-	raise_floor(w, &r->accepted);
+	bool fence = !w->tuning.unsafe_gc_no_floor;
+
+	if (fence) {
+		raise_floor(w, &r->promise);
+		raise_floor(w, &r->accepted);
+	}
 	if (r->value != NULL) {
-		if (r->value->version > w->floor_version)
+		if (fence && r->value->version > w->floor_version)
 			w->floor_version = r->value->version;
 		w->table.accepted--;
 		if (r->value->kind != PK_KIND_VALUE)
@@ -122,17 +126,27 @@ pk_acceptor_on_remove(struct pk_worker *w, const struct pk_msg *m, struct pk_out
 
 /* The node that collects a deleted key: the writer of its state while it is
  * a member, else the lowest member; one coordinator per key, so replicas
- * do not run the same rounds against each other.
+ * do not run the same rounds against each other. A record the coordinator
+ * left here for PK_GC_TAKEOVER sweeps is taken over: a round that removed
+ * the coordinator's own copy and then gave up on a silent acceptor leaves
+ * it nothing to sweep. Two rounds on one key are safe, only wasteful: the
+ * lower one's REMOVE no longer matches and it stops.
  */
 static bool
-coordinates(const struct pk_worker *w, const struct pk_rec *r)
+coordinates(const struct pk_worker *w, struct pk_rec *r)
 {
 	uint16_t members = w->cfg->prepare_mask | w->cfg->accept_mask;
 	uint16_t writer = r->accepted.node;
+	bool mine;
 
 	if (writer < PK_MAX_NODES && (members & pk_node_bit(writer)) != 0)
-		return writer == w->node;
-	return members != 0 && (uint16_t)__builtin_ctz(members) == w->node;
+		mine = writer == w->node;
+	else
+		mine = members != 0 && (uint16_t)__builtin_ctz(members) == w->node;
+	if (mine || r->gc_deferrals >= PK_GC_TAKEOVER)
+		return true;
+	r->gc_deferrals++;
+	return false;
 }
 
 /* Returns the answer, or PK_OK with *started when a GC round took over

@@ -538,7 +538,14 @@ accept_failed(struct pk_worker *w, struct pk_round *rd, uint64_t now, struct pk_
  *    propose it again under the new ballot and the batch's results stand.
  *  - B* < doubt_first: no member of this prepare quorum holds any of the
  *    batch's values, and all of them now promised a higher ballot: none of
- *    those values can reach an accept quorum at its own ballot.
+ *    those values can reach an accept quorum at its own ballot. The
+ *    deletion GC adds one way not to hold a chosen value: the key removed
+ *    after a tombstone built on it. Removal needs the tombstone accepted
+ *    by every acceptor first, so then no member reports an accepted
+ *    ballot below it: with B* not zero, nothing was removed. With B* zero
+ *    (every member without a record) a member that removed a descendant
+ *    of ours reports ABSENT at a floor version at least its version, so
+ *    the quorum's highest floor version must be below the batch's.
  *  - B* > doubt_last and B*'s version is below every version the batch
  *    proposed: had one of our values been chosen, every value accepted
  *    above its ballot would derive from it (Paxos), and versions only grow
@@ -554,6 +561,8 @@ accept_failed(struct pk_worker *w, struct pk_round *rd, uint64_t now, struct pk_
 static bool
 settle_doubt(struct pk_worker *w, struct pk_round *rd, uint64_t now, struct pk_out *out)
 {
+	bool below = (rd->best != NULL ? rd->best->version : 0) < rd->doubt_min_version;
+
 	rd->in_doubt = false;
 	if (pk_ballot_cmp(&rd->best_ballot, &rd->doubt_last) == 0 ||
 	    (rd->best != NULL && rd->newval != NULL &&
@@ -562,9 +571,9 @@ settle_doubt(struct pk_worker *w, struct pk_round *rd, uint64_t now, struct pk_o
 		send_accept(w, rd, now, out);
 		return true;
 	}
-	if (pk_ballot_cmp(&rd->best_ballot, &rd->doubt_first) < 0 ||
-	    (pk_ballot_cmp(&rd->best_ballot, &rd->doubt_last) > 0 &&
-	     (rd->best != NULL ? rd->best->version : 0) < rd->doubt_min_version)) {
+	if ((pk_ballot_cmp(&rd->best_ballot, &rd->doubt_first) < 0 &&
+	     (below || !pk_ballot_is_zero(&rd->best_ballot))) ||
+	    (pk_ballot_cmp(&rd->best_ballot, &rd->doubt_last) > 0 && below)) {
 		w->stats.doubt_cleared++;
 		reset_results(w, rd);
 	} else {
@@ -819,7 +828,12 @@ on_promise(struct pk_worker *w, struct pk_round *rd, const struct pk_msg *m, uin
 
 	if (rd->voted != 0 && cmp != 0)
 		rd->agree = false;
-	if (rd->voted == 0 || cmp > 0) {
+	/* Among members without an accepted state, the highest floor version
+	 * (gc.c): a key's versions never go back.
+	 */
+	if (rd->voted == 0 || cmp > 0 ||
+	    (cmp == 0 && pk_ballot_is_zero(&m->ballot2) &&
+	     m->state.version > (rd->best != NULL ? rd->best->version : 0))) {
 		bool oom;
 		struct pk_blob *v = pk_blob_from_wire(&w->mem, &m->state, &oom);
 

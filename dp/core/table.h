@@ -38,6 +38,7 @@ struct pk_rec {
 		struct pk_rec *next_garbage;	/* removed, freed at the next call */
 	};
 	uint16_t q_len;
+	uint8_t gc_deferrals;		/* sweeps that left it to its coordinator */
 
 	uint8_t key[];
 };

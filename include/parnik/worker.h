@@ -73,9 +73,12 @@ struct pk_tuning {
 	uint16_t max_value;		/* value bytes accepted, <= PK_MAX_VALUE */
 	uint32_t max_recent;		/* recent requests remembered (dedupe) */
 	/* Test-only fault injection, never set in production: keep the 1RTT
-	 * cache after an accept that missed its quorum (pitfall h8).
+	 * cache after an accept that missed its quorum (pitfall h8); remove a
+	 * deleted key without raising the floor (the GC's lost delete and lost
+	 * update).
 	 */
 	bool unsafe_keep_cache;
+	bool unsafe_gc_no_floor;
 };
 
 /* Fills <t> with defaults for a real network (ms-scale timeouts). */
@@ -185,8 +188,11 @@ uint32_t pk_worker_deleted_keys(const struct pk_worker *w);
  * TIMEOUT an acceptor did not answer (try later). Without a GC round it
  * answers at once: OK (a bare promise record dropped here), NOT_FOUND (no
  * record, or another node coordinates it), CAS_MISMATCH (a live value),
- * BUSY (operations under way on the key).
+ * BUSY (operations under way on the key). A deleted key another node
+ * coordinates is taken over once PK_GC_TAKEOVER calls found it still here:
+ * its coordinator may have removed its own copy and given up on this one.
  */
+#define PK_GC_TAKEOVER 3
 void pk_worker_gc(struct pk_worker *w, const uint8_t *key, uint16_t key_len, uint64_t cookie,
 		  uint64_t now, struct pk_out *out);
 

@@ -57,6 +57,7 @@ params_for(const struct scenario *sc, const struct opts *o, uint64_t seed, struc
 	p->tuning.max_ops = 256;
 	p->tuning.max_queue = 32;
 	p->tuning.unsafe_keep_cache = sc->keep_cache;
+	p->tuning.unsafe_gc_no_floor = sc->gc_no_floor;
 	p->client_timeout = 30000;
 	p->time_limit = 60ull * 1000 * 1000;
 }
@@ -76,6 +77,8 @@ run_seed(const struct scenario *sc, const struct opts *o, uint64_t seed)
 		s.cfg.accept_quorum = o->unsafe_quorum ? 1 : sc->accept_quorum;
 	}
 	s.script = sc->script;
+	if (sc->gc)
+		lin_allow_version_jumps(s.hist);
 	for (unsigned int i = 0; i < sc->clients; i++)
 		sim_add_client(&s, sc->workload, sc->client_nodes, target);
 	if (sc->setup != NULL)

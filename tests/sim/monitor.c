@@ -53,10 +53,16 @@ ballot_hash(uint64_t khash, const struct pk_ballot *b)
 	return h;
 }
 
+/* A state's identity: its kind, version and bytes. A tombstone and an
+ * ABSENT state at one version are the same state (a key deleted there):
+ * once the GC removed a tombstone, a read of the key writes back ABSENT at
+ * the floor version, which loses nothing.
+ */
 static uint64_t
 state_digest(const struct pk_wstate *st)
 {
-	uint64_t h = fnv(1469598103934665603ull, &st->kind, 1);
+	uint8_t kind = st->kind == PK_KIND_VALUE ? PK_KIND_VALUE : PK_KIND_ABSENT;
+	uint64_t h = fnv(1469598103934665603ull, &kind, 1);
 
 	h = fnv(h, &st->version, sizeof(st->version));
 	return st->len > 0 ? fnv(h, st->data, st->len) : h;

@@ -18,6 +18,8 @@ struct scenario {
 	struct sim_net net;
 	uint8_t accept_quorum;		/* 0: majority */
 	bool keep_cache;		/* pitfall h8 injected */
+	bool gc;			/* deletion GC runs: versions may jump */
+	bool gc_no_floor;		/* GC removes without raising the floor */
 	bool expect_violation;		/* negative test: passes only if caught */
 	bool allow_stall;		/* clients may run out of tries */
 	void (*setup)(struct sim *s);	/* schedules the script */
@@ -42,6 +44,9 @@ void steps_replace_amnesiac(struct sim *s);
 void steps_amnesiac_into_prepare(struct sim *s);
 void steps_grow_by_catchup(struct sim *s);
 void steps_grow_without_catchup(struct sim *s);
+void steps_gc_lost_delete(struct sim *s);
+void steps_gc_lost_update(struct sim *s);
+void steps_gc_takeover(struct sim *s);
 
 extern const struct scenario scenarios[];
 extern const unsigned int scenario_count;

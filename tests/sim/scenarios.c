@@ -114,6 +114,42 @@ start_later(struct sim *s)
 	sim_schedule_script(s, 3000 + sim_rand(s) % 2000, 0);
 }
 
+/* ---- deletion GC ---- */
+
+/* Every node sweeps every 1..3 ms (the replica's sweep, much faster), so
+ * GC rounds race the clients' writes, deletes and reads. With arg 1 the
+ * cut to node 2 also toggles: rounds fail on it, and its tombstones are
+ * taken over or collected later.
+ */
+enum { GC_SWEEP = 0, GC_CUT = 1 };
+
+static void
+gc_sweeps(struct sim *s, uint64_t arg)
+{
+	if (arg == GC_CUT) {
+		for (uint16_t from = 0; from < s->p.nodes; from++)
+			s->cut[from] ^= 1u << 2;
+		sim_schedule_script(s, 1000 + sim_rand(s) % 5000, GC_CUT);
+		return;
+	}
+	for (uint16_t n = 0; n < s->p.nodes; n++)
+		sim_gc_sweep(s, n);
+	sim_schedule_script(s, 1000 + sim_rand(s) % 2000, GC_SWEEP);
+}
+
+static void
+gc_start(struct sim *s)
+{
+	sim_schedule_script(s, 1000, GC_SWEEP);
+}
+
+static void
+gc_start_with_cuts(struct sim *s)
+{
+	sim_schedule_script(s, 1000, GC_SWEEP);
+	sim_schedule_script(s, 2000 + sim_rand(s) % 3000, GC_CUT);
+}
+
 /* ---- verifications ---- */
 
 static const char *
@@ -128,6 +164,22 @@ verify_1rtt_failures(struct sim *s)
 	if (SIM_STAT(s, rounds_1rtt) == 0)
 		return "no 1RTT round ran";
 	return SIM_STAT(s, accept_fail) > 0 ? NULL : "no accept ever missed its quorum";
+}
+
+static const char *
+verify_gc_removed(struct sim *s)
+{
+	return SIM_STAT(s, acc_removed) > 0 ? NULL : "the GC never removed a key";
+}
+
+static const char *
+verify_taken_over(struct sim *s)
+{
+	uint64_t removed = 0;
+
+	for (uint16_t w = 0; w < s->p.workers; w++)
+		removed += pk_worker_stats(s->nodes[0].w[w])->gc_removed;
+	return removed > 0 ? NULL : "node 0 never collected a key it did not coordinate";
 }
 
 static const char *
@@ -247,6 +299,31 @@ const struct scenario scenarios[] = {
 	  .what = "NEGATIVE: an amnesiac votes again straight in the lists",
 	  .nodes = 4, .keys = 8, .net = { SHUFFLE }, .setup = steps_amnesiac_into_prepare,
 	  .script = steps_script, .expect_violation = true, .allow_stall = true },
+	{ .name = "gc/mix", .what = "random ops with deletes; every node sweeps; loss, dup",
+	  .nodes = 3, .keys = 4, .clients = 3, .workload = SIM_WL_MIX, .client_nodes = 0x7,
+	  .target = 300, .net = { .drop = 0.1, .dup = 0.05, SHUFFLE }, .gc = true,
+	  .setup = gc_start, .script = gc_sweeps, .verify = verify_gc_removed },
+	{ .name = "gc/mix-cuts", .what = "the same with node 2 cut off, toggled",
+	  .nodes = 3, .keys = 4, .clients = 3, .workload = SIM_WL_MIX, .client_nodes = 0x7,
+	  .target = 300, .net = { .drop = 0.05, SHUFFLE }, .gc = true,
+	  .setup = gc_start_with_cuts, .script = gc_sweeps, .verify = verify_gc_removed },
+	{ .name = "gc/lost-delete", .what = "a fill's accept lands after the GC: refused",
+	  .nodes = 3, .keys = 8, .net = { SHUFFLE }, .gc = true,
+	  .setup = steps_gc_lost_delete, .script = steps_script },
+	{ .name = "gc/lost-update", .what = "a write under a ballot below the tombstone's",
+	  .nodes = 3, .keys = 8, .net = { SHUFFLE }, .gc = true,
+	  .setup = steps_gc_lost_update, .script = steps_script },
+	{ .name = "gc/takeover", .what = "a tombstone its coordinator gave up on is taken over",
+	  .nodes = 3, .keys = 8, .net = { SHUFFLE }, .gc = true,
+	  .setup = steps_gc_takeover, .script = steps_script, .verify = verify_taken_over },
+	{ .name = "negative/gc-lost-delete", .what = "NEGATIVE: removal without the floor",
+	  .nodes = 3, .keys = 8, .net = { SHUFFLE }, .gc = true, .gc_no_floor = true,
+	  .setup = steps_gc_lost_delete, .script = steps_script, .expect_violation = true,
+	  .allow_stall = true },
+	{ .name = "negative/gc-lost-update", .what = "NEGATIVE: removal without the floor",
+	  .nodes = 3, .keys = 8, .net = { SHUFFLE }, .gc = true, .gc_no_floor = true,
+	  .setup = steps_gc_lost_update, .script = steps_script, .expect_violation = true,
+	  .allow_stall = true },
 	{ .name = "negative/amnesia-admitted", .what = "NEGATIVE: amnesiacs let back in at once",
 	  .nodes = 3, .keys = 1, .clients = 3, .workload = SIM_WL_INC, .client_nodes = 0x7,
 	  .target = 400, .net = { SHUFFLE }, .setup = start_later, .script = amnesia_admitted,

@@ -9,6 +9,8 @@
 #include "workload.h"
 
 #define SIM_CLUSTER_ID 0x51u
+/* Reply cookies: a client's id, or this bit for the GC sweep's answers. */
+#define SIM_COOKIE_GC (1ull << 32)
 
 enum sim_ev_type {
 	EV_TO_NODE = 1,
@@ -159,10 +161,12 @@ net_delay(struct sim *s)
 	return n->delay_min + sim_rand(s) % (n->delay_max - n->delay_min + 1);
 }
 
-/* Sends a datagram; <to_client> selects the client link. */
+/* Sends a datagram; <to_client> selects the client link; <extra> delays
+ * it past the usual delay.
+ */
 static void
 net_send(struct sim *s, uint16_t from, uint16_t to, bool to_client, double loss,
-	 const uint8_t *buf, size_t len)
+	 const uint8_t *buf, size_t len, uint64_t extra)
 {
 	unsigned int copies = 1;
 	struct sim_event e = { .type = to_client ? EV_TO_CLIENT : EV_TO_NODE };
@@ -180,7 +184,9 @@ net_send(struct sim *s, uint16_t from, uint16_t to, bool to_client, double loss,
 		s->stats.duplicated++;
 	}
 	for (unsigned int c = 0; c < copies; c++) {
-		e.time = s->now + net_delay(s);
+		e.time = s->now + net_delay(s) + extra;
+		if (extra > 0 && e.time > s->lag_last)
+			s->lag_last = e.time;
 		e.node = to;
 		e.client = to;
 		e.len = (uint32_t)len;
@@ -196,7 +202,36 @@ static bool
 is_reply(uint8_t type)
 {
 	return type == PK_MSG_PROMISE || type == PK_MSG_ACCEPTED || type == PK_MSG_CONFLICT ||
-	       type == PK_MSG_INSTALLED;
+	       type == PK_MSG_INSTALLED || type == PK_MSG_REMOVED;
+}
+
+/* Whether sim_lag holds back <type> from <from> to <to>. */
+static bool
+lagged(const struct sim *s, uint16_t from, uint16_t to, uint8_t type)
+{
+	const struct sim_lag *l = &s->lag;
+
+	return l->extra > 0 && (l->from & (1u << from)) != 0 && (l->to & (1u << to)) != 0 &&
+	       (l->type == 0 || l->type == type);
+}
+
+/* Sends one encoded batch of <n>'s outbox to <to>. */
+static void
+send_batch(struct sim *s, const struct sim_node *n, uint16_t to, int dir, bool lag,
+	   const struct pk_wbuf *wb, const uint8_t *buf)
+{
+	if (lag)
+		s->stats.lagged++;
+	net_send(s, n->id, to, false, dir ? s->p.net.reply_drop : s->p.net.drop, buf, wb->len,
+		 lag ? s->lag.extra : 0);
+}
+
+/* A GC sweep's answer: counted, not sent anywhere. */
+static void
+gc_answer(struct sim *s, const struct pk_reply *rep)
+{
+	if (rep->msg.status == PK_OK)
+		s->stats.gc_removed++;
 }
 
 static const struct pk_config *
@@ -221,6 +256,7 @@ flush(struct sim *s, struct sim_node *n, uint16_t worker)
 	static uint8_t bufs[PK_MAX_NODES][2][PK_MAX_DGRAM];
 	struct pk_wbuf wb[PK_MAX_NODES][2];
 	bool open[PK_MAX_NODES][2] = { { false } };
+	bool lag[PK_MAX_NODES][2] = { { false } };
 
 	for (uint32_t i = 0; i < s->out.nsend; i++) {
 		const struct pk_send *snd = &s->out.sends[i];
@@ -240,26 +276,30 @@ flush(struct sim *s, struct sim_node *n, uint16_t worker)
 				open[to][dir] = true;
 			}
 			if (pk_wire_add(&wb[to][dir], &snd->msg) == -PK_E_NOSPACE) {
-				net_send(s, n->id, to, false, dir ? s->p.net.reply_drop : s->p.net.drop,
-					 bufs[to][dir], wb[to][dir].len);
+				send_batch(s, n, to, dir, lag[to][dir], &wb[to][dir], bufs[to][dir]);
+				lag[to][dir] = false;
 				pk_wire_begin(&wb[to][dir], bufs[to][dir], PK_MAX_DGRAM, &hdr);
 				pk_wire_add(&wb[to][dir], &snd->msg);
 			}
+			lag[to][dir] |= lagged(s, n->id, to, snd->msg.type);
 		}
 	}
 	for (uint16_t to = 0; to < PK_MAX_NODES; to++)
 		for (int dir = 0; dir < 2; dir++)
 			if (open[to][dir] && wb[to][dir].count > 0)
-				net_send(s, n->id, to, false, dir ? s->p.net.reply_drop : s->p.net.drop,
-					 bufs[to][dir], wb[to][dir].len);
+				send_batch(s, n, to, dir, lag[to][dir], &wb[to][dir], bufs[to][dir]);
 	for (uint32_t i = 0; i < s->out.nreply; i++) {
 		uint8_t buf[PK_MAX_DGRAM];
 		struct pk_wbuf w;
 
+		if ((s->out.replies[i].cookie & SIM_COOKIE_GC) != 0) {
+			gc_answer(s, &s->out.replies[i]);
+			continue;
+		}
 		pk_wire_begin(&w, buf, sizeof(buf), &hdr);
 		if (pk_wire_add(&w, &s->out.replies[i].msg) == 0)
 			net_send(s, n->id, (uint16_t)s->out.replies[i].cookie, true,
-				 s->p.net.client_drop, buf, w.len);
+				 s->p.net.client_drop, buf, w.len, 0);
 	}
 	s->out.nsend = 0;
 	s->out.nreply = 0;
@@ -358,7 +398,7 @@ sim_client_send(struct sim *s, struct sim_client *c, uint8_t op, uint8_t key, ui
 	m.state.data = (const uint8_t *)val;
 	pk_wire_begin(&w, buf, sizeof(buf), &hdr);
 	pk_wire_add(&w, &m);
-	net_send(s, PK_MAX_NODES, node, false, s->p.net.client_drop, buf, w.len);
+	net_send(s, PK_MAX_NODES, node, false, s->p.net.client_drop, buf, w.len, 0);
 	t.time = s->now + s->p.client_timeout;
 	t.client = c->id;
 	t.arg = c->req_id;
@@ -497,6 +537,36 @@ sim_install(struct sim *s, uint16_t from, uint16_t to)
 					k + 1, &s->out);
 		after_step(s, n, w);
 	}
+}
+
+void
+sim_gc_sweep(struct sim *s, uint16_t node)
+{
+	struct sim_node *n = &s->nodes[node];
+
+	if (!n->up)
+		return;
+	for (unsigned int k = 0; k < s->p.keys; k++) {
+		const char *key = s->keys[k];
+		uint16_t w = pk_partition_of(key, strlen(key), (uint16_t)s->p.workers);
+
+		s->stats.gc_calls++;
+		pk_worker_gc(n->w[w], (const uint8_t *)key, (uint16_t)strlen(key),
+			     SIM_COOKIE_GC | k, s->now, &s->out);
+		after_step(s, n, w);
+	}
+}
+
+uint32_t
+sim_deleted_keys(const struct sim *s, uint16_t mask)
+{
+	uint32_t sum = 0;
+
+	for (uint16_t id = 0; id < s->p.nodes; id++)
+		if ((mask & (1u << id)) != 0 && s->nodes[id].up)
+			for (uint16_t w = 0; w < s->p.workers; w++)
+				sum += pk_worker_deleted_keys(s->nodes[id].w[w]);
+	return sum;
 }
 
 void

@@ -38,6 +38,7 @@ enum sim_workload {
 	SIM_WL_MIX = 2,		/* random GET / PUT / CAS / ADD / DEL */
 	SIM_WL_SCAN = 3,	/* one GET per key: a rescan */
 	SIM_WL_FILL = 4,	/* one PUT per key */
+	SIM_WL_DROP = 5,	/* one DEL per key */
 };
 
 struct sim_client {
@@ -93,6 +94,20 @@ struct sim_stats {
 	uint64_t ops_ok;	/* definite results */
 	uint64_t ops_unknown;	/* UNKNOWN_OUTCOME or no reply */
 	uint64_t ops_refused;	/* BUSY, TIMEOUT, ... */
+	uint64_t lagged;	/* datagrams held back by sim_lag */
+	uint64_t gc_calls;	/* pk_worker_gc calls by sweeps */
+	uint64_t gc_removed;	/* ... answered OK (removed or dropped) */
+};
+
+/* Holds back datagrams from the nodes of <from> to the nodes of <to> that
+ * carry a message of <type> (0: any) by <extra> microseconds: a message
+ * delayed far past the rounds that follow it.
+ */
+struct sim_lag {
+	uint16_t from;
+	uint16_t to;
+	uint8_t type;
+	uint64_t extra;
 };
 
 struct sim {
@@ -112,6 +127,8 @@ struct sim {
 	unsigned int nconfigs;
 	struct sim_node nodes[PK_MAX_NODES];
 	uint16_t cut[PK_MAX_NODES];	/* cut[from]: nodes it cannot reach */
+	struct sim_lag lag;
+	uint64_t lag_last;		/* when the last lagged datagram lands */
 
 	struct sim_client clients[SIM_MAX_CLIENTS];
 	unsigned int nclients;
@@ -165,6 +182,14 @@ void sim_restart(struct sim *s, uint16_t node, bool admitted, bool same_incarnat
  * (INSTALL messages over the simulated network; nothing re-sends them).
  */
 void sim_install(struct sim *s, uint16_t from, uint16_t to);
+
+/* Deletion GC sweep on <node>: pk_worker_gc on every key, as the replica's
+ * sweep job does; the answers only count in the stats.
+ */
+void sim_gc_sweep(struct sim *s, uint16_t node);
+
+/* Keys holding a deleted state on the live nodes of <mask>. */
+uint32_t sim_deleted_keys(const struct sim *s, uint16_t mask);
 
 /* Installs <cfg> (kept alive by the caller) on every worker of <node>. */
 void sim_set_config(struct sim *s, uint16_t node, const struct pk_config *cfg);

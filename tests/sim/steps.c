@@ -14,6 +14,13 @@
  *   CRASH n, START n     a node stops (amnesia) / starts empty and voting
  *   VERIFY n    stop the hot clients, read every key through mask n; the
  *               checker compares each cold key with its fill
+ *   DROP n      one DEL per key through mask n
+ *   LAG f t y   hold back messages of type y (0: any) from the nodes of
+ *               mask f to those of mask t by LAG_US; UNLAG stops (what
+ *               was held still arrives late)
+ *   WAIT        until every held-back message has arrived
+ *   GC n w      the nodes of mask n sweep every GC_POLL_US until the nodes
+ *               of mask w hold no deleted key
  *
  * The positive programs follow the paper's procedures; the negative ones
  * drop one required step and must be caught in every seed, so their cuts
@@ -27,8 +34,13 @@
 #define HOT_KEYS 2
 #define PHASE_WRITES 10
 #define POLL_US 500
+#define GC_POLL_US 2000
+#define LAG_US 50000
 
-enum { FILL = 1, HOT, CUT, HEAL, CONFIG, RESCAN, CATCHUP, CRASH, START, VERIFY, END };
+enum {
+	FILL = 1, HOT, CUT, HEAL, CONFIG, RESCAN, CATCHUP, CRASH, START, VERIFY, END,
+	DROP, LAG, UNLAG, WAIT, GC,
+};
 
 struct step {
 	uint8_t op;
@@ -46,7 +58,8 @@ static struct {
 	uint64_t wait_until;
 	struct sim_client *hot[2];
 	uint32_t base[2];
-	struct sim_client *job;		/* the FILL / RESCAN client */
+	struct sim_client *job;		/* the FILL / RESCAN / DROP client */
+	uint64_t next_sweep;		/* GC */
 	struct pk_config cfgs[16];
 	unsigned int ncfg;
 } st;
@@ -90,6 +103,21 @@ begin(struct sim *s, const struct step *p)
 		return false;
 	case RESCAN:
 		st.job = sim_add_client(s, SIM_WL_SCAN, p->mask, s->p.keys);
+		return false;
+	case DROP:
+		st.job = sim_add_client(s, SIM_WL_DROP, p->mask, s->p.keys);
+		return false;
+	case LAG:
+		s->lag = (struct sim_lag){ .from = p->mask, .to = p->prepare, .type = p->qp,
+					   .extra = LAG_US };
+		return true;
+	case UNLAG:
+		s->lag.extra = 0;
+		return true;
+	case WAIT:
+		return false;
+	case GC:
+		st.next_sweep = s->now;
 		return false;
 	case HOT:
 		for (unsigned int i = 0; i < 2; i++) {
@@ -142,13 +170,35 @@ begin(struct sim *s, const struct step *p)
 	}
 }
 
+/* One GC sweep on the nodes of <p>'s mask every GC_POLL_US, until the
+ * watched nodes hold no deleted key.
+ */
+static bool
+collected(struct sim *s, const struct step *p)
+{
+	if (sim_deleted_keys(s, p->accept) == 0)
+		return true;
+	if (s->now >= st.next_sweep) {
+		for (uint16_t n = 0; n < s->p.nodes; n++)
+			if ((p->mask & (1u << n)) != 0)
+				sim_gc_sweep(s, n);
+		st.next_sweep = s->now + GC_POLL_US;
+	}
+	return false;
+}
+
 static bool
 finished(struct sim *s, const struct step *p)
 {
 	switch (p->op) {
 	case FILL:
 	case RESCAN:
+	case DROP:
 		return st.job->done >= st.job->target && hot_progressed();
+	case WAIT:
+		return s->now > s->lag_last;
+	case GC:
+		return collected(s, p);
 	case HOT:
 		return hot_progressed();
 	case CONFIG:
@@ -293,6 +343,46 @@ static const struct step grow_without_catchup[] = {
 	CATCHUP_PREFIX, CATCHUP_SUFFIX,
 };
 
+/* GC races (caspaxos-notes c), the keys filled through node 0 and deleted
+ * through node 1, which then coordinates their GC.
+ *
+ * Lost delete: node 0's PREPARE and ACCEPT of the fill reach node 2 only
+ * after the GC removed the keys everywhere. The floor refuses them; an
+ * acceptor without it takes the old value, and a read through {1,2} brings
+ * the deleted value back.
+ */
+#define LAGGED(f, t, y) { LAG, f, t, y, 0, 0 }
+#define GC_ON(n, w) { GC, n, 0, 0, w, 0 }
+
+static const struct step gc_lost_delete[] = {
+	LAGGED(0x1, 0x4, 0), S(FILL, 0x1), S(UNLAG, 0),
+	S(DROP, 0x2), GC_ON(0x7, 0x7), S(WAIT, 0),
+	S(CUT, 0x1), S(VERIFY, 0x4), S(END, 0),
+};
+
+/* Lost update: the REMOVE to node 0 is held back, so node 0 still holds
+ * the tombstone (ballot T) when node 2, whose counter never moved, writes
+ * the keys through {1,2}. The floor makes node 2 write above T; without it
+ * the write goes in below T, and a read through node 0 prefers the
+ * tombstone: the acknowledged write is lost.
+ */
+static const struct step gc_lost_update[] = {
+	S(FILL, 0x1), S(DROP, 0x2),
+	LAGGED(0x2, 0x1, PK_MSG_REMOVE), GC_ON(0x2, 0x6), S(UNLAG, 0),
+	S(CUT, 0x1), S(FILL, 0x4), S(HEAL, 0),
+	S(VERIFY, 0x1), S(END, 0),
+};
+
+/* The coordinator (node 1) removes its own copy and node 2's, and its
+ * REMOVE to node 0 is held back until the round gave up: node 0 must take
+ * the keys over (after PK_GC_TAKEOVER sweeps) or it keeps the tombstones.
+ */
+static const struct step gc_takeover[] = {
+	S(FILL, 0x1), S(DROP, 0x2),
+	LAGGED(0x2, 0x1, PK_MSG_REMOVE), GC_ON(0x2, 0x6),
+	GC_ON(0x7, 0x7), S(UNLAG, 0), S(VERIFY, 0x7), S(END, 0),
+};
+
 static const struct step three = ON(0xf, 0x7, 2, 0x7, 2);
 static const struct step five = ON(ALL5, ALL5, 3, ALL5, 3);
 
@@ -336,4 +426,22 @@ void
 steps_grow_without_catchup(struct sim *s)
 {
 	run_program(s, grow_without_catchup, &three);
+}
+
+void
+steps_gc_lost_delete(struct sim *s)
+{
+	run_program(s, gc_lost_delete, &three);
+}
+
+void
+steps_gc_lost_update(struct sim *s)
+{
+	run_program(s, gc_lost_update, &three);
+}
+
+void
+steps_gc_takeover(struct sim *s)
+{
+	run_program(s, gc_takeover, &three);
 }

@@ -7,6 +7,7 @@
  *  SCAN one GET per key through the given replicas (a rescan): every key
  *       must be read successfully, retrying as needed.
  *  FILL one PUT per key, retrying until each is acknowledged.
+ *  DROP one DEL per key, retrying until each is acknowledged.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -77,6 +78,9 @@ workload_next(struct sim *s, struct sim_client *c)
 		snprintf(val, sizeof(val), "%u", 1000 + c->done);	/* INC can add to it */
 		sim_client_send(s, c, PK_OP_PUT, (uint8_t)c->done, 0, val);
 		return;
+	case SIM_WL_DROP:
+		sim_client_send(s, c, PK_OP_DEL, (uint8_t)c->done, 0, NULL);
+		return;
 	default:
 		break;
 	}
@@ -118,6 +122,9 @@ workload_on_result(struct sim *s, struct sim_client *c, uint8_t status, uint64_t
 		break;
 	case SIM_WL_FILL:
 		c->done += status == PK_OK;
+		break;
+	case SIM_WL_DROP:	/* NOT_FOUND: an earlier try of unknown outcome did it */
+		c->done += status == PK_OK || status == PK_NOT_FOUND;
 		break;
 	default:
 		if (definite && c->op != PK_OP_DEL)
