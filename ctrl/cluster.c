@@ -17,6 +17,7 @@
 #define RESCAN_RUNS 5		/* whole rescans tried before giving up */
 #define RESCAN_WINDOW 16	/* small: the rescan shares the replicas with clients */
 #define CATCHUP_WINDOW 64	/* a copy costs one message, not a round */
+#define MAX_PARTITIONS 64	/* parnikd's limit */
 
 struct replica {
 	const char *path;
@@ -342,6 +343,93 @@ sync_keys(struct cluster *c, uint16_t holders, uint8_t q, uint16_t prefer_not, i
 	return 0;
 }
 
+/* A floor a replica published: partition, ballot and version. */
+struct floor {
+	struct pk_ballot ballot;
+	uint64_t version;
+};
+
+/* Folds the "floors" reply <json> into <max> (MAX_PARTITIONS); returns the
+ * partitions it names, or -1 when the reply does not parse.
+ */
+static int
+fold_floors(const char *json, struct floor *max)
+{
+	const char *p = strstr(json, "\"floors\":[");
+	int n = 0;
+
+	if (p == NULL)
+		return -1;
+	while ((p = strstr(p, "{\"partition\":")) != NULL) {
+		char text[PK_BALLOT_TEXT];
+		struct floor f;
+		uint64_t part;
+		size_t len;
+
+		if (!ctl_json_find_u64(p, "partition", &part) || part >= MAX_PARTITIONS ||
+		    (p = strstr(p, "\"ballot\":\"")) == NULL)
+			return -1;
+		p += strlen("\"ballot\":\"");
+		len = strcspn(p, "\"");
+		if (len >= sizeof(text))
+			return -1;
+		memcpy(text, p, len);
+		text[len] = 0;
+		if (!pk_ballot_parse(text, &f.ballot) || !ctl_json_find_u64(p, "version", &f.version))
+			return -1;
+		if (pk_ballot_cmp(&f.ballot, &max[part].ballot) > 0)
+			max[part].ballot = f.ballot;
+		if (f.version > max[part].version)
+			max[part].version = f.version;
+		if ((int)part >= n)
+			n = (int)part + 1;
+	}
+	return n;
+}
+
+/* Deletion GC floors (dp/core/gc.c): before node <i> first votes, it takes
+ * the highest floor of every running replica, partition by partition, so
+ * that a message delayed from before a removal cannot revive the key on
+ * it. Idempotent: floors only rise.
+ */
+static int
+copy_floors(struct cluster *c, unsigned int i)
+{
+	static struct floor max[MAX_PARTITIONS];
+	uint16_t from = 0;
+	int parts = 0;
+	char line[160], b[PK_BALLOT_TEXT];
+
+	memset(max, 0, sizeof(max));
+	for (unsigned int k = 0; k < c->n; k++) {
+		int n;
+
+		if (k == i || !c->r[k].up)
+			continue;
+		if (call(c, k, "floors") != 0 || (n = fold_floors(c->reply, max)) < 0) {
+			say(c, "node %u: no floors: %s", c->r[k].node, c->reply);
+			return 1;
+		}
+		if (n > parts)
+			parts = n;
+		from |= (uint16_t)(1u << c->r[k].node);
+	}
+	for (int p = 0; p < parts; p++) {
+		if (pk_ballot_is_zero(&max[p].ballot) && max[p].version == 0)
+			continue;
+		pk_ballot_format(&max[p].ballot, b, sizeof(b));
+		snprintf(line, sizeof(line), "raise-floor %d %s %llu", p, b,
+			 (unsigned long long)max[p].version);
+		if (call(c, i, line) != 0) {
+			say(c, "node %u refused %s: %s", c->r[i].node, line, c->reply);
+			return 1;
+		}
+	}
+	pk_ids_format(from, line, sizeof(line));
+	say(c, "GC floors of {%s} copied into node %u (%d partitions)", line, c->r[i].node, parts);
+	return 0;
+}
+
 /* A restarted replica: give it the cluster's config, then let it vote.
  * Safe only because no running proposer lists it (checked by the caller).
  */
@@ -387,7 +475,9 @@ grow(struct cluster *c, uint16_t node)
 			    (unsigned long long)c->r[i].keys);
 			return 1;
 		}
-		rc = readmit_empty(c, (unsigned int)i);
+		rc = copy_floors(c, (unsigned int)i);
+		if (rc == 0)
+			rc = readmit_empty(c, (unsigned int)i);
 		if (rc != 0)
 			return rc;
 		w = c->cur;

@@ -13,7 +13,8 @@ static const char help_text[] =
 	"help | ping | status | stats | config | lists | keys PARTITION [FROM [LIMIT]] | "
 	"add-accept ID QUORUM | rm-accept ID QUORUM | add-prepare ID QUORUM | "
 	"rm-prepare ID QUORUM | set-config EPOCH PREPARE_IDS QP ACCEPT_IDS QA | admit | "
-	"rescan [WINDOW] | catchup NODE [WINDOW] | job | gc [hold|release] | shutdown";
+	"rescan [WINDOW] | catchup NODE [WINDOW] | job | gc [hold|release] | floors | "
+	"raise-floor PARTITION BALLOT VERSION | shutdown";
 
 static size_t
 error_reply(char *out, size_t cap, const char *msg)
@@ -187,6 +188,28 @@ run_gc(const struct ctl_host *h, int argc, char **argv, char *out, size_t cap)
 	return j.len;
 }
 
+/* raise-floor PARTITION COUNTER.INCARNATION.NODE.WORKER VERSION */
+static size_t
+run_raise_floor(const struct ctl_host *h, int argc, char **argv, char *out, size_t cap)
+{
+	uint64_t partition, version;
+	struct pk_ballot b;
+	struct ctl_json j;
+	char err[200];
+
+	if (argc != 4 || !parse_u64(argv[1], 65535, &partition) || !pk_ballot_parse(argv[2], &b) ||
+	    !parse_u64(argv[3], UINT64_MAX, &version))
+		return error_reply(out, cap, "usage: raise-floor PARTITION "
+				   "COUNTER.INCARNATION.NODE.WORKER VERSION");
+	ctl_json_init(&j, out, cap);
+	ctl_json_open(&j, NULL);
+	ctl_json_bool(&j, "ok", true);
+	if (h->raise_floor(h->ctx, (uint16_t)partition, &b, version, &j, err, sizeof(err)) != 0)
+		return error_reply(out, cap, err);
+	ctl_json_close(&j);
+	return j.len;
+}
+
 static bool
 is_edit(const char *cmd)
 {
@@ -219,6 +242,8 @@ ctl_command_run(const struct ctl_host *h, const char *line, char *out, size_t ca
 		return run_set_config(h, argc, argv, out, cap);
 	if (strcmp(argv[0], "gc") == 0)
 		return run_gc(h, argc, argv, out, cap);
+	if (strcmp(argv[0], "raise-floor") == 0)
+		return run_raise_floor(h, argc, argv, out, cap);
 	if (strcmp(argv[0], "admit") == 0 || strcmp(argv[0], "rescan") == 0 ||
 	    strcmp(argv[0], "catchup") == 0 || strcmp(argv[0], "job") == 0)
 		return run_job_command(h, argc, argv, out, cap);
@@ -230,6 +255,8 @@ ctl_command_run(const struct ctl_host *h, const char *line, char *out, size_t ca
 		fill = h->config;
 	else if (strcmp(argv[0], "lists") == 0)
 		fill = h->lists;
+	else if (strcmp(argv[0], "floors") == 0)
+		fill = h->floors;
 	else if (strcmp(argv[0], "shutdown") != 0 && strcmp(argv[0], "help") != 0 &&
 		 strcmp(argv[0], "ping") != 0) {
 		char msg[96];

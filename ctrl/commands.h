@@ -4,6 +4,8 @@
  *   keys PARTITION [FROM [LIMIT]]       a page of keys (LIMIT <= 1000)
  *   add-accept ID QUORUM | rm-accept ID QUORUM     membership steps on this
  *   add-prepare ID QUORUM | rm-prepare ID QUORUM   replica (idempotent)
+ *   set-config, admit, rescan, catchup, job, gc [hold|release]
+ *   floors | raise-floor PARTITION BALLOT VERSION  the GC floors
  *   shutdown
  *
  * Replies carry "ok": true with the command's members, or "ok": false and

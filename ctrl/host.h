@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "json.h"
+#include "parnik/types.h"
 
 enum ctl_gc_action { CTL_GC_SWEEP, CTL_GC_HOLD, CTL_GC_RELEASE };
 
@@ -60,6 +61,16 @@ struct ctl_host {
 	 * returns 0, or -1 with <err>.
 	 */
 	int (*gc)(void *ctx, int action, struct ctl_json *j, char *err, size_t errlen);
+	/* Deletion GC floors, one per partition:
+	 * "floors":[{"partition":P,"ballot":"C.I.N.W","version":V},...].
+	 */
+	void (*floors)(void *ctx, struct ctl_json *j);
+	/* Raises partition <partition>'s floor to at least <ballot> and
+	 * <version>, and waits until its worker runs it. Fills the floor now
+	 * run; returns 0, or -1 with <err>.
+	 */
+	int (*raise_floor)(void *ctx, uint16_t partition, const struct pk_ballot *ballot,
+			   uint64_t version, struct ctl_json *j, char *err, size_t errlen);
 	/* The current or last job's progress ("job":{...}). */
 	void (*job)(void *ctx, struct ctl_json *j);
 	/* Asks the replica to stop, as SIGTERM does. */

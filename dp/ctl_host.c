@@ -339,6 +339,60 @@ h_gc(void *ctx, int action, struct ctl_json *j, char *err, size_t errlen)
 	return 0;
 }
 
+#define FLOOR_WAIT_MS 2000
+
+static void
+floor_json(struct ctl_json *j, uint16_t partition, const struct dp_floor *f)
+{
+	char b[PK_BALLOT_TEXT];
+
+	pk_ballot_format(&f->ballot, b, sizeof(b));
+	ctl_json_open(j, NULL);
+	ctl_json_u64(j, "partition", partition);
+	ctl_json_str(j, "ballot", b);
+	ctl_json_u64(j, "version", f->version);
+	ctl_json_close(j);
+}
+
+static void
+h_floors(void *ctx, struct ctl_json *j)
+{
+	struct dp_replica *r = ctx;
+
+	ctl_json_open_array(j, "floors");
+	for (uint16_t p = 0; p < r->opt->partitions; p++) {
+		struct dp_floor f;
+
+		dp_floors_get(r, p, &f);
+		floor_json(j, p, &f);
+	}
+	ctl_json_close_array(j);
+}
+
+static int
+h_raise_floor(void *ctx, uint16_t partition, const struct pk_ballot *ballot, uint64_t version,
+	      struct ctl_json *j, char *err, size_t errlen)
+{
+	struct dp_replica *r = ctx;
+	struct dp_floor f = { .ballot = *ballot, .version = version };
+
+	if (partition >= r->opt->partitions) {
+		snprintf(err, errlen, "no partition %u (the replica has %u)", partition,
+			 r->opt->partitions);
+		return -1;
+	}
+	if (dp_floors_raise(r, partition, &f, FLOOR_WAIT_MS) != 0) {
+		snprintf(err, errlen, "partition %u did not take the floor within %d ms",
+			 partition, FLOOR_WAIT_MS);
+		return -1;
+	}
+	dp_floors_get(r, partition, &f);
+	ctl_json_open_array(j, "floors");
+	floor_json(j, partition, &f);
+	ctl_json_close_array(j);
+	return 0;
+}
+
 static void
 h_job(void *ctx, struct ctl_json *j)
 {
@@ -385,6 +439,8 @@ dp_ctl_host_init(struct ctl_host *h, struct dp_replica *r, void (*stop)(void))
 		.rescan = h_rescan,
 		.catchup = h_catchup,
 		.gc = h_gc,
+		.floors = h_floors,
+		.raise_floor = h_raise_floor,
 		.job = h_job,
 		.shutdown = h_shutdown,
 		.thread_begin = h_thread_begin,

@@ -22,6 +22,7 @@
 #include <rte_spinlock.h>
 
 #include "counters.h"
+#include "floors.h"
 #include "idle.h"
 #include "installs.h"
 #include "gc_sched.h"
@@ -50,12 +51,16 @@ struct dp_client_addr {
 	uint16_t udp_port;
 };
 
-/* A partition, touched only by its owner lcore. */
+/* A partition, touched only by its owner lcore (but for the floor cells). */
 struct dp_partition {
 	struct pk_worker *w;
 	struct dp_client_addr *clients;
 	uint64_t next_client;
 	uint16_t owner;		/* worker index */
+	struct dp_floor_cell floor_pub;		/* written by the owner */
+	struct dp_floor_cell floor_want;	/* written by the control thread */
+	uint32_t floor_want_seen;		/* owner: the raise it applied */
+	struct dp_floor floor_last;		/* owner: the floor it published */
 };
 
 struct dp_txbuf {

@@ -587,6 +587,7 @@ dp_worker_run(struct dp_replica *r, uint16_t index)
 		last = end;
 		if (end >= l->next_publish) {
 			publish(l);
+			dp_floors_follow(l);	/* rare: with the counters */
 			l->next_publish = end + publish_every;
 		}
 		if (got > 0)

@@ -6,6 +6,7 @@
 #define PARNIK_TYPES_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #define PK_MAX_NODES 16		/* replica ids are 0..15; lists are 16-bit masks */
@@ -68,5 +69,12 @@ enum pk_opcode {
 #define PK_OP_MAX PK_OP_DEL
 
 const char *pk_op_name(unsigned int op);
+
+/* A ballot as text, "COUNTER.INCARNATION.NODE.WORKER" (the control
+ * socket's floors). Format needs PK_BALLOT_TEXT bytes; parse is strict.
+ */
+#define PK_BALLOT_TEXT 48
+void pk_ballot_format(const struct pk_ballot *b, char *buf, size_t cap);
+bool pk_ballot_parse(const char *s, struct pk_ballot *b);
 
 #endif

@@ -5,12 +5,16 @@
 # failed or non-linearizable operation. (The arena sizes are printed, not
 # asserted: the requests' dedupe table, bounded, grows meanwhile.) Deleted keys read as
 # absent, and a key written again after its GC continues above its old
-# version. `gc hold` stops the sweeps, `gc release` lets them run.
+# version. `gc hold` stops the sweeps, `gc release` lets them run. A spare
+# grown in by parnikctl first takes the members' GC floors (the highest,
+# partition by partition) and then reads the deleted keys as absent.
 # Skips (77) without root or parnikd.
 set -u
 . "$(dirname "$0")/common.sh" "${1:-}" gc$$
-"$fabric" up "$name" --replicas 3 --partitions 2 --workers 1 >/dev/null || exit 1
+export PARNIKCTL=$build/ctrl/parnikctl
+"$fabric" up "$name" --replicas 3 --spares 1 --partitions 2 --workers 1 >/dev/null || exit 1
 S=$("$fabric" servers "$name")
+SOCKS=$("$fabric" sockets "$name")
 ctl() { "$fabric" ctl "$name" "$@"; }
 cli() { "$fabric" exec "$name" "$PARNIK" -s "$S" -p 2 "$@"; }
 stat_of() {  # stat_of NODE NAME: a counter of the replica's total
@@ -71,4 +75,28 @@ check "gc hold" 0 bash -c "\"$fabric\" ctl $name 0 gc hold | grep -q '\"held\":t
 check "a sweep is refused while held" 0 bash -c \
     "\"$fabric\" ctl $name 0 gc | grep -q 'held'"
 check "gc release" 0 bash -c "\"$fabric\" ctl $name 0 gc release | grep -q '\"held\":false'"
+
+floors() {  # floors NODE: one line a partition, "COUNTER VERSION"
+    ctl "$1" floors | grep -o '"ballot":"[0-9.]*","version":[0-9]*' |
+        sed 's/"ballot":"\([0-9]*\)[0-9.]*","version":/\1 /'
+}
+covers() {  # node 3's floor is at least every member's, partition by partition
+    local n
+    for n in 0 1 2; do
+        paste <(floors 3) <(floors "$n") |
+            awk '$1 < $3 || $2 < $4 { bad = 1 } END { exit bad || NR != 2 }' || return 1
+    done
+}
+floors 0 | sed 's/^/     node 0 floor (counter version): /'
+no_zero_floor() { ! ctl 0 floors | grep -q '"ballot":"0\.0\.0\.0"'; }
+check "the members' floors rose with the removals" 0 no_zero_floor
+"$PARNIKCTL" -s "$SOCKS" --timeout 30 grow 3 --catchup >/tmp/$name.grow 2>&1
+sed 's/^/     /' /tmp/$name.grow
+check "parnikctl grow 3 copies the floors before node 3 votes" 0 \
+    grep -q "GC floors of {0,1,2} copied into node 3" /tmp/$name.grow
+floors 3 | sed 's/^/     node 3 floor (counter version): /'
+check "node 3's floors cover every member's" 0 covers
+N3=$(echo "$S" | cut -d, -f1 | sed "s/\.1:/.4:/")
+check "a deleted key reads as absent through node 3 (exit 1)" 1 \
+    "$fabric" exec "$name" "$PARNIK" -s "$N3" -p 2 get doomed-4243
 summary

@@ -121,6 +121,31 @@ fake_gc(void *ctx, int action, struct ctl_json *j, char *err, size_t errlen)
 }
 
 static void
+fake_floors(void *ctx, struct ctl_json *j)
+{
+	(void)ctx;
+	ctl_json_str(j, "floors", "fake");
+}
+
+/* Echoes the floor it was asked for; partition 9 does not exist. */
+static int
+fake_raise_floor(void *ctx, uint16_t partition, const struct pk_ballot *ballot, uint64_t version,
+		 struct ctl_json *j, char *err, size_t errlen)
+{
+	char b[PK_BALLOT_TEXT];
+
+	(void)ctx;
+	if (partition == 9) {
+		snprintf(err, errlen, "no partition 9");
+		return -1;
+	}
+	pk_ballot_format(ballot, b, sizeof(b));
+	ctl_json_str(j, "ballot", b);
+	ctl_json_u64(j, "version", version);
+	return 0;
+}
+
+static void
 fake_job(void *ctx, struct ctl_json *j)
 {
 	(void)ctx;
@@ -146,6 +171,8 @@ static const struct ctl_host host = {
 	.rescan = fake_rescan,
 	.catchup = fake_catchup,
 	.gc = fake_gc,
+	.floors = fake_floors,
+	.raise_floor = fake_raise_floor,
 	.job = fake_job,
 	.shutdown = fake_shutdown,
 };
@@ -255,6 +282,24 @@ test_commands(void)
 	CHECK(ask(fd, "gc release\n", buf, sizeof(buf)) > 0 &&
 	      strstr(buf, "nothing held") != NULL);
 	CHECK(ask(fd, "gc now\n", buf, sizeof(buf)) > 0 && strstr(buf, "usage: gc") != NULL);
+	CHECK(ask(fd, "floors\n", buf, sizeof(buf)) > 0 && strstr(buf, "\"floors\":\"fake\"") != NULL);
+	CHECK(ask(fd, "raise-floor 1 18446744073709551615.4294967295.2.1 42\n", buf, sizeof(buf)) >
+		      0 &&
+	      strstr(buf, "\"ballot\":\"18446744073709551615.4294967295.2.1\",\"version\":42") !=
+		      NULL);
+	CHECK(ask(fd, "raise-floor 9 1.1.0.0 0\n", buf, sizeof(buf)) > 0 &&
+	      strstr(buf, "no partition 9") != NULL);
+	/* counter past 2^64, incarnation past 2^32, a part missing, junk */
+	CHECK(ask(fd, "raise-floor 1 18446744073709551616.1.0.0 0\n", buf, sizeof(buf)) > 0 &&
+	      strstr(buf, "usage: raise-floor") != NULL);
+	CHECK(ask(fd, "raise-floor 1 1.4294967296.0.0 0\n", buf, sizeof(buf)) > 0 &&
+	      strstr(buf, "usage: raise-floor") != NULL);
+	CHECK(ask(fd, "raise-floor 1 1.1.0 0\n", buf, sizeof(buf)) > 0 &&
+	      strstr(buf, "usage: raise-floor") != NULL);
+	CHECK(ask(fd, "raise-floor 1 1.1.0.0x 0\n", buf, sizeof(buf)) > 0 &&
+	      strstr(buf, "usage: raise-floor") != NULL);
+	CHECK(ask(fd, "raise-floor 1 1.1.0.0\n", buf, sizeof(buf)) > 0 &&
+	      strstr(buf, "usage: raise-floor") != NULL);
 	CHECK(ask(fd, "shutdown\n", buf, sizeof(buf)) > 0 && shutdowns == 1);
 	close(fd);
 }
