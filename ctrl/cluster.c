@@ -18,6 +18,8 @@
 #define RESCAN_WINDOW 16	/* small: the rescan shares the replicas with clients */
 #define CATCHUP_WINDOW 64	/* a copy costs one message, not a round */
 #define MAX_PARTITIONS 64	/* parnikd's limit */
+#define GC_HOLD_S 120		/* the GC hold's lease on each replica ... */
+#define GC_RENEW_S 20		/* ... renewed this often while a change runs */
 
 struct replica {
 	const char *path;
@@ -41,6 +43,8 @@ struct cluster {
 	struct lists cur;	/* the highest epoch running */
 	unsigned int timeout_s;
 	bool catchup;			/* grow copies states instead of rescanning */
+	bool gc_held;			/* we hold the replicas' GC ... */
+	double gc_held_at;		/* ... renewed then */
 	double t0;
 	char reply[REPLY_MAX];
 };
@@ -136,6 +140,44 @@ voting_mask(const struct cluster *c)
 	return m;
 }
 
+/* Holds (or releases) deletion GC on every replica that answers; holding
+ * waits for a sweep under way. The hold is a lease of GC_HOLD_S seconds,
+ * renewed by gc_renew() while the change runs, so a parnikctl killed
+ * mid-change leaves the GC stopped for two minutes at most. A replica
+ * that does not answer is down: it sweeps nothing. Returns 0, or 1 when a
+ * running replica refused.
+ */
+static int
+gc_hold_all(struct cluster *c, bool hold)
+{
+	char line[32];
+	int rc = 0;
+
+	snprintf(line, sizeof(line), hold ? "gc hold %u" : "gc release", GC_HOLD_S);
+	for (unsigned int i = 0; i < c->n; i++) {
+		int r = call(c, i, line);
+
+		if (r == 1) {
+			say(c, "  node %u: %s: %s", c->r[i].node, line, c->reply);
+			rc = 1;
+		}
+	}
+	if (hold && rc == 0 && !c->gc_held)
+		say(c, "deletion GC held on every running replica (renewed every %d s)",
+		    GC_RENEW_S);
+	c->gc_held = hold && rc == 0;
+	c->gc_held_at = now_s();
+	return rc;
+}
+
+/* Keeps the GC hold alive during long steps and rescans. */
+static void
+gc_renew(struct cluster *c)
+{
+	if (c->gc_held && now_s() - c->gc_held_at >= GC_RENEW_S)
+		(void)gc_hold_all(c, true);
+}
+
 /* Reads every replica's identity, lists and key count; the cluster's
  * config is the one with the highest epoch. Returns 0, or 6 when a
  * replica runs but does not answer (its proposers cannot be accounted for).
@@ -194,6 +236,7 @@ step(struct cluster *c, const char *what, struct lists want)
 	bool same = want.prepare == c->cur.prepare && want.accept == c->cur.accept &&
 		    want.qp == c->cur.qp && want.qa == c->cur.qa;
 
+	gc_renew(c);
 	want.epoch = same ? c->cur.epoch : c->cur.epoch + 1;
 	for (unsigned int i = 0; i < c->n; i++)
 		if (c->r[i].up && c->r[i].epoch > want.epoch)
@@ -263,14 +306,17 @@ job_one(struct cluster *c, unsigned int i, int target)
 		 */
 		if (strstr(c->reply, "\"started\":false") != NULL) {
 			say(c, "  node %u: another job is running; waiting for it", c->r[i].node);
-			while (call(c, i, "job") == 0 &&
-			       strstr(c->reply, "\"state\":\"running\"") != NULL)
+			do {
 				usleep(50000);
+				gc_renew(c);
+			} while (call(c, i, "job") == 0 &&
+				 strstr(c->reply, "\"state\":\"running\"") != NULL);
 			run--;
 			continue;
 		}
 		while (running) {
 			usleep(50000);
+			gc_renew(c);
 			if (call(c, i, "job") != 0) {
 				say(c, "  node %u: %s", c->r[i].node, c->reply);
 				return 6;
@@ -576,29 +622,6 @@ parse_node(const char *s, uint16_t *node)
 		return false;
 	*node = (uint16_t)v;
 	return true;
-}
-
-/* Holds (or releases) deletion GC on every replica that answers; holding
- * waits for a sweep under way. A replica that does not answer is down: it
- * sweeps nothing. Returns 0, or 1 when a running replica refused.
- */
-static int
-gc_hold_all(struct cluster *c, bool hold)
-{
-	int rc = 0;
-
-	for (unsigned int i = 0; i < c->n; i++) {
-		int r = call(c, i, hold ? "gc hold" : "gc release");
-
-		if (r == 1) {
-			say(c, "  node %u: gc %s: %s", c->r[i].node, hold ? "hold" : "release",
-			    c->reply);
-			rc = 1;
-		}
-	}
-	if (hold && rc == 0)
-		say(c, "deletion GC held on every running replica");
-	return rc;
 }
 
 int

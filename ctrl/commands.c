@@ -13,7 +13,7 @@ static const char help_text[] =
 	"help | ping | status | stats | config | lists | keys PARTITION [FROM [LIMIT]] | "
 	"add-accept ID QUORUM | rm-accept ID QUORUM | add-prepare ID QUORUM | "
 	"rm-prepare ID QUORUM | set-config EPOCH PREPARE_IDS QP ACCEPT_IDS QA | admit | "
-	"rescan [WINDOW] | catchup NODE [WINDOW] | job | gc [hold|release] | floors | "
+	"rescan [WINDOW] | catchup NODE [WINDOW] | job | gc [hold [SECONDS]|release] | floors | "
 	"raise-floor PARTITION BALLOT VERSION | shutdown";
 
 static size_t
@@ -165,24 +165,27 @@ run_job_command(const struct ctl_host *h, int argc, char **argv, char *out, size
 	return j.len;
 }
 
-/* gc | gc hold | gc release */
+/* gc | gc hold [SECONDS] | gc release */
 static size_t
 run_gc(const struct ctl_host *h, int argc, char **argv, char *out, size_t cap)
 {
 	int action = CTL_GC_SWEEP;
+	uint64_t hold_s = CTL_GC_HOLD_DEFAULT_S;
 	struct ctl_json j;
 	char err[200];
 
-	if (argc == 2 && strcmp(argv[1], "hold") == 0)
+	if ((argc == 2 || argc == 3) && strcmp(argv[1], "hold") == 0 &&
+	    (argc == 2 || (parse_u64(argv[2], CTL_GC_HOLD_MAX_S, &hold_s) && hold_s > 0)))
 		action = CTL_GC_HOLD;
 	else if (argc == 2 && strcmp(argv[1], "release") == 0)
 		action = CTL_GC_RELEASE;
 	else if (argc != 1)
-		return error_reply(out, cap, "usage: gc [hold|release]");
+		return error_reply(out, cap, "usage: gc [hold [SECONDS 1..86400, default 600] | "
+				   "release]");
 	ctl_json_init(&j, out, cap);
 	ctl_json_open(&j, NULL);
 	ctl_json_bool(&j, "ok", true);
-	if (h->gc(h->ctx, action, &j, err, sizeof(err)) != 0)
+	if (h->gc(h->ctx, action, (uint32_t)hold_s, &j, err, sizeof(err)) != 0)
 		return error_reply(out, cap, err);
 	ctl_json_close(&j);
 	return j.len;

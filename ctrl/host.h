@@ -14,6 +14,8 @@
 #include "parnik/types.h"
 
 enum ctl_gc_action { CTL_GC_SWEEP, CTL_GC_HOLD, CTL_GC_RELEASE };
+#define CTL_GC_HOLD_DEFAULT_S 600	/* `gc hold` without SECONDS */
+#define CTL_GC_HOLD_MAX_S 86400
 
 struct ctl_host {
 	void *ctx;
@@ -56,11 +58,13 @@ struct ctl_host {
 		       size_t errlen);
 	/* Deletion GC: <action> CTL_GC_SWEEP starts a sweep now (or reports
 	 * another job running: "started": false), CTL_GC_HOLD stops new
-	 * sweeps and waits for one under way, CTL_GC_RELEASE lets them run.
-	 * Fills "held", "sweeps", "tombstones" and the job's progress;
-	 * returns 0, or -1 with <err>.
+	 * sweeps for <hold_s> seconds and waits for one under way,
+	 * CTL_GC_RELEASE lets them run. Fills "held", "hold_left_ms",
+	 * "sweeps", "tombstones" and the job's progress; returns 0, or -1
+	 * with <err>.
 	 */
-	int (*gc)(void *ctx, int action, struct ctl_json *j, char *err, size_t errlen);
+	int (*gc)(void *ctx, int action, uint32_t hold_s, struct ctl_json *j, char *err,
+		  size_t errlen);
 	/* Deletion GC floors, one per partition:
 	 * "floors":[{"partition":P,"ballot":"C.I.N.W","version":V},...].
 	 */

@@ -311,7 +311,7 @@ h_catchup(void *ctx, uint16_t target, uint32_t window, struct ctl_json *j, char 
 #define GC_HOLD_WAIT_MS 10000
 
 static int
-h_gc(void *ctx, int action, struct ctl_json *j, char *err, size_t errlen)
+h_gc(void *ctx, int action, uint32_t hold_s, struct ctl_json *j, char *err, size_t errlen)
 {
 	struct dp_replica *r = ctx;
 	static struct dp_counters sum;
@@ -322,13 +322,14 @@ h_gc(void *ctx, int action, struct ctl_json *j, char *err, size_t errlen)
 		if (rc < 0)
 			return -1;
 		ctl_json_bool(j, "started", rc == 0);
-	} else if (!dp_gc_sched_hold(&r->gc, action == CTL_GC_HOLD, GC_HOLD_WAIT_MS)) {
+	} else if (!dp_gc_sched_hold(&r->gc, action == CTL_GC_HOLD ? hold_s : 0, GC_HOLD_WAIT_MS)) {
 		snprintf(err, errlen, "held, but a sweep is still running after %d ms",
 			 GC_HOLD_WAIT_MS);
 		return -1;
 	}
 	dp_replica_counters(r, &sum);
-	ctl_json_bool(j, "held", __atomic_load_n(&r->gc.held, __ATOMIC_ACQUIRE));
+	ctl_json_bool(j, "held", dp_gc_sched_hold_left_ms(&r->gc) > 0);
+	ctl_json_u64(j, "hold_left_ms", dp_gc_sched_hold_left_ms(&r->gc));
 	ctl_json_u64(j, "interval_ms", r->gc.interval_ms);
 	ctl_json_u64(j, "sweeps", __atomic_load_n(&r->gc.sweeps, __ATOMIC_RELAXED));
 	ctl_json_u64(j, "sweeps_failed", __atomic_load_n(&r->gc.sweeps_failed, __ATOMIC_RELAXED));

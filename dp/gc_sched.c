@@ -55,8 +55,8 @@ sched_main(void *arg)
 		uint64_t now = dp_mono_us();
 
 		usleep(TICK_US);
-		if (g->interval_ms == 0 || now < g->next_us ||
-		    __atomic_load_n(&g->held, __ATOMIC_ACQUIRE) || !work_waits(g->r))
+		if (g->interval_ms == 0 || now < g->next_us || dp_gc_sched_hold_left_ms(g) > 0 ||
+		    !work_waits(g->r))
 			continue;
 		/* 1: another job (rescan, catch-up) runs; try next tick. */
 		if (dp_gc_sched_sweep(g, err, sizeof(err)) != 0)
@@ -79,8 +79,9 @@ dp_gc_sched_sweep(struct dp_gc_sched *g, char *err, size_t errlen)
 	int rc;
 
 	pthread_mutex_lock(&g->lock);
-	if (__atomic_load_n(&g->held, __ATOMIC_ACQUIRE)) {
-		snprintf(err, errlen, "GC is held (a membership change is under way)");
+	if (dp_gc_sched_hold_left_ms(g) > 0) {
+		snprintf(err, errlen, "GC is held for %llu more s (a membership change is under way)",
+			 (unsigned long long)(dp_gc_sched_hold_left_ms(g) + 999) / 1000);
 		rc = -1;
 	} else {
 		rc = dp_jobs_gc(&g->r->jobs, DP_GC_WINDOW, err, errlen);
@@ -105,15 +106,24 @@ dp_gc_sched_start(struct dp_gc_sched *g, struct dp_replica *r, uint32_t interval
 	return 0;
 }
 
-bool
-dp_gc_sched_hold(struct dp_gc_sched *g, bool hold, uint32_t wait_ms)
+uint64_t
+dp_gc_sched_hold_left_ms(const struct dp_gc_sched *g)
 {
-	uint64_t until = dp_mono_us() + (uint64_t)wait_ms * 1000;
+	uint64_t until = __atomic_load_n(&g->held_until_us, __ATOMIC_ACQUIRE), now = dp_mono_us();
+
+	return until > now ? (until - now + 999) / 1000 : 0;
+}
+
+bool
+dp_gc_sched_hold(struct dp_gc_sched *g, uint32_t hold_s, uint32_t wait_ms)
+{
+	uint64_t now = dp_mono_us(), until = now + (uint64_t)wait_ms * 1000;
 
 	pthread_mutex_lock(&g->lock);
-	__atomic_store_n(&g->held, hold, __ATOMIC_RELEASE);
+	__atomic_store_n(&g->held_until_us, hold_s > 0 ? now + (uint64_t)hold_s * 1000000 : 0,
+			 __ATOMIC_RELEASE);
 	pthread_mutex_unlock(&g->lock);
-	if (!hold)
+	if (hold_s == 0)
 		return true;
 	while (gc_running(g->r)) {
 		if (dp_mono_us() > until)

@@ -5,8 +5,8 @@
 # failed or non-linearizable operation. (The arena sizes are printed, not
 # asserted: the requests' dedupe table, bounded, grows meanwhile.) Deleted keys read as
 # absent, and a key written again after its GC continues above its old
-# version. `gc hold` stops the sweeps, `gc release` lets them run. A spare
-# grown in by parnikctl first takes the members' GC floors (the highest,
+# version. `gc hold` stops the sweeps until `gc release` or its lease ends;
+# a spare grown in by parnikctl first takes the members' GC floors (the highest,
 # partition by partition) and then reads the deleted keys as absent.
 # Skips (77) without root or parnikd.
 set -u
@@ -75,6 +75,11 @@ check "gc hold" 0 bash -c "\"$fabric\" ctl $name 0 gc hold | grep -q '\"held\":t
 check "a sweep is refused while held" 0 bash -c \
     "\"$fabric\" ctl $name 0 gc | grep -q 'held'"
 check "gc release" 0 bash -c "\"$fabric\" ctl $name 0 gc release | grep -q '\"held\":false'"
+lease_ends() {  # a hold of 1 s refuses a sweep, then ends by itself
+    ctl 0 gc hold 1 | grep -q '"held":true' && ctl 0 gc | grep -q 'held for' &&
+        sleep 1.5 && ctl 0 gc | grep -q '"ok":true,"started":'
+}
+check "a GC hold ends by itself (gc hold 1)" 0 lease_ends
 
 floors() {  # floors NODE: one line a partition, "COUNTER VERSION"
     ctl "$1" floors | grep -o '"ballot":"[0-9.]*","version":[0-9]*' |

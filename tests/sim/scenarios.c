@@ -175,21 +175,16 @@ verify_gc_removed(struct sim *s)
 static const char *
 verify_taken_over(struct sim *s)
 {
-	uint64_t removed = 0;
-
-	for (uint16_t w = 0; w < s->p.workers; w++)
-		removed += pk_worker_stats(s->nodes[0].w[w])->gc_removed;
-	return removed > 0 ? NULL : "node 0 never collected a key it did not coordinate";
+	return SIM_NODE_STAT(s, 0, gc_removed) > 0
+		       ? NULL
+		       : "node 0 never collected a key it did not coordinate";
 }
 
 static const char *
 verify_refused(struct sim *s)
 {
-	uint64_t refused = 0;
-
-	for (uint16_t w = 0; w < s->p.workers; w++)
-		refused += pk_worker_stats(s->nodes[2].w[w])->acc_refused;
-	return refused > 0 ? NULL : "the amnesiac acceptor never refused a vote";
+	return SIM_NODE_STAT(s, 2, acc_refused) > 0 ? NULL
+						    : "the amnesiac acceptor never refused a vote";
 }
 
 /* ---- the table ---- */

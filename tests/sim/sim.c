@@ -590,19 +590,25 @@ sim_set_config(struct sim *s, uint16_t node, const struct pk_config *cfg)
 }
 
 uint64_t
+sim_node_stat(const struct sim *s, uint16_t node, size_t offset)
+{
+	const struct sim_node *n = &s->nodes[node];
+	uint64_t sum = 0;
+
+	if (!n->up)
+		return 0;
+	for (uint16_t w = 0; w < s->p.workers; w++)
+		sum += *(const uint64_t *)((const uint8_t *)pk_worker_stats(n->w[w]) + offset);
+	return sum;
+}
+
+uint64_t
 sim_stat_sum(const struct sim *s, size_t offset)
 {
 	uint64_t sum = 0;
 
-	for (uint16_t id = 0; id < s->p.nodes; id++) {
-		const struct sim_node *n = &s->nodes[id];
-
-		if (!n->up)
-			continue;
-		for (uint16_t w = 0; w < s->p.workers; w++)
-			sum += *(const uint64_t *)((const uint8_t *)pk_worker_stats(n->w[w]) +
-						   offset);
-	}
+	for (uint16_t id = 0; id < s->p.nodes; id++)
+		sum += sim_node_stat(s, id, offset);
 	return sum;
 }
 

@@ -194,8 +194,10 @@ uint32_t sim_deleted_keys(const struct sim *s, uint16_t mask);
 /* Installs <cfg> (kept alive by the caller) on every worker of <node>. */
 void sim_set_config(struct sim *s, uint16_t node, const struct pk_config *cfg);
 
-/* Sums a counter over every live worker. */
+/* Sums a counter over every live worker, or over those of <node>. */
 uint64_t sim_stat_sum(const struct sim *s, size_t offset);
+uint64_t sim_node_stat(const struct sim *s, uint16_t node, size_t offset);
 #define SIM_STAT(s, field) sim_stat_sum((s), offsetof(struct pk_stats, field))
+#define SIM_NODE_STAT(s, node, field) sim_node_stat((s), (node), offsetof(struct pk_stats, field))
 
 #endif

@@ -109,7 +109,7 @@ fake_catchup(void *ctx, uint16_t target, uint32_t window, struct ctl_json *j, ch
 }
 
 static int
-fake_gc(void *ctx, int action, struct ctl_json *j, char *err, size_t errlen)
+fake_gc(void *ctx, int action, uint32_t hold_s, struct ctl_json *j, char *err, size_t errlen)
 {
 	(void)ctx;
 	if (action == CTL_GC_RELEASE) {
@@ -117,6 +117,8 @@ fake_gc(void *ctx, int action, struct ctl_json *j, char *err, size_t errlen)
 		return -1;
 	}
 	ctl_json_bool(j, "held", action == CTL_GC_HOLD);
+	if (action == CTL_GC_HOLD)
+		ctl_json_u64(j, "hold_s", hold_s);
 	return 0;
 }
 
@@ -277,7 +279,13 @@ test_commands(void)
 	      strstr(buf, "\"target\":3,\"window\":16") != NULL);
 	CHECK(ask(fd, "catchup\n", buf, sizeof(buf)) > 0 && strstr(buf, "usage") != NULL);
 	CHECK(ask(fd, "catchup 16\n", buf, sizeof(buf)) > 0 && strstr(buf, "usage") != NULL);
-	CHECK(ask(fd, "gc hold\n", buf, sizeof(buf)) > 0 && strstr(buf, "\"held\":true") != NULL);
+	CHECK(ask(fd, "gc hold\n", buf, sizeof(buf)) > 0 &&
+	      strstr(buf, "\"held\":true,\"hold_s\":600") != NULL);
+	CHECK(ask(fd, "gc hold 30\n", buf, sizeof(buf)) > 0 &&
+	      strstr(buf, "\"held\":true,\"hold_s\":30") != NULL);
+	CHECK(ask(fd, "gc hold 0\n", buf, sizeof(buf)) > 0 && strstr(buf, "usage: gc") != NULL);
+	CHECK(ask(fd, "gc hold 86401\n", buf, sizeof(buf)) > 0 && strstr(buf, "usage: gc") != NULL);
+	CHECK(ask(fd, "gc release 5\n", buf, sizeof(buf)) > 0 && strstr(buf, "usage: gc") != NULL);
 	CHECK(ask(fd, "gc\n", buf, sizeof(buf)) > 0 && strstr(buf, "\"held\":false") != NULL);
 	CHECK(ask(fd, "gc release\n", buf, sizeof(buf)) > 0 &&
 	      strstr(buf, "nothing held") != NULL);
