@@ -13,7 +13,8 @@
 #       (--tap); --memif also links every pair of replicas with DPDK memif
 #       (shared memory) for the replicas' own traffic. --spares starts S more
 #       replicas (ids N..N+S-1), members outside the prepare and accept lists,
-#       for parnikctl grow / replace.
+#       for parnikctl grow / replace. PARNIKD_OPTS adds parnikd options
+#       (for example "--dedupe 4096 --gc-interval 200").
 #   bench/fabric.sh down NAME                                 stop and remove everything
 #                                     (logs and counters stay in /tmp/parnik-fabric/NAME)
 #   bench/fabric.sh servers NAME                              the -s list for clients
@@ -41,7 +42,7 @@ parnikctl=${PARNIKCTL:-$top/build/ctrl/parnikctl}
 state_root=${PARNIK_FABRIC_DIR:-/tmp/parnik-fabric}
 
 usage() {
-    sed -n '2,34p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,35p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
 }
 
@@ -181,7 +182,7 @@ up() {
             $links -- \
             --node "$i" --addr "$net.$((i + 1))" $members $neigh --partitions "$partitions" \
             --idle adaptive --idle-max-us "${PARNIK_IDLE_MAX_US:-200}" \
-            --stats-file "$dir/r$i.stats" --ctl "$dir/r$i.sock" >"$dir/r$i.cmd"
+            --stats-file "$dir/r$i.stats" --ctl "$dir/r$i.sock" ${PARNIKD_OPTS:-} >"$dir/r$i.cmd"
         start_replica "$dir" "$i" --bootstrap --lists "$lists"
 
         if [ $tap -eq 1 ]; then

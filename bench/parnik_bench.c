@@ -150,12 +150,13 @@ run(void *arg)
 	for (uint32_t i = 0; i < o->depth; i++)
 		free_ctx[i] = i;
 	for (;;) {
-		bool more = !atomic_load(&stop_all) && now_ns() < deadline &&
-			    (o->max_ops == 0 || issued < o->max_ops) &&
-			    (!o->sequential || w->id + issued * o->threads < o->keys);
+		bool more = !atomic_load(&stop_all) && now_ns() < deadline;
 		int n;
 
-		while (more && nfree > 0) {
+		/* The op and key bounds hold for every request, not once a pass. */
+		while ((more = more && (o->max_ops == 0 || issued < o->max_ops) &&
+			       (!o->sequential || w->id + issued * o->threads < o->keys)) &&
+		       nfree > 0) {
 			uint32_t s = free_ctx[--nfree];
 			struct slot_ctx *x = &ctx[s];
 			char key[48], val[24];

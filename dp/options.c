@@ -33,6 +33,9 @@ dp_options_usage(FILE *f)
 		"                       adaptive when lcores outnumber cores)\n"
 		"  --idle-max-us US     adaptive: longest sleep, 1..100000 (default 200)\n"
 		"  --max-keys N         keys per partition (default 1048576)\n"
+		"  --dedupe N           recent requests remembered per partition, so a\n"
+		"                       retried one is answered, not run twice; each holds\n"
+		"                       its result (default 65536, 16..16777216)\n"
 		"  --max-value B        value bytes, at most %d (default %d)\n"
 		"  --no-1rtt            prepare before every accept\n"
 		"  --gc-interval MS     deletion GC sweeps at most this often while deleted keys\n"
@@ -197,7 +200,7 @@ dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *out, char *e
 {
 	enum {
 		O_NODE = 1, O_ADDR, O_MEMBER, O_PORT, O_PARTS, O_CLUSTER, O_BOOT, O_NEIGH,
-		O_IDLE, O_IDLEMAX, O_GCINT, O_KEYS, O_VALUE, O_NO1RTT, O_STATS, O_CTL, O_HELP, O_LISTS,
+		O_IDLE, O_IDLEMAX, O_GCINT, O_KEYS, O_DEDUPE, O_VALUE, O_NO1RTT, O_STATS, O_CTL, O_HELP, O_LISTS,
 	};
 	static const struct option longopts[] = {
 		{ "node", required_argument, NULL, O_NODE },
@@ -213,6 +216,7 @@ dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *out, char *e
 		{ "idle-max-us", required_argument, NULL, O_IDLEMAX },
 		{ "gc-interval", required_argument, NULL, O_GCINT },
 		{ "max-keys", required_argument, NULL, O_KEYS },
+		{ "dedupe", required_argument, NULL, O_DEDUPE },
 		{ "max-value", required_argument, NULL, O_VALUE },
 		{ "no-1rtt", no_argument, NULL, O_NO1RTT },
 		{ "stats-file", required_argument, NULL, O_STATS },
@@ -229,6 +233,7 @@ dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *out, char *e
 	o->partitions = 1;
 	o->cluster_id = 1;
 	o->max_keys = 1u << 20;
+	o->max_recent = 1u << 16;
 	o->max_value = PK_MAX_VALUE;
 	o->one_rtt = true;
 	o->idle_max_us = 200;
@@ -312,6 +317,11 @@ dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *out, char *e
 			if (!parse_uint(optarg, 1ul << 30, &v) || v == 0)
 				return fail(err, errlen, "--max-keys '%s' is not 1..2^30", optarg);
 			o->max_keys = (uint32_t)v;
+			break;
+		case O_DEDUPE:
+			if (!parse_uint(optarg, 1ul << 24, &v) || v < 16)
+				return fail(err, errlen, "--dedupe '%s' is not 16..16777216", optarg);
+			o->max_recent = (uint32_t)v;
 			break;
 		case O_VALUE:
 			if (!parse_uint(optarg, PK_MAX_VALUE, &v))

@@ -46,6 +46,7 @@ make_partitions(struct dp_replica *r, const struct dp_options *o)
 	memset(&wp, 0, sizeof(wp));
 	pk_tuning_default(&wp.tuning);
 	wp.tuning.max_keys = o->max_keys;
+	wp.tuning.max_recent = o->max_recent;
 	wp.tuning.max_value = o->max_value;
 	wp.cluster_id = o->cluster_id;
 	wp.node = o->node;
