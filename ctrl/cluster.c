@@ -389,17 +389,11 @@ sync_keys(struct cluster *c, uint16_t holders, uint8_t q, uint16_t prefer_not, i
 	return 0;
 }
 
-/* A floor a replica published: partition, ballot and version. */
-struct floor {
-	struct pk_ballot ballot;
-	uint64_t version;
-};
-
 /* Folds the "floors" reply <json> into <max> (MAX_PARTITIONS); returns the
  * partitions it names, or -1 when the reply does not parse.
  */
 static int
-fold_floors(const char *json, struct floor *max)
+fold_floors(const char *json, struct pk_floor *max)
 {
 	const char *p = strstr(json, "\"floors\":[");
 	int n = 0;
@@ -408,7 +402,7 @@ fold_floors(const char *json, struct floor *max)
 		return -1;
 	while ((p = strstr(p, "{\"partition\":")) != NULL) {
 		char text[PK_BALLOT_TEXT];
-		struct floor f;
+		struct pk_floor f;
 		uint64_t part;
 		size_t len;
 
@@ -423,10 +417,7 @@ fold_floors(const char *json, struct floor *max)
 		text[len] = 0;
 		if (!pk_ballot_parse(text, &f.ballot) || !ctl_json_find_u64(p, "version", &f.version))
 			return -1;
-		if (pk_ballot_cmp(&f.ballot, &max[part].ballot) > 0)
-			max[part].ballot = f.ballot;
-		if (f.version > max[part].version)
-			max[part].version = f.version;
+		pk_floor_raise(&max[part], &f.ballot, f.version);
 		if ((int)part >= n)
 			n = (int)part + 1;
 	}
@@ -441,7 +432,7 @@ fold_floors(const char *json, struct floor *max)
 static int
 copy_floors(struct cluster *c, unsigned int i)
 {
-	static struct floor max[MAX_PARTITIONS];
+	static struct pk_floor max[MAX_PARTITIONS];
 	uint16_t from = 0;
 	int parts = 0;
 	char line[160], b[PK_BALLOT_TEXT];

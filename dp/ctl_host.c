@@ -343,7 +343,7 @@ h_gc(void *ctx, int action, uint32_t hold_s, struct ctl_json *j, char *err, size
 #define FLOOR_WAIT_MS 2000
 
 static void
-floor_json(struct ctl_json *j, uint16_t partition, const struct dp_floor *f)
+floor_json(struct ctl_json *j, uint16_t partition, const struct pk_floor *f)
 {
 	char b[PK_BALLOT_TEXT];
 
@@ -362,7 +362,7 @@ h_floors(void *ctx, struct ctl_json *j)
 
 	ctl_json_open_array(j, "floors");
 	for (uint16_t p = 0; p < r->opt->partitions; p++) {
-		struct dp_floor f;
+		struct pk_floor f;
 
 		dp_floors_get(r, p, &f);
 		floor_json(j, p, &f);
@@ -375,7 +375,7 @@ h_raise_floor(void *ctx, uint16_t partition, const struct pk_ballot *ballot, uin
 	      struct ctl_json *j, char *err, size_t errlen)
 {
 	struct dp_replica *r = ctx;
-	struct dp_floor f = { .ballot = *ballot, .version = version };
+	struct pk_floor f = { .ballot = *ballot, .version = version };
 
 	if (partition >= r->opt->partitions) {
 		snprintf(err, errlen, "no partition %u (the replica has %u)", partition,

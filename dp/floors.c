@@ -5,7 +5,7 @@
 #include "replica.h"
 
 void
-dp_floor_store(struct dp_floor_cell *c, const struct dp_floor *f)
+dp_floor_store(struct dp_floor_cell *c, const struct pk_floor *f)
 {
 	uint32_t s = __atomic_load_n(&c->seq, __ATOMIC_RELAXED);
 
@@ -20,7 +20,7 @@ dp_floor_store(struct dp_floor_cell *c, const struct dp_floor *f)
 }
 
 uint32_t
-dp_floor_load(const struct dp_floor_cell *c, struct dp_floor *f)
+dp_floor_load(const struct dp_floor_cell *c, struct pk_floor *f)
 {
 	for (;;) {
 		uint32_t s = __atomic_load_n(&c->seq, __ATOMIC_ACQUIRE);
@@ -38,17 +38,8 @@ dp_floor_load(const struct dp_floor_cell *c, struct dp_floor *f)
 	}
 }
 
-void
-dp_floor_max(struct dp_floor *into, const struct dp_floor *f)
-{
-	if (pk_ballot_cmp(&f->ballot, &into->ballot) > 0)
-		into->ballot = f->ballot;
-	if (f->version > into->version)
-		into->version = f->version;
-}
-
 static bool
-floor_equal(const struct dp_floor *a, const struct dp_floor *b)
+floor_equal(const struct pk_floor *a, const struct pk_floor *b)
 {
 	return pk_ballot_cmp(&a->ballot, &b->ballot) == 0 && a->version == b->version;
 }
@@ -58,13 +49,13 @@ dp_floors_follow(struct dp_lcore *l)
 {
 	for (uint16_t i = 0; i < l->nparts; i++) {
 		struct dp_partition *p = &l->r->part[l->parts[i]];
-		struct dp_floor f;
+		struct pk_floor f;
 
 		if (__atomic_load_n(&p->floor_want.seq, __ATOMIC_ACQUIRE) != p->floor_want_seen) {
 			p->floor_want_seen = dp_floor_load(&p->floor_want, &f);
-			pk_worker_raise_floor(p->w, &f.ballot, f.version);
+			pk_worker_raise_floor(p->w, &f);
 		}
-		pk_worker_floor(p->w, &f.ballot, &f.version);
+		f = pk_worker_floor(p->w);
 		if (!floor_equal(&f, &p->floor_last)) {
 			p->floor_last = f;
 			dp_floor_store(&p->floor_pub, &f);
@@ -73,27 +64,27 @@ dp_floors_follow(struct dp_lcore *l)
 }
 
 void
-dp_floors_get(const struct dp_replica *r, uint16_t p, struct dp_floor *f)
+dp_floors_get(const struct dp_replica *r, uint16_t p, struct pk_floor *f)
 {
 	(void)dp_floor_load(&r->part[p].floor_pub, f);
 }
 
 static bool
-covers(const struct dp_floor *have, const struct dp_floor *want)
+covers(const struct pk_floor *have, const struct pk_floor *want)
 {
 	return pk_ballot_cmp(&have->ballot, &want->ballot) >= 0 && have->version >= want->version;
 }
 
 int
-dp_floors_raise(struct dp_replica *r, uint16_t p, const struct dp_floor *f,
+dp_floors_raise(struct dp_replica *r, uint16_t p, const struct pk_floor *f,
 		unsigned int timeout_ms)
 {
-	struct dp_floor want, have;
+	struct pk_floor want, have;
 	const struct timespec tick = { .tv_nsec = 1000 * 1000 };
 
 	/* Floors only rise: a smaller request than an earlier one keeps it. */
 	(void)dp_floor_load(&r->part[p].floor_want, &want);
-	dp_floor_max(&want, f);
+	pk_floor_raise(&want, &f->ballot, f->version);
 	dp_floor_store(&r->part[p].floor_want, &want);
 	for (unsigned int waited = 0;; waited++) {
 		dp_floors_get(r, p, &have);

@@ -15,11 +15,6 @@
 
 #include "parnik/types.h"
 
-struct dp_floor {
-	struct pk_ballot ballot;
-	uint64_t version;
-};
-
 struct dp_floor_cell {
 	uint32_t seq;		/* odd while the writer is inside */
 	uint64_t counter;
@@ -30,11 +25,9 @@ struct dp_floor_cell {
 };
 
 /* One writer per cell. */
-void dp_floor_store(struct dp_floor_cell *c, const struct dp_floor *f);
+void dp_floor_store(struct dp_floor_cell *c, const struct pk_floor *f);
 /* Returns the cell's sequence number of the copy read (even). */
-uint32_t dp_floor_load(const struct dp_floor_cell *c, struct dp_floor *f);
-/* Raises <into> to the maximum of both, ballot and version apart. */
-void dp_floor_max(struct dp_floor *into, const struct dp_floor *f);
+uint32_t dp_floor_load(const struct dp_floor_cell *c, struct pk_floor *f);
 
 struct dp_replica;
 struct dp_lcore;
@@ -45,13 +38,13 @@ struct dp_lcore;
 void dp_floors_follow(struct dp_lcore *l);
 
 /* On the control thread: partition <p>'s published floor. */
-void dp_floors_get(const struct dp_replica *r, uint16_t p, struct dp_floor *f);
+void dp_floors_get(const struct dp_replica *r, uint16_t p, struct pk_floor *f);
 
 /* On the control thread: raises partition <p>'s floor to at least <f> and
  * waits (up to <timeout_ms>) until its owner published it. Returns 0, or
  * -1 on timeout.
  */
-int dp_floors_raise(struct dp_replica *r, uint16_t p, const struct dp_floor *f,
+int dp_floors_raise(struct dp_replica *r, uint16_t p, const struct pk_floor *f,
 		    unsigned int timeout_ms);
 
 #endif

@@ -60,7 +60,7 @@ struct dp_partition {
 	struct dp_floor_cell floor_pub;		/* written by the owner */
 	struct dp_floor_cell floor_want;	/* written by the control thread */
 	uint32_t floor_want_seen;		/* owner: the raise it applied */
-	struct dp_floor floor_last;		/* owner: the floor it published */
+	struct pk_floor floor_last;		/* owner: the floor it published */
 };
 
 struct dp_txbuf {

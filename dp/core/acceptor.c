@@ -65,9 +65,9 @@ voting_record(struct pk_worker *w, const struct pk_msg *m, struct pk_out *out)
 		return NULL;
 	}
 	/* No record before: promised up to the floor (what GC removed). */
-	if (pk_rec_is_fresh(r) && pk_ballot_cmp(&m->ballot, &w->floor) < 0) {
+	if (pk_rec_is_fresh(r) && pk_ballot_cmp(&m->ballot, &w->floor.ballot) < 0) {
 		w->stats.acc_floor_refused++;
-		reply_conflict(w, m, out, PK_CONFLICT, &w->floor);
+		reply_conflict(w, m, out, PK_CONFLICT, &w->floor.ballot);
 		pk_rec_reclaim(w, r);
 		return NULL;
 	}
@@ -82,7 +82,7 @@ state_to_wire(const struct pk_worker *w, const struct pk_rec *r, struct pk_wstat
 {
 	pk_blob_to_wire(r->value, s);
 	if (r->value == NULL)
-		s->version = w->floor_version;
+		s->version = w->floor.version;
 }
 
 void
@@ -226,7 +226,7 @@ pk_acceptor_on_install(struct pk_worker *w, const struct pk_msg *m, struct pk_ou
 		return;
 	}
 	if (pk_rec_is_fresh(r))
-		r->promise = w->floor;	/* the promise a missing record stood for */
+		r->promise = w->floor.ballot;	/* the promise a missing record stood for */
 	if (pk_ballot_cmp(&m->ballot, &r->accepted) > 0) {
 		if (!take_state(w, r, m)) {
 			w->stats.acc_refused++;

@@ -70,12 +70,11 @@ struct pk_worker {
 	uint64_t rng;
 
 	/* acceptor: what GC removals leave behind (gc.c). A key without a
-	 * record answers as if it had promised <floor> and held nothing of
-	 * version <floor_version>: at least every promise and ballot the
-	 * removed records held, at least their versions.
+	 * record answers as if it had promised floor.ballot and held nothing
+	 * of floor.version: at least every promise and ballot the removed
+	 * records held, at least their versions.
 	 */
-	struct pk_ballot floor;
-	uint64_t floor_version;
+	struct pk_floor floor;
 
 	/* proposer */
 	uint64_t counter;		/* last ballot counter used or reserved */

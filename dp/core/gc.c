@@ -56,13 +56,6 @@ pk_rec_reclaim(struct pk_worker *w, struct pk_rec *r)
 }
 
 
-static void
-raise_floor(struct pk_worker *w, const struct pk_ballot *b)
-{
-	if (pk_ballot_cmp(b, &w->floor) > 0)
-		w->floor = *b;
-}
-
 static bool
 holds_deleted(const struct pk_rec *r)
 {
@@ -76,12 +69,10 @@ forget(struct pk_worker *w, struct pk_rec *r)
 	bool fence = !w->tuning.unsafe_gc_no_floor;
 
 	if (fence) {
-		raise_floor(w, &r->promise);
-		raise_floor(w, &r->accepted);
+		pk_floor_raise(&w->floor, &r->promise, 0);
+		pk_floor_raise(&w->floor, &r->accepted, r->value != NULL ? r->value->version : 0);
 	}
 	if (r->value != NULL) {
-		if (fence && r->value->version > w->floor_version)
-			w->floor_version = r->value->version;
 		w->table.accepted--;
 		if (r->value->kind != PK_KIND_VALUE)
 			w->table.deleted--;
@@ -171,7 +162,7 @@ gc_start(struct pk_worker *w, const uint8_t *key, uint16_t key_len, uint64_t coo
 		return PK_BUSY;
 	if (r->value == NULL) {
 		/* Nothing accepted: only a promise to keep, in the floor. */
-		raise_floor(w, &r->promise);
+		pk_floor_raise(&w->floor, &r->promise, 0);
 		memset(&r->promise, 0, sizeof(r->promise));
 		pk_rec_drop_cache(w, r);
 		w->stats.gc_dropped++;
@@ -224,17 +215,14 @@ pk_rec_gc_candidate(const void *rec)
 	return v == NULL || v->kind != PK_KIND_VALUE;
 }
 
-void
-pk_worker_floor(const struct pk_worker *w, struct pk_ballot *floor, uint64_t *version)
+struct pk_floor
+pk_worker_floor(const struct pk_worker *w)
 {
-	*floor = w->floor;
-	*version = w->floor_version;
+	return w->floor;
 }
 
 void
-pk_worker_raise_floor(struct pk_worker *w, const struct pk_ballot *floor, uint64_t version)
+pk_worker_raise_floor(struct pk_worker *w, const struct pk_floor *f)
 {
-	raise_floor(w, floor);
-	if (version > w->floor_version)
-		w->floor_version = version;
+	pk_floor_raise(&w->floor, &f->ballot, f->version);
 }

@@ -37,6 +37,15 @@ rng_next(struct pk_worker *w)
 	return w->rng * 0x2545f4914f6cdd1dull;
 }
 
+/* The version of the state the prepare quorum answered so far (ABSENT
+ * without one: 0).
+ */
+static uint64_t
+best_version(const struct pk_round *rd)
+{
+	return rd->best != NULL ? rd->best->version : 0;
+}
+
 static struct pk_ballot
 fresh_ballot(struct pk_worker *w)
 {
@@ -561,7 +570,7 @@ accept_failed(struct pk_worker *w, struct pk_round *rd, uint64_t now, struct pk_
 static bool
 settle_doubt(struct pk_worker *w, struct pk_round *rd, uint64_t now, struct pk_out *out)
 {
-	bool below = (rd->best != NULL ? rd->best->version : 0) < rd->doubt_min_version;
+	bool below = best_version(rd) < rd->doubt_min_version;
 
 	rd->in_doubt = false;
 	if (pk_ballot_cmp(&rd->best_ballot, &rd->doubt_last) == 0 ||
@@ -833,7 +842,7 @@ on_promise(struct pk_worker *w, struct pk_round *rd, const struct pk_msg *m, uin
 	 */
 	if (rd->voted == 0 || cmp > 0 ||
 	    (cmp == 0 && pk_ballot_is_zero(&m->ballot2) &&
-	     m->state.version > (rd->best != NULL ? rd->best->version : 0))) {
+	     m->state.version > best_version(rd))) {
 		bool oom;
 		struct pk_blob *v = pk_blob_from_wire(&w->mem, &m->state, &oom);
 

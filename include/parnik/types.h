@@ -48,6 +48,24 @@ pk_ballot_is_zero(const struct pk_ballot *b)
 	return b->counter == 0 && b->incarnation == 0 && b->node == 0 && b->worker == 0;
 }
 
+/* An acceptor's GC floor (dp/core/gc.c): a key without a record acts as
+ * promised up to <ballot> and reads as ABSENT at <version>. A floor only
+ * rises, its ballot and its version each to the higher of the two.
+ */
+struct pk_floor {
+	struct pk_ballot ballot;
+	uint64_t version;
+};
+
+static inline void
+pk_floor_raise(struct pk_floor *f, const struct pk_ballot *ballot, uint64_t version)
+{
+	if (pk_ballot_cmp(ballot, &f->ballot) > 0)
+		f->ballot = *ballot;
+	if (version > f->version)
+		f->version = version;
+}
+
 /* Kinds of register state. A register that was never written is ABSENT; a
  * deleted one is a TOMBSTONE that keeps its version so versions never repeat
  * while it exists (physical removal is the GC's job).

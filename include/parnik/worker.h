@@ -202,14 +202,12 @@ void pk_worker_gc(struct pk_worker *w, const uint8_t *key, uint16_t key_len, uin
  */
 bool pk_rec_gc_candidate(const void *rec);
 
-/* The acceptor's floor (gc.c): a key without a record acts as promised up
- * to <floor> and reads as ABSENT at <version>. A new acceptor takes the
+/* The acceptor's floor (struct pk_floor, gc.c). A new acceptor takes the
  * cluster's (the maximum of its members') before it votes, so a message
  * delayed from before a removal cannot revive the key there.
  */
-void pk_worker_floor(const struct pk_worker *w, struct pk_ballot *floor, uint64_t *version);
-void pk_worker_raise_floor(struct pk_worker *w, const struct pk_ballot *floor,
-			   uint64_t version);
+struct pk_floor pk_worker_floor(const struct pk_worker *w);
+void pk_worker_raise_floor(struct pk_worker *w, const struct pk_floor *f);
 
 /* The host index the worker's records live in (pk_env.index), or NULL when
  * it uses its own table: lets the host's other threads walk its keys.

@@ -119,6 +119,12 @@ run_seed(const struct scenario *sc, const struct opts *o, uint64_t seed)
 		       SIM_STAT(&s, doubt_adopted), SIM_STAT(&s, doubt_cleared),
 		       SIM_STAT(&s, res_unknown), SIM_STAT(&s, res_timeout),
 		       SIM_STAT(&s, req_dup_dropped) + SIM_STAT(&s, req_dup_replied));
+		if (sc->gc)
+			printf("  GC: %" PRIu64 " sweep calls, %" PRIu64 " answered OK, %" PRIu64
+			       " removals, %" PRIu64 " floor refusals; %" PRIu64
+			       " datagrams held back\n",
+			       s.stats.gc_calls, s.stats.gc_removed, SIM_STAT(&s, acc_removed),
+			       SIM_STAT(&s, acc_floor_refused), s.stats.lagged);
 		if (s.mon.violations > 0)
 			printf("  monitor: %" PRIu64 " violations; first: %s\n", s.mon.violations,
 			       s.mon.first);

@@ -88,8 +88,8 @@ static void
 test_gc_round_removes_everywhere(void)
 {
 	struct fx f;
-	struct pk_ballot floor, gc_ballot;
-	uint64_t version;
+	struct pk_ballot gc_ballot;
+	struct pk_floor floor;
 
 	CHECK(fx_init(&f, 0, true, 16));
 	accept_tombstone(&f, "k", tomb_ballot);
@@ -99,9 +99,9 @@ test_gc_round_removes_everywhere(void)
 	CHECK_EQ(pk_worker_accepted_keys(f.w), 0);
 	CHECK_EQ(pk_worker_stats(f.w)->gc_removed, 1);
 	CHECK_EQ(pk_worker_stats(f.w)->acc_removed, 1);
-	pk_worker_floor(f.w, &floor, &version);
-	CHECK(pk_ballot_cmp(&floor, &gc_ballot) == 0);
-	CHECK_EQ(version, 2);
+	floor = pk_worker_floor(f.w);
+	CHECK(pk_ballot_cmp(&floor.ballot, &gc_ballot) == 0);
+	CHECK_EQ(floor.version, 2);
 	CHECK_EQ(fx_fini(&f), 0);
 }
 
@@ -223,8 +223,7 @@ test_gc_answers_without_a_round(void)
 {
 	struct fx f;
 	struct pk_msg m;
-	struct pk_ballot floor;
-	uint64_t version;
+	struct pk_floor floor;
 
 	CHECK(fx_init(&f, 0, true, 16));
 	fx_gc(&f, "none", 1);
@@ -264,8 +263,8 @@ test_gc_answers_without_a_round(void)
 	fx_gc(&f, "bare", 6);
 	CHECK_EQ(only_reply(&f), PK_OK);
 	CHECK_EQ(pk_worker_stats(f.w)->gc_dropped, 1);
-	pk_worker_floor(f.w, &floor, &version);
-	CHECK(pk_ballot_cmp(&floor, &(struct pk_ballot){ .counter = 40, .incarnation = 1,
+	floor = pk_worker_floor(f.w);
+	CHECK(pk_ballot_cmp(&floor.ballot, &(struct pk_ballot){ .counter = 40, .incarnation = 1,
 							 .node = 2 }) == 0);
 	m = peer_msg(PK_MSG_PREPARE, 1, bal(39, 1), "bare");
 	fx_peer(&f, &m);
