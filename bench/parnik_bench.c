@@ -1,55 +1,87 @@
-/* parnik-bench: closed-loop load on a Parnik cluster through libparnik.
+/* parnik-bench: load on a Parnik cluster through libparnik (kernel UDP,
+ * sendmmsg / recvmmsg, several requests per datagram).
  *
- * T threads, each with its own client and D requests in flight, run a mix
- * of GET / PUT / CAS / ADD over K keys for S seconds (or N ops). It prints
- * a per-second table (ops/s, p50, p99, errors), then a summary (throughput,
- * p50/p90/p99/p99.9/max, results by status) and, with --check, records the
- * whole history and checks it for linearizability ("linearizable: yes/no").
- * Latency is measured from the submit of a request to its completion.
+ * T threads, each with its own client and up to D requests in flight, run a
+ * workload (workload.h) for S seconds or N ops, in one of two loops:
+ *  - closed: every completion frees a slot that is refilled at once; the
+ *    latency of a request runs from its submit;
+ *  - open (--rate R): requests are due at fixed or Poisson-spaced times,
+ *    R per second over all threads, whatever the cluster does; the latency
+ *    runs from the time a request was due, so a stall shows in full instead
+ *    of being hidden (no coordinated omission). A request due while the
+ *    window is full waits for a slot, and the summary tells a cluster that
+ *    saturated from a client that could not send that fast.
+ * It prints a per-second table and a summary (report.h); --json writes
+ * everything; --check records the history and checks it for
+ * linearizability.
  */
+#define _GNU_SOURCE /* PR_SET_TIMERSLACK */
 #include <getopt.h>
 #include <inttypes.h>
+#include <math.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "lincheck.h"
 #include "parnik/client.h"
 #include "parnik/hist.h"
+#include "report.h"
+#include "workload.h"
 
 #define MAX_THREADS 64
 #define MAX_SECONDS 3600
+#define MAX_DEPTH 4096
+#define VERSION_SLOTS (1u << 20)	/* per thread: last version seen, by key */
+/* An open-loop send later than this with the window open is the client's
+ * own delay (scheduling, CPU), not the cluster's.
+ */
+#define CLIENT_LATE_NS 1000000u
+/* Shares of an open-loop run: completing 97% of the requests due reaches
+ * the rate; 1% of the due requests delayed by a full window is a saturated
+ * cluster; short of the rate otherwise, the client itself fell behind.
+ */
+
+enum exit_code { EXIT_OK = 0, EXIT_NOT_LINEARIZABLE = 1, EXIT_USAGE = 2,
+		 EXIT_RATE_NOT_OFFERED = 3, EXIT_CLUSTER = 6 };
 
 struct opts {
 	struct pk_client_config client;
+	struct workload wl;
 	unsigned int threads;
 	unsigned int depth;
-	unsigned int keys;
 	unsigned int seconds;
 	uint64_t max_ops;	/* per thread; 0: unbounded */
-	unsigned int mix[PK_OP_MAX + 1];	/* weights by op */
+	double rate;		/* open loop, ops/s over all threads; 0: closed loop */
+	bool poisson;		/* open-loop arrivals: Poisson (default) or evenly spaced */
 	bool check;
 	bool pin;		/* thread i sends everything to replica i */
 	bool sequential;	/* each key once, in order, then stop */
 	const char *history;
+	const char *json;
+	char mix_text[128];
+	char dist_text[64];
 };
 
 /* One operation as recorded for the checker. */
 struct record {
 	uint8_t op;
 	uint8_t status;
-	uint16_t key;
+	uint32_t key;
 	uint64_t arg;
 	int64_t written;	/* PUT / CAS value */
-	uint64_t invoke;	/* ns since start */
+	uint64_t invoke;	/* ns since start: the actual submit */
 	uint64_t complete;
 	uint64_t version;
 	int64_t result;		/* GET / ADD value */
 	bool has_result;
+	bool result_padded;	/* the value came zero-padded (a PUT / CAS of --value-size) */
 };
 
 struct worker {
@@ -59,12 +91,25 @@ struct worker {
 	uint64_t rng;
 	struct record *rec;	/* every op, when checking */
 	uint64_t nrec, cap;
-	uint64_t ops;
+	uint64_t sent;
 	uint64_t by_status[64];
-	uint64_t last_version[1024];
-	struct pk_hist *per_second;	/* [MAX_SECONDS + 1] */
+	uint64_t *last_version;	/* [VERSION_SLOTS], by key */
+	struct sec_row *rows;	/* [MAX_SECONDS + 1] */
 	struct pk_hist total;
+	/* open loop */
+	uint64_t not_sent, window_waits, late_sends;
+	struct pk_hist client_lag;
+	uint64_t last_completion;	/* ns */
+	atomic_bool finished;
 	char err[256];
+};
+
+/* A request in flight. */
+struct slot_ctx {
+	uint64_t rec;		/* index into w->rec */
+	uint64_t start;		/* latency origin: submit (closed) or due time (open) */
+	uint8_t op;
+	uint32_t key;
 };
 
 static uint64_t start_ns;
@@ -83,199 +128,239 @@ now_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
 }
 
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	atomic_store(&stop_all, true);
+}
+
+static unsigned int
+second_of(uint64_t t)
+{
+	uint64_t s = (t - start_ns) / 1000000000u;
+
+	return s < MAX_SECONDS ? (unsigned int)s : MAX_SECONDS;
+}
+
+/* The gap to the next due request of one thread, in ns. */
 static uint64_t
-rnd(struct worker *w)
+next_gap(struct worker *w)
 {
-	w->rng ^= w->rng << 13;
-	w->rng ^= w->rng >> 7;
-	w->rng ^= w->rng << 17;
-	return w->rng;
+	double mean = 1e9 * w->o->threads / w->o->rate;
+
+	if (!w->o->poisson)
+		return (uint64_t)mean;
+	return (uint64_t)(-log(1.0 - (double)(workload_rand(&w->rng) >> 11) * 0x1.0p-53) * mean);
 }
 
-static uint8_t
-pick_op(struct worker *w)
-{
-	unsigned int total = 0, r;
-
-	for (unsigned int op = 1; op <= PK_OP_MAX; op++)
-		total += w->o->mix[op];
-	r = (unsigned int)(rnd(w) % total);
-	for (unsigned int op = 1; op <= PK_OP_MAX; op++) {
-		if (r < w->o->mix[op])
-			return (uint8_t)op;
-		r -= w->o->mix[op];
-	}
-	return PK_OP_GET;
-}
-
+/* Builds and submits one request; returns false when the client refused it
+ * (it was never sent).
+ */
 static bool
-parse_i64(const uint8_t *p, uint16_t len, int64_t *out)
+issue(struct worker *w, struct pk_client *c, struct slot_ctx *x, uint64_t seq, uint64_t now)
 {
-	char buf[24];
-	char *end;
+	const struct opts *o = w->o;
+	char key[48], val[PK_MAX_VALUE];
+	struct pk_request req;
+	int64_t v = (int64_t)(w->id + 1) * 1000000000 + (int64_t)seq;
 
-	if (len == 0 || len >= sizeof(buf))
+	memset(&req, 0, sizeof(req));
+	x->op = workload_pick_op(&o->wl, &w->rng);
+	x->key = o->sequential ? w->id + (uint32_t)(w->sent * o->threads)
+			       : workload_pick_key(&o->wl, &w->rng);
+	req.op = x->op;
+	req.key = key;
+	req.key_len = (size_t)snprintf(key, sizeof(key), "%s-%u", key_prefix, x->key);
+	if (x->op == PK_OP_PUT || x->op == PK_OP_CAS) {
+		req.value = val;
+		req.len = workload_format_value(&o->wl, v, val);
+	}
+	if (x->op == PK_OP_CAS)
+		req.arg = w->last_version[x->key % VERSION_SLOTS];
+	if (x->op == PK_OP_ADD)
+		req.arg = (uint64_t)(int64_t)(workload_rand(&w->rng) % 9) - 4;
+	if (o->check) {
+		struct record *r;
+
+		if (w->nrec == w->cap) {
+			w->cap = w->cap ? 2 * w->cap : 4096;
+			w->rec = realloc(w->rec, w->cap * sizeof(*w->rec));
+			if (w->rec == NULL)
+				abort();
+		}
+		r = &w->rec[w->nrec];
+		memset(r, 0, sizeof(*r));
+		r->op = x->op;
+		r->key = x->key;
+		r->arg = req.arg;
+		r->written = v;
+		r->invoke = now - start_ns;
+		x->rec = w->nrec;
+	}
+	if (pk_client_submit(c, &req, x) != 0)
 		return false;
-	memcpy(buf, p, len);
-	buf[len] = 0;
-	*out = strtoll(buf, &end, 10);
-	return *end == 0;
+	w->nrec += o->check;
+	w->sent++;
+	w->rows[second_of(now)].sent++;
+	return true;
 }
 
-struct slot_ctx {
-	uint64_t rec;		/* index into w->rec, or the invoke time */
-	uint64_t invoke;
-	uint8_t op;
-	uint16_t key;
-};
+static void
+complete(struct worker *w, const struct pk_completion *d, uint64_t t)
+{
+	const struct opts *o = w->o;
+	const struct slot_ctx *x = d->user;
+	const struct pk_result *res = &d->result;
+	struct sec_row *row = &w->rows[second_of(t)];
+	uint64_t lat = t - x->start;
+
+	row->done++;
+	w->by_status[res->status & 63]++;
+	if (res->no_reply)
+		row->timeouts++;
+	else if (res->status > PK_OVERFLOW)
+		row->errors++;
+	pk_hist_record(&row->lat, lat);
+	pk_hist_record(&w->total, lat);
+	/* Every definite reply carries the visible version. */
+	if (res->status <= PK_OVERFLOW)
+		w->last_version[x->key % VERSION_SLOTS] = res->version;
+	if (o->check) {
+		struct record *r = &w->rec[x->rec];
+
+		r->complete = t - start_ns;
+		r->status = (uint8_t)res->status;
+		r->version = res->version;
+		r->has_result = res->status == PK_OK && (x->op == PK_OP_GET || x->op == PK_OP_ADD) &&
+				workload_parse_value(res->value, res->len, &r->result);
+		r->result_padded = res->len > 1 && res->value[0] == '0';
+	}
+}
 
 static void *
 run(void *arg)
 {
 	struct worker *w = arg;
 	const struct opts *o = w->o;
+	const bool open_loop = o->rate > 0;
 	struct pk_client_config cfg = o->client;
 	struct slot_ctx *ctx = calloc(o->depth, sizeof(*ctx));
 	uint32_t *free_ctx = calloc(o->depth, sizeof(*free_ctx));
 	struct pk_completion *done = calloc(o->depth, sizeof(*done));
 	struct pk_client *c;
 	uint32_t nfree = o->depth;
-	uint64_t issued = 0, seq = 0;
+	uint64_t seq = 0;
 	uint64_t deadline = start_ns + (uint64_t)o->seconds * 1000000000u;
+	/* open loop: when the next request is due, and whether the sends are
+	 * behind because the window filled (from the moment a due request
+	 * finds no free slot until the sends catch up with the schedule)
+	 */
+	uint64_t due = start_ns + (open_loop ? (uint64_t)(1e9 * w->id / o->rate) : 0);
+	bool waited = false;
 
+	prctl(PR_SET_TIMERSLACK, 1000UL);	/* wake at the due time, not 50 us after */
 	cfg.home = o->pin ? (int)w->id : -1;	/* else each key to its replica */
 	c = pk_client_open(&cfg, w->err, sizeof(w->err));
 	if (c == NULL || ctx == NULL || free_ctx == NULL || done == NULL)
 		goto out;
 	for (uint32_t i = 0; i < o->depth; i++)
 		free_ctx[i] = i;
+	/* The schedule starts once this thread is ready to send. */
+	due += now_ns() - start_ns;
 	for (;;) {
-		bool more = !atomic_load(&stop_all) && now_ns() < deadline;
+		uint64_t now = now_ns();
+		int64_t wait_us = 100000;
+		bool more;
 		int n;
 
 		/* The op and key bounds hold for every request, not once a pass. */
-		while ((more = more && (o->max_ops == 0 || issued < o->max_ops) &&
-			       (!o->sequential || w->id + issued * o->threads < o->keys)) &&
-		       nfree > 0) {
+		while ((more = !atomic_load(&stop_all) && now < deadline &&
+			       (o->max_ops == 0 || w->sent < o->max_ops) &&
+			       (!o->sequential || w->id + w->sent * o->threads < o->wl.keys) &&
+			       (!open_loop || due < deadline)) &&
+		       nfree > 0 && (!open_loop || due <= now)) {
 			uint32_t s = free_ctx[--nfree];
 			struct slot_ctx *x = &ctx[s];
-			char key[48], val[24];
-			struct pk_request req;
-			int64_t v = (int64_t)(w->id + 1) * 1000000000 + (int64_t)++seq;
 
-			memset(&req, 0, sizeof(req));
-			x->op = pick_op(w);
-			x->key = o->sequential ? (uint16_t)(w->id + issued * o->threads)
-					       : (uint16_t)(rnd(w) % o->keys);
-			req.op = x->op;
-			req.key = key;
-			req.key_len = (size_t)snprintf(key, sizeof(key), "%s-%u", key_prefix, x->key);
-			if (x->op == PK_OP_PUT || x->op == PK_OP_CAS) {
-				req.value = val;
-				req.len = (size_t)snprintf(val, sizeof(val), "%" PRId64, v);
-			}
-			if (x->op == PK_OP_CAS)
-				req.arg = w->last_version[x->key % 1024];
-			if (x->op == PK_OP_ADD)
-				req.arg = (uint64_t)(int64_t)(rnd(w) % 9) - 4;
-			x->invoke = now_ns();
-			if (o->check) {
-				struct record *r;
-
-				if (w->nrec == w->cap) {
-					w->cap = w->cap ? 2 * w->cap : 4096;
-					w->rec = realloc(w->rec, w->cap * sizeof(*w->rec));
-					if (w->rec == NULL)
-						abort();
-				}
-				r = &w->rec[w->nrec];
-				memset(r, 0, sizeof(*r));
-				r->op = x->op;
-				r->key = x->key;
-				r->arg = req.arg;
-				r->written = v;
-				r->invoke = x->invoke - start_ns;
-				x->rec = w->nrec++;
-			}
-			if (pk_client_submit(c, &req, x) != 0) {
-				w->nrec -= o->check;	/* refused locally: never sent */
+			x->start = open_loop ? due : now;
+			if (!issue(w, c, x, ++seq, now)) {
 				free_ctx[nfree++] = s;
 				break;
 			}
-			issued++;
+			if (open_loop) {
+				if (waited)
+					w->window_waits++;
+				else
+					pk_hist_record(&w->client_lag, now - due);
+				w->late_sends += !waited && now - due > CLIENT_LATE_NS;
+				due += next_gap(w);
+				now = now_ns();
+				waited = waited && due <= now;
+			}
 		}
+		if (open_loop && more && nfree == 0 && due <= now)
+			waited = true;
 		if (!more && pk_client_inflight(c) == 0)
 			break;
-		n = pk_client_poll(c, done, (int)o->depth, 100);
-		if (n < 0)
+		if (open_loop && more && nfree > 0)
+			wait_us = due > now ? (int64_t)((due - now) / 1000u) : 0;
+		n = pk_client_poll_us(c, done, (int)o->depth, wait_us);
+		if (n < 0) {
+			snprintf(w->err, sizeof(w->err), "client socket failed");
 			break;
-		for (int i = 0; i < n; i++) {
-			struct slot_ctx *x = done[i].user;
-			const struct pk_result *res = &done[i].result;
-			uint64_t t = now_ns(), lat = t - x->invoke, sec = (t - start_ns) / 1000000000u;
-
-			w->ops++;
-			w->by_status[res->status & 63]++;
-			pk_hist_record(&w->per_second[sec < MAX_SECONDS ? sec : MAX_SECONDS], lat);
-			pk_hist_record(&w->total, lat);
-			/* Every definite reply carries the visible version. */
-			if (res->status <= PK_OVERFLOW)
-				w->last_version[x->key % 1024] = res->version;
-			if (o->check) {
-				struct record *r = &w->rec[x->rec];
-
-				r->complete = t - start_ns;
-				r->status = (uint8_t)res->status;
-				r->version = res->version;
-				r->has_result = res->status == PK_OK &&
-						(x->op == PK_OP_GET || x->op == PK_OP_ADD) &&
-						parse_i64(res->value, res->len, &r->result);
-			}
-			free_ctx[nfree++] = (uint32_t)(x - ctx);
 		}
+		now = now_ns();
+		if (n > 0)
+			w->last_completion = now;
+		for (int i = 0; i < n; i++) {
+			complete(w, &done[i], now);
+			free_ctx[nfree++] = (uint32_t)((struct slot_ctx *)done[i].user - ctx);
+		}
+	}
+	/* Requests due before the end that never went out. */
+	while (open_loop && due < deadline && !atomic_load(&stop_all)) {
+		w->not_sent++;
+		due += next_gap(w);
 	}
 out:
 	pk_client_close(c);
 	free(ctx);
 	free(free_ctx);
 	free(done);
+	atomic_store(&w->finished, true);
 	return NULL;
 }
 
-static void
-print_row(const char *label, const struct pk_hist *h, double seconds, uint64_t errors)
-{
-	printf("%8s %10.0f %9.1f %9.1f %8" PRIu64 "\n", label,
-	       seconds > 0 ? (double)h->count / seconds : 0.0,
-	       (double)pk_hist_quantile(h, 0.50) / 1000.0, (double)pk_hist_quantile(h, 0.99) / 1000.0,
-	       errors);
-	fflush(stdout);
-}
-
 /* Replays every thread's records into one history and checks it. */
-static bool
-check_history(struct worker *ws, unsigned int n, const char *dump)
+static enum lin_verdict
+check_history(struct worker *ws, unsigned int n, const struct workload *wl, const char *dump,
+	      uint64_t *total)
 {
 	struct lin_history *h = lin_new();
 	struct lin_result res;
-	uint64_t total = 0;
 
 	/* The replicas' deletion GC may have run in this key's partition: a
 	 * creation's version only has to be above the key's last.
 	 */
 	lin_allow_version_jumps(h);
-
+	*total = 0;
 	for (unsigned int t = 0; t < n; t++)
 		for (uint64_t i = 0; i < ws[t].nrec; i++) {
 			const struct record *r = &ws[t].rec[i];
-			char key[48], val[24], out[24];
+			char key[48], val[PK_MAX_VALUE], out[PK_MAX_VALUE];
 			int kl = snprintf(key, sizeof(key), "%s-%u", key_prefix, r->key);
-			int vl = snprintf(val, sizeof(val), "%" PRId64, r->written);
-			int ol = r->has_result ? snprintf(out, sizeof(out), "%" PRId64, r->result) : 0;
+			/* The bytes as sent and received: a padded value is no
+			 * integer to ADD, for the replica and the checker alike.
+			 */
+			int vl = (int)workload_format_value(wl, r->written, val);
+			int ol = !r->has_result ? 0
+				 : r->result_padded ? (int)workload_format_value(wl, r->result, out)
+						    : snprintf(out, sizeof(out), "%" PRId64, r->result);
 			uint32_t id = lin_invoke(h, t, key, (uint16_t)kl, r->op, r->arg, val,
 						 (uint16_t)vl, r->invoke);
 
-			total++;
+			(*total)++;
 			if (r->complete == 0)
 				continue;	/* never completed: unknown */
 			lin_complete(h, id, r->complete, r->status, r->version, out, (uint16_t)ol);
@@ -290,44 +375,15 @@ check_history(struct worker *ws, unsigned int n, const char *dump)
 	}
 	res = lin_check(h, stdout);
 	printf("history: %" PRIu64 " ops over %u keys (%u with unknown outcome), %" PRIu64
-	       " search states\n", total, res.keys, res.unknown, res.states);
+	       " search states\n", *total, res.keys, res.unknown, res.states);
 	lin_free(h);
-	if (res.undecided_keys > 0 && res.bad_keys == 0)
+	if (res.undecided_keys > 0 && res.bad_keys == 0) {
 		printf("linearizable: undecided (search budget spent on %u keys)\n",
 		       res.undecided_keys);
-	else
-		printf("linearizable: %s\n", res.ok ? "yes" : "NO");
-	return res.ok;
-}
-
-static bool
-parse_mix(const char *s, unsigned int *mix)
-{
-	char buf[256];
-	char *save = NULL;
-
-	if (strlen(s) >= sizeof(buf))
-		return false;
-	memset(mix, 0, (PK_OP_MAX + 1) * sizeof(*mix));
-	strcpy(buf, s);
-	for (char *tok = strtok_r(buf, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
-		static const char *const names[] = { NULL, "get", "put", "cas", "add", "del" };
-		char *eq = strchr(tok, '=');
-		unsigned int op;
-
-		if (eq == NULL)
-			return false;
-		*eq = 0;
-		for (op = 1; op <= PK_OP_MAX && strcmp(tok, names[op]) != 0; op++)
-			;
-		if (op > PK_OP_MAX)
-			return false;
-		mix[op] = (unsigned int)strtoul(eq + 1, NULL, 10);
+		return LIN_UNDECIDED;
 	}
-	for (unsigned int op = 1; op <= PK_OP_MAX; op++)
-		if (mix[op] > 0)
-			return true;
-	return false;
+	printf("linearizable: %s\n", res.ok ? "yes" : "NO");
+	return res.ok ? LIN_YES : LIN_NO;
 }
 
 static void
@@ -335,29 +391,72 @@ usage(FILE *f)
 {
 	fprintf(f,
 		"usage: parnik-bench -s IPV4:PORT,... [options]\n"
-		"  -s, --servers LIST    replicas (IPV4:BASEPORT,...)\n"
-		"  -p, --partitions P    the cluster's partition count (default 1)\n"
-		"  -c, --cluster ID      cluster id (default 1)\n"
-		"  -t, --threads T       client threads (default 4)\n"
-		"  -d, --depth D         requests in flight per thread (default 16)\n"
-		"  -k, --keys K          keys (default 1000)\n"
-		"  -S, --seconds S       run time (default 30)\n"
-		"  -n, --ops N           stop each thread after N ops (default: no bound)\n"
-		"  -m, --mix SPEC        weights, e.g. get=40,put=20,cas=20,add=20 (the default)\n"
-		"      --timeout MS      per attempt (default 200)\n"
-		"      --check           record the history and check linearizability\n"
-		"      --history FILE    also write the history (lincheck text format)\n"
-		"      --prefix P        key names P-0, P-1, ... (default: new for every run,\n"
-		"                        since --check assumes keys that start absent)\n"
-		"      --pin             thread i sends to replica i (default: each key to\n"
-		"                        one replica, the 1RTT-friendly routing)\n"
-		"      --sequential      every key once, in order (split over the threads),\n"
-		"                        then stop: a fill, or a DEL of every key\n"
-		"exit: 0 done (and linearizable with --check), 1 not linearizable, 2 usage\n");
+		"\n"
+		"cluster:\n"
+		"  -s, --servers LIST     replicas (IPV4:BASEPORT,...); partition i of a replica\n"
+		"                         listens on BASEPORT + i\n"
+		"  -p, --partitions P     the cluster's partition count (default 1); a wrong one\n"
+		"                         is reported before the run starts\n"
+		"  -c, --cluster ID       cluster id (default 1)\n"
+		"      --timeout MS       per attempt (default 200); a request is sent 5 times\n"
+		"      --pin              thread i sends to replica i (default: each key to one\n"
+		"                         replica, the 1RTT-friendly routing)\n"
+		"load:\n"
+		"  -t, --threads T        client threads, each with its own socket (default 4)\n"
+		"  -d, --depth D          requests in flight per thread, at most (default 16)\n"
+		"  -S, --seconds S        run time (default 30, at most 3600)\n"
+		"  -n, --ops N            stop each thread after N requests (default: no bound)\n"
+		"  -r, --rate R           open loop: R requests/s over all threads, due at\n"
+		"                         fixed times whatever the cluster does; latency runs\n"
+		"                         from the time each was due (default: closed loop)\n"
+		"      --arrival KIND     open-loop spacing: poisson (default) or uniform\n"
+		"workload:\n"
+		"  -m, --mix SPEC         weights by op, e.g. get=40,put=20,cas=20,add=20 (the\n"
+		"                         default), put=1, get=90,put=10, del=1; cas writes on\n"
+		"                         the version this thread last saw for the key\n"
+		"      --reads PCT        PCT percent GETs, the rest the mix's writes\n"
+		"  -k, --keys K           key space (default 1000, at most 10,000,000)\n"
+		"      --dist D           uniform (default), zipf (theta 0.99) or zipf:THETA\n"
+		"      --hot N:PCT        PCT percent of requests go to the first N keys\n"
+		"      --value-size B     PUT / CAS values of B bytes (zero-padded digits, at\n"
+		"                         most 1024; an ADD on one answers NOT_INTEGER, as the\n"
+		"                         checker expects; default: the digits, ~10 bytes)\n"
+		"      --sequential       every key once, in order (split over the threads),\n"
+		"                         then stop: a fill, or a DEL of every key\n"
+		"      --prefix P         key names P-0, P-1, ... (default: new for every run,\n"
+		"                         since --check assumes keys that start absent)\n"
+		"output:\n"
+		"      --json FILE        setup, summary, open-loop figures, results by status\n"
+		"                         and every second's row, as JSON\n"
+		"      --check            record the history and check linearizability\n"
+		"      --history FILE     also write the history (lincheck text format)\n"
+		"  -h, --help             this text\n"
+		"\n"
+		"Every second: ops/s (completions), [sent/s in open loop], p50 and p99 of that\n"
+		"second's completions, errors (error replies) and timeouts (no reply at all).\n"
+		"Latencies come from a log-linear histogram (within 3.1%%), merged over threads.\n"
+		"\n"
+		"exit: 0 done (and linearizable with --check), 1 not linearizable, 2 usage,\n"
+		"      3 open loop: this client could not offer the rate, 6 cluster unreachable or\n"
+		"      running another partition count\n");
 }
 
-int
-main(int argc, char **argv)
+static bool
+parse_u(const char *s, unsigned long long max, unsigned long long *out)
+{
+	char *end;
+
+	if (*s == '-' || *s == 0)
+		return false;
+	*out = strtoull(s, &end, 10);
+	return *end == 0 && *out <= max;
+}
+
+/* Parses the command line into <o>; returns -1 to exit 0 (help), 0 to run,
+ * 2 on a usage error (already reported).
+ */
+static int
+parse_args(int argc, char **argv, struct opts *o)
 {
 	static const struct option longopts[] = {
 		{ "servers", required_argument, NULL, 's' },
@@ -368,100 +467,209 @@ main(int argc, char **argv)
 		{ "keys", required_argument, NULL, 'k' },
 		{ "seconds", required_argument, NULL, 'S' },
 		{ "ops", required_argument, NULL, 'n' },
+		{ "rate", required_argument, NULL, 'r' },
+		{ "arrival", required_argument, NULL, 'A' },
 		{ "mix", required_argument, NULL, 'm' },
+		{ "reads", required_argument, NULL, 'R' },
+		{ "dist", required_argument, NULL, 'D' },
+		{ "hot", required_argument, NULL, 'O' },
+		{ "value-size", required_argument, NULL, 'V' },
 		{ "timeout", required_argument, NULL, 'T' },
 		{ "check", no_argument, NULL, 'C' },
 		{ "history", required_argument, NULL, 'H' },
+		{ "json", required_argument, NULL, 'J' },
 		{ "pin", no_argument, NULL, 'P' },
 		{ "sequential", no_argument, NULL, 'Q' },
 		{ "prefix", required_argument, NULL, 'X' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	static struct worker ws[MAX_THREADS];
-	struct opts o;
-	struct pk_hist sum;
-	uint64_t by_status[64] = { 0 }, errors = 0;
-	unsigned int shown = 0;
+	const char *reads = NULL;
+	unsigned long long v;
 	int opt;
-	bool ok = true;
 
-	memset(&o, 0, sizeof(o));
-	pk_client_config_default(&o.client);
-	o.threads = 4;
-	o.depth = 16;
-	o.keys = 1000;
-	o.seconds = 30;
-	parse_mix("get=40,put=20,cas=20,add=20", o.mix);
-	while ((opt = getopt_long(argc, argv, "s:p:c:t:d:k:S:n:m:h", longopts, NULL)) != -1) {
+	memset(o, 0, sizeof(*o));
+	pk_client_config_default(&o->client);
+	workload_default(&o->wl);
+	o->threads = 4;
+	o->depth = 16;
+	o->seconds = 30;
+	o->poisson = true;
+	snprintf(o->mix_text, sizeof(o->mix_text), "get=40,put=20,cas=20,add=20");
+	snprintf(o->dist_text, sizeof(o->dist_text), "uniform");
+	while ((opt = getopt_long(argc, argv, "s:p:c:t:d:k:S:n:r:m:h", longopts, NULL)) != -1) {
+		const char *what = NULL;
+
 		switch (opt) {
 		case 's':
-			o.client.servers = optarg;
+			o->client.servers = optarg;
 			break;
 		case 'p':
-			o.client.partitions = (uint16_t)strtoul(optarg, NULL, 10);
+			if (!parse_u(optarg, 64, &v) || v == 0)
+				what = "--partitions must be 1..64";
+			o->client.partitions = (uint16_t)v;
 			break;
 		case 'c':
-			o.client.cluster_id = (uint32_t)strtoul(optarg, NULL, 10);
+			if (!parse_u(optarg, UINT32_MAX, &v))
+				what = "bad --cluster";
+			o->client.cluster_id = (uint32_t)v;
 			break;
 		case 't':
-			o.threads = (unsigned int)strtoul(optarg, NULL, 10);
+			if (!parse_u(optarg, MAX_THREADS, &v) || v == 0)
+				what = "--threads must be 1..64";
+			o->threads = (unsigned int)v;
 			break;
 		case 'd':
-			o.depth = (unsigned int)strtoul(optarg, NULL, 10);
+			if (!parse_u(optarg, MAX_DEPTH, &v) || v == 0)
+				what = "--depth must be 1..4096";
+			o->depth = (unsigned int)v;
 			break;
 		case 'k':
-			o.keys = (unsigned int)strtoul(optarg, NULL, 10);
+			if (!parse_u(optarg, WL_MAX_KEYS, &v) || v == 0)
+				what = "--keys must be 1..10000000";
+			o->wl.keys = (uint32_t)v;
 			break;
 		case 'S':
-			o.seconds = (unsigned int)strtoul(optarg, NULL, 10);
+			if (!parse_u(optarg, MAX_SECONDS, &v) || v == 0)
+				what = "--seconds must be 1..3600";
+			o->seconds = (unsigned int)v;
 			break;
 		case 'n':
-			o.max_ops = strtoull(optarg, NULL, 10);
+			if (!parse_u(optarg, UINT64_MAX, &v) || v == 0)
+				what = "bad --ops";
+			o->max_ops = v;
+			break;
+		case 'r': {
+			char *end;
+
+			o->rate = strtod(optarg, &end);
+			if (*end != 0 || !(o->rate >= 1 && o->rate <= 1e8))
+				what = "--rate must be 1..100000000 requests/s";
+			break;
+		}
+		case 'A':
+			if (strcmp(optarg, "poisson") == 0 || strcmp(optarg, "uniform") == 0)
+				o->poisson = optarg[0] == 'p';
+			else
+				what = "--arrival must be poisson or uniform";
 			break;
 		case 'm':
-			if (!parse_mix(optarg, o.mix)) {
-				fprintf(stderr, "parnik-bench: bad --mix '%s'\n", optarg);
-				return 2;
-			}
+			if (!workload_parse_mix(&o->wl, optarg))
+				what = "bad --mix (e.g. get=40,put=20,cas=20,add=20; ops get put cas "
+				       "add del)";
+			snprintf(o->mix_text, sizeof(o->mix_text), "%s", optarg);
+			break;
+		case 'R':
+			reads = optarg;
+			break;
+		case 'D':
+			if (!workload_parse_dist(&o->wl, optarg))
+				what = "--dist must be uniform, zipf or zipf:THETA (0 < THETA < 1)";
+			snprintf(o->dist_text, sizeof(o->dist_text), "%s", optarg);
+			break;
+		case 'O':
+			if (!workload_parse_hot(&o->wl, optarg))
+				what = "--hot must be N:PCT (N keys, PCT 0..100)";
+			break;
+		case 'V':
+			if (!parse_u(optarg, PK_MAX_VALUE, &v))
+				what = "--value-size must be 0..1024";
+			o->wl.value_size = (uint32_t)v;
 			break;
 		case 'T':
-			o.client.timeout_ms = (uint32_t)strtoul(optarg, NULL, 10);
+			if (!parse_u(optarg, 600000, &v) || v == 0)
+				what = "--timeout must be 1..600000 ms";
+			o->client.timeout_ms = (uint32_t)v;
 			break;
 		case 'C':
-			o.check = true;
+			o->check = true;
 			break;
 		case 'H':
-			o.history = optarg;
-			o.check = true;
+			o->history = optarg;
+			o->check = true;
+			break;
+		case 'J':
+			o->json = optarg;
 			break;
 		case 'P':
-			o.pin = true;
+			o->pin = true;
 			break;
 		case 'Q':
-			o.sequential = true;
+			o->sequential = true;
 			break;
 		case 'X':
-			if (strlen(optarg) >= sizeof(key_prefix))
-				goto bad;
-			strcpy(key_prefix, optarg);
+			if (strlen(optarg) >= sizeof(key_prefix) || strchr(optarg, ' ') != NULL)
+				what = "--prefix: at most 31 bytes, no spaces";
+			else
+				strcpy(key_prefix, optarg);
 			break;
 		case 'h':
 			usage(stdout);
-			return 0;
+			return -1;
 		default:
-bad:
 			usage(stderr);
 			return 2;
 		}
+		if (what != NULL) {
+			fprintf(stderr, "parnik-bench: %s\n", what);
+			return 2;
+		}
 	}
-	if (o.client.servers == NULL || o.threads == 0 || o.threads > MAX_THREADS ||
-	    o.depth == 0 || o.depth > 4096 || o.keys == 0 || o.keys > 65535 || o.seconds == 0 ||
-	    o.seconds > MAX_SECONDS || o.client.partitions == 0 || optind != argc) {
+	if (reads != NULL) {
+		if (!parse_u(reads, 100, &v) || !workload_set_reads(&o->wl, (unsigned int)v)) {
+			fprintf(stderr, "parnik-bench: --reads must be 0..100\n");
+			return 2;
+		}
+		snprintf(o->mix_text + strlen(o->mix_text), sizeof(o->mix_text) - strlen(o->mix_text),
+			 " at %s%% reads", reads);
+	}
+	if (o->client.servers == NULL || optind != argc) {
+		fprintf(stderr, "parnik-bench: %s\n",
+			optind != argc ? "unexpected argument" : "-s SERVERS is required");
 		usage(stderr);
 		return 2;
 	}
-	o.client.window = o.depth;
+	if (o->wl.hot_keys > 0) {
+		size_t l = strlen(o->dist_text);
+
+		snprintf(o->dist_text + l, sizeof(o->dist_text) - l, ", %u%% to %u hot",
+			 o->wl.hot_pct, o->wl.hot_keys);
+	}
+	{
+		const char *bad = workload_prepare(&o->wl);
+
+		if (bad != NULL) {
+			fprintf(stderr, "parnik-bench: %s\n", bad);
+			return 2;
+		}
+	}
+	if (o->sequential && o->rate > 0) {
+		fprintf(stderr, "parnik-bench: --sequential runs closed loop only\n");
+		return 2;
+	}
+	o->client.window = o->depth;
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct worker ws[MAX_THREADS];
+	static struct sec_row rows[MAX_SECONDS + 1];
+	struct run_report rep;
+	struct opts o;
+	unsigned int shown = 0;
+	char err[512];
+	int rc = parse_args(argc, argv, &o);
+
+	if (rc != 0)
+		return rc < 0 ? EXIT_OK : EXIT_USAGE;
+	if (pk_client_check(&o.client, err, sizeof(err)) != 0) {
+		fprintf(stderr, "parnik-bench: %s\n", err);
+		return EXIT_CLUSTER;
+	}
+	signal(SIGINT, on_signal);
+	signal(SIGTERM, on_signal);
 	start_ns = now_ns();
 	if (key_prefix[0] == 0)
 		snprintf(key_prefix, sizeof(key_prefix), "b%" PRIx64,
@@ -469,25 +677,29 @@ bad:
 	for (unsigned int t = 0; t < o.threads; t++) {
 		ws[t].id = t;
 		ws[t].o = &o;
-		ws[t].rng = 0x9e3779b97f4a7c15ull * (t + 1);
-		ws[t].per_second = calloc(MAX_SECONDS + 1, sizeof(struct pk_hist));
-		if (ws[t].per_second == NULL)
-			return 2;
+		ws[t].rng = 0x9e3779b97f4a7c15ull * (t + 1) ^ start_ns;
+		ws[t].rows = calloc(MAX_SECONDS + 1, sizeof(struct sec_row));
+		ws[t].last_version = calloc(VERSION_SLOTS, sizeof(uint64_t));
+		if (ws[t].rows == NULL || ws[t].last_version == NULL) {
+			fprintf(stderr, "parnik-bench: out of memory\n");
+			return EXIT_USAGE;
+		}
 		for (unsigned int s = 0; s <= MAX_SECONDS; s++)
-			pk_hist_reset(&ws[t].per_second[s]);
+			pk_hist_reset(&ws[t].rows[s].lat);
 		pk_hist_reset(&ws[t].total);
+		pk_hist_reset(&ws[t].client_lag);
 		if (pthread_create(&ws[t].thread, NULL, run, &ws[t]) != 0) {
 			perror("pthread_create");
-			return 2;
+			return EXIT_USAGE;
 		}
 	}
-	printf("%8s %10s %9s %9s %8s\n", "second", "ops/s", "p50 us", "p99 us", "");
+	report_header(stdout, o.rate > 0);
 	/* One row per finished second, read with a little grace after it. */
 	while (shown < o.seconds) {
-		struct pk_hist row;
 		uint64_t due = start_ns + (uint64_t)(shown + 1) * 1000000000u + 50000000u;
 		uint64_t now = now_ns();
-		char label[16];
+		bool all_finished = true;
+		struct sec_row *row = &rows[shown];
 
 		if (now < due) {
 			uint64_t d = due - now;
@@ -496,51 +708,93 @@ bad:
 
 			nanosleep(&ts, NULL);
 		}
-		pk_hist_reset(&row);
-		for (unsigned int t = 0; t < o.threads; t++)
-			pk_hist_merge(&row, &ws[t].per_second[shown]);
-		snprintf(label, sizeof(label), "%u", shown + 1);
-		print_row(label, &row, 1.0, 0);
+		pk_hist_reset(&row->lat);
+		for (unsigned int t = 0; t < o.threads; t++) {
+			const struct sec_row *r = &ws[t].rows[shown];
+
+			row->sent += r->sent;
+			row->done += r->done;
+			row->errors += r->errors;
+			row->timeouts += r->timeouts;
+			pk_hist_merge(&row->lat, &r->lat);
+			all_finished = all_finished && atomic_load(&ws[t].finished);
+		}
+		report_row(stdout, shown + 1, row, o.rate > 0);
 		shown++;
-		if (o.max_ops != 0 && row.count == 0)
-			break;	/* every thread reached its bound */
+		if (all_finished || atomic_load(&stop_all))
+			break;	/* bounds reached, or interrupted */
 	}
-	pk_hist_reset(&sum);
+	memset(&rep, 0, sizeof(rep));
+	pk_hist_reset(&rep.lat);
+	pk_hist_reset(&rep.client_lag);
 	for (unsigned int t = 0; t < o.threads; t++) {
 		pthread_join(ws[t].thread, NULL);
 		if (ws[t].err[0] != 0) {
 			fprintf(stderr, "parnik-bench: %s\n", ws[t].err);
-			return 2;
+			return EXIT_CLUSTER;
 		}
-		pk_hist_merge(&sum, &ws[t].total);
+		pk_hist_merge(&rep.lat, &ws[t].total);
+		pk_hist_merge(&rep.client_lag, &ws[t].client_lag);
+		rep.sent += ws[t].sent;
+		rep.not_sent += ws[t].not_sent;
+		rep.window_waits += ws[t].window_waits;
+		rep.late_sends += ws[t].late_sends;
+		if (ws[t].last_completion > start_ns + (uint64_t)(rep.elapsed * 1e9))
+			rep.elapsed = (double)(ws[t].last_completion - start_ns) / 1e9;
+		for (unsigned int s = 0; s <= MAX_SECONDS; s++) {
+			rep.errors += ws[t].rows[s].errors;
+			rep.timeouts += ws[t].rows[s].timeouts;
+		}
 		for (unsigned int s = 0; s < 64; s++)
-			by_status[s] += ws[t].by_status[s];
+			rep.by_status[s] += ws[t].by_status[s];
 	}
-	{
-		double secs = (double)(now_ns() - start_ns) / 1e9;
-
-		printf("\nsummary: %" PRIu64 " ops in %.1f s, %.0f ops/s; %u threads x %u in flight, "
-		       "%u keys\n", sum.count, secs, (double)sum.count / secs, o.threads, o.depth,
-		       o.keys);
+	rep.servers = o.client.servers;
+	rep.partitions = o.client.partitions;
+	rep.threads = o.threads;
+	rep.depth = o.depth;
+	rep.keys = o.wl.keys;
+	rep.value_size = o.wl.value_size;
+	rep.seconds = o.seconds;
+	rep.mix = o.mix_text;
+	rep.dist = o.dist_text;
+	rep.mode = o.rate > 0 ? (o.poisson ? "open loop, Poisson arrivals" : "open loop, uniform "
+									   "arrivals")
+			      : "closed loop";
+	rep.rate = o.rate;
+	rep.ops = rep.lat.count;
+	/* Rates over the load's own span: the run's seconds, or less when the
+	 * threads stopped early at their bounds.
+	 */
+	rep.window = rep.elapsed < o.seconds ? rep.elapsed : o.seconds;
+	rep.intended = rep.sent + rep.not_sent;
+	rep.nrows = shown;
+	rep.rows = rows;
+	if (o.rate > 0) {
+		/* Against the requests actually due (Poisson arrivals wander
+		 * around the rate), not the rate times the seconds.
+		 */
+		if ((double)rep.ops >= 0.97 * (double)rep.intended)
+			rep.rate_verdict = RATE_REACHED;
+		else if (rep.window_waits + rep.not_sent >= rep.intended / 100)
+			rep.rate_verdict = RATE_SATURATED;
+		else
+			rep.rate_verdict = RATE_CLIENT_LIMIT;
 	}
-	printf("latency us: p50 %.1f  p90 %.1f  p99 %.1f  p99.9 %.1f  max %.1f\n",
-	       (double)pk_hist_quantile(&sum, 0.5) / 1e3, (double)pk_hist_quantile(&sum, 0.9) / 1e3,
-	       (double)pk_hist_quantile(&sum, 0.99) / 1e3,
-	       (double)pk_hist_quantile(&sum, 0.999) / 1e3, (double)sum.max / 1e3);
-	printf("results:");
-	for (unsigned int s = 0; s < 64; s++) {
-		if (by_status[s] == 0)
-			continue;
-		printf(" %s %" PRIu64, pk_status_name((int)s), by_status[s]);
-		if (s > PK_OVERFLOW)
-			errors += by_status[s];
-	}
-	printf("\nerrors (unknown outcome, busy, timeouts, ...): %" PRIu64 "\n", errors);
+	report_summary(stdout, &rep);
 	if (o.check)
-		ok = check_history(ws, o.threads, o.history);
+		rep.lin = check_history(ws, o.threads, &o.wl, o.history, &rep.history_ops);
+	if (o.json != NULL && report_json(o.json, &rep) != 0) {
+		fprintf(stderr, "parnik-bench: cannot write %s\n", o.json);
+		rc = EXIT_USAGE;
+	}
 	for (unsigned int t = 0; t < o.threads; t++) {
 		free(ws[t].rec);
-		free(ws[t].per_second);
+		free(ws[t].rows);
+		free(ws[t].last_version);
 	}
-	return ok ? 0 : 1;
+	if (rc != 0)
+		return rc;
+	if (rep.lin == LIN_NO)
+		return EXIT_NOT_LINEARIZABLE;
+	return rep.rate_verdict == RATE_CLIENT_LIMIT ? EXIT_RATE_NOT_OFFERED : EXIT_OK;
 }

@@ -1,6 +1,7 @@
 /* libparnik: request window, batching per destination, retries and reply
  * matching over one kernel UDP socket (see include/parnik/client.h).
  */
+#define _GNU_SOURCE /* sendmmsg, recvmmsg, ppoll */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -38,6 +40,27 @@ struct slot {
 	uint8_t value[PK_MAX_VALUE];
 };
 
+/* Datagrams sent or received per system call (sendmmsg / recvmmsg). */
+#define MMSG_BATCH 32
+/* Room for one datagram: a reply never exceeds PK_MAX_DGRAM; a larger one
+ * is truncated, fails to decode and is dropped.
+ */
+#define DGRAM_ROOM 2048
+
+struct dgram_batch {
+	unsigned int n;
+	struct mmsghdr msgs[MMSG_BATCH];
+	struct iovec iov[MMSG_BATCH];
+	struct sockaddr_in to[MMSG_BATCH];
+	uint8_t buf[MMSG_BATCH][PK_MAX_DGRAM];
+};
+
+struct rx_batch {
+	struct mmsghdr msgs[MMSG_BATCH];
+	struct iovec iov[MMSG_BATCH];
+	uint8_t buf[MMSG_BATCH][DGRAM_ROOM];
+};
+
 struct server {
 	struct sockaddr_in addr;	/* base port */
 };
@@ -58,6 +81,8 @@ struct pk_client {
 	uint32_t nqueue;
 	struct pk_completion *ready;	/* completed, not yet handed out */
 	uint32_t nready;
+	struct dgram_batch *tx;	/* sendmmsg / recvmmsg buffers */
+	struct rx_batch *rx;
 };
 
 static uint64_t
@@ -159,7 +184,10 @@ pk_client_open(const struct pk_client_config *cfg, char *err, size_t errlen)
 	c->slots = calloc(cfg->window, sizeof(*c->slots));
 	c->send_queue = calloc(cfg->window, sizeof(*c->send_queue));
 	c->ready = calloc(cfg->window, sizeof(*c->ready));
-	if (c->slots == NULL || c->send_queue == NULL || c->ready == NULL) {
+	c->tx = malloc(sizeof(*c->tx));
+	c->rx = malloc(sizeof(*c->rx));
+	if (c->slots == NULL || c->send_queue == NULL || c->ready == NULL || c->tx == NULL ||
+	    c->rx == NULL) {
 		snprintf(err, errlen, "out of memory");
 		goto err;
 	}
@@ -186,6 +214,8 @@ pk_client_close(struct pk_client *c)
 	free(c->slots);
 	free(c->send_queue);
 	free(c->ready);
+	free(c->tx);
+	free(c->rx);
 	free(c);
 }
 
@@ -204,6 +234,7 @@ finish(struct pk_client *c, struct slot *s, int status, uint64_t version, const 
 
 	done->user = s->user;
 	done->result.status = status;
+	done->result.no_reply = false;
 	done->result.version = version;
 	done->result.len = len;
 	if (len > 0)
@@ -285,17 +316,29 @@ pk_client_submit(struct pk_client *c, const struct pk_request *req, void *user)
 	return 0;
 }
 
+/* Sends every datagram of the batch in as few calls as the kernel allows.
+ * A datagram the kernel refuses (a full socket buffer) is a lost datagram:
+ * the timeout retries it.
+ */
 static int
-send_dgram(struct pk_client *c, uint16_t server, uint16_t partition, const uint8_t *buf,
-	   size_t len)
+send_batch(struct pk_client *c, struct dgram_batch *b)
 {
-	struct sockaddr_in to = c->servers[server].addr;
+	unsigned int sent = 0;
 
-	to.sin_port = htons((uint16_t)(ntohs(to.sin_port) + partition));
-	if (sendto(c->fd, buf, len, 0, (struct sockaddr *)&to, sizeof(to)) < 0 &&
-	    errno != EAGAIN && errno != EWOULDBLOCK && errno != ECONNREFUSED)
-		return -1;
-	return 0;	/* a dropped send is a lost datagram: the timeout retries */
+	while (sent < b->n) {
+		int n = sendmmsg(c->fd, b->msgs + sent, b->n - sent, 0);
+
+		if (n < 0) {
+			if (errno == EINTR)
+				continue;
+			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != ECONNREFUSED)
+				return -1;
+			n = 1;	/* skip the refused one */
+		}
+		sent += (unsigned int)n;
+	}
+	b->n = 0;
+	return 0;
 }
 
 /* Sends the queued requests, packing those for one destination together. */
@@ -303,18 +346,20 @@ static int
 flush(struct pk_client *c)
 {
 	uint64_t now = now_us();
+	struct dgram_batch *b = c->tx;
 
+	b->n = 0;
 	while (c->nqueue > 0) {
 		struct slot *first = &c->slots[c->send_queue[0]];
 		struct pk_dgram_hdr hdr = { .cluster_id = c->cfg.cluster_id,
 					    .partitions = c->cfg.partitions,
 					    .partition = first->partition };
 		uint16_t server = first->server;
-		uint8_t buf[PK_MAX_DGRAM];
+		unsigned int d = b->n;
 		struct pk_wbuf w;
 		uint32_t kept = 0;
 
-		pk_wire_begin(&w, buf, sizeof(buf), &hdr);
+		pk_wire_begin(&w, b->buf[d], sizeof(b->buf[d]), &hdr);
 		for (uint32_t i = 0; i < c->nqueue; i++) {
 			struct slot *s = &c->slots[c->send_queue[i]];
 			struct pk_msg m;
@@ -339,46 +384,69 @@ flush(struct pk_client *c)
 			s->deadline = now + (uint64_t)c->cfg.timeout_ms * 1000u;
 		}
 		c->nqueue = kept;
-		if (send_dgram(c, server, hdr.partition, buf, w.len) != 0)
+		b->to[d] = c->servers[server].addr;
+		b->to[d].sin_port = htons((uint16_t)(ntohs(b->to[d].sin_port) + hdr.partition));
+		b->iov[d] = (struct iovec){ .iov_base = b->buf[d], .iov_len = w.len };
+		b->msgs[d] = (struct mmsghdr){ .msg_hdr = { .msg_name = &b->to[d],
+							    .msg_namelen = sizeof(b->to[d]),
+							    .msg_iov = &b->iov[d],
+							    .msg_iovlen = 1 } };
+		if (++b->n == MMSG_BATCH && send_batch(c, b) != 0)
 			return -1;
 	}
-	return 0;
+	return b->n > 0 ? send_batch(c, b) : 0;
+}
+
+static void
+match_replies(struct pk_client *c, const uint8_t *buf, size_t len)
+{
+	const struct pk_wire_expect exp = { .cluster_id = c->cfg.cluster_id,
+					    .partitions = c->cfg.partitions };
+	struct pk_msg msgs[PK_MAX_BATCH];
+	struct pk_dgram_hdr hdr;
+	int n = pk_wire_decode(buf, len, &exp, &hdr, msgs, PK_MAX_BATCH);
+
+	for (int i = 0; i < n; i++) {
+		const struct pk_msg *m = &msgs[i];
+		uint32_t idx = (uint32_t)(m->request_id & ((1u << SLOT_BITS) - 1));
+		struct slot *s;
+
+		if (m->type != PK_MSG_CLIENT_REP || m->client_id != c->cfg.client_id ||
+		    idx >= c->cfg.window)
+			continue;
+		s = &c->slots[idx];
+		if (!s->used || s->request_id != m->request_id)
+			continue;	/* late or duplicate reply */
+		c->silent_until[s->server] = 0;	/* it answers */
+		if (m->status == PK_BUSY && s->attempts < c->cfg.attempts) {
+			enqueue(c, idx);	/* not applied: send again */
+			continue;
+		}
+		finish(c, s, m->status, m->state.version, m->state.data, m->state.len);
+	}
 }
 
 static void
 receive(struct pk_client *c)
 {
-	const struct pk_wire_expect exp = { .cluster_id = c->cfg.cluster_id,
-					    .partitions = c->cfg.partitions };
-	uint8_t buf[65536];
-	struct pk_msg msgs[PK_MAX_BATCH];
-	struct pk_dgram_hdr hdr;
+	struct rx_batch *b = c->rx;
 
 	for (;;) {
-		ssize_t len = recv(c->fd, buf, sizeof(buf), 0);
 		int n;
 
-		if (len < 0)
-			return;	/* EAGAIN, or an ICMP error on a dead port: timeouts cover it */
-		n = pk_wire_decode(buf, (size_t)len, &exp, &hdr, msgs, PK_MAX_BATCH);
-		for (int i = 0; i < n; i++) {
-			const struct pk_msg *m = &msgs[i];
-			uint32_t idx = (uint32_t)(m->request_id & ((1u << SLOT_BITS) - 1));
-			struct slot *s;
-
-			if (m->type != PK_MSG_CLIENT_REP || m->client_id != c->cfg.client_id ||
-			    idx >= c->cfg.window)
-				continue;
-			s = &c->slots[idx];
-			if (!s->used || s->request_id != m->request_id)
-				continue;	/* late or duplicate reply */
-			c->silent_until[s->server] = 0;	/* it answers */
-			if (m->status == PK_BUSY && s->attempts < c->cfg.attempts) {
-				enqueue(c, idx);	/* not applied: send again */
-				continue;
-			}
-			finish(c, s, m->status, m->state.version, m->state.data, m->state.len);
+		for (unsigned int i = 0; i < MMSG_BATCH; i++) {
+			b->iov[i] = (struct iovec){ .iov_base = b->buf[i], .iov_len = DGRAM_ROOM };
+			b->msgs[i] = (struct mmsghdr){ .msg_hdr = { .msg_iov = &b->iov[i],
+								    .msg_iovlen = 1 } };
 		}
+		n = recvmmsg(c->fd, b->msgs, MMSG_BATCH, MSG_DONTWAIT, NULL);
+		if (n <= 0)
+			return;	/* EAGAIN, or an ICMP error on a dead port: timeouts cover it */
+		for (int i = 0; i < n; i++)
+			if (!(b->msgs[i].msg_hdr.msg_flags & MSG_TRUNC))
+				match_replies(c, b->buf[i], b->msgs[i].msg_len);
+		if (n < MMSG_BATCH)
+			return;
 	}
 }
 
@@ -406,6 +474,7 @@ expire(struct pk_client *c)
 			 */
 			finish(c, s, s->op == PK_OP_GET ? PK_TIMEOUT : PK_UNKNOWN_OUTCOME, 0, NULL,
 			       0);
+			c->ready[c->nready - 1].result.no_reply = true;
 			continue;
 		}
 		if (s->op == PK_OP_GET)
@@ -416,15 +485,15 @@ expire(struct pk_client *c)
 }
 
 int
-pk_client_poll(struct pk_client *c, struct pk_completion *done, int max, int wait_ms)
+pk_client_poll_us(struct pk_client *c, struct pk_completion *done, int max, int64_t wait_us)
 {
 	uint64_t start = now_us();
 	int n;
 
 	for (;;) {
-		uint64_t next, now;
+		uint64_t next, now, timeout;
 		struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
-		int timeout;
+		struct timespec ts;
 
 		if (flush(c) != 0)
 			return -1;
@@ -432,15 +501,17 @@ pk_client_poll(struct pk_client *c, struct pk_completion *done, int max, int wai
 		next = expire(c);
 		if (c->nqueue > 0 && flush(c) != 0)
 			return -1;
-		if (c->nready > 0 || wait_ms == 0 || c->inflight == 0)
+		if (c->nready > 0 || wait_us == 0 || c->inflight == 0)
 			break;
 		now = now_us();
-		if (wait_ms > 0 && now - start >= (uint64_t)wait_ms * 1000u)
+		if (wait_us > 0 && now - start >= (uint64_t)wait_us)
 			break;
-		timeout = next == UINT64_MAX ? 1000 : (int)((next > now ? next - now : 0) / 1000u) + 1;
-		if (wait_ms > 0 && timeout > wait_ms)
-			timeout = wait_ms;
-		if (poll(&pfd, 1, timeout) < 0 && errno != EINTR)
+		timeout = next == UINT64_MAX ? 1000000u : (next > now ? next - now : 0) + 1;
+		if (wait_us > 0 && timeout > (uint64_t)wait_us - (now - start))
+			timeout = (uint64_t)wait_us - (now - start);
+		ts.tv_sec = (time_t)(timeout / 1000000u);
+		ts.tv_nsec = (long)(timeout % 1000000u) * 1000;
+		if (ppoll(&pfd, 1, &ts, NULL) < 0 && errno != EINTR)
 			return -1;
 	}
 	n = (int)c->nready < max ? (int)c->nready : max;
@@ -448,6 +519,12 @@ pk_client_poll(struct pk_client *c, struct pk_completion *done, int max, int wai
 	memmove(c->ready, c->ready + n, (size_t)(c->nready - (uint32_t)n) * sizeof(*done));
 	c->nready -= (uint32_t)n;
 	return n;
+}
+
+int
+pk_client_poll(struct pk_client *c, struct pk_completion *done, int max, int wait_ms)
+{
+	return pk_client_poll_us(c, done, max, wait_ms < 0 ? -1 : (int64_t)wait_ms * 1000);
 }
 
 /* ---- synchronous calls ---- */

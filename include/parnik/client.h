@@ -22,6 +22,7 @@
 #ifndef PARNIK_CLIENT_H
 #define PARNIK_CLIENT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -58,6 +59,14 @@ struct pk_client;
 struct pk_client *pk_client_open(const struct pk_client_config *cfg, char *err, size_t errlen);
 void pk_client_close(struct pk_client *c);
 
+/* Pre-flight: sends one GET to every replica of <cfg> and waits for the
+ * answers (a few attempts of cfg->timeout_ms). Returns 0 when every replica
+ * answers under cfg->partitions; else -1 with a message in <err>: a bad
+ * config, a replica that does not answer at all, or one that runs another
+ * partition count ("runs 2 partitions, not 4").
+ */
+int pk_client_check(const struct pk_client_config *cfg, char *err, size_t errlen);
+
 /* The outcome of one request. <status> is an enum pk_status (pk_strstatus()
  * gives its message). <version> is the key's visible version after the op
  * (the current one for CAS_MISMATCH); <value> holds GET's value or ADD's new
@@ -65,6 +74,7 @@ void pk_client_close(struct pk_client *c);
  */
 struct pk_result {
 	int status;
+	bool no_reply;	/* the client gave up without any reply (TIMEOUT / UNKNOWN_OUTCOME) */
 	uint64_t version;
 	uint16_t len;
 	uint8_t value[PK_MAX_VALUE];
@@ -109,6 +119,11 @@ struct pk_completion {
  * completions; returns their number, or -1 with errno on a socket error.
  */
 int pk_client_poll(struct pk_client *c, struct pk_completion *done, int max, int wait_ms);
+
+/* The same with the wait in microseconds (an open-loop load generator
+ * waits until its next intended send time).
+ */
+int pk_client_poll_us(struct pk_client *c, struct pk_completion *done, int max, int64_t wait_us);
 
 /* Requests submitted and not yet completed. */
 uint32_t pk_client_inflight(const struct pk_client *c);

@@ -151,6 +151,35 @@ test_write_to_dead_replica_is_unknown(void)
 	udp_cluster_stop(uc);
 }
 
+static void
+test_check_names_what_is_wrong(void)
+{
+	struct udp_cluster *uc = udp_cluster_start(3, 2, 9);
+	struct pk_client_config cfg;
+	char err[512];
+
+	pk_client_config_default(&cfg);
+	cfg.servers = udp_cluster_servers(uc);
+	cfg.cluster_id = 9;
+	cfg.timeout_ms = 50;
+	cfg.partitions = 2;
+	CHECK_EQ(pk_client_check(&cfg, err, sizeof(err)), 0);
+	/* The replicas drop datagrams of another partition count unanswered:
+	 * the check still tells which count they run.
+	 */
+	cfg.partitions = 4;
+	CHECK_EQ(pk_client_check(&cfg, err, sizeof(err)), -1);
+	CHECK(strstr(err, "runs 2 partitions, not 4") != NULL);
+	cfg.partitions = 2;
+	udp_cluster_kill(uc, 1);
+	CHECK_EQ(pk_client_check(&cfg, err, sizeof(err)), -1);
+	CHECK(strstr(err, "no reply from replica") != NULL);
+	cfg.servers = "127.0.0.1:notaport";
+	CHECK_EQ(pk_client_check(&cfg, err, sizeof(err)), -1);
+	CHECK(strstr(err, "bad port") != NULL);
+	udp_cluster_stop(uc);
+}
+
 static int
 run_cli(const struct udp_cluster *uc, const char *args, char *out, size_t outlen)
 {
@@ -203,6 +232,7 @@ main(int argc, char **argv)
 		{ "reads_fail_over_writes_move_home", test_reads_fail_over_writes_move_home },
 		{ "write_to_dead_replica_is_unknown", test_write_to_dead_replica_is_unknown },
 		{ "cli_exit_codes", test_cli_exit_codes },
+		{ "check_names_what_is_wrong", test_check_names_what_is_wrong },
 	};
 
 	if (argc < 2) {

@@ -1,0 +1,183 @@
+/* libparnik: pk_client_check, a pre-flight of a client config. Every replica
+ * gets one GET; a silent one is asked again under every other partition
+ * count, because a replica drops a datagram whose partition count differs
+ * from its own without a word: so a mismatch reads as "runs Q partitions,
+ * not P" and real silence as "no reply", instead of a run of timeouts.
+ */
+#define _GNU_SOURCE /* ppoll */
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "parnik/client.h"
+#include "parnik/wire.h"
+
+/* Partition counts tried on a silent replica (parnikd allows 1..64). */
+#define PROBE_MAX_PARTITIONS 64
+#define PROBE_KEY "parnik-probe"
+
+struct probe_target {
+	struct sockaddr_in addr;	/* base port */
+	int answered_partitions;	/* 0: silent so far */
+};
+
+static uint64_t
+mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* One GET, to partition 0 (the base port) or the key's own partition, with
+ * the replica index and the partition count in its request id.
+ */
+static void
+send_probe(int fd, uint32_t cluster_id, uint64_t client_id, const struct probe_target *t,
+	   unsigned int idx, uint16_t partitions, bool key_partition)
+{
+	uint16_t partition = key_partition
+				     ? (uint16_t)(pk_hash(PROBE_KEY, strlen(PROBE_KEY)) % partitions)
+				     : 0;
+	struct pk_dgram_hdr hdr = { .cluster_id = cluster_id, .partitions = partitions,
+				    .partition = partition };
+	struct sockaddr_in to = t->addr;
+	uint8_t buf[256];
+	struct pk_wbuf w;
+	struct pk_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.type = PK_MSG_CLIENT_REQ;
+	m.client_id = client_id;
+	m.request_id = ((uint64_t)idx << 16) | partitions;
+	m.op = PK_OP_GET;
+	m.key = (const uint8_t *)PROBE_KEY;
+	m.key_len = (uint16_t)strlen(PROBE_KEY);
+	pk_wire_begin(&w, buf, sizeof(buf), &hdr);
+	if (pk_wire_add(&w, &m) != 0)
+		return;
+	to.sin_port = htons((uint16_t)(ntohs(to.sin_port) + partition));
+	(void)sendto(fd, buf, w.len, 0, (struct sockaddr *)&to, sizeof(to));
+}
+
+/* Collects replies until <deadline_us>: each names (replica, partitions). */
+static void
+collect(int fd, uint32_t cluster_id, uint64_t client_id, struct probe_target *t, unsigned int n,
+	uint64_t deadline_us)
+{
+	for (;;) {
+		uint64_t now = mono_us();
+		struct pollfd pfd = { .fd = fd, .events = POLLIN };
+		struct timespec ts;
+		uint8_t buf[2048];
+		ssize_t len;
+
+		if (now >= deadline_us)
+			return;
+		ts.tv_sec = (time_t)((deadline_us - now) / 1000000u);
+		ts.tv_nsec = (long)((deadline_us - now) % 1000000u) * 1000;
+		if (ppoll(&pfd, 1, &ts, NULL) <= 0)
+			continue;
+		while ((len = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
+			struct pk_msg msgs[PK_MAX_BATCH];
+			struct pk_dgram_hdr hdr;
+			/* A reply carries the replica's own partition count. */
+			struct pk_wire_expect exp = { .cluster_id = cluster_id, .partitions = 1 };
+			int k;
+
+			k = pk_wire_decode(buf, (size_t)len, &exp, &hdr, msgs, PK_MAX_BATCH);
+			if (k == -PK_E_PARTITIONS) {	/* the header decoded: take its count */
+				exp.partitions = hdr.partitions;
+				k = pk_wire_decode(buf, (size_t)len, &exp, &hdr, msgs, PK_MAX_BATCH);
+			}
+			for (int i = 0; i < k; i++) {
+				unsigned int idx = (unsigned int)(msgs[i].request_id >> 16);
+
+				if (msgs[i].type == PK_MSG_CLIENT_REP && msgs[i].client_id == client_id &&
+				    idx < n && t[idx].answered_partitions == 0)
+					t[idx].answered_partitions = (int)(msgs[i].request_id & 0xffff);
+			}
+		}
+	}
+}
+
+int
+pk_client_check(const struct pk_client_config *cfg, char *err, size_t errlen)
+{
+	struct probe_target t[PK_CLIENT_MAX_SERVERS];
+	struct pk_client *c = pk_client_open(cfg, err, errlen);
+	struct sockaddr_in any = { .sin_family = AF_INET };
+	uint64_t client_id = mono_us() | 1;
+	unsigned int n = 0;
+	int fd, rc = 0;
+	uint32_t wait_us = cfg->timeout_ms * 1000u;
+
+	if (c == NULL)
+		return -1;	/* a bad config: <err> says which part */
+	pk_client_close(c);
+	memset(t, 0, sizeof(t));
+	{
+		char buf[1024], *save = NULL;
+
+		snprintf(buf, sizeof(buf), "%s", cfg->servers);
+		for (char *tok = strtok_r(buf, ",", &save); tok != NULL && n < PK_CLIENT_MAX_SERVERS;
+		     tok = strtok_r(NULL, ",", &save), n++) {
+			char *colon = strrchr(tok, ':');
+
+			*colon = 0;	/* pk_client_open accepted the list */
+			t[n].addr.sin_family = AF_INET;
+			t[n].addr.sin_port = htons((uint16_t)strtoul(colon + 1, NULL, 10));
+			inet_pton(AF_INET, tok, &t[n].addr.sin_addr);
+		}
+	}
+	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+	if (fd < 0 || bind(fd, (struct sockaddr *)&any, sizeof(any)) != 0) {
+		snprintf(err, errlen, "socket: %s", strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return -1;
+	}
+	/* Under the configured count, a few times (a datagram may be lost). */
+	for (unsigned int attempt = 0; attempt < 3; attempt++) {
+		for (unsigned int i = 0; i < n; i++)
+			if (t[i].answered_partitions == 0)
+				send_probe(fd, cfg->cluster_id, client_id, &t[i], i, cfg->partitions,
+					   true);
+		collect(fd, cfg->cluster_id, client_id, t, n, mono_us() + wait_us);
+	}
+	/* The silent ones, under every other count, on their base port. */
+	for (unsigned int i = 0; i < n; i++)
+		if (t[i].answered_partitions == 0)
+			for (uint16_t q = 1; q <= PROBE_MAX_PARTITIONS; q++)
+				if (q != cfg->partitions)
+					send_probe(fd, cfg->cluster_id, client_id, &t[i], i, q, false);
+	collect(fd, cfg->cluster_id, client_id, t, n, mono_us() + wait_us);
+	close(fd);
+	for (unsigned int i = 0; i < n && rc == 0; i++) {
+		char addr[INET_ADDRSTRLEN];
+
+		inet_ntop(AF_INET, &t[i].addr.sin_addr, addr, sizeof(addr));
+		if (t[i].answered_partitions == 0) {
+			snprintf(err, errlen,
+				 "no reply from replica %s:%u in %u ms (not running, unreachable, "
+				 "or another cluster id than %u)",
+				 addr, ntohs(t[i].addr.sin_port), 4 * cfg->timeout_ms,
+				 cfg->cluster_id);
+			rc = -1;
+		} else if (t[i].answered_partitions != cfg->partitions) {
+			snprintf(err, errlen, "replica %s:%u runs %d partitions, not %u (-p)", addr,
+				 ntohs(t[i].addr.sin_port), t[i].answered_partitions,
+				 cfg->partitions);
+			rc = -1;
+		}
+	}
+	return rc;
+}
