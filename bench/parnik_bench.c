@@ -437,8 +437,9 @@ usage(FILE *f)
 		"Latencies come from a log-linear histogram (within 3.1%%), merged over threads.\n"
 		"\n"
 		"exit: 0 done (and linearizable with --check), 1 not linearizable, 2 usage,\n"
-		"      3 open loop: this client could not offer the rate, 6 cluster unreachable or\n"
-		"      running another partition count\n");
+		"      3 open loop: this client could not offer the rate, 6 no replica answers, or\n"
+		"      one runs another partition count (a silent replica among answering ones\n"
+		"      is a warning: the cluster tolerates it)\n");
 }
 
 static bool
@@ -664,10 +665,14 @@ main(int argc, char **argv)
 
 	if (rc != 0)
 		return rc < 0 ? EXIT_OK : EXIT_USAGE;
-	if (pk_client_check(&o.client, err, sizeof(err)) != 0) {
+	rc = pk_client_check(&o.client, err, sizeof(err));
+	if (rc < 0) {
 		fprintf(stderr, "parnik-bench: %s\n", err);
 		return EXIT_CLUSTER;
 	}
+	if (rc > 0)	/* a replica down: the cluster may still serve */
+		fprintf(stderr, "parnik-bench: warning: %s\n", err);
+	rc = 0;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	start_ns = now_ns();

@@ -155,8 +155,35 @@ classify_icmp(const struct dp_iface *ifc, uint8_t *f, uint8_t *ip, uint16_t ihl,
 	out->reply_len = (uint16_t)(DP_ETH_LEN + total);
 }
 
+/* UDP echo (RFC 862): the datagram goes back with the addresses and ports
+ * swapped. A swap leaves both ones' complement sums as they were, so the
+ * checksums stay valid; only the TTL is reset (and the IP sum with it).
+ * It measures the round trip through this port and worker loop with no
+ * protocol work: the floor under every Parnik latency on the same path.
+ */
 static void
-classify_udp(const struct dp_iface *ifc, uint8_t *ip, uint16_t ihl, uint16_t total,
+echo_udp(const struct dp_iface *ifc, uint8_t *f, uint8_t *ip, uint16_t ihl, uint16_t total,
+	 struct dp_parsed *out)
+{
+	uint8_t *udp = ip + ihl;
+	uint8_t tmp[4];
+
+	memcpy(f, f + 6, 6);
+	memcpy(f + 6, ifc->mac, 6);
+	memcpy(ip + 16, ip + 12, 4);
+	memcpy(ip + 12, &ifc->ip, 4);
+	ip[8] = 64;
+	put16(ip + 10, 0);
+	put16(ip + 10, (uint16_t)~dp_csum_fold(dp_csum_add(0, ip, ihl)));
+	memcpy(tmp, udp, 2);
+	memcpy(udp, udp + 2, 2);
+	memcpy(udp + 2, tmp, 2);
+	out->verdict = DP_REPLY;
+	out->reply_len = (uint16_t)(DP_ETH_LEN + total);
+}
+
+static void
+classify_udp(const struct dp_iface *ifc, uint8_t *f, uint8_t *ip, uint16_t ihl, uint16_t total,
 	     struct dp_parsed *out)
 {
 	uint8_t *udp = ip + ihl;
@@ -178,6 +205,11 @@ classify_udp(const struct dp_iface *ifc, uint8_t *ip, uint16_t ihl, uint16_t tot
 		return;
 	}
 	port = get16(udp + 2);
+	/* An echo from port 7 would bounce between two echo hosts for ever. */
+	if (port == DP_ECHO_PORT && get16(udp) != DP_ECHO_PORT) {
+		echo_udp(ifc, f, ip, ihl, total, out);
+		return;
+	}
 	if (port < ifc->base_port || port - ifc->base_port >= ifc->partitions) {
 		drop(out, DP_DROP_udp_port);
 		return;
@@ -243,7 +275,7 @@ dp_packet_classify(const struct dp_iface *ifc, uint8_t *f, uint16_t len, struct 
 		return;
 	}
 	if (ip[9] == IP_PROTO_UDP)
-		classify_udp(ifc, ip, ihl, total, out);
+		classify_udp(ifc, f, ip, ihl, total, out);
 	else if (ip[9] == IP_PROTO_ICMP)
 		classify_icmp(ifc, f, ip, ihl, total, out);
 	else

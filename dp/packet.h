@@ -73,9 +73,12 @@ struct dp_parsed {
 	uint8_t src_mac[6];
 };
 
+/* UDP echo (RFC 862): answered like ICMP echo, a baseline for benchmarks. */
+#define DP_ECHO_PORT 7
+
 /* Classifies the frame of <len> bytes at <frame>. For ARP requests for our
- * address and ICMP echo requests, rewrites the frame in place into the
- * reply (verdict DP_REPLY). Never reads outside [frame, frame + len).
+ * address, ICMP echo requests and UDP echo (port 7), rewrites the frame in
+ * place into the reply (verdict DP_REPLY). Never reads outside [frame, frame + len).
  */
 void dp_packet_classify(const struct dp_iface *ifc, uint8_t *frame, uint16_t len,
 			struct dp_parsed *out);

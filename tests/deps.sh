@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
-# Installs the Debian packages Parnik builds and tests with, if missing.
+# Installs the Debian packages Parnik builds and tests with, if missing,
+# and any more named as arguments (bench/compare.sh adds its baselines).
 # Needs root to install; otherwise it only names what is missing.
 set -euo pipefail
 
 # libdpdk-dev, liburcu-dev, libjemalloc-dev: parnikd; dpdk-dev: dpdk-telemetry.py; iproute2 + ethtool: the netns fabric of the cluster suite.
 need_pkgs=(meson ninja-build gcc pkg-config python3 libdpdk-dev dpdk-dev liburcu-dev libjemalloc-dev
-           iproute2 ethtool)
+           iproute2 ethtool "$@")
 missing=()
 for p in "${need_pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

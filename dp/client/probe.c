@@ -116,7 +116,7 @@ pk_client_check(const struct pk_client_config *cfg, char *err, size_t errlen)
 	struct pk_client *c = pk_client_open(cfg, err, errlen);
 	struct sockaddr_in any = { .sin_family = AF_INET };
 	uint64_t client_id = mono_us() | 1;
-	unsigned int n = 0;
+	unsigned int n = 0, silent = 0;
 	int fd, rc = 0;
 	uint32_t wait_us = cfg->timeout_ms * 1000u;
 
@@ -161,23 +161,31 @@ pk_client_check(const struct pk_client_config *cfg, char *err, size_t errlen)
 					send_probe(fd, cfg->cluster_id, client_id, &t[i], i, q, false);
 	collect(fd, cfg->cluster_id, client_id, t, n, mono_us() + wait_us);
 	close(fd);
-	for (unsigned int i = 0; i < n && rc == 0; i++) {
+	/* A wrong partition count is fatal; so is silence everywhere. A few
+	 * silent replicas are what a cluster tolerates: reported, not fatal.
+	 */
+	for (unsigned int i = 0; i < n; i++) {
 		char addr[INET_ADDRSTRLEN];
 
 		inet_ntop(AF_INET, &t[i].addr.sin_addr, addr, sizeof(addr));
-		if (t[i].answered_partitions == 0) {
-			snprintf(err, errlen,
-				 "no reply from replica %s:%u in %u ms (not running, unreachable, "
-				 "or another cluster id than %u)",
-				 addr, ntohs(t[i].addr.sin_port), 4 * cfg->timeout_ms,
-				 cfg->cluster_id);
-			rc = -1;
-		} else if (t[i].answered_partitions != cfg->partitions) {
+		if (t[i].answered_partitions != 0 && t[i].answered_partitions != cfg->partitions) {
 			snprintf(err, errlen, "replica %s:%u runs %d partitions, not %u (-p)", addr,
 				 ntohs(t[i].addr.sin_port), t[i].answered_partitions,
 				 cfg->partitions);
-			rc = -1;
+			return -1;
+		}
+		if (t[i].answered_partitions == 0) {
+			if (silent++ == 0)
+				snprintf(err, errlen,
+					 "no reply from replica %s:%u in %u ms (not running, "
+					 "unreachable, or another cluster id than %u)",
+					 addr, ntohs(t[i].addr.sin_port), 4 * cfg->timeout_ms,
+					 cfg->cluster_id);
 		}
 	}
+	if (silent == n)
+		rc = -1;
+	else if (silent > 0)
+		rc = 1;
 	return rc;
 }

@@ -61,9 +61,10 @@ void pk_client_close(struct pk_client *c);
 
 /* Pre-flight: sends one GET to every replica of <cfg> and waits for the
  * answers (a few attempts of cfg->timeout_ms). Returns 0 when every replica
- * answers under cfg->partitions; else -1 with a message in <err>: a bad
- * config, a replica that does not answer at all, or one that runs another
- * partition count ("runs 2 partitions, not 4").
+ * answers under cfg->partitions; 1 when some (not all) are silent, with the
+ * first named in <err>; -1 with a message in <err> on a bad config, a
+ * replica that runs another partition count ("runs 2 partitions, not 4"),
+ * or no answer from any replica.
  */
 int pk_client_check(const struct pk_client_config *cfg, char *err, size_t errlen);
 

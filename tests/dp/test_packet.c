@@ -220,6 +220,43 @@ test_icmp_echo(void)
 }
 
 static void
+test_udp_echo(void)
+{
+	uint8_t f[128], sent[128];
+	uint8_t *ip = f + DP_ETH_LEN, *udp = ip + DP_IP_LEN;
+	struct dp_parsed p;
+	uint16_t len;
+
+	us.ip = ip4("198.18.0.1");
+	len = udp_frame(f, DP_ECHO_PORT, "ping 0123");
+	memcpy(sent, f, len);
+	CHECK_EQ(classify(f, len, &p), DP_REPLY);
+	CHECK_EQ(p.reply_len, len);
+	/* Back to the sender, ports swapped, payload untouched, sums valid. */
+	CHECK(memcmp(f, peer_mac, 6) == 0 && memcmp(f + 6, us.mac, 6) == 0);
+	CHECK(memcmp(ip + 12, &us.ip, 4) == 0 && memcmp(ip + 16, sent + DP_ETH_LEN + 12, 4) == 0);
+	CHECK(udp[0] == 0 && udp[1] == DP_ECHO_PORT && udp[2] == (40000 >> 8) &&
+	      udp[3] == (40000 & 0xff));
+	CHECK(memcmp(f + DP_HDRS_LEN, "ping 0123", 9) == 0);
+	CHECK(dp_csum_fold(dp_csum_add(0, ip, DP_IP_LEN)) == 0xffff);
+	{
+		/* The reply parses as a valid UDP datagram at the sender. */
+		struct dp_iface peer = us;
+
+		peer.ip = ip4("198.18.0.2");
+		memcpy(peer.mac, peer_mac, 6);
+		peer.base_port = 40000;
+		peer.partitions = 1;
+		dp_packet_classify(&peer, f, len, &p);
+		CHECK_EQ(p.verdict, DP_PAYLOAD);
+	}
+	/* From port 7 it is not answered: two echo hosts would loop. */
+	len = dp_packet_build_udp(f, peer_mac, us.mac, ip4("198.18.0.2"), us.ip, DP_ECHO_PORT,
+				  DP_ECHO_PORT, 4);
+	CHECK_EQ(drop_reason(f, len), DP_DROP_udp_port);
+}
+
+static void
 test_random_corruption(void)
 {
 	uint64_t x = 0x9e3779b97f4a7c15ull;
@@ -257,6 +294,7 @@ main(int argc, char **argv)
 		{ "checked_after_the_ip_checksum", test_checked_after_the_ip_checksum },
 		{ "arp", test_arp },
 		{ "icmp_echo", test_icmp_echo },
+		{ "udp_echo", test_udp_echo },
 		{ "random_corruption", test_random_corruption },
 	};
 

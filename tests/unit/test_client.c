@@ -171,7 +171,12 @@ test_check_names_what_is_wrong(void)
 	CHECK_EQ(pk_client_check(&cfg, err, sizeof(err)), -1);
 	CHECK(strstr(err, "runs 2 partitions, not 4") != NULL);
 	cfg.partitions = 2;
+	/* One replica down: a warning (the cluster serves); all down: fatal. */
 	udp_cluster_kill(uc, 1);
+	CHECK_EQ(pk_client_check(&cfg, err, sizeof(err)), 1);
+	CHECK(strstr(err, "no reply from replica") != NULL);
+	udp_cluster_kill(uc, 0);
+	udp_cluster_kill(uc, 2);
 	CHECK_EQ(pk_client_check(&cfg, err, sizeof(err)), -1);
 	CHECK(strstr(err, "no reply from replica") != NULL);
 	cfg.servers = "127.0.0.1:notaport";
