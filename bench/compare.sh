@@ -1,0 +1,290 @@
+#!/usr/bin/env bash
+# Parnik next to what a user would pick instead, and next to the machine's
+# own limits, on this machine and in one run:
+#   - Parnik, 3 replicas: af_packet fabric with the kernel-UDP client
+#     (parnik-bench), and with memif links between the replicas;
+#   - etcd 3.4, 3 members on loopback, with fsync and --unsafe-no-fsync,
+#     driven by wrk against the v3 JSON gateway of the leader;
+#   - Redis, one node, unreplicated, redis-benchmark without and with
+#     pipelining (16);
+#   - floors and ceilings: the kernel UDP round trip on the same fabric
+#     (sockperf), the round trip through a replica's DPDK port (parnikd's
+#     UDP echo), and the raw packet rate of the port types (dpdk-testpmd,
+#     io forwarding over an af_packet veth pair and a memif pair).
+# Each point runs several times; the table shows the median and the spread
+# (min-max) of the runs, and each system's throughput as a multiple of
+# Parnik's at the same concurrency. Then the issue's targets, met or not.
+#
+#   bench/compare.sh [--quick] [--runs N] [--seconds S] [--out DIR]
+#       --quick     fewer points, 2 s runs: within 2 minutes
+#       (default)   every point, the open-loop sweeps and scaling runs, the
+#                   plots (gnuplot PNG) and the tables in bench/README.md;
+#                   within 10 minutes
+#       --runs N    runs per point (default 3)
+#       --seconds S seconds per run (default 4; --quick 2)
+#       --out DIR   where results go (default bench/results)
+#
+# Needs root (network namespaces). Installs what it needs (etcd-server, wrk,
+# redis, sockperf, gnuplot) and removes every process and namespace it
+# started, also when interrupted.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+
+quick=0
+runs=3
+seconds=""
+out=bench/results
+while [ $# -gt 0 ]; do
+    case $1 in
+        --quick) quick=1; shift ;;
+        --runs) runs=$2; shift 2 ;;
+        --seconds) seconds=$2; shift 2 ;;
+        --out) out=$2; shift 2 ;;
+        *) sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+    esac
+done
+[ -n "$seconds" ] || seconds=$([ $quick -eq 1 ] && echo 2 || echo 4)
+[ "$(id -u)" -eq 0 ] || { echo "compare: needs root (network namespaces)" >&2; exit 2; }
+
+tests/deps.sh etcd-server etcd-client wrk redis-server redis-tools sockperf gnuplot-nox dpdk
+[ -f build/build.ninja ] || meson setup build >/dev/null
+ninja -C build >/dev/null
+
+started=$(date +%s)
+mkdir -p "$out"
+# Every tool's own output stays in $out/raw for a second look.
+work=$(cd "$out" && pwd)/raw	# absolute: memif wants an absolute socket path
+rm -rf "$work"
+mkdir -p "$work"
+points=$out/points.tsv
+: >"$points"
+loopns=pkcmp-$$
+fabrics=""
+pids=()
+
+cleanup() {
+    local rc=$?
+    for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+    sleep 0.3
+    for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null || true; done
+    for f in $fabrics; do bench/fabric.sh down "$f" >/dev/null 2>&1 || true; done
+    ip netns pids "$loopns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null || true
+    ip netns del "$loopns" 2>/dev/null || true
+    rm -f "$work"/*.sock
+    exit $rc
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+say() { printf '== %s (%ds)\n' "$*" $(( $(date +%s) - started )); }
+
+# record KIND SYSTEM SETUP OP CONC RUN OPS P50 P99 [LIN]: one measured run
+# (KIND: point, floor or rate; "-" where a figure does not apply).
+record() {
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" "$6" \
+        "${7:--}" "${8:--}" "${9:--}" "${10:--}" >>"$points"
+}
+
+partitions=$(( $(nproc) / 3 > 0 ? $(nproc) / 3 : 1 ))
+
+# ---- Parnik --------------------------------------------------------------
+
+# parnik_point FABRIC SETUP OP THREADS DEPTH [--check]: runs parnik-bench
+# closed loop $runs times and records each run.
+parnik_point() {
+    local fabric=$1 setup=$2 op=$3 threads=$4 depth=$5 check=${6:-} servers f
+    servers=$(bench/fabric.sh servers "$fabric")
+    for r in $(seq "$runs"); do
+        f=$work/pb.$fabric.$op.$threads.$depth.$r
+        bench/fabric.sh exec "$fabric" build/bench/parnik-bench -s "$servers" -p "$partitions" \
+            --threads "$threads" --depth "$depth" --keys 1000 --seconds "$seconds" \
+            --mix "$op=1" $check >"$f" 2>&1 || true
+        record point Parnik "$setup" "$op" $((threads * depth)) "$r" \
+            "$(awk '/^summary:/ { print $7 }' "$f")" \
+            "$(awk '/^latency us:/ { print $4 }' "$f")" \
+            "$(awk '/^latency us:/ { print $8 }' "$f")" \
+            "$(awk '/^linearizable:/ { print $2 }' "$f")"
+    done
+}
+
+# rtt_floors FABRIC: the kernel UDP round trip between two kernel hosts on
+# the fabric's bridge (sockperf), and the round trip through replica 0's
+# DPDK port and worker loop (parnikd's UDP echo, port 7).
+rtt_floors() {
+    local fabric=$1 servers echo_ip r0 f t=$(( quick ? 1 : seconds ))
+    servers=$(bench/fabric.sh servers "$fabric")
+    echo_ip=$(echo "$servers" | sed 's/\.1:7700.*/.99/')
+    r0=${servers%%:*}
+    bench/fabric.sh exec-echo "$fabric" sockperf server -i "$echo_ip" -p 11111 >/dev/null 2>&1 &
+    pids+=($!)
+    sleep 0.5
+    for r in $(seq "$runs"); do
+        f=$work/sockperf.$r
+        bench/fabric.sh exec "$fabric" sockperf ping-pong -i "$echo_ip" -p 11111 -m 64 \
+            -t "$t" --full-rtt >"$f" 2>&1 || true
+        record floor "kernel UDP" "ping-pong on the fabric's bridge (sockperf, 64 B)" rtt 1 "$r" - \
+            "$(awk '/percentile 50.000/ { print $NF }' "$f")" \
+            "$(awk '/percentile 99.000/ { print $NF }' "$f")"
+        f=$work/echo.$r
+        bench/fabric.sh exec "$fabric" build/bench/parnik-udp-pingpong --client "$r0:7" \
+            --count $((t * 4000)) >"$f" 2>&1 || true
+        record floor "DPDK port" "round trip through a replica's af_packet port (UDP echo)" rtt 1 "$r" - \
+            "$(awk '/^rtt us:/ { print $4 }' "$f")" "$(awk '/^rtt us:/ { print $8 }' "$f")"
+    done
+    kill -TERM "${pids[-1]}" 2>/dev/null || true
+}
+
+say "Parnik: 3 replicas on the af_packet fabric"
+fabrics="$fabrics cmpaf"
+bench/fabric.sh up cmpaf --replicas 3 --partitions "$partitions" >/dev/null
+rtt_floors cmpaf
+parnik_point cmpaf "3 replicas, af_packet, kernel UDP client" put 1 1
+parnik_point cmpaf "3 replicas, af_packet, kernel UDP client" get 1 1
+parnik_point cmpaf "3 replicas, af_packet, kernel UDP client" put 4 16 --check
+parnik_point cmpaf "3 replicas, af_packet, kernel UDP client" put 4 64 --check
+[ $quick -eq 1 ] || parnik_point cmpaf "3 replicas, af_packet, kernel UDP client" get 4 64
+bench/fabric.sh down cmpaf >/dev/null
+
+say "Parnik: 3 replicas, memif between them"
+fabrics="$fabrics cmpmf"
+bench/fabric.sh up cmpmf --replicas 3 --partitions "$partitions" --memif >/dev/null
+parnik_point cmpmf "3 replicas, memif between replicas, kernel UDP client" put 4 16 --check
+parnik_point cmpmf "3 replicas, memif between replicas, kernel UDP client" put 4 64 --check
+bench/fabric.sh down cmpmf >/dev/null
+
+# ---- etcd and Redis, on loopback in a namespace of their own ---------------
+
+ip netns add "$loopns"
+ip -n "$loopns" link set lo up
+inns() { ip netns exec "$loopns" "$@"; }
+
+# etcd_start FSYNC(yes|no): 3 members on 127.0.0.1; prints the leader's
+# client URL.
+etcd_start() {
+    local cluster="" i extra=""
+    [ "$1" = no ] && extra=--unsafe-no-fsync
+    for i in 0 1 2; do cluster="$cluster${cluster:+,}e$i=http://127.0.0.1:$((2380 + 10 * i))"; done
+    for i in 0 1 2; do
+        rm -rf "$work/etcd$i"
+        inns etcd --name "e$i" --data-dir "$work/etcd$i" \
+            --listen-client-urls "http://127.0.0.1:$((2379 + 10 * i))" \
+            --advertise-client-urls "http://127.0.0.1:$((2379 + 10 * i))" \
+            --listen-peer-urls "http://127.0.0.1:$((2380 + 10 * i))" \
+            --initial-advertise-peer-urls "http://127.0.0.1:$((2380 + 10 * i))" \
+            --initial-cluster "$cluster" --initial-cluster-state new $extra \
+            --log-level error >"$work/etcd$i.log" 2>&1 &
+        pids+=($!)
+    done
+    for _ in $(seq 100); do
+        for i in 0 1 2; do
+            # The member whose own id is the leader's id.
+            if inns env ETCDCTL_API=3 etcdctl --endpoints="127.0.0.1:$((2379 + 10 * i))" \
+                endpoint status -w fields 2>/dev/null |
+                awk -F' : ' '/"MemberID"/ { m = $2 } /"Leader"/ { l = $2 }
+                             END { exit !(m != "" && m == l) }'; then
+                echo "http://127.0.0.1:$((2379 + 10 * i))"
+                return 0
+            fi
+        done
+        sleep 0.1
+    done
+    echo "compare: etcd elected no leader" >&2
+    return 1
+}
+
+stop_started() {
+    local p
+    for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    pids=()
+}
+
+# us VALUE: wrk's 40.46ms / 557.00us / 1.2s in microseconds.
+to_us() {
+    awk -v v="$1" 'BEGIN { n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
+        print (u == "ms") ? n * 1000 : (u == "s") ? n * 1000000 : n }'
+}
+
+# etcd_point FSYNC OP CONNECTIONS URL
+etcd_point() {
+    local fsync=$1 op=$2 conns=$3 url=$4 threads f setup
+    threads=$(( conns < 2 ? 1 : 2 ))
+    setup="3 members on loopback, $([ "$fsync" = yes ] && echo fsync || echo --unsafe-no-fsync), wrk + JSON gateway"
+    for r in $(seq "$runs"); do
+        f=$work/wrk.$fsync.$op.$conns.$r
+        inns env ETCD_OP="$op" wrk -t "$threads" -c "$conns" -d "${seconds}s" --latency \
+            -s bench/etcd_wrk.lua "$url" >"$f" 2>&1 || true
+        if grep -q 'Non-2xx' "$f"; then
+            echo "compare: etcd answered errors: $(grep Non-2xx "$f")" >&2
+        fi
+        record point etcd "$setup" "$op" "$conns" "$r" \
+            "$(awk '/^Requests\/sec:/ { print $2 }' "$f")" \
+            "$(to_us "$(awk '$1 == "50%" { print $2 }' "$f")")" \
+            "$(to_us "$(awk '$1 == "99%" { print $2 }' "$f")")"
+    done
+}
+
+say "etcd: 3 members, fsync"
+leader=$(etcd_start yes)
+etcd_point yes put 64 "$leader"
+[ $quick -eq 1 ] || etcd_point yes put 1 "$leader"
+stop_started
+
+say "etcd: 3 members, --unsafe-no-fsync"
+leader=$(etcd_start no)
+etcd_point no put 1 "$leader"
+etcd_point no put 64 "$leader"
+[ $quick -eq 1 ] || etcd_point no get 64 "$leader"
+stop_started
+
+say "Redis: one node, unreplicated"
+inns redis-server --port 6390 --bind 127.0.0.1 --save '' --appendonly no >"$work/redis.log" 2>&1 &
+pids+=($!)
+for _ in $(seq 50); do inns redis-cli -p 6390 ping >/dev/null 2>&1 && break; sleep 0.1; done
+redis_point() {   # redis_point PIPELINE REQUESTS
+    local pipe=$1 n=$2 f
+    for r in $(seq "$runs"); do
+        f=$work/redis.$pipe.$r
+        inns redis-benchmark -p 6390 -t set -c 64 -n "$n" -r 1000 -P "$pipe" --csv >"$f" 2>&1 || true
+        record point Redis "1 node, unreplicated, redis-benchmark -P $pipe" put $((64 * pipe)) "$r" \
+            "$(awk -F'"' '$2 == "SET" { print $4 }' "$f")" \
+            "$(awk -F'"' '$2 == "SET" { print $10 * 1000 }' "$f")" \
+            "$(awk -F'"' '$2 == "SET" { print $14 * 1000 }' "$f")"
+    done
+}
+redis_point 1 $((30000 * seconds))
+redis_point 16 $((250000 * seconds))
+stop_started
+
+# ---- the ports' raw packet rates -----------------------------------------
+
+# testpmd_rate TYPE VDEV0 VDEV1: io forwarding between two ports of one
+# type, a burst sent first and then forwarded back and forth; the median of
+# testpmd's per-second Rx-pps, both ports.
+testpmd_rate() {
+    local type=$1 f=$work/testpmd.$1 r pps
+    for r in $(seq "$runs"); do
+        inns timeout -s INT $((seconds + 1)) dpdk-testpmd --no-huge -m 512 --no-shconf \
+            --file-prefix "pkcmp$$" --no-pci -l 0-1 --vdev "$2" --vdev "$3" -- \
+            --forward-mode=io --auto-start --tx-first --stats-period 1 --txpkts=64 \
+            --total-num-mbufs=16384 >"$f.$r" 2>&1 || true
+        # Skip the first period of both ports: the start-up.
+        pps=$(tr -d '\033' <"$f.$r" | awk '/Rx-pps:/ { n++; if (n > 2) print $2 }' |
+              sort -n | awk '{ v[NR] = $1 } END { if (NR) print 2 * v[int((NR + 1) / 2)] }')
+        record rate "$type" "dpdk-testpmd io forwarding, 64 B, one lcore" pps 0 "$r" "${pps:-0}" - -
+    done
+}
+say "ports: raw packet rates (dpdk-testpmd)"
+inns ip link add pkcmpA type veth peer name pkcmpB
+inns ip link set pkcmpA up
+inns ip link set pkcmpB up
+testpmd_rate af_packet "net_af_packet0,iface=pkcmpA,qdisc_bypass=1,framecnt=4096" \
+    "net_af_packet1,iface=pkcmpB,qdisc_bypass=1,framecnt=4096"
+testpmd_rate memif "net_memif0,role=server,socket=$work/tp.sock,socket-abstract=no" \
+    "net_memif1,role=client,socket=$work/tp.sock,socket-abstract=no"
+
+say "report"
+python3 bench/compare_report.py "$points" --machine "$(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(. /etc/os-release; echo "$PRETTY_NAME")" \
+    --runs "$runs" --seconds "$seconds" | tee "$out/table.txt"
+say "done"

@@ -1,0 +1,196 @@
+#!/usr/bin/env python3
+"""bench/compare.sh's report: from the runs it recorded (points.tsv), one
+table of medians with the spread of the runs, each system's throughput as a
+multiple of Parnik's, the floors and ceilings of the machine, and the
+issue's targets, each met or missed by how much.
+
+points.tsv columns: kind (point, floor, rate), system, setup, op,
+concurrency, run, ops/s, p50 us, p99 us, linearizable ("-" where a figure
+does not apply).
+"""
+import argparse
+import statistics
+import sys
+from collections import OrderedDict
+
+PARNIK_REF = "af_packet"  # the reference setup for the ratios
+
+
+def num(s):
+    try:
+        return float(s)
+    except ValueError:
+        return None
+
+
+def load(path):
+    groups = OrderedDict()
+    with open(path) as f:
+        for line in f:
+            cols = line.rstrip("\n").split("\t")
+            if len(cols) < 10:
+                continue
+            kind, system, setup, op, conc, _run, ops, p50, p99, lin = cols[:10]
+            key = (kind, system, setup, op, int(conc))
+            g = groups.setdefault(key, {"ops": [], "p50": [], "p99": [], "lin": []})
+            for name, v in (("ops", ops), ("p50", p50), ("p99", p99)):
+                x = num(v)
+                if x is not None and x > 0:
+                    g[name].append(x)
+            g["lin"].append(lin)
+    return groups
+
+
+def med(xs):
+    return statistics.median(xs) if xs else None
+
+
+def fmt_rate(x):
+    if x is None:
+        return "-"
+    return f"{x:,.0f}"
+
+
+def fmt_us(x):
+    if x is None:
+        return "-"
+    return f"{x:,.0f}" if x >= 100 else f"{x:.1f}"
+
+
+def spread(xs):
+    if len(xs) < 2:
+        return ""
+    return f"{min(xs):,.0f}-{max(xs):,.0f}"
+
+
+def verdict(lins):
+    seen = {l for l in lins if l != "-"}
+    if not seen:
+        return "-"
+    if "NO" in seen or "no" in seen:
+        return "NO"
+    if seen == {"yes"}:
+        return "yes"
+    return "/".join(sorted(seen))
+
+
+def parnik_ref(groups, op, conc):
+    """Parnik's af_packet figure at this op and concurrency, else its best
+    af_packet figure for the op."""
+    best = None
+    for (kind, system, setup, o, c), g in groups.items():
+        if kind != "point" or system != "Parnik" or PARNIK_REF not in setup or o != op:
+            continue
+        m = med(g["ops"])
+        if c == conc and m:
+            return m, c
+        if m and (best is None or m > best[0]):
+            best = (m, c)
+    return best if best else (None, None)
+
+
+def best_of(groups, system, op=None, setup_has=None, lin_yes=False):
+    best = None
+    for (kind, sysname, setup, o, c), g in groups.items():
+        if kind != "point" or sysname != system or (op and o != op):
+            continue
+        if setup_has and setup_has not in setup:
+            continue
+        if lin_yes and verdict(g["lin"]) != "yes":
+            continue
+        m = med(g["ops"])
+        if m and (best is None or m > best[0]):
+            best = (m, setup, c, o)
+    return best
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("points")
+    ap.add_argument("--machine", default="")
+    ap.add_argument("--runs", default="?")
+    ap.add_argument("--seconds", default="?")
+    a = ap.parse_args()
+    groups = load(a.points)
+    out = sys.stdout
+
+    out.write(f"\nParnik next to etcd, Redis and the machine's limits ({a.machine})\n")
+    out.write(f"median of {a.runs} runs of {a.seconds} s each; spread = min-max of the runs; "
+              "x Parnik = ops/s / Parnik's (af_packet) at that concurrency\n\n")
+    hdr = f"{'system':<7} {'setup':<62} {'op':<4} {'conc':>5} {'ops/s':>10} {'spread':>17} " \
+          f"{'p50 us':>8} {'p99 us':>8} {'x Parnik':>9} {'lin':>4}\n"
+    out.write(hdr)
+    out.write("-" * (len(hdr) - 1) + "\n")
+    for (kind, system, setup, op, conc), g in groups.items():
+        if kind != "point":
+            continue
+        ops = med(g["ops"])
+        ref, _ = parnik_ref(groups, op, conc)
+        ratio = f"{ops / ref:.3g}" if ops and ref else "-"
+        out.write(f"{system:<7} {setup[:62]:<62} {op:<4} {conc:>5} {fmt_rate(ops):>10} "
+                  f"{spread(g['ops']):>17} {fmt_us(med(g['p50'])):>8} {fmt_us(med(g['p99'])):>8} "
+                  f"{ratio:>9} {verdict(g['lin']):>4}\n")
+
+    out.write("\nfloors (round trips at concurrency 1)\n")
+    floors = {}
+    for (kind, system, setup, op, conc), g in groups.items():
+        if kind != "floor":
+            continue
+        floors[system] = (med(g["p50"]), med(g["p99"]))
+        out.write(f"  {system:<11} {setup:<62} p50 {fmt_us(med(g['p50'])):>7} us  "
+                  f"p99 {fmt_us(med(g['p99'])):>7} us  (p50 spread {spread(g['p50']) or '-'})\n")
+    out.write("ceilings (raw packet rate of the port types)\n")
+    rates = {}
+    for (kind, system, setup, op, conc), g in groups.items():
+        if kind != "rate":
+            continue
+        rates[system] = med(g["ops"])
+        out.write(f"  {system:<11} {setup:<62} {fmt_rate(med(g['ops'])):>12} packets/s  "
+                  f"(spread {spread(g['ops']) or '-'})\n")
+
+    # The issue's targets.
+    out.write("\ntargets\n")
+    pbest = best_of(groups, "Parnik", lin_yes=True)
+    etcd = best_of(groups, "etcd", setup_has="no-fsync")
+    redis16 = best_of(groups, "Redis", setup_has="-P 16")
+
+    def target(name, ok, detail):
+        out.write(f"  [{'met' if ok else 'MISSED'}] {name}: {detail}\n")
+
+    if pbest and etcd:
+        r = pbest[0] / etcd[0]
+        target("throughput >= 100 x etcd (3 members, no fsync)", r >= 100,
+               f"Parnik {fmt_rate(pbest[0])} ops/s ({pbest[1]}, {pbest[2]} in flight, linearizable) "
+               f"= {r:.0f} x etcd's {fmt_rate(etcd[0])}" + ("" if r >= 100 else
+                                                          f", {100 / r:.2f} x short"))
+    if pbest and redis16:
+        r = pbest[0] / redis16[0]
+        target("throughput >= Redis with pipelining 16", r >= 1,
+               f"Parnik {fmt_rate(pbest[0])} ops/s = {r:.2f} x Redis's {fmt_rate(redis16[0])}")
+    kernel = floors.get("kernel UDP")
+    for op in ("put", "get"):
+        key = next((k for k in groups if k[0] == "point" and k[1] == "Parnik" and
+                    PARNIK_REF in k[2] and k[3] == op and k[4] == 1), None)
+        if key is None or not kernel or not kernel[0]:
+            continue
+        p50, p99 = med(groups[key]["p50"]), med(groups[key]["p99"])
+        if p50 is None:
+            continue
+        r = p50 / kernel[0]
+        target(f"concurrency 1 {op.upper()} p50 <= 3 x kernel UDP RTT", r <= 3,
+               f"{fmt_us(p50)} us = {r:.1f} x the ping-pong's {fmt_us(kernel[0])} us")
+        if p99 is not None:
+            target(f"concurrency 1 {op.upper()} p99 < 10 x its p50", p99 < 10 * p50,
+                   f"{fmt_us(p99)} us = {p99 / p50:.1f} x its p50")
+    dpdk = floors.get("DPDK port")
+    if dpdk and kernel and dpdk[0] and kernel[0]:
+        out.write(f"\n  the round trip through a replica's DPDK port alone is {fmt_us(dpdk[0])} us "
+                  f"({dpdk[0] / kernel[0]:.1f} x the kernel's)\n")
+    if pbest and rates.get("af_packet"):
+        out.write(f"  the af_packet port forwards {fmt_rate(rates['af_packet'])} packets/s; "
+                  f"Parnik's best run is {pbest[0] / rates['af_packet'] * 100:.0f}% of that "
+                  "in operations/s\n")
+
+
+if __name__ == "__main__":
+    main()
