@@ -1,5 +1,7 @@
-/* The control plane's clock (membership barriers, job progress): monotonic
- * microseconds. The data path uses the TSC instead (worker_loop.c).
+/* Monotonic microseconds: the clock of the control plane (membership
+ * barriers, job progress) and of libparnik's timeouts (dp/client). The data
+ * path uses the TSC instead (worker_loop.c). Not in include/parnik: the
+ * public headers stay clock-free with the core (tests/core_purity.sh).
  */
 #ifndef DP_CLOCK_H
 #define DP_CLOCK_H

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../clock.h"
 #include "parnik/client.h"
 #include "parnik/wire.h"
 
@@ -84,15 +85,6 @@ struct pk_client {
 	struct dgram_batch *tx;	/* sendmmsg / recvmmsg buffers */
 	struct rx_batch *rx;
 };
-
-static uint64_t
-now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
 
 void
 pk_client_config_default(struct pk_client_config *c)
@@ -176,7 +168,7 @@ pk_client_open(const struct pk_client_config *cfg, char *err, size_t errlen)
 		goto err;
 	if (c->cfg.client_id == 0 &&
 	    getrandom(&c->cfg.client_id, sizeof(c->cfg.client_id), 0) != sizeof(uint64_t))
-		c->cfg.client_id = now_us() ^ ((uint64_t)getpid() << 32);
+		c->cfg.client_id = dp_mono_us() ^ ((uint64_t)getpid() << 32);
 	if (c->cfg.client_id == 0)
 		c->cfg.client_id = 1;	/* 0 would opt out of deduplication */
 	c->by_key = cfg->home < 0;
@@ -253,7 +245,7 @@ static uint16_t
 pick_server(const struct pk_client *c, uint32_t hash)
 {
 	unsigned int first = c->by_key ? (hash >> 16) % c->nservers : c->home;
-	uint64_t now = now_us();
+	uint64_t now = dp_mono_us();
 
 	for (unsigned int i = 0; i < c->nservers; i++) {
 		unsigned int s = (first + i) % c->nservers;
@@ -345,7 +337,7 @@ send_batch(struct pk_client *c, struct dgram_batch *b)
 static int
 flush(struct pk_client *c)
 {
-	uint64_t now = now_us();
+	uint64_t now = dp_mono_us();
 	struct dgram_batch *b = c->tx;
 
 	b->n = 0;
@@ -454,7 +446,7 @@ receive(struct pk_client *c)
 static uint64_t
 expire(struct pk_client *c)
 {
-	uint64_t now = now_us(), next = UINT64_MAX;
+	uint64_t now = dp_mono_us(), next = UINT64_MAX;
 
 	for (uint32_t i = 0; i < c->cfg.window; i++) {
 		struct slot *s = &c->slots[i];
@@ -487,7 +479,7 @@ expire(struct pk_client *c)
 int
 pk_client_poll_us(struct pk_client *c, struct pk_completion *done, int max, int64_t wait_us)
 {
-	uint64_t start = now_us();
+	uint64_t start = dp_mono_us();
 	int n;
 
 	for (;;) {
@@ -503,7 +495,7 @@ pk_client_poll_us(struct pk_client *c, struct pk_completion *done, int max, int6
 			return -1;
 		if (c->nready > 0 || wait_us == 0 || c->inflight == 0)
 			break;
-		now = now_us();
+		now = dp_mono_us();
 		if (wait_us > 0 && now - start >= (uint64_t)wait_us)
 			break;
 		timeout = next == UINT64_MAX ? 1000000u : (next > now ? next - now : 0) + 1;

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../clock.h"
 #include "parnik/client.h"
 #include "parnik/wire.h"
 
@@ -27,15 +28,6 @@ struct probe_target {
 	struct sockaddr_in addr;	/* base port */
 	int answered_partitions;	/* 0: silent so far */
 };
-
-static uint64_t
-mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
 
 /* One GET, to partition 0 (the base port) or the key's own partition, with
  * the replica index and the partition count in its request id.
@@ -74,7 +66,7 @@ collect(int fd, uint32_t cluster_id, uint64_t client_id, struct probe_target *t,
 	uint64_t deadline_us)
 {
 	for (;;) {
-		uint64_t now = mono_us();
+		uint64_t now = dp_mono_us();
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
 		struct timespec ts;
 		uint8_t buf[2048];
@@ -115,7 +107,7 @@ pk_client_check(const struct pk_client_config *cfg, char *err, size_t errlen)
 	struct probe_target t[PK_CLIENT_MAX_SERVERS];
 	struct pk_client *c = pk_client_open(cfg, err, errlen);
 	struct sockaddr_in any = { .sin_family = AF_INET };
-	uint64_t client_id = mono_us() | 1;
+	uint64_t client_id = dp_mono_us() | 1;
 	unsigned int n = 0, silent = 0;
 	int fd, rc = 0;
 	uint32_t wait_us = cfg->timeout_ms * 1000u;
@@ -151,7 +143,7 @@ pk_client_check(const struct pk_client_config *cfg, char *err, size_t errlen)
 			if (t[i].answered_partitions == 0)
 				send_probe(fd, cfg->cluster_id, client_id, &t[i], i, cfg->partitions,
 					   true);
-		collect(fd, cfg->cluster_id, client_id, t, n, mono_us() + wait_us);
+		collect(fd, cfg->cluster_id, client_id, t, n, dp_mono_us() + wait_us);
 	}
 	/* The silent ones, under every other count, on their base port. */
 	for (unsigned int i = 0; i < n; i++)
@@ -159,7 +151,7 @@ pk_client_check(const struct pk_client_config *cfg, char *err, size_t errlen)
 			for (uint16_t q = 1; q <= PROBE_MAX_PARTITIONS; q++)
 				if (q != cfg->partitions)
 					send_probe(fd, cfg->cluster_id, client_id, &t[i], i, q, false);
-	collect(fd, cfg->cluster_id, client_id, t, n, mono_us() + wait_us);
+	collect(fd, cfg->cluster_id, client_id, t, n, dp_mono_us() + wait_us);
 	close(fd);
 	/* A wrong partition count is fatal; so is silence everywhere. A few
 	 * silent replicas are what a cluster tolerates: reported, not fatal.
