@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "../clock.h"
+#include "servers.h"
 #include "parnik/client.h"
 #include "parnik/wire.h"
 
@@ -62,14 +63,10 @@ struct rx_batch {
 	uint8_t buf[MMSG_BATCH][DGRAM_ROOM];
 };
 
-struct server {
-	struct sockaddr_in addr;	/* base port */
-};
-
 struct pk_client {
 	struct pk_client_config cfg;
 	int fd;
-	struct server servers[PK_CLIENT_MAX_SERVERS];
+	struct sockaddr_in servers[PK_CLIENT_MAX_SERVERS];	/* base ports */
 	unsigned int nservers;
 	unsigned int home;	/* pinned replica (when not routing by key) */
 	bool by_key;
@@ -98,54 +95,6 @@ pk_client_config_default(struct pk_client_config *c)
 	c->home = -1;
 }
 
-static int
-parse_servers(struct pk_client *c, const char *list, char *err, size_t errlen)
-{
-	char buf[1024];
-	char *save = NULL;
-
-	if (list == NULL || strlen(list) >= sizeof(buf)) {
-		snprintf(err, errlen, "servers: expected IPV4:PORT[,IPV4:PORT...]");
-		return -1;
-	}
-	strcpy(buf, list);
-	for (char *tok = strtok_r(buf, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
-		char *colon = strrchr(tok, ':');
-		char *end;
-		unsigned long port;
-		struct server *s;
-
-		if (c->nservers == PK_CLIENT_MAX_SERVERS) {
-			snprintf(err, errlen, "servers: more than %d", PK_CLIENT_MAX_SERVERS);
-			return -1;
-		}
-		s = &c->servers[c->nservers];
-		if (colon == NULL) {
-			snprintf(err, errlen, "server '%s': expected IPV4:PORT", tok);
-			return -1;
-		}
-		*colon = 0;
-		port = strtoul(colon + 1, &end, 10);
-		if (*end != 0 || port == 0 || port + c->cfg.partitions > 65536) {
-			snprintf(err, errlen, "server '%s': bad port '%s'", tok, colon + 1);
-			return -1;
-		}
-		memset(&s->addr, 0, sizeof(s->addr));
-		s->addr.sin_family = AF_INET;
-		s->addr.sin_port = htons((uint16_t)port);
-		if (inet_pton(AF_INET, tok, &s->addr.sin_addr) != 1) {
-			snprintf(err, errlen, "server '%s': not an IPv4 address", tok);
-			return -1;
-		}
-		c->nservers++;
-	}
-	if (c->nservers == 0) {
-		snprintf(err, errlen, "servers: none given");
-		return -1;
-	}
-	return 0;
-}
-
 struct pk_client *
 pk_client_open(const struct pk_client_config *cfg, char *err, size_t errlen)
 {
@@ -164,7 +113,8 @@ pk_client_open(const struct pk_client_config *cfg, char *err, size_t errlen)
 				      "be positive, window <= %u", 1u << SLOT_BITS);
 		goto err;
 	}
-	if (parse_servers(c, cfg->servers, err, errlen) != 0)
+	if (pk_servers_parse(cfg->servers, cfg->partitions, c->servers, &c->nservers, err,
+			     errlen) != 0)
 		goto err;
 	if (c->cfg.client_id == 0 &&
 	    getrandom(&c->cfg.client_id, sizeof(c->cfg.client_id), 0) != sizeof(uint64_t))
@@ -376,7 +326,7 @@ flush(struct pk_client *c)
 			s->deadline = now + (uint64_t)c->cfg.timeout_ms * 1000u;
 		}
 		c->nqueue = kept;
-		b->to[d] = c->servers[server].addr;
+		b->to[d] = c->servers[server];
 		b->to[d].sin_port = htons((uint16_t)(ntohs(b->to[d].sin_port) + hdr.partition));
 		b->iov[d] = (struct iovec){ .iov_base = b->buf[d], .iov_len = w.len };
 		b->msgs[d] = (struct mmsghdr){ .msg_hdr = { .msg_name = &b->to[d],

@@ -10,7 +10,6 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -19,6 +18,7 @@
 #include "../clock.h"
 #include "parnik/client.h"
 #include "parnik/wire.h"
+#include "servers.h"
 
 /* Partition counts tried on a silent replica (parnikd allows 1..64). */
 #define PROBE_MAX_PARTITIONS 64
@@ -60,12 +60,23 @@ send_probe(int fd, uint32_t cluster_id, uint64_t client_id, const struct probe_t
 	(void)sendto(fd, buf, w.len, 0, (struct sockaddr *)&to, sizeof(to));
 }
 
-/* Collects replies until <deadline_us>: each names (replica, partitions). */
+static bool
+all_answered(const struct probe_target *t, unsigned int n)
+{
+	for (unsigned int i = 0; i < n; i++)
+		if (t[i].answered_partitions == 0)
+			return false;
+	return true;
+}
+
+/* Collects replies, each naming (replica, partitions), until every target
+ * has answered or <deadline_us>.
+ */
 static void
 collect(int fd, uint32_t cluster_id, uint64_t client_id, struct probe_target *t, unsigned int n,
 	uint64_t deadline_us)
 {
-	for (;;) {
+	while (!all_answered(t, n)) {
 		uint64_t now = dp_mono_us();
 		struct pollfd pfd = { .fd = fd, .events = POLLIN };
 		struct timespec ts;
@@ -105,31 +116,22 @@ int
 pk_client_check(const struct pk_client_config *cfg, char *err, size_t errlen)
 {
 	struct probe_target t[PK_CLIENT_MAX_SERVERS];
-	struct pk_client *c = pk_client_open(cfg, err, errlen);
+	struct sockaddr_in addrs[PK_CLIENT_MAX_SERVERS];
 	struct sockaddr_in any = { .sin_family = AF_INET };
 	uint64_t client_id = dp_mono_us() | 1;
 	unsigned int n = 0, silent = 0;
 	int fd, rc = 0;
 	uint32_t wait_us = cfg->timeout_ms * 1000u;
 
-	if (c == NULL)
-		return -1;	/* a bad config: <err> says which part */
-	pk_client_close(c);
-	memset(t, 0, sizeof(t));
-	{
-		char buf[1024], *save = NULL;
-
-		snprintf(buf, sizeof(buf), "%s", cfg->servers);
-		for (char *tok = strtok_r(buf, ",", &save); tok != NULL && n < PK_CLIENT_MAX_SERVERS;
-		     tok = strtok_r(NULL, ",", &save), n++) {
-			char *colon = strrchr(tok, ':');
-
-			*colon = 0;	/* pk_client_open accepted the list */
-			t[n].addr.sin_family = AF_INET;
-			t[n].addr.sin_port = htons((uint16_t)strtoul(colon + 1, NULL, 10));
-			inet_pton(AF_INET, tok, &t[n].addr.sin_addr);
-		}
+	if (cfg->partitions == 0 || cfg->timeout_ms == 0) {
+		snprintf(err, errlen, "bad config: partitions and timeout must be positive");
+		return -1;
 	}
+	if (pk_servers_parse(cfg->servers, cfg->partitions, addrs, &n, err, errlen) != 0)
+		return -1;
+	memset(t, 0, sizeof(t));
+	for (unsigned int i = 0; i < n; i++)
+		t[i].addr = addrs[i];
 	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
 	if (fd < 0 || bind(fd, (struct sockaddr *)&any, sizeof(any)) != 0) {
 		snprintf(err, errlen, "socket: %s", strerror(errno));
@@ -138,7 +140,7 @@ pk_client_check(const struct pk_client_config *cfg, char *err, size_t errlen)
 		return -1;
 	}
 	/* Under the configured count, a few times (a datagram may be lost). */
-	for (unsigned int attempt = 0; attempt < 3; attempt++) {
+	for (unsigned int attempt = 0; attempt < 3 && !all_answered(t, n); attempt++) {
 		for (unsigned int i = 0; i < n; i++)
 			if (t[i].answered_partitions == 0)
 				send_probe(fd, cfg->cluster_id, client_id, &t[i], i, cfg->partitions,
@@ -151,7 +153,8 @@ pk_client_check(const struct pk_client_config *cfg, char *err, size_t errlen)
 			for (uint16_t q = 1; q <= PROBE_MAX_PARTITIONS; q++)
 				if (q != cfg->partitions)
 					send_probe(fd, cfg->cluster_id, client_id, &t[i], i, q, false);
-	collect(fd, cfg->cluster_id, client_id, t, n, dp_mono_us() + wait_us);
+	if (!all_answered(t, n))
+		collect(fd, cfg->cluster_id, client_id, t, n, dp_mono_us() + wait_us);
 	close(fd);
 	/* A wrong partition count is fatal; so is silence everywhere. A few
 	 * silent replicas are what a cluster tolerates: reported, not fatal.
