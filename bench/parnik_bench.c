@@ -119,6 +119,13 @@ static atomic_bool stop_all;
  */
 static char key_prefix[32];
 
+/* Key number <k>'s name; returns its length. */
+static int
+key_name(char *buf, size_t size, uint32_t k)
+{
+	return snprintf(buf, size, "%s-%u", key_prefix, k);
+}
+
 static uint64_t
 now_ns(void)
 {
@@ -171,7 +178,7 @@ issue(struct worker *w, struct pk_client *c, struct slot_ctx *x, uint64_t seq, u
 			       : workload_pick_key(&o->wl, &w->rng);
 	req.op = x->op;
 	req.key = key;
-	req.key_len = (size_t)snprintf(key, sizeof(key), "%s-%u", key_prefix, x->key);
+	req.key_len = (size_t)key_name(key, sizeof(key), x->key);
 	if (x->op == PK_OP_PUT || x->op == PK_OP_CAS) {
 		req.value = val;
 		req.len = workload_format_value(&o->wl, v, val);
@@ -349,7 +356,7 @@ check_history(struct worker *ws, unsigned int n, const struct workload *wl, cons
 		for (uint64_t i = 0; i < ws[t].nrec; i++) {
 			const struct record *r = &ws[t].rec[i];
 			char key[48], val[PK_MAX_VALUE], out[PK_MAX_VALUE];
-			int kl = snprintf(key, sizeof(key), "%s-%u", key_prefix, r->key);
+			int kl = key_name(key, sizeof(key), r->key);
 			/* The bytes as sent and received: a padded value is no
 			 * integer to ADD, for the replica and the checker alike.
 			 */

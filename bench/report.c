@@ -14,6 +14,13 @@ us(const struct pk_hist *h, double q)
 	return (double)pk_hist_quantile(h, q) / 1000.0;
 }
 
+/* A count over the run's span, per second. */
+static double
+per_s(const struct run_report *r, uint64_t count)
+{
+	return r->window > 0 ? (double)count / r->window : 0;
+}
+
 void
 report_header(FILE *f, bool open_loop)
 {
@@ -50,7 +57,7 @@ rate_verdict_text(enum rate_verdict v)
 void
 report_summary(FILE *f, const struct run_report *r)
 {
-	double rate = r->window > 0 ? (double)r->ops / r->window : 0;
+	double rate = per_s(r, r->ops);
 
 	fprintf(f, "\nsummary: %" PRIu64 " ops in %.2f s, %.0f ops/s; %s, %u thread%s x %u in "
 		"flight, %u keys (%s), %s\n",
@@ -58,7 +65,7 @@ report_summary(FILE *f, const struct run_report *r)
 		r->keys, r->dist, r->mix);
 	if (r->rate > 0) {
 		fprintf(f, "open loop: offered %.0f ops/s, sent %.0f ops/s, completed %.0f ops/s: %s\n",
-			r->rate, r->window > 0 ? (double)r->sent / r->window : 0, rate,
+			r->rate, per_s(r, r->sent), rate,
 			rate_verdict_text(r->rate_verdict));
 		fprintf(f, "  %" PRIu64 " due: %" PRIu64 " sent late for a full window, %" PRIu64
 			" never sent, %" PRIu64 " sent over 1 ms late with the window open; that "
@@ -126,7 +133,7 @@ report_json(const char *path, const struct run_report *r)
 	fprintf(f, ", \"rate\": %.0f},\n", r->rate);
 	fprintf(f, "  \"summary\": {\"ops\": %" PRIu64 ", \"elapsed_s\": %.3f, \"ops_per_s\": %.1f, "
 		"\"errors\": %" PRIu64 ", \"timeouts\": %" PRIu64 ", \"latency_us\": ",
-		r->ops, r->elapsed, r->window > 0 ? (double)r->ops / r->window : 0, r->errors,
+		r->ops, r->elapsed, per_s(r, r->ops), r->errors,
 		r->timeouts);
 	json_latency(f, &r->lat);
 	fprintf(f, ", \"linearizable\": \"%s\", \"history_ops\": %" PRIu64 "},\n", lin[r->lin],
@@ -136,8 +143,7 @@ report_json(const char *path, const struct run_report *r)
 			"\"completed_per_s\": %.1f, \"due\": %" PRIu64 ", \"window_waits\": %" PRIu64
 			", \"not_sent\": %" PRIu64 ", \"late_sends\": %" PRIu64 ", \"verdict\": \"%s\", "
 			"\"send_lateness_us\": ",
-			r->rate, r->window > 0 ? (double)r->sent / r->window : 0,
-			r->window > 0 ? (double)r->ops / r->window : 0, r->intended, r->window_waits,
+			r->rate, per_s(r, r->sent), per_s(r, r->ops), r->intended, r->window_waits,
 			r->not_sent, r->late_sends, verdict[r->rate_verdict]);
 		json_latency(f, &r->client_lag);
 		fprintf(f, "},\n");
