@@ -1,19 +1,14 @@
 /* libparnik: request window, batching per destination, retries and reply
- * matching over one kernel UDP socket (see include/parnik/client.h).
+ * matching over a datagram transport, a kernel UDP socket by default (see
+ * include/parnik/client.h and transport.h).
  */
-#define _GNU_SOURCE /* sendmmsg, recvmmsg, ppoll */
 #include <arpa/inet.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
-#include <sys/socket.h>
-#include <sys/uio.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "../clock.h"
@@ -42,30 +37,18 @@ struct slot {
 	uint8_t value[PK_MAX_VALUE];
 };
 
-/* Datagrams sent or received per system call (sendmmsg / recvmmsg). */
-#define MMSG_BATCH 32
-/* Room for one datagram: a reply never exceeds PK_MAX_DGRAM; a larger one
- * is truncated, fails to decode and is dropped.
- */
-#define DGRAM_ROOM 2048
+/* Datagrams handed to the transport per send call. */
+#define TX_BATCH 32
 
 struct dgram_batch {
 	unsigned int n;
-	struct mmsghdr msgs[MMSG_BATCH];
-	struct iovec iov[MMSG_BATCH];
-	struct sockaddr_in to[MMSG_BATCH];
-	uint8_t buf[MMSG_BATCH][PK_MAX_DGRAM];
-};
-
-struct rx_batch {
-	struct mmsghdr msgs[MMSG_BATCH];
-	struct iovec iov[MMSG_BATCH];
-	uint8_t buf[MMSG_BATCH][DGRAM_ROOM];
+	struct pk_dgram d[TX_BATCH];
+	uint8_t buf[TX_BATCH][PK_MAX_DGRAM];
 };
 
 struct pk_client {
 	struct pk_client_config cfg;
-	int fd;
+	struct pk_transport *net;
 	struct sockaddr_in servers[PK_CLIENT_MAX_SERVERS];	/* base ports */
 	unsigned int nservers;
 	unsigned int home;	/* pinned replica (when not routing by key) */
@@ -79,8 +62,7 @@ struct pk_client {
 	uint32_t nqueue;
 	struct pk_completion *ready;	/* completed, not yet handed out */
 	uint32_t nready;
-	struct dgram_batch *tx;	/* sendmmsg / recvmmsg buffers */
-	struct rx_batch *rx;
+	struct dgram_batch *tx;
 };
 
 void
@@ -99,14 +81,14 @@ struct pk_client *
 pk_client_open(const struct pk_client_config *cfg, char *err, size_t errlen)
 {
 	struct pk_client *c = calloc(1, sizeof(*c));
-	struct sockaddr_in any = { .sin_family = AF_INET };
+	pk_transport_open_fn open_net = cfg->transport != NULL ? cfg->transport
+							       : pk_udp_transport_open;
 
 	if (c == NULL) {
 		snprintf(err, errlen, "out of memory");
 		return NULL;
 	}
 	c->cfg = *cfg;
-	c->fd = -1;
 	if (cfg->partitions == 0 || cfg->attempts == 0 || cfg->timeout_ms == 0 ||
 	    cfg->window == 0 || cfg->window > (1u << SLOT_BITS)) {
 		snprintf(err, errlen, "bad config: partitions, attempts, timeout and window must "
@@ -127,19 +109,15 @@ pk_client_open(const struct pk_client_config *cfg, char *err, size_t errlen)
 	c->send_queue = calloc(cfg->window, sizeof(*c->send_queue));
 	c->ready = calloc(cfg->window, sizeof(*c->ready));
 	c->tx = malloc(sizeof(*c->tx));
-	c->rx = malloc(sizeof(*c->rx));
-	if (c->slots == NULL || c->send_queue == NULL || c->ready == NULL || c->tx == NULL ||
-	    c->rx == NULL) {
+	if (c->slots == NULL || c->send_queue == NULL || c->ready == NULL || c->tx == NULL) {
 		snprintf(err, errlen, "out of memory");
 		goto err;
 	}
 	for (uint32_t i = 0; i < cfg->window; i++)
 		c->slots[i].next_free = i + 1 < cfg->window ? i + 1 : NO_SLOT;
-	c->fd = socket(AF_INET, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (c->fd < 0 || bind(c->fd, (struct sockaddr *)&any, sizeof(any)) != 0) {
-		snprintf(err, errlen, "socket: %s", strerror(errno));
+	c->net = open_net(cfg->transport_arg, err, errlen);
+	if (c->net == NULL)
 		goto err;
-	}
 	return c;
 err:
 	pk_client_close(c);
@@ -151,13 +129,12 @@ pk_client_close(struct pk_client *c)
 {
 	if (c == NULL)
 		return;
-	if (c->fd >= 0)
-		close(c->fd);
+	if (c->net != NULL)
+		c->net->close(c->net);
 	free(c->slots);
 	free(c->send_queue);
 	free(c->ready);
 	free(c->tx);
-	free(c->rx);
 	free(c);
 }
 
@@ -258,29 +235,13 @@ pk_client_submit(struct pk_client *c, const struct pk_request *req, void *user)
 	return 0;
 }
 
-/* Sends every datagram of the batch in as few calls as the kernel allows.
- * A datagram the kernel refuses (a full socket buffer) is a lost datagram:
- * the timeout retries it.
- */
 static int
 send_batch(struct pk_client *c, struct dgram_batch *b)
 {
-	unsigned int sent = 0;
+	int rc = c->net->send(c->net, b->d, b->n);
 
-	while (sent < b->n) {
-		int n = sendmmsg(c->fd, b->msgs + sent, b->n - sent, 0);
-
-		if (n < 0) {
-			if (errno == EINTR)
-				continue;
-			if (errno != EAGAIN && errno != EWOULDBLOCK && errno != ECONNREFUSED)
-				return -1;
-			n = 1;	/* skip the refused one */
-		}
-		sent += (unsigned int)n;
-	}
 	b->n = 0;
-	return 0;
+	return rc;
 }
 
 /* Sends the queued requests, packing those for one destination together. */
@@ -326,22 +287,22 @@ flush(struct pk_client *c)
 			s->deadline = now + (uint64_t)c->cfg.timeout_ms * 1000u;
 		}
 		c->nqueue = kept;
-		b->to[d] = c->servers[server];
-		b->to[d].sin_port = htons((uint16_t)(ntohs(b->to[d].sin_port) + hdr.partition));
-		b->iov[d] = (struct iovec){ .iov_base = b->buf[d], .iov_len = w.len };
-		b->msgs[d] = (struct mmsghdr){ .msg_hdr = { .msg_name = &b->to[d],
-							    .msg_namelen = sizeof(b->to[d]),
-							    .msg_iov = &b->iov[d],
-							    .msg_iovlen = 1 } };
-		if (++b->n == MMSG_BATCH && send_batch(c, b) != 0)
+		b->d[d] = (struct pk_dgram){
+			.ip = c->servers[server].sin_addr.s_addr,
+			.port = (uint16_t)(ntohs(c->servers[server].sin_port) + hdr.partition),
+			.len = (uint16_t)w.len,
+			.data = b->buf[d],
+		};
+		if (++b->n == TX_BATCH && send_batch(c, b) != 0)
 			return -1;
 	}
 	return b->n > 0 ? send_batch(c, b) : 0;
 }
 
 static void
-match_replies(struct pk_client *c, const uint8_t *buf, size_t len)
+match_replies(void *arg, const uint8_t *buf, size_t len)
 {
+	struct pk_client *c = arg;
 	const struct pk_wire_expect exp = { .cluster_id = c->cfg.cluster_id,
 					    .partitions = c->cfg.partitions };
 	struct pk_msg msgs[PK_MAX_BATCH];
@@ -365,30 +326,6 @@ match_replies(struct pk_client *c, const uint8_t *buf, size_t len)
 			continue;
 		}
 		finish(c, s, m->status, m->state.version, m->state.data, m->state.len);
-	}
-}
-
-static void
-receive(struct pk_client *c)
-{
-	struct rx_batch *b = c->rx;
-
-	for (;;) {
-		int n;
-
-		for (unsigned int i = 0; i < MMSG_BATCH; i++) {
-			b->iov[i] = (struct iovec){ .iov_base = b->buf[i], .iov_len = DGRAM_ROOM };
-			b->msgs[i] = (struct mmsghdr){ .msg_hdr = { .msg_iov = &b->iov[i],
-								    .msg_iovlen = 1 } };
-		}
-		n = recvmmsg(c->fd, b->msgs, MMSG_BATCH, MSG_DONTWAIT, NULL);
-		if (n <= 0)
-			return;	/* EAGAIN, or an ICMP error on a dead port: timeouts cover it */
-		for (int i = 0; i < n; i++)
-			if (!(b->msgs[i].msg_hdr.msg_flags & MSG_TRUNC))
-				match_replies(c, b->buf[i], b->msgs[i].msg_len);
-		if (n < MMSG_BATCH)
-			return;
 	}
 }
 
@@ -434,12 +371,9 @@ pk_client_poll_us(struct pk_client *c, struct pk_completion *done, int max, int6
 
 	for (;;) {
 		uint64_t next, now, timeout;
-		struct pollfd pfd = { .fd = c->fd, .events = POLLIN };
-		struct timespec ts;
 
-		if (flush(c) != 0)
+		if (flush(c) != 0 || c->net->receive(c->net, match_replies, c) != 0)
 			return -1;
-		receive(c);
 		next = expire(c);
 		if (c->nqueue > 0 && flush(c) != 0)
 			return -1;
@@ -451,9 +385,7 @@ pk_client_poll_us(struct pk_client *c, struct pk_completion *done, int max, int6
 		timeout = next == UINT64_MAX ? 1000000u : (next > now ? next - now : 0) + 1;
 		if (wait_us > 0 && timeout > (uint64_t)wait_us - (now - start))
 			timeout = (uint64_t)wait_us - (now - start);
-		ts.tv_sec = (time_t)(timeout / 1000000u);
-		ts.tv_nsec = (long)(timeout % 1000000u) * 1000;
-		if (ppoll(&pfd, 1, &ts, NULL) < 0 && errno != EINTR)
+		if (c->net->wait(c->net, timeout) != 0)
 			return -1;
 	}
 	n = (int)c->nready < max ? (int)c->nready : max;

@@ -4,16 +4,10 @@
  * from its own without a word: so a mismatch reads as "runs Q partitions,
  * not P" and real silence as "no reply", instead of a run of timeouts.
  */
-#define _GNU_SOURCE /* ppoll */
 #include <arpa/inet.h>
-#include <errno.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "../clock.h"
 #include "parnik/client.h"
@@ -33,7 +27,7 @@ struct probe_target {
  * the replica index and the partition count in its request id.
  */
 static void
-send_probe(int fd, uint32_t cluster_id, uint64_t client_id, const struct probe_target *t,
+send_probe(struct pk_transport *net, uint32_t cluster_id, uint64_t client_id, const struct probe_target *t,
 	   unsigned int idx, uint16_t partitions, bool key_partition)
 {
 	uint16_t partition = key_partition
@@ -41,7 +35,6 @@ send_probe(int fd, uint32_t cluster_id, uint64_t client_id, const struct probe_t
 				     : 0;
 	struct pk_dgram_hdr hdr = { .cluster_id = cluster_id, .partitions = partitions,
 				    .partition = partition };
-	struct sockaddr_in to = t->addr;
 	uint8_t buf[256];
 	struct pk_wbuf w;
 	struct pk_msg m;
@@ -56,8 +49,10 @@ send_probe(int fd, uint32_t cluster_id, uint64_t client_id, const struct probe_t
 	pk_wire_begin(&w, buf, sizeof(buf), &hdr);
 	if (pk_wire_add(&w, &m) != 0)
 		return;
-	to.sin_port = htons((uint16_t)(ntohs(to.sin_port) + partition));
-	(void)sendto(fd, buf, w.len, 0, (struct sockaddr *)&to, sizeof(to));
+	/* A lost probe is asked again; a failing transport shows as silence. */
+	(void)net->send(net, &(struct pk_dgram){ .ip = t->addr.sin_addr.s_addr,
+						 .port = (uint16_t)(ntohs(t->addr.sin_port) + partition),
+						 .len = (uint16_t)w.len, .data = buf }, 1);
 }
 
 static bool
@@ -69,46 +64,47 @@ all_answered(const struct probe_target *t, unsigned int n)
 	return true;
 }
 
-/* Collects replies, each naming (replica, partitions), until every target
- * has answered or <deadline_us>.
- */
+struct probe_round {
+	uint32_t cluster_id;
+	uint64_t client_id;
+	struct probe_target *t;
+	unsigned int n;
+};
+
+/* One reply names (replica, partitions) in its request id. */
 static void
-collect(int fd, uint32_t cluster_id, uint64_t client_id, struct probe_target *t, unsigned int n,
-	uint64_t deadline_us)
+take_reply(void *arg, const uint8_t *buf, size_t len)
 {
-	while (!all_answered(t, n)) {
+	struct probe_round *r = arg;
+	struct pk_msg msgs[PK_MAX_BATCH];
+	struct pk_dgram_hdr hdr;
+	/* A reply carries the replica's own partition count. */
+	struct pk_wire_expect exp = { .cluster_id = r->cluster_id, .partitions = 1 };
+	int k = pk_wire_decode(buf, len, &exp, &hdr, msgs, PK_MAX_BATCH);
+
+	if (k == -PK_E_PARTITIONS) {	/* the header decoded: take its count */
+		exp.partitions = hdr.partitions;
+		k = pk_wire_decode(buf, len, &exp, &hdr, msgs, PK_MAX_BATCH);
+	}
+	for (int i = 0; i < k; i++) {
+		unsigned int idx = (unsigned int)(msgs[i].request_id >> 16);
+
+		if (msgs[i].type == PK_MSG_CLIENT_REP && msgs[i].client_id == r->client_id &&
+		    idx < r->n && r->t[idx].answered_partitions == 0)
+			r->t[idx].answered_partitions = (int)(msgs[i].request_id & 0xffff);
+	}
+}
+
+/* Collects replies until every target has answered or <deadline_us>. */
+static void
+collect(struct pk_transport *net, struct probe_round *r, uint64_t deadline_us)
+{
+	while (!all_answered(r->t, r->n)) {
 		uint64_t now = dp_mono_us();
-		struct pollfd pfd = { .fd = fd, .events = POLLIN };
-		struct timespec ts;
-		uint8_t buf[2048];
-		ssize_t len;
 
-		if (now >= deadline_us)
+		if (now >= deadline_us || net->wait(net, deadline_us - now) != 0 ||
+		    net->receive(net, take_reply, r) != 0)
 			return;
-		ts.tv_sec = (time_t)((deadline_us - now) / 1000000u);
-		ts.tv_nsec = (long)((deadline_us - now) % 1000000u) * 1000;
-		if (ppoll(&pfd, 1, &ts, NULL) <= 0)
-			continue;
-		while ((len = recv(fd, buf, sizeof(buf), MSG_DONTWAIT)) > 0) {
-			struct pk_msg msgs[PK_MAX_BATCH];
-			struct pk_dgram_hdr hdr;
-			/* A reply carries the replica's own partition count. */
-			struct pk_wire_expect exp = { .cluster_id = cluster_id, .partitions = 1 };
-			int k;
-
-			k = pk_wire_decode(buf, (size_t)len, &exp, &hdr, msgs, PK_MAX_BATCH);
-			if (k == -PK_E_PARTITIONS) {	/* the header decoded: take its count */
-				exp.partitions = hdr.partitions;
-				k = pk_wire_decode(buf, (size_t)len, &exp, &hdr, msgs, PK_MAX_BATCH);
-			}
-			for (int i = 0; i < k; i++) {
-				unsigned int idx = (unsigned int)(msgs[i].request_id >> 16);
-
-				if (msgs[i].type == PK_MSG_CLIENT_REP && msgs[i].client_id == client_id &&
-				    idx < n && t[idx].answered_partitions == 0)
-					t[idx].answered_partitions = (int)(msgs[i].request_id & 0xffff);
-			}
-		}
 	}
 }
 
@@ -117,10 +113,13 @@ pk_client_check(const struct pk_client_config *cfg, char *err, size_t errlen)
 {
 	struct probe_target t[PK_CLIENT_MAX_SERVERS];
 	struct sockaddr_in addrs[PK_CLIENT_MAX_SERVERS];
-	struct sockaddr_in any = { .sin_family = AF_INET };
 	uint64_t client_id = dp_mono_us() | 1;
+	struct probe_round round = { .cluster_id = cfg->cluster_id, .client_id = client_id, .t = t };
+	pk_transport_open_fn open_net = cfg->transport != NULL ? cfg->transport
+							       : pk_udp_transport_open;
+	struct pk_transport *net;
 	unsigned int n = 0, silent = 0;
-	int fd, rc = 0;
+	int rc = 0;
 	uint32_t wait_us = cfg->timeout_ms * 1000u;
 
 	if (cfg->partitions == 0 || cfg->timeout_ms == 0) {
@@ -132,30 +131,27 @@ pk_client_check(const struct pk_client_config *cfg, char *err, size_t errlen)
 	memset(t, 0, sizeof(t));
 	for (unsigned int i = 0; i < n; i++)
 		t[i].addr = addrs[i];
-	fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-	if (fd < 0 || bind(fd, (struct sockaddr *)&any, sizeof(any)) != 0) {
-		snprintf(err, errlen, "socket: %s", strerror(errno));
-		if (fd >= 0)
-			close(fd);
+	round.n = n;
+	net = open_net(cfg->transport_arg, err, errlen);
+	if (net == NULL)
 		return -1;
-	}
 	/* Under the configured count, a few times (a datagram may be lost). */
 	for (unsigned int attempt = 0; attempt < 3 && !all_answered(t, n); attempt++) {
 		for (unsigned int i = 0; i < n; i++)
 			if (t[i].answered_partitions == 0)
-				send_probe(fd, cfg->cluster_id, client_id, &t[i], i, cfg->partitions,
+				send_probe(net, cfg->cluster_id, client_id, &t[i], i, cfg->partitions,
 					   true);
-		collect(fd, cfg->cluster_id, client_id, t, n, dp_mono_us() + wait_us);
+		collect(net, &round, dp_mono_us() + wait_us);
 	}
 	/* The silent ones, under every other count, on their base port. */
 	for (unsigned int i = 0; i < n; i++)
 		if (t[i].answered_partitions == 0)
 			for (uint16_t q = 1; q <= PROBE_MAX_PARTITIONS; q++)
 				if (q != cfg->partitions)
-					send_probe(fd, cfg->cluster_id, client_id, &t[i], i, q, false);
+					send_probe(net, cfg->cluster_id, client_id, &t[i], i, q, false);
 	if (!all_answered(t, n))
-		collect(fd, cfg->cluster_id, client_id, t, n, dp_mono_us() + wait_us);
-	close(fd);
+		collect(net, &round, dp_mono_us() + wait_us);
+	net->close(net);
 	/* A wrong partition count is fatal; so is silence everywhere. A few
 	 * silent replicas are what a cluster tolerates: reported, not fatal.
 	 */

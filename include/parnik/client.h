@@ -1,6 +1,7 @@
-/* libparnik: the Parnik client over kernel UDP sockets (no DPDK needed).
+/* libparnik: the Parnik client over kernel UDP sockets (no DPDK needed),
+ * or over a transport of the caller's (transport.h).
  *
- * One client holds one UDP socket and a window of requests in flight. The
+ * One client holds one UDP socket (or transport) and a window of requests in flight. The
  * synchronous calls (pk_get, pk_put, ...) are built on the pipelined API
  * (pk_client_submit / pk_client_poll), which packs several requests into one
  * datagram per destination.
@@ -27,6 +28,7 @@
 #include <stdint.h>
 
 #include "parnik/err.h"
+#include "parnik/transport.h"
 #include "parnik/types.h"
 
 #define PK_CLIENT_MAX_SERVERS 16
@@ -46,6 +48,11 @@ struct pk_client_config {
 	 * first (tests, or a client pinned to its local replica).
 	 */
 	int home;
+	/* NULL (default): a kernel UDP socket. Otherwise every client and
+	 * pre-flight check opens its transport with transport(transport_arg).
+	 */
+	pk_transport_open_fn transport;
+	void *transport_arg;
 };
 
 /* Fills <c> with the defaults (servers NULL). */
