@@ -6,19 +6,24 @@
 # several clusters run side by side under distinct names.
 #
 #   bench/fabric.sh up NAME [--replicas N] [--spares S] [--partitions P]
-#                           [--workers W] [--tap] [--memif]
+#                           [--workers W] [--tap] [--memif] [--client-memif]
 #       start N replicas (default 3) of P partitions (default 1) on W worker
 #       lcores each (default: one per partition), wait until served. They
 #       reach the bridge through net_af_packet on a veth (default) or net_tap
 #       (--tap); --memif also links every pair of replicas with DPDK memif
 #       (shared memory) for the replicas' own traffic. --spares starts S more
 #       replicas (ids N..N+S-1), members outside the prepare and accept lists,
-#       for parnikctl grow / replace. PARNIKD_OPTS adds parnikd options
-#       (for example "--dedupe 4096 --gc-interval 200").
+#       for parnikctl grow / replace. --client-memif gives every replica one
+#       more memif port, for parnik-bench's DPDK mode. PARNIKD_OPTS adds
+#       parnikd options (for example "--dedupe 4096 --gc-interval 200").
 #   bench/fabric.sh down NAME                                 stop and remove everything
 #                                     (logs and counters stay in /tmp/parnik-fabric/NAME)
 #   bench/fabric.sh servers NAME                              the -s list for clients
 #   bench/fabric.sh exec NAME CMD...                          run CMD in the client namespace
+#   bench/fabric.sh dpdk-client NAME [af_packet|memif]        parnik-bench's DPDK-mode options:
+#                                     its own af_packet port on a veth of the client namespace
+#                                     (no IP address), or one memif port per replica (the
+#                                     default with --client-memif); run it with exec
 #   bench/fabric.sh exec-echo NAME CMD...                     run CMD in the echo namespace: a
 #                                     kernel host on the same bridge (.99), for baselines
 #   bench/fabric.sh kill NAME I                               kill -9 replica I
@@ -42,7 +47,7 @@ parnikctl=${PARNIKCTL:-$top/build/ctrl/parnikctl}
 state_root=${PARNIK_FABRIC_DIR:-/tmp/parnik-fabric}
 
 usage() {
-    sed -n '2,35p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,40p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
 }
 
@@ -84,11 +89,11 @@ down() {
         ip netns del "$ns" 2>/dev/null || true
     done
     # Logs and counters (written on shutdown) stay for a look; up clears them.
-    rm -f "$dir"/*.pid "$dir"/servers "$dir"/partitions
+    rm -f "$dir"/*.pid "$dir"/servers "$dir"/partitions "$dir"/dpdk-client-*
 }
 
 up() {
-    local name=$1 replicas=3 spares=0 partitions=1 workers="" memif=0 tap=0
+    local name=$1 replicas=3 spares=0 partitions=1 workers="" memif=0 tap=0 client_memif=0
     shift
     while [ $# -gt 0 ]; do
         case $1 in
@@ -96,6 +101,7 @@ up() {
             --spares) spares=$2; shift 2 ;;
             --partitions) partitions=$2; shift 2 ;;
             --memif) memif=1; shift ;;
+            --client-memif) client_memif=1; shift ;;
             --tap) tap=1; shift ;;
             --workers) workers=$2; shift 2 ;;
             *) usage ;;
@@ -133,6 +139,11 @@ up() {
     # Kernel TX checksum offload leaves UDP checksums unfinished on veths;
     # parnikd checks every checksum, so the kernel side computes them.
     ip netns exec "pk$idx-cl" ethtool -K "pk${idx}c" tx off >/dev/null
+    # parnik-bench's own af_packet port in DPDK mode: no kernel address.
+    ip netns exec "pk$idx-cl" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
+    attach "pk$idx-cl" "pk${idx}d"
+    local dpdk_client="--dpdk net_af_packet0,iface=pk${idx}d,qdisc_bypass=1,framecnt=4096"
+    local dpdk_client_memif=""
     # A plain kernel host on the bridge: the kernel-to-kernel baseline
     # (UDP ping-pong) crosses the same bridge as client-to-replica traffic.
     ip netns add "pk$idx-ec"
@@ -159,6 +170,12 @@ up() {
                 neigh="$neigh --neighbour $net.$((j + 1))=$(memif_mac "$idx" "$j" "$i")@$port"
                 port=$((port + 1))
             done
+        fi
+        if [ $client_memif -eq 1 ]; then
+            # The last port: parnik-bench connects to it (it replies on the
+            # port a request came in on, so no neighbour entry is needed).
+            links="$links --vdev net_memifcl,role=server,id=0,socket=$dir/memif-client-$i.sock,socket-abstract=no,mac=$(memif_mac "$idx" "$i" 192)"
+            dpdk_client_memif="$dpdk_client_memif --dpdk net_memif$i,role=client,id=0,socket=$dir/memif-client-$i.sock,socket-abstract=no,mac=$(memif_mac "$idx" 193 "$i")"
         fi
         ip netns add "pk$idx-r$i"
         ip netns exec "pk$idx-r$i" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
@@ -199,6 +216,8 @@ up() {
         fi
     done
     echo "$servers" >"$dir/servers"
+    echo "$dpdk_client --dpdk-ip $net.101" >"$dir/dpdk-client-af_packet"
+    [ -z "$dpdk_client_memif" ] || echo "$dpdk_client_memif --dpdk-ip $net.101" >"$dir/dpdk-client-memif"
     echo "$sockets" >"$dir/sockets"
     echo "$partitions" >"$dir/partitions"
     # Served when every replica answers a read (NOT_FOUND is an answer).
@@ -240,6 +259,14 @@ case $cmd in
     down) down "$name" ;;
     servers) cat "$state_root/$name/servers" ;;
     exec) ip netns exec "pk$(net_index "$name")-cl" "$@" ;;
+    dpdk-client)
+        kind=${1:-}
+        if [ -z "$kind" ]; then
+            kind=af_packet
+            [ -f "$state_root/$name/dpdk-client-memif" ] && kind=memif
+        fi
+        [ -f "$state_root/$name/dpdk-client-$kind" ] || { echo "fabric: no $kind client port (memif needs up --client-memif)" >&2; exit 2; }
+        cat "$state_root/$name/dpdk-client-$kind" ;;
     exec-echo) ip netns exec "pk$(net_index "$name")-ec" "$@" ;;
     kill) kill -KILL "$(cat "$state_root/$name/r$1.pid")" ;;
     restart) start_replica "$state_root/$name" "$1" ;;

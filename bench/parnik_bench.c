@@ -1,5 +1,6 @@
 /* parnik-bench: load on a Parnik cluster through libparnik (kernel UDP,
- * sendmmsg / recvmmsg, several requests per datagram).
+ * sendmmsg / recvmmsg, several requests per datagram; or, with --dpdk, DPDK
+ * ports of its own: dpdk_transport.h).
  *
  * T threads, each with its own client and up to D requests in flight, run a
  * workload (workload.h) for S seconds or N ops, in one of two loops:
@@ -16,6 +17,7 @@
  * linearizability.
  */
 #define _GNU_SOURCE /* PR_SET_TIMERSLACK */
+#include <arpa/inet.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <math.h>
@@ -29,6 +31,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dpdk_transport.h"
 #include "lincheck.h"
 #include "parnik/client.h"
 #include "parnik/hist.h"
@@ -49,7 +52,7 @@
  */
 
 enum exit_code { EXIT_OK = 0, EXIT_NOT_LINEARIZABLE = 1, EXIT_USAGE = 2,
-		 EXIT_RATE_NOT_OFFERED = 3, EXIT_CLUSTER = 6 };
+		 EXIT_RATE_NOT_OFFERED = 3, EXIT_CLUSTER = 6, EXIT_PORTS = 7 };
 
 struct opts {
 	struct pk_client_config client;
@@ -65,6 +68,9 @@ struct opts {
 	bool sequential;	/* each key once, in order, then stop */
 	const char *history;
 	const char *json;
+	bool threads_given;
+	struct bench_dpdk_config dpdk;	/* DPDK mode when it names a port */
+	const char *dpdk_ip;
 	char mix_text[128];
 	char dist_text[64];
 };
@@ -432,6 +438,16 @@ usage(FILE *f)
 		"                         then stop: a fill, or a DEL of every key\n"
 		"      --prefix P         key names P-0, P-1, ... (default: new for every run,\n"
 		"                         since --check assumes keys that start absent)\n"
+		"DPDK mode (instead of kernel UDP; one thread, no kernel on the path):\n"
+		"      --dpdk VDEV        a DPDK port of this client's (repeat for several), e.g.\n"
+		"                         net_af_packet0,iface=veth1,qdisc_bypass=1 or\n"
+		"                         net_memif0,role=client,socket=/tmp/m0.sock,socket-abstract=no\n"
+		"                         (bench/fabric.sh dpdk-client NAME prints them); every\n"
+		"                         replica is found by ARP on whichever port reaches it\n"
+		"      --dpdk-ip IPV4     this client's address on the ports' link (required)\n"
+		"      --eal \"ARGS\"       EAL arguments (default: --no-huge -m 256 --no-shconf\n"
+		"                         --no-pci --log-level 4 --file-prefix parnik-bench-PID\n"
+		"                         --lcores 0@(all CPUs))\n"
 		"output:\n"
 		"      --json FILE        setup, summary, open-loop figures, results by status\n"
 		"                         and every second's row, as JSON\n"
@@ -446,7 +462,8 @@ usage(FILE *f)
 		"exit: 0 done (and linearizable with --check), 1 not linearizable, 2 usage,\n"
 		"      3 open loop: this client could not offer the rate, 6 no replica answers, or\n"
 		"      one runs another partition count (a silent replica among answering ones\n"
-		"      is a warning: the cluster tolerates it)\n");
+		"      is a warning: the cluster tolerates it), 7 the DPDK ports did not come up\n"
+		"      or a replica did not answer ARP on them\n");
 }
 
 static bool
@@ -458,6 +475,36 @@ parse_u(const char *s, unsigned long long max, unsigned long long *out)
 		return false;
 	*out = strtoull(s, &end, 10);
 	return *end == 0 && *out <= max;
+}
+
+/* DPDK mode: its ports, our address, one thread. Returns 0 or 2. */
+static int
+check_dpdk_args(struct opts *o)
+{
+	const char *bad = NULL;
+
+	if (o->dpdk.nvdev == 0)
+		bad = o->dpdk_ip != NULL || o->dpdk.eal != NULL ? "--dpdk-ip and --eal go with --dpdk"
+								 : NULL;
+	else if (!DPDK_BUILT)
+		bad = "built without DPDK (install libdpdk-dev and rebuild): no --dpdk";
+	else if (o->dpdk_ip == NULL)
+		bad = "--dpdk needs --dpdk-ip, this client's address on the ports' link";
+	else if (o->threads_given && o->threads != 1)
+		bad = "--dpdk drives its ports from one thread (one queue pair each): use "
+		      "--threads 1 and raise --depth";
+	if (bad != NULL) {
+		fprintf(stderr, "parnik-bench: %s\n", bad);
+		return 2;
+	}
+	if (o->dpdk.nvdev > 0) {
+		o->threads = 1;
+		o->dpdk.servers = o->client.servers;
+#if DPDK_BUILT
+		o->client.transport = bench_dpdk_transport_open;
+#endif
+	}
+	return 0;
 }
 
 /* Parses the command line into <o>; returns -1 to exit 0 (help), 0 to run,
@@ -489,6 +536,9 @@ parse_args(int argc, char **argv, struct opts *o)
 		{ "pin", no_argument, NULL, 'P' },
 		{ "sequential", no_argument, NULL, 'Q' },
 		{ "prefix", required_argument, NULL, 'X' },
+		{ "dpdk", required_argument, NULL, 'E' },
+		{ "dpdk-ip", required_argument, NULL, 'I' },
+		{ "eal", required_argument, NULL, 'L' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -526,6 +576,7 @@ parse_args(int argc, char **argv, struct opts *o)
 			if (!parse_u(optarg, MAX_THREADS, &v) || v == 0)
 				what = "--threads must be 1..64";
 			o->threads = (unsigned int)v;
+			o->threads_given = true;
 			break;
 		case 'd':
 			if (!parse_u(optarg, MAX_DEPTH, &v) || v == 0)
@@ -611,6 +662,20 @@ parse_args(int argc, char **argv, struct opts *o)
 			else
 				strcpy(key_prefix, optarg);
 			break;
+		case 'E':
+			if (o->dpdk.nvdev == BENCH_DPDK_MAX_PORTS)
+				what = "at most 8 --dpdk ports";
+			else
+				o->dpdk.vdev[o->dpdk.nvdev++] = optarg;
+			break;
+		case 'I':
+			o->dpdk_ip = optarg;
+			if (inet_pton(AF_INET, optarg, &o->dpdk.ip) != 1)
+				what = "--dpdk-ip must be an IPv4 address";
+			break;
+		case 'L':
+			o->dpdk.eal = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return -1;
@@ -656,7 +721,52 @@ parse_args(int argc, char **argv, struct opts *o)
 		return 2;
 	}
 	o->client.window = o->depth;
+	return check_dpdk_args(o);
+}
+
+static char ports_text[160];
+
+/* DPDK mode: the EAL, the ports and the replicas' addresses, before the
+ * pre-flight check (which runs over them too). Returns 0 or -1 (reported).
+ */
+static int
+start_ports(const struct opts *o)
+{
+#if DPDK_BUILT
+	char err[512];
+
+	if (o->dpdk.nvdev == 0)
+		return 0;
+	if (bench_dpdk_init(&o->dpdk, err, sizeof(err)) != 0) {
+		fprintf(stderr, "parnik-bench: %s\n", err);
+		bench_dpdk_fini();
+		return -1;
+	}
+	snprintf(ports_text, sizeof(ports_text), "%s", bench_dpdk_describe());
+#else
+	(void)o;
+#endif
 	return 0;
+}
+
+/* DPDK mode: what the ports dropped, then the ports down. */
+static void
+stop_ports(const struct opts *o)
+{
+#if DPDK_BUILT
+	struct bench_dpdk_stats st;
+
+	if (o->dpdk.nvdev == 0)
+		return;
+	bench_dpdk_stats(&st);
+	printf("DPDK ports: %" PRIu64 " frames sent, %" PRIu64 " received, %" PRIu64
+	       " dropped on receive, %" PRIu64 " lost to a full TX ring or pool, %" PRIu64
+	       " ARP / ping answered\n",
+	       st.tx_frames, st.rx_frames, st.rx_dropped, st.tx_full, st.answered);
+	bench_dpdk_fini();
+#else
+	(void)o;
+#endif
 }
 
 int
@@ -672,6 +782,8 @@ main(int argc, char **argv)
 
 	if (rc != 0)
 		return rc < 0 ? EXIT_OK : EXIT_USAGE;
+	if (start_ports(&o) != 0)
+		return EXIT_PORTS;
 	rc = pk_client_check(&o.client, err, sizeof(err));
 	if (rc < 0) {
 		fprintf(stderr, "parnik-bench: %s\n", err);
@@ -769,6 +881,7 @@ main(int argc, char **argv)
 	rep.seconds = o.seconds;
 	rep.mix = o.mix_text;
 	rep.dist = o.dist_text;
+	rep.transport = o.dpdk.nvdev > 0 ? ports_text : "kernel UDP";
 	rep.mode = o.rate > 0 ? (o.poisson ? "open loop, Poisson arrivals" : "open loop, uniform "
 									   "arrivals")
 			      : "closed loop";
@@ -793,6 +906,7 @@ main(int argc, char **argv)
 			rep.rate_verdict = RATE_CLIENT_LIMIT;
 	}
 	report_summary(stdout, &rep);
+	stop_ports(&o);
 	if (o.check)
 		rep.lin = check_history(ws, o.threads, &o.wl, o.history, &rep.history_ops);
 	if (o.json != NULL && report_json(o.json, &rep) != 0) {

@@ -60,9 +60,9 @@ report_summary(FILE *f, const struct run_report *r)
 	double rate = per_s(r, r->ops);
 
 	fprintf(f, "\nsummary: %" PRIu64 " ops in %.2f s, %.0f ops/s; %s, %u thread%s x %u in "
-		"flight, %u keys (%s), %s\n",
+		"flight, %u keys (%s), %s; over %s\n",
 		r->ops, r->elapsed, rate, r->mode, r->threads, r->threads == 1 ? "" : "s", r->depth,
-		r->keys, r->dist, r->mix);
+		r->keys, r->dist, r->mix, r->transport);
 	if (r->rate > 0) {
 		fprintf(f, "open loop: offered %.0f ops/s, sent %.0f ops/s, completed %.0f ops/s: %s\n",
 			r->rate, per_s(r, r->sent), rate,
@@ -130,6 +130,8 @@ report_json(const char *path, const struct run_report *r)
 	json_str(f, r->dist);
 	fprintf(f, ", \"mode\": ");
 	json_str(f, r->mode);
+	fprintf(f, ", \"transport\": ");
+	json_str(f, r->transport);
 	fprintf(f, ", \"rate\": %.0f},\n", r->rate);
 	fprintf(f, "  \"summary\": {\"ops\": %" PRIu64 ", \"elapsed_s\": %.3f, \"ops_per_s\": %.1f, "
 		"\"errors\": %" PRIu64 ", \"timeouts\": %" PRIu64 ", \"latency_us\": ",

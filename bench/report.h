@@ -29,6 +29,7 @@ struct run_report {
 	const char *servers;
 	unsigned int partitions, threads, depth, keys, value_size, seconds;
 	const char *mix, *dist, *mode;
+	const char *transport;	/* "kernel UDP" or the DPDK ports */
 	double rate;		/* open loop: the offered rate; 0 closed loop */
 	/* the outcome */
 	double elapsed;		/* seconds from start to the last completion */
