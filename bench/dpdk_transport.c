@@ -29,6 +29,7 @@
 #define LINK_WAIT_US 5000000u	/* memif: the replica's server side must accept us */
 #define ARP_WAIT_US 2000000u
 #define ARP_RETRY_US 100000u
+#define ARP_REPROBE_US 1000000u
 /* wait(): spin this long for a reply, then nap, so a client waiting on a
  * slow cluster leaves the CPU to the replicas sharing it.
  */
@@ -51,6 +52,7 @@ struct bench_port {
 
 static struct {
 	bool up;
+	uint64_t last_arp;	/* us: unresolved replicas are asked again every second */
 	bool open;		/* a transport is open */
 	struct rte_mempool *pool;
 	struct bench_port ports[BENCH_DPDK_MAX_PORTS];
@@ -162,44 +164,37 @@ drain(unsigned int pi, pk_deliver_fn deliver, void *arg)
 	for (uint16_t i = 0; i < bp->nstash; i++)
 		handle(pi, bp->stash[i], deliver, arg);
 	bp->nstash = 0;
-	do {
-		n = rte_eth_rx_burst(bp->p.id, 0, m, BURST);
-		for (uint16_t i = 0; i < n; i++)
-			handle(pi, m[i], deliver, arg);
-	} while (n == BURST);
+	for (uint16_t q = 0; q < bp->p.nrxq; q++)
+		do {
+			n = rte_eth_rx_burst(bp->p.id, q, m, BURST);
+			for (uint16_t i = 0; i < n; i++)
+				handle(pi, m[i], deliver, arg);
+		} while (n == BURST);
 }
 
-static bool
-all_resolved(void)
+static unsigned int
+resolved_count(void)
 {
+	unsigned int n = 0;
+
 	for (unsigned int h = 0; h < g.nhops; h++)
-		if (!g.hops[h].resolved)
-			return false;
-	return true;
+		n += g.hops[h].resolved;
+	return n;
 }
 
+/* Asks every replica for its MAC on every port, for up to ARP_WAIT_US.
+ * Returns 0 when all answered; 1 when some did (the others are named in
+ * <err>: a cluster serves with a replica down, and they are asked again
+ * every second); -1 when none did.
+ */
 static int
 resolve(char *err, size_t errlen)
 {
 	uint64_t start = dp_mono_us(), last = 0;
 
-	while (!all_resolved()) {
+	while (resolved_count() < g.nhops && dp_mono_us() - start <= ARP_WAIT_US) {
 		uint64_t now = dp_mono_us();
 
-		if (now - start > ARP_WAIT_US) {
-			for (unsigned int h = 0; h < g.nhops; h++)
-				if (!g.hops[h].resolved) {
-					char a[INET_ADDRSTRLEN];
-
-					inet_ntop(AF_INET, &g.hops[h].ip, a, sizeof(a));
-					snprintf(err, errlen,
-						 "no ARP reply from %s on any DPDK port in %u ms "
-						 "(replica down, or not on this port's link)",
-						 a, ARP_WAIT_US / 1000);
-					break;
-				}
-			return -1;
-		}
 		if (last == 0 || now - last >= ARP_RETRY_US) {
 			send_arp_requests();
 			last = now;
@@ -208,7 +203,21 @@ resolve(char *err, size_t errlen)
 			drain(pi, NULL, NULL);
 		rte_pause();
 	}
-	return 0;
+	g.last_arp = dp_mono_us();
+	if (resolved_count() == g.nhops)
+		return 0;
+	snprintf(err, errlen, "no ARP reply on any DPDK port in %u ms from", ARP_WAIT_US / 1000);
+	for (unsigned int h = 0; h < g.nhops; h++)
+		if (!g.hops[h].resolved) {
+			char a[INET_ADDRSTRLEN];
+			size_t l = strlen(err);
+
+			inet_ntop(AF_INET, &g.hops[h].ip, a, sizeof(a));
+			snprintf(err + l, errlen - l, " %s", a);
+		}
+	snprintf(err + strlen(err), errlen - strlen(err),
+		 " (replica down, or not on these ports' link)");
+	return resolved_count() > 0 ? 1 : -1;
 }
 
 static int
@@ -293,8 +302,9 @@ bench_dpdk_init(const struct bench_dpdk_config *cfg, char *err, size_t errlen)
 	static char eal_buf[1024];
 	static char *argv[MAX_EAL_ARGS];
 	uint16_t local_port = (uint16_t)(49152 + getpid() % 16384);
+	char skipped[512] = "";
 	uint16_t id;
-	int argc;
+	int argc, rc;
 
 	if (cfg->nvdev == 0) {
 		snprintf(err, errlen, "DPDK mode needs at least one --dpdk port");
@@ -325,9 +335,17 @@ bench_dpdk_init(const struct bench_dpdk_config *cfg, char *err, size_t errlen)
 
 		if (g.nports == BENCH_DPDK_MAX_PORTS)
 			break;
-		if (dp_port_start(&bp->p, id, 1, g.pool, why, sizeof(why)) != 0) {
-			snprintf(err, errlen, "DPDK port %u: %s", id, why);
-			return -1;
+		/* A port that cannot start (a memif whose replica is down) is
+		 * skipped: the replicas behind the others may serve.
+		 */
+		if (dp_port_start(&bp->p, id, cfg->queues > 0 ? cfg->queues : 1, g.pool, why,
+				  sizeof(why)) != 0) {
+			size_t l = strlen(skipped);
+
+			(void)rte_eth_dev_close(id);	/* or its PMD keeps serving a dead port */
+			snprintf(skipped + l, sizeof(skipped) - l, "%sDPDK port %u skipped: %s",
+				 l > 0 ? "; " : "", id, why);
+			continue;
 		}
 		rte_eth_macaddr_get(id, &mac);
 		memcpy(bp->ifc.mac, mac.addr_bytes, 6);
@@ -337,13 +355,22 @@ bench_dpdk_init(const struct bench_dpdk_config *cfg, char *err, size_t errlen)
 		g.nports++;
 	}
 	if (g.nports == 0) {
-		snprintf(err, errlen, "no DPDK port came up (check the --dpdk devices)");
+		snprintf(err, errlen, "no DPDK port came up (check the --dpdk devices)%s%s",
+			 skipped[0] != 0 ? ": " : "", skipped);
 		return -1;
 	}
 	snprintf(g.describe, sizeof(g.describe), "DPDK, %s x%u", g.ports[0].p.driver, g.nports);
 	if (wait_links(err, errlen) != 0)
 		return -1;
-	return resolve(err, errlen);
+	rc = resolve(err, errlen);
+	if (rc >= 0 && skipped[0] != 0) {
+		if (rc == 0)
+			snprintf(err, errlen, "%s", skipped);
+		else
+			snprintf(err + strlen(err), errlen - strlen(err), "; %s", skipped);
+		rc = 1;
+	}
+	return rc;
 }
 
 static int
@@ -359,9 +386,13 @@ dpdk_send(struct pk_transport *t, const struct pk_dgram *d, unsigned int n)
 		struct rte_mbuf *m;
 		uint8_t *f;
 
-		if (h == NULL || !h->resolved) {
+		if (h == NULL) {
 			errno = EHOSTUNREACH;
 			return -1;
+		}
+		if (!h->resolved) {
+			g.st.unresolved++;	/* lost: the client moves to another replica */
+			continue;
 		}
 		bp = &g.ports[h->port];
 		m = rte_pktmbuf_alloc(g.pool);
@@ -394,6 +425,10 @@ static int
 dpdk_receive(struct pk_transport *t, pk_deliver_fn deliver, void *arg)
 {
 	(void)t;
+	if (resolved_count() < g.nhops && dp_mono_us() - g.last_arp >= ARP_REPROBE_US) {
+		send_arp_requests();
+		g.last_arp = dp_mono_us();
+	}
 	for (unsigned int pi = 0; pi < g.nports; pi++)
 		drain(pi, deliver, arg);
 	return 0;
@@ -411,8 +446,8 @@ dpdk_wait(struct pk_transport *t, uint64_t timeout_us)
 		for (unsigned int pi = 0; pi < g.nports; pi++) {
 			struct bench_port *bp = &g.ports[pi];
 
-			if (bp->nstash == 0)
-				bp->nstash = rte_eth_rx_burst(bp->p.id, 0, bp->stash, BURST);
+			for (uint16_t q = 0; q < bp->p.nrxq && bp->nstash == 0; q++)
+				bp->nstash = rte_eth_rx_burst(bp->p.id, q, bp->stash, BURST);
 			if (bp->nstash > 0)
 				return 0;
 		}

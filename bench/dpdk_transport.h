@@ -6,7 +6,8 @@
  * UDP port. Frames are parsed and built by parnikd's own code (dp/packet.h).
  *
  * One transport is open at a time (the pre-flight check, then the run),
- * used by one thread: the ports have one queue pair each.
+ * used by one thread, which sends on queue 0 of a port and polls all its
+ * RX queues.
  */
 #ifndef PARNIK_BENCH_DPDK_TRANSPORT_H
 #define PARNIK_BENCH_DPDK_TRANSPORT_H
@@ -23,6 +24,11 @@ struct bench_dpdk_config {
 	const char *vdev[BENCH_DPDK_MAX_PORTS];	/* one --vdev each */
 	unsigned int nvdev;
 	uint32_t ip;		/* our IPv4 address, network order */
+	/* queue pairs per port (0: 1). A memif peer answers on the queue of
+	 * the worker that served the request, so a replica's memif port with
+	 * W queues needs W here, or the replies of W-1 workers are lost.
+	 */
+	unsigned int queues;
 	const char *servers;	/* "IPV4:PORT,...": the replicas to resolve */
 };
 
@@ -31,11 +37,15 @@ struct bench_dpdk_stats {
 	uint64_t rx_frames, tx_frames;
 	uint64_t rx_dropped;	/* not for us, malformed, bad checksum, not a reply */
 	uint64_t tx_full;	/* the TX ring or the mbuf pool was full: lost, retried */
+	uint64_t unresolved;	/* for a replica that never answered ARP: lost */
 	uint64_t answered;	/* ARP requests / pings for our address answered */
 };
 
 /* Initialises the EAL, starts every port, waits for their links and
- * resolves every server. Returns 0, or -1 with a message in <err>.
+ * resolves every server. Returns 0; 1 when some servers (named in <err>)
+ * did not answer ARP (datagrams to them are lost until they do; they are
+ * asked again every second); -1 with a message in <err> on failure or when
+ * no server answered.
  */
 int bench_dpdk_init(const struct bench_dpdk_config *cfg, char *err, size_t errlen);
 

@@ -217,7 +217,9 @@ up() {
     done
     echo "$servers" >"$dir/servers"
     echo "$dpdk_client --dpdk-ip $net.101" >"$dir/dpdk-client-af_packet"
-    [ -z "$dpdk_client_memif" ] || echo "$dpdk_client_memif --dpdk-ip $net.101" >"$dir/dpdk-client-memif"
+    # A replica answers on the memif queue of the worker that served: the
+    # client polls as many.
+    [ -z "$dpdk_client_memif" ] || echo "$dpdk_client_memif --dpdk-ip $net.101 --dpdk-queues $workers" >"$dir/dpdk-client-memif"
     echo "$sockets" >"$dir/sockets"
     echo "$partitions" >"$dir/partitions"
     # Served when every replica answers a read (NOT_FOUND is an answer).
