@@ -2,7 +2,8 @@
 # Parnik next to what a user would pick instead, and next to the machine's
 # own limits, on this machine and in one run:
 #   - Parnik, 3 replicas: af_packet fabric with the kernel-UDP client
-#     (parnik-bench), and with memif links between the replicas;
+#     (parnik-bench), and with memif links between the replicas and
+#     parnik-bench's DPDK client on memif ports of its own;
 #   - etcd 3.4, 3 members on loopback, with fsync and --unsafe-no-fsync,
 #     driven by wrk against the v3 JSON gateway of the leader;
 #   - Redis, one node, unreplicated, redis-benchmark without and with
@@ -59,8 +60,11 @@ rm -rf "$work"
 mkdir -p "$work"
 points=$out/points.tsv
 : >"$points"
+: >"$out/sweep.tsv"
+: >"$out/openloop.tsv"
 loopns=pkcmp-$$
 fabrics=""
+tsc=0
 pids=()
 
 cleanup() {
@@ -90,21 +94,51 @@ partitions=$(( $(nproc) / 3 > 0 ? $(nproc) / 3 : 1 ))
 
 # ---- Parnik --------------------------------------------------------------
 
-# parnik_point FABRIC SETUP OP THREADS DEPTH [--check]: runs parnik-bench
-# closed loop $runs times and records each run.
-parnik_point() {
-    local fabric=$1 setup=$2 op=$3 threads=$4 depth=$5 check=${6:-} servers f
+# bench_run FABRIC CLIENT CONC OUT ARGS...: one parnik-bench run, closed
+# loop at CONC in flight (or open loop with --rate in ARGS), from the kernel
+# UDP client (CLIENT kernel: 4 threads, CONC/4 each) or the DPDK client on
+# the fabric's memif or af_packet client ports (one thread, CONC in flight).
+bench_run() {
+    local fabric=$1 client=$2 conc=$3 f=$4 servers parts threads depth
+    local -a how
+    shift 4
     servers=$(bench/fabric.sh servers "$fabric")
+    parts=$(cat "${PARNIK_FABRIC_DIR:-/tmp/parnik-fabric}/$fabric/partitions")
+    if [ "$client" = kernel ]; then
+        threads=$(( conc >= 4 ? 4 : 1 ))
+        depth=$(( conc / threads ))
+        how=(--threads "$threads" --depth "$depth")
+    else
+        # shellcheck disable=SC2207 # the fabric prints options to split
+        how=(--depth "$conc" $(bench/fabric.sh dpdk-client "$fabric" "$client"))
+    fi
+    bench/fabric.sh exec "$fabric" build/bench/parnik-bench -s "$servers" -p "$parts" \
+        "${how[@]}" --keys 1000 --seconds "$seconds" "$@" >"$f" 2>&1 || true
+}
+
+# summary_field FILE FIELD: ops (ops/s), p50, p90, p99, p999 (us) or lin
+# from a parnik-bench output.
+summary_field() {
+    case $2 in
+        ops) awk '/^summary:/ { print $7 }' "$1" ;;
+        p50) awk '/^latency us:/ { print $4 }' "$1" ;;
+        p90) awk '/^latency us:/ { print $6 }' "$1" ;;
+        p99) awk '/^latency us:/ { print $8 }' "$1" ;;
+        p999) awk '/^latency us:/ { print $10 }' "$1" ;;
+        lin) awk '/^linearizable:/ { print $2 }' "$1" ;;
+    esac
+}
+
+# parnik_point FABRIC CLIENT SETUP OP CONC [BENCH ARGS...]: $runs closed-loop
+# runs of one op, each recorded.
+parnik_point() {
+    local fabric=$1 client=$2 setup=$3 op=$4 conc=$5 f
+    shift 5
     for r in $(seq "$runs"); do
-        f=$work/pb.$fabric.$op.$threads.$depth.$r
-        bench/fabric.sh exec "$fabric" build/bench/parnik-bench -s "$servers" -p "$partitions" \
-            --threads "$threads" --depth "$depth" --keys 1000 --seconds "$seconds" \
-            --mix "$op=1" $check >"$f" 2>&1 || true
-        record point Parnik "$setup" "$op" $((threads * depth)) "$r" \
-            "$(awk '/^summary:/ { print $7 }' "$f")" \
-            "$(awk '/^latency us:/ { print $4 }' "$f")" \
-            "$(awk '/^latency us:/ { print $8 }' "$f")" \
-            "$(awk '/^linearizable:/ { print $2 }' "$f")"
+        f=$work/pb.$fabric.$client.$op.$conc.$r
+        bench_run "$fabric" "$client" "$conc" "$f" --mix "$op=1" "$@"
+        record point Parnik "$setup" "$op" "$conc" "$r" "$(summary_field "$f" ops)" \
+            "$(summary_field "$f" p50)" "$(summary_field "$f" p99)" "$(summary_field "$f" lin)"
     done
 }
 
@@ -135,23 +169,125 @@ rtt_floors() {
     kill -TERM "${pids[-1]}" 2>/dev/null || true
 }
 
+# ---- sweeps (full run only): open loop, scaling and cost ---------------------
+
+# busy_cycles FABRIC: the replicas' worker lcores' busy TSC cycles, summed
+# (parnikctl stats: busy_cycles counts the loop passes that did work).
+busy_cycles() {
+    local i sum=0 c
+    for i in 0 1 2; do
+        c=$(bench/fabric.sh ctl "$1" "$i" stats 2>/dev/null |
+            python3 -c 'import json,sys; print(json.load(sys.stdin)["total"]["busy_cycles"])' \
+            2>/dev/null || echo 0)
+        sum=$((sum + c))
+    done
+    echo "$sum"
+}
+
+# tsc_hz FABRIC: the rate of the TSC the cycle counters count (rte_rdtsc),
+# from replica 0's first lcore's total_cycles over a second of wall time.
+tsc_hz() {
+    local q='import json,sys; print(json.load(sys.stdin)["lcores"][0]["total_cycles"])' c0 c1 t0 t1
+    t0=$(date +%s%N); c0=$(bench/fabric.sh ctl "$1" 0 stats | python3 -c "$q")
+    sleep 1
+    t1=$(date +%s%N); c1=$(bench/fabric.sh ctl "$1" 0 stats | python3 -c "$q")
+    awk -v c=$((c1 - c0)) -v t=$((t1 - t0)) 'BEGIN { printf "%.0f", c / t * 1e9 }'
+}
+
+# sweep_point FABRIC TABLE VALUE CONC [BENCH ARGS...]: $runs closed-loop
+# DPDK-client runs, each recorded with the replicas' busy cycles per op.
+sweep_point() {
+    local fabric=$1 table=$2 value=$3 conc=$4 f b0 b1 ops
+    shift 4
+    for r in $(seq "$runs"); do
+        f=$work/sweep.$table.$value.$r
+        b0=$(busy_cycles "$fabric")
+        bench_run "$fabric" memif "$conc" "$f" "$@"
+        b1=$(busy_cycles "$fabric")
+        ops=$(awk '/^summary:/ { print $2 }' "$f")
+        printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$table" "$value" "$r" \
+            "$(summary_field "$f" ops)" "$(summary_field "$f" p50)" "$(summary_field "$f" p99)" \
+            "$(awk -v b=$((b1 - b0)) -v n="${ops:-0}" 'BEGIN { if (n > 0) printf "%.0f", b / n; else print "-" }')" \
+            >>"$out/sweep.tsv"
+    done
+}
+
+# openloop_record SYSTEM OFFERED OPS P50 P90 P99 P999: one open-loop run.
+openloop_record() {
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" "$6" "$7" >>"$out/openloop.tsv"
+}
+
+# sweeps_parnik FABRIC: on the memif fabric with the DPDK client: latency
+# against offered load (open loop), throughput against value size and read
+# ratio, and 1RTT (this fabric) for the 1RTT-against-2RTT table.
+sweeps_parnik() {
+    local fabric=$1 rate f v
+    tsc=$(tsc_hz "$fabric")
+    say "Parnik: open-loop sweep (DPDK client on memif)"
+    for rate in 25000 50000 100000 200000 300000 400000 500000; do
+        f=$work/open.parnik.$rate
+        bench_run "$fabric" memif 2048 "$f" --mix put=1 --rate "$rate" --timeout 1000
+        openloop_record Parnik "$rate" "$(summary_field "$f" ops)" "$(summary_field "$f" p50)" \
+            "$(summary_field "$f" p90)" "$(summary_field "$f" p99)" "$(summary_field "$f" p999)"
+    done
+    say "Parnik: value size, read ratio, 1RTT"
+    for v in 16 64 256 1024; do
+        sweep_point "$fabric" value_size "$v" 256 --mix put=1 --value-size "$v"
+    done
+    for v in 0 50 90 100; do
+        sweep_point "$fabric" reads "$v" 256 --mix put=1 --reads "$v"
+    done
+    sweep_point "$fabric" rounds "1RTT, 1 in flight" 1 --mix put=1
+    sweep_point "$fabric" rounds "1RTT, 256 in flight" 256 --mix put=1
+}
+
+# sweeps_scaling: throughput against worker lcores per replica (1, 2, 4;
+# one partition each), and 2RTT (--no-1rtt), each on a fabric of its own.
+sweeps_scaling() {
+    local w name
+    for w in 1 2 4; do
+        name=cmpw$w
+        say "Parnik: $w worker lcore(s) per replica"
+        fabrics="$fabrics $name"
+        bench/fabric.sh up "$name" --replicas 3 --partitions "$w" --memif --client-memif >/dev/null
+        sweep_point "$name" workers "$w" 256 --mix put=1
+        bench/fabric.sh down "$name" >/dev/null
+    done
+    say "Parnik: 2RTT (--no-1rtt: a prepare before every accept)"
+    fabrics="$fabrics cmp2r"
+    PARNIKD_OPTS="${PARNIKD_OPTS:-} --no-1rtt" bench/fabric.sh up cmp2r --replicas 3 \
+        --partitions "$partitions" --memif --client-memif >/dev/null
+    sweep_point cmp2r rounds "2RTT, 1 in flight" 1 --mix put=1
+    sweep_point cmp2r rounds "2RTT, 256 in flight" 256 --mix put=1
+    bench/fabric.sh down cmp2r >/dev/null
+}
+
 say "Parnik: 3 replicas on the af_packet fabric"
 fabrics="$fabrics cmpaf"
 bench/fabric.sh up cmpaf --replicas 3 --partitions "$partitions" >/dev/null
 rtt_floors cmpaf
-parnik_point cmpaf "3 replicas, af_packet, kernel UDP client" put 1 1
-parnik_point cmpaf "3 replicas, af_packet, kernel UDP client" get 1 1
-parnik_point cmpaf "3 replicas, af_packet, kernel UDP client" put 4 16 --check
-parnik_point cmpaf "3 replicas, af_packet, kernel UDP client" put 4 64 --check
-[ $quick -eq 1 ] || parnik_point cmpaf "3 replicas, af_packet, kernel UDP client" get 4 64
+setup="3 replicas, af_packet, kernel UDP client"
+parnik_point cmpaf kernel "$setup" put 1
+parnik_point cmpaf kernel "$setup" get 1
+parnik_point cmpaf kernel "$setup" put 64 --check
+parnik_point cmpaf kernel "$setup" put 256 --check
+[ $quick -eq 1 ] || parnik_point cmpaf kernel "$setup" get 256
+[ $quick -eq 1 ] || parnik_point cmpaf af_packet "3 replicas, af_packet, DPDK client on af_packet" put 256 --check
 bench/fabric.sh down cmpaf >/dev/null
 
-say "Parnik: 3 replicas, memif between them"
+say "Parnik: 3 replicas, memif between them, the DPDK client on memif"
 fabrics="$fabrics cmpmf"
-bench/fabric.sh up cmpmf --replicas 3 --partitions "$partitions" --memif >/dev/null
-parnik_point cmpmf "3 replicas, memif between replicas, kernel UDP client" put 4 16 --check
-parnik_point cmpmf "3 replicas, memif between replicas, kernel UDP client" put 4 64 --check
+bench/fabric.sh up cmpmf --replicas 3 --partitions "$partitions" --memif --client-memif >/dev/null
+setup="3 replicas, memif between replicas, DPDK client on memif"
+parnik_point cmpmf memif "$setup" put 1
+parnik_point cmpmf memif "$setup" get 1
+parnik_point cmpmf memif "$setup" put 64 --check
+parnik_point cmpmf memif "$setup" put 256 --check
+[ $quick -eq 1 ] || parnik_point cmpmf memif "$setup" put 512 --check
+[ $quick -eq 1 ] || parnik_point cmpmf memif "$setup" get 256
+[ $quick -eq 1 ] || sweeps_parnik cmpmf
 bench/fabric.sh down cmpmf >/dev/null
+[ $quick -eq 1 ] || sweeps_scaling
 
 # ---- etcd and Redis, on loopback in a namespace of their own ---------------
 
@@ -225,6 +361,22 @@ etcd_point() {
     done
 }
 
+# etcd_openloop URL: latency against offered load, 256 connections paced
+# by an exponential think time after every answer (bench/etcd_wrk.lua).
+etcd_openloop() {
+    local url=$1 rate f conns=256
+    say "etcd: paced sweep (wrk, $conns connections)"
+    for rate in 1000 2000 4000 6000 8000 12000; do
+        f=$work/open.etcd.$rate
+        inns env ETCD_OP=put ETCD_DELAY_MS="$(awk -v c=$conns -v r="$rate" 'BEGIN { print 1000 * c / r }')" \
+            wrk -t 2 -c "$conns" -d "${seconds}s" --latency -s bench/etcd_wrk.lua "$url" >"$f" 2>&1 || true
+        openloop_record etcd "$rate" "$(awk '/^Requests\/sec:/ { print $2 }' "$f")" \
+            "$(to_us "$(awk '$1 == "50%" { print $2 }' "$f")")" \
+            "$(to_us "$(awk '$1 == "90%" { print $2 }' "$f")")" \
+            "$(to_us "$(awk '$1 == "99%" { print $2 }' "$f")")" -
+    done
+}
+
 say "etcd: 3 members, fsync"
 leader=$(etcd_start yes)
 etcd_point yes put 64 "$leader"
@@ -236,6 +388,7 @@ leader=$(etcd_start no)
 etcd_point no put 1 "$leader"
 etcd_point no put 64 "$leader"
 [ $quick -eq 1 ] || etcd_point no get 64 "$leader"
+[ $quick -eq 1 ] || etcd_openloop "$leader"
 stop_started
 
 say "Redis: one node, unreplicated"
@@ -285,6 +438,13 @@ testpmd_rate memif "net_memif0,role=server,socket=$work/tp.sock,socket-abstract=
     "net_memif1,role=client,socket=$work/tp.sock,socket-abstract=no"
 
 say "report"
-python3 bench/compare_report.py "$points" --machine "$(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(. /etc/os-release; echo "$PRETTY_NAME")" \
+machine="$(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(. /etc/os-release; echo "$PRETTY_NAME")"
+python3 bench/compare_report.py "$points" --machine "$machine" \
     --runs "$runs" --seconds "$seconds" | tee "$out/table.txt"
+if [ $quick -eq 0 ]; then
+    say "scaling and cost tables (bench/README.md), plots (bench/plots)"
+    python3 bench/sweep_report.py "$out" --readme bench/README.md --plots bench/plots \
+        --machine "$machine, $(awk -F': ' '/^model name/ { print $2; exit }' /proc/cpuinfo)" \
+        --tsc-hz "$tsc"
+fi
 say "done"

@@ -40,3 +40,14 @@ request = function()
   end
   return wrk.format('POST', '/v3/kv/put', headers, '{"key":"' .. k .. '","value":"' .. value .. '"}')
 end
+
+-- ETCD_DELAY_MS: each connection waits an exponentially distributed time
+-- of this mean after every answer (wrk's delay()), so C connections offer
+-- about C / (delay + latency) requests per second: paced load for the
+-- latency-against-load sweep (wrk has no open loop; Debian has no wrk2).
+local delay_ms = tonumber(os.getenv('ETCD_DELAY_MS') or '0')
+if delay_ms > 0 then
+  delay = function()
+    return -math.log(1 - math.random()) * delay_ms
+  end
+end
