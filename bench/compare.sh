@@ -46,6 +46,8 @@ while [ $# -gt 0 ]; do
     esac
 done
 [ -n "$seconds" ] || seconds=$([ $quick -eq 1 ] && echo 2 || echo 4)
+# The sweeps' many points run shorter, to keep the full run within 10 minutes.
+sweep_seconds=$(( seconds > 2 ? 2 : seconds ))
 [ "$(id -u)" -eq 0 ] || { echo "compare: needs root (network namespaces)" >&2; exit 2; }
 
 tests/deps.sh etcd-server etcd-client wrk redis-server redis-tools sockperf gnuplot-nox dpdk
@@ -146,7 +148,7 @@ parnik_point() {
 # the fabric's bridge (sockperf), and the round trip through replica 0's
 # DPDK port and worker loop (parnikd's UDP echo, port 7).
 rtt_floors() {
-    local fabric=$1 servers echo_ip r0 f t=$(( quick ? 1 : seconds ))
+    local fabric=$1 servers echo_ip r0 f t=$(( quick ? 1 : 2 ))
     servers=$(bench/fabric.sh servers "$fabric")
     echo_ip=$(echo "$servers" | sed 's/\.1:7700.*/.99/')
     r0=${servers%%:*}
@@ -198,6 +200,7 @@ tsc_hz() {
 # DPDK-client runs, each recorded with the replicas' busy cycles per op.
 sweep_point() {
     local fabric=$1 table=$2 value=$3 conc=$4 f b0 b1 ops
+    local seconds=$sweep_seconds	# (bench_run reads it)
     shift 4
     for r in $(seq "$runs"); do
         f=$work/sweep.$table.$value.$r
@@ -224,7 +227,7 @@ sweeps_parnik() {
     local fabric=$1 rate f v
     tsc=$(tsc_hz "$fabric")
     say "Parnik: open-loop sweep (DPDK client on memif)"
-    for rate in 25000 50000 100000 200000 300000 400000 500000; do
+    for rate in 50000 100000 200000 300000 400000 500000; do
         f=$work/open.parnik.$rate
         bench_run "$fabric" memif 2048 "$f" --mix put=1 --rate "$rate" --timeout 1000
         openloop_record Parnik "$rate" "$(summary_field "$f" ops)" "$(summary_field "$f" p50)" \
@@ -366,7 +369,7 @@ etcd_point() {
 etcd_openloop() {
     local url=$1 rate f conns=256
     say "etcd: paced sweep (wrk, $conns connections)"
-    for rate in 1000 2000 4000 6000 8000 12000; do
+    for rate in 1000 2000 4000 6000 8000; do
         f=$work/open.etcd.$rate
         inns env ETCD_OP=put ETCD_DELAY_MS="$(awk -v c=$conns -v r="$rate" 'BEGIN { print 1000 * c / r }')" \
             wrk -t 2 -c "$conns" -d "${seconds}s" --latency -s bench/etcd_wrk.lua "$url" >"$f" 2>&1 || true

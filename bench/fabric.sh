@@ -189,11 +189,13 @@ up() {
             ip -n "pk$idx-r$i" link set "pk${idx}r$i" master brt
             ip -n "pk$idx-r$i" link set brt up
         fi
+        # Memory (-m, no hugepages) grows with the queues: every port has
+        # one queue pair per worker, each with its mbufs.
         # The worker lcores plus the main lcore, all free to
         # run on any CPU: pinning three replicas' lcores to two CPUs one
         # by one would stack them unevenly.
         # The command line is kept for "restart" (which drops --bootstrap).
-        printf '%q ' ip netns exec "pk$idx-r$i" "$parnikd" --no-huge -m 256 --no-shconf \
+        printf '%q ' ip netns exec "pk$idx-r$i" "$parnikd" --no-huge -m $((128 + 128 * workers)) --no-shconf \
             --file-prefix "pk$idx-r$i" --no-pci --lcores "(0-$workers)@(0-$(($(nproc) - 1)))" \
             --vdev "$edge" \
             $links -- \
@@ -227,6 +229,7 @@ up() {
         local ok=0
         for _ in $(seq 100); do
             local rc=0
+            kill -0 "$(cat "$dir/r$i.pid")" 2>/dev/null || break	# it exited: say why
             ip netns exec "pk$idx-cl" "$parnik" -s "$net.$((i + 1)):7700" -p "$partitions" \
                 -t 100 get "fabric-probe-$i" >/dev/null 2>&1 || rc=$?
             if [ $rc -eq 0 ] || [ $rc -eq 1 ]; then ok=1; break; fi
