@@ -298,8 +298,8 @@ ip netns add "$loopns"
 ip -n "$loopns" link set lo up
 inns() { ip netns exec "$loopns" "$@"; }
 
-# etcd_start FSYNC(yes|no): 3 members on 127.0.0.1; prints the leader's
-# client URL.
+# etcd_start FSYNC(yes|no): 3 members on 127.0.0.1; sets $leader to the
+# leader's client URL.
 etcd_start() {
     local cluster="" i extra=""
     [ "$1" = no ] && extra=--unsafe-no-fsync
@@ -322,7 +322,7 @@ etcd_start() {
                 endpoint status -w fields 2>/dev/null |
                 awk -F' : ' '/"MemberID"/ { m = $2 } /"Leader"/ { l = $2 }
                              END { exit !(m != "" && m == l) }'; then
-                echo "http://127.0.0.1:$((2379 + 10 * i))"
+                leader="http://127.0.0.1:$((2379 + 10 * i))"
                 return 0
             fi
         done
@@ -332,16 +332,24 @@ etcd_start() {
     return 1
 }
 
+# stop_started: ends every process in the loopback namespace (etcd, Redis)
+# and waits until they are gone, so the next servers can bind their ports.
+# By namespace, not by $!: a "inns CMD &" pid is the subshell's, not CMD's.
 stop_started() {
     local p
-    for p in "${pids[@]}"; do kill -TERM "$p" 2>/dev/null || true; done
-    wait 2>/dev/null || true
+    ip netns pids "$loopns" 2>/dev/null | xargs -r kill -TERM 2>/dev/null || true
+    for _ in $(seq 100); do
+        [ -z "$(ip netns pids "$loopns" 2>/dev/null)" ] && break
+        sleep 0.1
+    done
+    ip netns pids "$loopns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null || true
+    for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
     pids=()
 }
 
 # us VALUE: wrk's 40.46ms / 557.00us / 1.2s in microseconds.
 to_us() {
-    awk -v v="$1" 'BEGIN { n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
+    awk -v v="$1" 'BEGIN { if (v == "") { print "-"; exit } n = v + 0; u = v; sub(/^[0-9.]+/, "", u)
         print (u == "ms") ? n * 1000 : (u == "s") ? n * 1000000 : n }'
 }
 
@@ -381,13 +389,13 @@ etcd_openloop() {
 }
 
 say "etcd: 3 members, fsync"
-leader=$(etcd_start yes)
+etcd_start yes
 etcd_point yes put 64 "$leader"
 [ $quick -eq 1 ] || etcd_point yes put 1 "$leader"
 stop_started
 
 say "etcd: 3 members, --unsafe-no-fsync"
-leader=$(etcd_start no)
+etcd_start no
 etcd_point no put 1 "$leader"
 etcd_point no put 64 "$leader"
 [ $quick -eq 1 ] || etcd_point no get 64 "$leader"

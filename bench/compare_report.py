@@ -148,6 +148,13 @@ def main():
         out.write(f"  {system:<11} {setup:<62} {fmt_rate(med(g['ops'])):>12} packets/s  "
                   f"(spread {spread(g['ops']) or '-'})\n")
 
+    failed = [f"{k[1]} {k[3]} at {k[4]} ({k[2]})" for k, g in groups.items()
+              if k[0] == "point" and not g["ops"]]
+    for f in failed:
+        out.write(f"\nWARNING: no figure for {f}: every run failed, see the raw outputs")
+    if failed:
+        out.write("\n")
+
     # The targets.
     out.write("\ntargets\n")
     pbest = best_of(groups, "Parnik", lin_yes=True)

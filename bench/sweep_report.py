@@ -15,20 +15,14 @@ against worker lcores per replica.
 import argparse
 import datetime
 import os
-import statistics
 import subprocess
 import sys
 from collections import OrderedDict
 
+from compare_report import med, num  # bench/, next to this script
+
 BEGIN = "<!-- compare.sh: begin (generated, do not edit) -->"
 END = "<!-- compare.sh: end -->"
-
-
-def num(s):
-    try:
-        return float(s)
-    except ValueError:
-        return None
 
 
 def load_sweeps(path):
@@ -56,10 +50,6 @@ def load_openloop(path):
             if len(cols) >= 7:
                 rows.append([cols[0]] + [num(c) for c in cols[1:7]])
     return rows
-
-
-def med(xs):
-    return statistics.median(xs) if xs else None
 
 
 def fmt(x, digits=0):
