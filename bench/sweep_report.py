@@ -108,9 +108,9 @@ def plot(plots, rows, tables):
                 if r[0] == system and r[2]:
                     f.write(" ".join("nan" if v is None else str(v) for v in r[1:]) + "\n")
     script = f"""
-set terminal pngcairo size 900,560 noenhanced
+set terminal pngcairo size 1000,600 noenhanced
 set output '{plots}/latency_vs_load.png'
-set title 'Latency against offered load: Parnik (3 replicas, memif, DPDK client, open loop) and etcd (3 members, no fsync, wrk paced)'
+set title "Latency against offered load\\nParnik: 3 replicas, memif, DPDK client, open loop; etcd: 3 members, no fsync, wrk paced"
 set xlabel 'offered load, requests/s (log)'
 set ylabel 'latency, us (log)'
 set logscale xy
@@ -129,12 +129,14 @@ plot '{plots}/openloop-Parnik.dat' using 1:3 with linespoints title 'Parnik p50'
                 f.write(f"{value} {med(g['ops'])} {min(g['ops'])} {max(g['ops'])}\n")
     script += f"""
 set output '{plots}/throughput_vs_workers.png'
-set title 'Parnik PUT throughput against worker lcores per replica (3 replicas, memif, 256 in flight; 2 CPUs shared)'
+set title "Parnik PUT throughput against worker lcores per replica\\n3 replicas, memif, DPDK client, 256 in flight; all on 2 shared CPUs"
 unset logscale
 set xlabel 'worker lcores per replica'
 set ylabel 'ops/s'
 set yrange [0:*]
 set xtics (1, 2, 4)
+set xrange [0.5:4.5]
+set key bottom left
 plot '{plots}/workers.dat' using 1:2:3:4 with yerrorlines title 'median, min-max of the runs'
 """
     try:
