@@ -23,6 +23,15 @@ def num(s):
         return None
 
 
+def keep_figures(g, **figures):
+    """Appends each figure that is a positive number to g[its name]; "-",
+    empty or zero (a failed run) are left out of the medians."""
+    for name, v in figures.items():
+        x = num(v)
+        if x is not None and x > 0:
+            g[name].append(x)
+
+
 def load(path):
     groups = OrderedDict()
     with open(path) as f:
@@ -33,10 +42,7 @@ def load(path):
             kind, system, setup, op, conc, _run, ops, p50, p99, lin = cols[:10]
             key = (kind, system, setup, op, int(conc))
             g = groups.setdefault(key, {"ops": [], "p50": [], "p99": [], "lin": []})
-            for name, v in (("ops", ops), ("p50", p50), ("p99", p99)):
-                x = num(v)
-                if x is not None and x > 0:
-                    g[name].append(x)
+            keep_figures(g, ops=ops, p50=p50, p99=p99)
             g["lin"].append(lin)
     return groups
 

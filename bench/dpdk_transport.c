@@ -18,13 +18,15 @@
 #include <rte_pause.h>
 
 #include "../dp/clock.h"
+#include "../dp/client/servers.h"
 #include "dpdk_transport.h"
+#include "parnik/client.h"
 #include "packet.h"
 #include "ports.h"
 
 #define BURST 32
 #define POOL_MBUFS 8191
-#define MAX_SERVERS 16
+#define MAX_SERVERS PK_CLIENT_MAX_SERVERS
 #define MAX_EAL_ARGS 64
 #define LINK_WAIT_US 5000000u	/* memif: the replica's server side must accept us */
 #define ARP_WAIT_US 2000000u
@@ -273,26 +275,18 @@ eal_argv(const struct bench_dpdk_config *cfg, char *buf, size_t buflen, char **a
 	return argc;
 }
 
+/* One hop per distinct server address, from libparnik's own list parser. */
 static int
-parse_servers(const char *list, char *err, size_t errlen)
+servers_to_hops(const char *list, char *err, size_t errlen)
 {
-	char buf[1024];
-	char *save = NULL;
+	struct sockaddr_in addrs[PK_CLIENT_MAX_SERVERS];
+	unsigned int n = 0;
 
-	snprintf(buf, sizeof(buf), "%s", list != NULL ? list : "");
-	for (char *tok = strtok_r(buf, ",", &save); tok != NULL; tok = strtok_r(NULL, ",", &save)) {
-		char *colon = strrchr(tok, ':');
-		uint32_t ip;
-
-		if (colon != NULL)
-			*colon = 0;
-		if (inet_pton(AF_INET, tok, &ip) != 1 || g.nhops == MAX_SERVERS) {
-			snprintf(err, errlen, "server '%s': not an IPv4 address", tok);
-			return -1;
-		}
-		if (hop_of(ip) == NULL)
-			g.hops[g.nhops++] = (struct hop){ .ip = ip };
-	}
+	if (pk_servers_parse(list, 1, addrs, &n, err, errlen) != 0)
+		return -1;
+	for (unsigned int i = 0; i < n; i++)
+		if (hop_of(addrs[i].sin_addr.s_addr) == NULL)
+			g.hops[g.nhops++] = (struct hop){ .ip = addrs[i].sin_addr.s_addr };
 	return 0;
 }
 
@@ -310,7 +304,7 @@ bench_dpdk_init(const struct bench_dpdk_config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "DPDK mode needs at least one --dpdk port");
 		return -1;
 	}
-	if (parse_servers(cfg->servers, err, errlen) != 0)
+	if (servers_to_hops(cfg->servers, err, errlen) != 0)
 		return -1;
 	argc = eal_argv(cfg, eal_buf, sizeof(eal_buf), argv);
 	if (argc < 0) {

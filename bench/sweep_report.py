@@ -19,7 +19,7 @@ import subprocess
 import sys
 from collections import OrderedDict
 
-from compare_report import med, num  # bench/, next to this script
+from compare_report import keep_figures, med, num  # bench/, next to this script
 
 BEGIN = "<!-- compare.sh: begin (generated, do not edit) -->"
 END = "<!-- compare.sh: end -->"
@@ -35,10 +35,7 @@ def load_sweeps(path):
             table, value, _run, ops, p50, p99, cyc = cols[:7]
             g = tables.setdefault(table, OrderedDict()).setdefault(
                 value, {"ops": [], "p50": [], "p99": [], "cyc": []})
-            for name, v in (("ops", ops), ("p50", p50), ("p99", p99), ("cyc", cyc)):
-                x = num(v)
-                if x is not None and x > 0:
-                    g[name].append(x)
+            keep_figures(g, ops=ops, p50=p50, p99=p99, cyc=cyc)
     return tables
 
 
