@@ -56,6 +56,9 @@ dp_counters_print(const struct dp_counters *c, FILE *f)
 	for (unsigned int d = 0; d < DP_DROP_COUNT; d++)
 		if (c->dp.drops[d] > 0)
 			fprintf(f, "  drop_%-17s %12" PRIu64 "\n", dp_drop_name(d), c->dp.drops[d]);
+	for (unsigned int g = 1; g < DP_GATE_COUNT; g++)
+		if (c->dp.gate[g] > 0)
+			fprintf(f, "  %-22s %12" PRIu64 "\n", dp_gate_reason_name(g), c->dp.gate[g]);
 	for (unsigned int e = 0; e < 64; e++)
 		if (c->dp.decode_by_code[e] > 0)
 			fprintf(f, "  decode_%-15s %12" PRIu64 "\n", pk_status_name((int)e),

@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "gate.h"
 #include "packet.h"
 #include "parnik/hist.h"
 #include "parnik/stats.h"
@@ -48,6 +49,7 @@ struct dp_stats {
 #undef DP_STAT_FIELD
 	uint64_t drops[DP_DROP_COUNT];
 	uint64_t decode_by_code[64];
+	uint64_t gate[DP_GATE_COUNT];	/* by enum dp_gate_reason; [0] unused */
 };
 
 /* Everything one lcore counts. Only uint64_t fields, so a snapshot is a

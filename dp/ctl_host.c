@@ -65,6 +65,16 @@ counters_json(struct ctl_json *j, const struct dp_counters *c)
 		if (c->dp.drops[d] > 0)
 			ctl_json_u64(j, dp_drop_name(d), c->dp.drops[d]);
 	ctl_json_close(j);
+	/* Every reason, zeros included: what the gate refused (gate.h). */
+	ctl_json_open(j, "gate");
+	for (unsigned int g = 1; g < DP_GATE_COUNT; g++)
+		ctl_json_u64(j, dp_gate_reason_name(g), c->dp.gate[g]);
+	ctl_json_close(j);
+	ctl_json_open(j, "decode");
+	for (unsigned int e = 0; e < 64; e++)
+		if (c->dp.decode_by_code[e] > 0)
+			ctl_json_u64(j, pk_status_name((int)e), c->dp.decode_by_code[e]);
+	ctl_json_close(j);
 	ctl_json_open(j, "latency_ns");
 	ctl_json_u64(j, "count", c->latency.count);
 	ctl_json_u64(j, "p50", pk_hist_quantile(&c->latency, 0.5));

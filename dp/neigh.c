@@ -80,7 +80,8 @@ dp_neigh_lookup(const struct dp_neigh *t, uint32_t ip, struct dp_hop *hop)
 }
 
 bool
-dp_neigh_learn(struct dp_neigh *t, uint32_t ip, const uint8_t mac[6], uint16_t port, uint64_t now)
+dp_neigh_learn(struct dp_neigh *t, uint32_t ip, const uint8_t mac[6], uint16_t port, uint64_t now,
+	       bool verified)
 {
 	struct dp_neigh_entry *e = find(t, ip);
 	uint64_t h = hop_pack(mac, port);
@@ -101,6 +102,11 @@ dp_neigh_learn(struct dp_neigh *t, uint32_t ip, const uint8_t mac[6], uint16_t p
 		}
 		return false;
 	}
+	/* A forged ARP frame must not re-point a working entry (a cut-off
+	 * or a man in the middle): only authenticated traffic moves it.
+	 */
+	if (state == DP_NEIGH_RESOLVED && !verified)
+		return false;
 	STORE(&e->hop, h);
 	STORE(&e->probes, 0);
 	STORE(&e->next_probe, now + REFRESH_US);

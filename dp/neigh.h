@@ -52,12 +52,15 @@ void dp_neigh_init(struct dp_neigh *t, const struct dp_options *o, uint64_t now)
 bool dp_neigh_lookup(const struct dp_neigh *t, uint32_t ip, struct dp_hop *hop);
 
 /* A frame from <ip> at <mac> arrived on <port>: remember it, for members
- * only (the table does not grow) and never over a static entry. Returns
- * true when the entry changed. Cheap when nothing changed (reads only), as
- * it runs for every peer frame.
+ * only (the table does not grow) and never over a static entry. An ARP
+ * frame (<verified> false: anyone can send one) only resolves an entry not
+ * resolved yet; a datagram that passed the gate (gate.h: sealed with the
+ * peer key, or source-checked without one) may also move a resolved one.
+ * Returns true when the entry changed. Cheap when nothing changed (reads
+ * only), as it runs for every peer datagram.
  */
 bool dp_neigh_learn(struct dp_neigh *t, uint32_t ip, const uint8_t mac[6], uint16_t port,
-		    uint64_t now);
+		    uint64_t now, bool verified);
 
 /* Fills <ips> with up to <max> addresses to send an ARP request for now,
  * and schedules their next probe. Returns how many. One caller at a time.

@@ -7,6 +7,7 @@
 
 #include "options.h"
 #include "parnik/config.h"
+#include "parnik/keyfile.h"
 
 void
 dp_options_usage(FILE *f)
@@ -28,7 +29,17 @@ dp_options_usage(FILE *f)
 		"  --lists ID,ID,...    with --bootstrap: the members in the initial prepare and\n"
 		"                       accept lists (majority quorums; default every member).\n"
 		"                       The other members start as spares, grown in live.\n"
-		"  --neighbour IPV4=MAC[@PORT]  static ARP entry (default: resolved by ARP)\n"
+		"  --peer-key FILE      the cluster's peer key (64 hex digits, mode 0600; make\n"
+		"                       one with 'parnikctl keygen FILE' and copy it to every\n"
+		"                       replica): replica-to-replica datagrams are sealed with\n"
+		"                       it and unsealed ones refused. Required unless\n"
+		"                       --insecure-peers.\n"
+		"  --insecure-peers     run without a peer key: anyone who can reach the\n"
+		"                       replicas' ports can forge their messages (test benches)\n"
+		"  --client-key FILE    clients must seal their requests with this key; others\n"
+		"                       are answered UNAUTHENTICATED (default: open to clients)\n"
+		"  --neighbour IPV4=MAC[@PORT]  static ARP entry (default: resolved by ARP);\n"
+		"                       PORT is a DPDK port id (default 0)\n"
 		"  --idle poll|adaptive busy polling, or sleeps after empty polls (default:\n"
 		"                       adaptive when lcores outnumber cores)\n"
 		"  --idle-max-us US     adaptive: longest sleep, 1..100000 (default 200)\n"
@@ -141,7 +152,7 @@ add_neighbour(struct dp_options *o, char *arg, char *err, size_t errlen)
 	at = strchr(eq + 1, '@');
 	if (at != NULL) {
 		*at = 0;
-		if (!parse_uint(at + 1, 255, &port))
+		if (!parse_uint(at + 1, DP_MAX_PORT_ID, &port))
 			return fail(err, errlen, "--neighbour %s: bad port '%s'", arg, at + 1);
 	}
 	n = &o->neighbours[o->nneighbours];
@@ -186,6 +197,13 @@ validate(struct dp_options *o, bool have_node, char *err, size_t errlen)
 	if (pk_mask_count(o->lists) < 3 && o->bootstrap)
 		fprintf(stderr, "parnikd: warning: %u acceptor(s) tolerate no failure\n",
 			pk_mask_count(o->lists));
+	if (o->have_peer_key && o->insecure_peers)
+		return fail(err, errlen, "--peer-key and --insecure-peers exclude each other");
+	if (!o->have_peer_key && !o->insecure_peers)
+		return fail(err, errlen,
+			    "no --peer-key: without one anybody who reaches the replicas can "
+			    "forge their messages; make one with 'parnikctl keygen FILE', or "
+			    "give --insecure-peers on a test bench");
 	if ((unsigned long)o->base_port + o->partitions > 65536)
 		return fail(err, errlen, "--port %u + --partitions %u passes port 65535",
 			    o->base_port, o->partitions);
@@ -201,6 +219,7 @@ dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *out, char *e
 	enum {
 		O_NODE = 1, O_ADDR, O_MEMBER, O_PORT, O_PARTS, O_CLUSTER, O_BOOT, O_NEIGH,
 		O_IDLE, O_IDLEMAX, O_GCINT, O_KEYS, O_DEDUPE, O_VALUE, O_NO1RTT, O_STATS, O_CTL, O_HELP, O_LISTS,
+		O_PEERKEY, O_INSECURE, O_CLIENTKEY,
 	};
 	static const struct option longopts[] = {
 		{ "node", required_argument, NULL, O_NODE },
@@ -221,6 +240,9 @@ dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *out, char *e
 		{ "no-1rtt", no_argument, NULL, O_NO1RTT },
 		{ "stats-file", required_argument, NULL, O_STATS },
 		{ "ctl", required_argument, NULL, O_CTL },
+		{ "peer-key", required_argument, NULL, O_PEERKEY },
+		{ "insecure-peers", no_argument, NULL, O_INSECURE },
+		{ "client-key", required_argument, NULL, O_CLIENTKEY },
 		{ "help", no_argument, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -342,6 +364,19 @@ dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *out, char *e
 				return fail(err, errlen, "--ctl: path empty or over %zu bytes",
 					    sizeof(o->ctl_path) - 1);
 			strcpy(o->ctl_path, optarg);
+			break;
+		case O_PEERKEY:
+			if (pk_keyfile_load(optarg, o->peer_secret, err, errlen) != 0)
+				return -1;
+			o->have_peer_key = true;
+			break;
+		case O_CLIENTKEY:
+			if (pk_keyfile_load(optarg, o->client_secret, err, errlen) != 0)
+				return -1;
+			o->have_client_key = true;
+			break;
+		case O_INSECURE:
+			o->insecure_peers = true;
 			break;
 		case O_HELP:
 			dp_options_usage(out);

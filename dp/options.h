@@ -10,10 +10,15 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "parnik/auth.h"
 #include "parnik/types.h"
 
 #define DP_MAX_PARTITIONS 64
 #define DP_MAX_NEIGHBOURS 32
+/* Highest DPDK port id a --neighbour may name (RTE_MAX_ETHPORTS is 32 in
+ * Debian's DPDK; this file stays DPDK-free, replica.c checks they agree).
+ */
+#define DP_MAX_PORT_ID 31
 
 enum dp_idle {
 	DP_IDLE_POLL = 1,	/* busy polling: bare metal, dedicated cores */
@@ -51,6 +56,15 @@ struct dp_options {
 	bool bootstrap;		/* a new cluster: acceptors start admitted */
 	uint16_t lists;		/* --bootstrap: the initial prepare/accept lists
 				 * (a mask of member ids; 0 = every member) */
+	/* Peer traffic is sealed with the cluster's peer key (--peer-key);
+	 * without one the replica starts only with --insecure-peers.
+	 * Clients must seal their requests when a client key is given.
+	 */
+	bool have_peer_key;
+	bool insecure_peers;
+	uint8_t peer_secret[PK_AUTH_SECRET_LEN];
+	bool have_client_key;
+	uint8_t client_secret[PK_AUTH_SECRET_LEN];
 	char stats_file[256];	/* where to print counters on shutdown; "" = stdout */
 	char ctl_path[108];	/* control socket (a Unix socket path's limit) */
 };

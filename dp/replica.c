@@ -139,6 +139,8 @@ make_lcores(struct dp_replica *r)
 	return 0;
 }
 
+_Static_assert(DP_MAX_PORT_ID < RTE_MAX_ETHPORTS, "--neighbour port ids index port_index");
+
 int
 dp_replica_init(struct dp_replica *r, const struct dp_options *o, struct rte_mempool *pool,
 		const struct dp_port *ports, unsigned int nports, uint16_t nworkers)
@@ -167,6 +169,16 @@ dp_replica_init(struct dp_replica *r, const struct dp_options *o, struct rte_mem
 	r->cfg = calloc(1, sizeof(*r->cfg));
 	if (r->cfg == NULL)
 		return -1;
+	{
+		/* The start time in the peer MAC trailer: receivers follow a
+		 * sender's latest start and refuse its earlier ones (gate.h).
+		 */
+		struct timespec ts;
+
+		clock_gettime(CLOCK_REALTIME, &ts);
+		dp_gate_init(&r->gate, o,
+			     (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u);
+	}
 	initial_config(r->cfg, o);
 	r->admitted = o->bootstrap;
 	dp_jobs_init(&r->jobs, r);

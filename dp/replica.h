@@ -25,6 +25,7 @@
 #include "floors.h"
 #include "idle.h"
 #include "installs.h"
+#include "gate.h"
 #include "gc_sched.h"
 #include "jobs.h"
 #include "memory.h"
@@ -49,6 +50,7 @@ struct dp_client_addr {
 	uint16_t port;		/* DPDK port */
 	uint32_t ip;
 	uint16_t udp_port;
+	bool sealed;		/* the request carried the client MAC: so does the reply */
 };
 
 /* A partition, touched only by its owner lcore (but for the floor cells). */
@@ -61,6 +63,7 @@ struct dp_partition {
 	struct dp_floor_cell floor_want;	/* written by the control thread */
 	uint32_t floor_want_seen;		/* owner: the raise it applied */
 	struct pk_floor floor_last;		/* owner: the floor it published */
+	struct dp_gate_part gate;		/* owner: replay windows, send sequences */
 };
 
 struct dp_txbuf {
@@ -76,6 +79,8 @@ struct dp_open {
 	struct dp_hop hop;
 	uint32_t dst_ip;	/* network order */
 	uint16_t dst_udp;	/* host order */
+	int peer;		/* the member it goes to, or -1 for a client */
+	bool sealed;		/* client reply: sealed with the client key */
 };
 
 struct dp_replica;
@@ -128,6 +133,7 @@ struct dp_replica {
 	struct rte_ring *ring[DP_MAX_WORKERS][DP_MAX_WORKERS];	/* [from][to] */
 	struct rte_ring *inject[DP_MAX_WORKERS];	/* control-plane requests (inject.h) */
 	struct dp_neigh neigh;
+	struct dp_gate gate;	/* keys and identity: fixed after init */
 	uint64_t tsc_hz;
 	double ns_per_tsc;
 	bool stop;		/* set by the main thread; read with an atomic load */

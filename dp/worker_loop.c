@@ -93,7 +93,9 @@ dgram_open(struct dp_lcore *l, struct dp_open *o, uint16_t partition)
 		l->live.dp.no_mbuf++;
 		return false;
 	}
-	pk_wire_begin(&o->w, rte_pktmbuf_mtod(o->m, uint8_t *) + DP_HDRS_LEN, PK_MAX_DGRAM, &hdr);
+	/* Room for the MAC trailer, whether or not this one gets it. */
+	pk_wire_begin(&o->w, rte_pktmbuf_mtod(o->m, uint8_t *) + DP_HDRS_LEN,
+		      PK_MAX_DGRAM - PK_AUTH_TRAILER_LEN, &hdr);
 	return true;
 }
 
@@ -104,7 +106,8 @@ static void
 dgram_close(struct dp_lcore *l, struct dp_open *o, uint16_t partition)
 {
 	struct dp_replica *r = l->r;
-	uint16_t len;
+	uint8_t *payload;
+	uint16_t len, plen;
 
 	if (o->m == NULL)
 		return;
@@ -113,10 +116,16 @@ dgram_close(struct dp_lcore *l, struct dp_open *o, uint16_t partition)
 		o->m = NULL;
 		return;
 	}
+	payload = rte_pktmbuf_mtod(o->m, uint8_t *) + DP_HDRS_LEN;
+	plen = (uint16_t)o->w.len;
+	if (o->peer >= 0)
+		plen = dp_gate_seal_peer(&r->gate, &r->part[partition].gate, (uint16_t)o->peer,
+					 payload, plen, PK_MAX_DGRAM);
+	else if (o->sealed)
+		plen = dp_gate_seal_reply(&r->gate, payload, plen, PK_MAX_DGRAM);
 	len = dp_packet_build_udp(rte_pktmbuf_mtod(o->m, uint8_t *), r->iface[o->pi].mac,
 				  o->hop.mac, r->opt->ip, o->dst_ip,
-				  (uint16_t)(r->opt->base_port + partition), o->dst_udp,
-				  (uint16_t)o->w.len);
+				  (uint16_t)(r->opt->base_port + partition), o->dst_udp, plen);
 	frame_set_len(o->m, len);
 	tx_frame(l, o->pi, o->m);
 	o->m = NULL;
@@ -177,6 +186,7 @@ emit_peer(struct dp_lcore *l, uint16_t d, uint16_t partition, const struct pk_ms
 		}
 		o->pi = (unsigned int)r->port_index[o->hop.port];
 		o->dst_udp = (uint16_t)(r->opt->base_port + partition);
+		o->peer = d;
 	}
 	dgram_add(l, o, partition, m);
 }
@@ -207,9 +217,12 @@ emit_reply(struct dp_lcore *l, struct dp_partition *part, uint16_t partition,
 	pk_hist_record(&l->live.latency,
 		       (uint64_t)((double)(rte_rdtsc() - a->arrival_tsc) * r->ns_per_tsc));
 	if (o->m != NULL && (o->dst_ip != a->ip || o->dst_udp != a->udp_port ||
-			     o->pi != (unsigned int)pi || memcmp(o->hop.mac, a->mac, 6) != 0))
+			     o->pi != (unsigned int)pi || o->sealed != a->sealed ||
+			     memcmp(o->hop.mac, a->mac, 6) != 0))
 		dgram_close(l, o, partition);
 	if (o->m == NULL) {
+		o->peer = -1;
+		o->sealed = a->sealed;
 		o->pi = (unsigned int)pi;
 		o->dst_ip = a->ip;
 		o->dst_udp = a->udp_port;
@@ -242,9 +255,51 @@ drain(struct dp_lcore *l, uint16_t p)
 
 /* ---- receive ---- */
 
+/* Remembers where client request <m> came from and returns its cookie. */
+static uint64_t
+client_slot(struct dp_lcore *l, struct dp_partition *part, unsigned int pi,
+	    const struct dp_parsed *pp, bool sealed)
+{
+	uint64_t seq = part->next_client++;
+	struct dp_client_addr *a = &part->clients[seq % DP_CLIENT_SLOTS];
+
+	a->seq = seq;
+	a->arrival_tsc = rte_rdtsc();
+	memcpy(a->mac, pp->src_mac, 6);
+	a->port = l->r->ports[pi].id;
+	a->ip = pp->src_ip;
+	a->udp_port = pp->src_port;
+	a->sealed = sealed;
+	return seq;
+}
+
+/* A client request refused by the gate (the client key is required): the
+ * reply says why, and nothing else happens.
+ */
 static void
-handle_payload(struct dp_lcore *l, unsigned int pi, const uint8_t *frame,
-	       const struct dp_parsed *pp)
+refuse_client(struct dp_lcore *l, uint64_t cookie, const struct pk_msg *req)
+{
+	struct pk_reply *rep;
+
+	if (l->out.nreply == l->out.reply_cap)
+		return;
+	rep = &l->out.replies[l->out.nreply++];
+	memset(rep, 0, sizeof(*rep));
+	rep->cookie = cookie;
+	rep->msg.type = PK_MSG_CLIENT_REP;
+	rep->msg.client_id = req->client_id;
+	rep->msg.request_id = req->request_id;
+	rep->msg.status = PK_UNAUTHENTICATED;
+	l->live.dp.gate[DP_gate_client_refused]++;
+}
+
+/* One datagram for partition <pp->partition>: through the gate (MAC,
+ * replay window, senders), decoded whole, then acted on message by
+ * message. Nothing is learned from it (not even its sender's MAC address)
+ * before it passed.
+ */
+static void
+handle_payload(struct dp_lcore *l, unsigned int pi, uint8_t *frame, const struct dp_parsed *pp)
 {
 	struct dp_replica *r = l->r;
 	const struct pk_wire_expect exp = { .cluster_id = r->opt->cluster_id,
@@ -253,9 +308,18 @@ handle_payload(struct dp_lcore *l, unsigned int pi, const uint8_t *frame,
 	struct pk_dgram_hdr hdr;
 	uint16_t p = pp->partition;
 	struct dp_partition *part = &r->part[p];
-	int n = pk_wire_decode(frame + pp->payload_off, pp->payload_len, &exp, &hdr, msgs,
-			       PK_MAX_BATCH);
+	const struct dp_gate_in in = { .buf = frame + pp->payload_off, .len = pp->payload_len,
+				       .src_ip = pp->src_ip, .src_port = pp->src_port,
+				       .partition = p };
+	struct dp_gate_out gout;
+	enum dp_gate_reason why = dp_gate_open(&r->gate, &part->gate, &in, &gout);
+	int n, peer;
 
+	if (why != DP_GATE_OK) {
+		l->live.dp.gate[why]++;
+		return;
+	}
+	n = pk_wire_decode(in.buf, gout.len, &exp, &hdr, msgs, PK_MAX_BATCH);
 	if (n < 0) {
 		l->live.dp.decode_errors++;
 		l->live.dp.decode_by_code[-n & 63]++;
@@ -265,20 +329,25 @@ handle_payload(struct dp_lcore *l, unsigned int pi, const uint8_t *frame,
 		l->live.dp.partition_mismatch++;
 		return;
 	}
+	why = dp_gate_admit(&r->gate, &part->gate, &in, &gout, msgs, n, &peer);
+	if (why != DP_GATE_OK) {
+		l->live.dp.gate[why]++;
+		return;
+	}
+	if (peer >= 0)
+		dp_neigh_learn(&r->neigh, pp->src_ip, pp->src_mac, r->ports[pi].id, l->now_us,
+			       true);
 	for (int i = 0; i < n; i++) {
 		if (msgs[i].type == PK_MSG_INSTALLED) {
 			(void)dp_installs_ack(&l->installs, msgs[i].peer.node, msgs[i].peer.token);
 		} else if (msgs[i].type == PK_MSG_CLIENT_REQ) {
-			uint64_t seq = part->next_client++;
-			struct dp_client_addr *a = &part->clients[seq % DP_CLIENT_SLOTS];
+			bool sealed = gout.flags == PK_DGRAM_CLIENT_MAC;
+			uint64_t cookie = client_slot(l, part, pi, pp, sealed);
 
-			a->seq = seq;
-			a->arrival_tsc = rte_rdtsc();
-			memcpy(a->mac, pp->src_mac, 6);
-			a->port = r->ports[pi].id;
-			a->ip = pp->src_ip;
-			a->udp_port = pp->src_port;
-			pk_worker_client(part->w, &msgs[i], seq, l->now_us, &l->out);
+			if (dp_gate_client_refused(&r->gate, &gout))
+				refuse_client(l, cookie, &msgs[i]);
+			else
+				pk_worker_client(part->w, &msgs[i], cookie, l->now_us, &l->out);
 		} else if (msgs[i].type != PK_MSG_CLIENT_REP) {
 			pk_worker_peer(part->w, &msgs[i], l->now_us, &l->out);
 		}
@@ -316,7 +385,7 @@ handle_frame(struct dp_lcore *l, unsigned int pi, struct rte_mbuf *m)
 	case DP_REPLY:
 		if (data[12] == 0x08 && data[13] == 0x06) {
 			l->live.dp.arp_replies++;
-			dp_neigh_learn(&r->neigh, pp.src_ip, pp.src_mac, port, l->now_us);
+			dp_neigh_learn(&r->neigh, pp.src_ip, pp.src_mac, port, l->now_us, false);
 		} else {
 			l->live.dp.icmp_replies++;
 		}
@@ -324,7 +393,7 @@ handle_frame(struct dp_lcore *l, unsigned int pi, struct rte_mbuf *m)
 		tx_frame(l, pi, m);
 		return;
 	case DP_LEARN:
-		dp_neigh_learn(&r->neigh, pp.src_ip, pp.src_mac, port, l->now_us);
+		dp_neigh_learn(&r->neigh, pp.src_ip, pp.src_mac, port, l->now_us, false);
 		break;
 	case DP_PAYLOAD: {
 		uint16_t owner = r->part[pp.partition].owner;
@@ -333,7 +402,6 @@ handle_frame(struct dp_lcore *l, unsigned int pi, struct rte_mbuf *m)
 			handoff(l, owner, pi, m);
 			return;
 		}
-		dp_neigh_learn(&r->neigh, pp.src_ip, pp.src_mac, port, l->now_us);
 		handle_payload(l, pi, data, &pp);
 		break;
 	}

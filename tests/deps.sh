@@ -4,8 +4,8 @@
 # Needs root to install; otherwise it only names what is missing.
 set -euo pipefail
 
-# libdpdk-dev, liburcu-dev, libjemalloc-dev: parnikd; dpdk-dev: dpdk-telemetry.py; iproute2 + ethtool: the netns fabric of the cluster suite.
-need_pkgs=(meson ninja-build gcc pkg-config python3 libdpdk-dev dpdk-dev liburcu-dev libjemalloc-dev
+# libdpdk-dev, liburcu-dev, libjemalloc-dev: parnikd; libsodium-dev: the peer and client MACs (SipHash); dpdk-dev: dpdk-telemetry.py; iproute2 + ethtool: the netns fabric of the cluster suite.
+need_pkgs=(meson ninja-build gcc pkg-config python3 libdpdk-dev dpdk-dev liburcu-dev libjemalloc-dev libsodium-dev
            iproute2 ethtool "$@")
 missing=()
 for p in "${need_pkgs[@]}"; do

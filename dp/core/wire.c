@@ -4,6 +4,7 @@
  */
 #include <string.h>
 
+#include "parnik/auth.h"
 #include "parnik/wire.h"
 
 #define PEER_PREFIX_LEN 20
@@ -442,8 +443,12 @@ pk_wire_decode(const uint8_t *buf, size_t len, const struct pk_wire_expect *exp,
 		return -PK_E_MAGIC;
 	if (version != PK_WIRE_VERSION)
 		return -PK_E_VERSION;
-	if (flags != 0)
+	/* A sealed datagram arrives here without its trailer, after its tag
+	 * was checked (parnik/auth.h): either MAC flag, never both.
+	 */
+	if (flags != 0 && flags != PK_DGRAM_PEER_MAC && flags != PK_DGRAM_CLIENT_MAC)
 		return -PK_E_FIELD;
+	hdr->flags = flags;
 	if (hdr->cluster_id != exp->cluster_id)
 		return -PK_E_CLUSTER;
 	if (hdr->partitions != exp->partitions)

@@ -23,6 +23,7 @@
 	X(CONFLICT, 13, "ballot conflict")                                       \
 	X(UNAVAILABLE, 14, "replica not serving")                                \
 	X(NO_MEMORY, 15, "replica out of memory")                                \
+	X(UNAUTHENTICATED, 16, "the cluster requires the client key; not run")   \
 	/* wire decoding errors */                                               \
 	X(E_TRUNCATED, 32, "buffer ends inside a header or field")               \
 	X(E_MAGIC, 33, "bad magic")                                              \

@@ -17,7 +17,7 @@
 #include "parnik/types.h"
 
 #define PK_WIRE_MAGIC 0x4b4e5250u	/* bytes 'P' 'R' 'N' 'K' on the wire */
-#define PK_WIRE_VERSION 3
+#define PK_WIRE_VERSION 4
 #define PK_WIRE_HDR_LEN 16
 #define PK_WIRE_MSG_HDR_LEN 4
 
@@ -52,6 +52,7 @@ struct pk_dgram_hdr {
 	uint16_t partitions;	/* the sender's partition count P */
 	uint16_t partition;	/* partition this datagram is for, < P */
 	uint16_t count;		/* messages that follow */
+	uint8_t flags;		/* decode: PK_DGRAM_*_MAC (parnik/auth.h) or 0 */
 };
 
 /* A register state as carried by promise, accept and client reply. An

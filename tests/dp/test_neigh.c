@@ -49,20 +49,29 @@ test_probe_then_resolve(void)
 	for (uint64_t us = 0; us <= 3000000; us += 10000)
 		probes += dp_neigh_due(&t, now + us, ips, 8) > 0;
 	CHECK(probes >= 10 && probes <= 14);
-	CHECK(dp_neigh_learn(&t, ip4("198.18.0.2"), mac, 1, now));
+	/* ARP (unverified) resolves a pending entry. */
+	CHECK(dp_neigh_learn(&t, ip4("198.18.0.2"), mac, 1, now, false));
 	CHECK(dp_neigh_lookup(&t, ip4("198.18.0.2"), &h));
 	CHECK(h.port == 1 && h.mac[5] == 2 && h.mac[0] == 2);
-	CHECK(!dp_neigh_learn(&t, ip4("198.18.0.2"), mac, 1, now));	/* no change */
-	/* A member that moves (another port, another MAC) is relearned. */
+	CHECK(!dp_neigh_learn(&t, ip4("198.18.0.2"), mac, 1, now, true));	/* no change */
 	{
 		const uint8_t moved[6] = { 2, 0, 0, 0, 0, 7 };
 
-		CHECK(dp_neigh_learn(&t, ip4("198.18.0.2"), moved, 3, now));
+		/* A forged ARP frame (or a junk datagram) for a resolved
+		 * member moves nothing: the attack that cut a replica off.
+		 */
+		CHECK(!dp_neigh_learn(&t, ip4("198.18.0.2"), moved, 3, now, false));
+		CHECK(dp_neigh_lookup(&t, ip4("198.18.0.2"), &h));
+		CHECK(h.port == 1 && h.mac[5] == 2);
+		/* A member that moves (another port, another MAC) is
+		 * relearned from its authenticated datagrams.
+		 */
+		CHECK(dp_neigh_learn(&t, ip4("198.18.0.2"), moved, 3, now, true));
 		CHECK(dp_neigh_lookup(&t, ip4("198.18.0.2"), &h));
 		CHECK(h.port == 3 && h.mac[5] == 7);
 	}
 	/* Strangers do not enter the table. */
-	CHECK(!dp_neigh_learn(&t, ip4("198.18.0.77"), mac, 0, now));
+	CHECK(!dp_neigh_learn(&t, ip4("198.18.0.77"), mac, 0, now, true));
 	CHECK(!dp_neigh_lookup(&t, ip4("198.18.0.77"), &h));
 }
 
@@ -82,7 +91,7 @@ test_static_wins(void)
 	dp_neigh_init(&t, &o, 0);
 	CHECK(dp_neigh_lookup(&t, ip4("198.18.0.3"), &h));
 	CHECK(h.mac[5] == 3 && h.port == 2);
-	CHECK(!dp_neigh_learn(&t, ip4("198.18.0.3"), other, 0, 0));
+	CHECK(!dp_neigh_learn(&t, ip4("198.18.0.3"), other, 0, 0, true));
 	CHECK(dp_neigh_lookup(&t, ip4("198.18.0.3"), &h) && h.mac[5] == 3);
 	/* Only the other member needs probing. */
 	CHECK_EQ(dp_neigh_due(&t, 0, ips, 8), 1);

@@ -3,6 +3,8 @@
  */
 #include <arpa/inet.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "check.h"
 #include "options.h"
@@ -29,7 +31,7 @@ parse(struct dp_options *o, const char *line, char *err)
 }
 
 #define GOOD "--node 1 --addr 198.18.0.2 --member 0=198.18.0.1 --member 1=198.18.0.2 " \
-	     "--member 2=198.18.0.3"
+	     "--member 2=198.18.0.3 --insecure-peers"
 
 static void
 test_good_line(void)
@@ -94,6 +96,10 @@ test_bad_lines(void)
 		GOOD " --frobnicate",
 		GOOD " stray",
 		GOOD " --cluster -1",
+		GOOD " --neighbour 198.18.0.3=02:00:00:00:00:03@32",	/* port past RTE_MAX_ETHPORTS */
+		GOOD " --neighbour 198.18.0.3=02:00:00:00:00:03@255",
+		GOOD " --peer-key /nonexistent/key",
+		GOOD " --client-key /nonexistent/key",
 	};
 	struct dp_options o;
 	char err[256];
@@ -108,12 +114,72 @@ test_bad_lines(void)
 	}
 }
 
+/* Writes <text> to a fresh file of mode <mode>; returns its path. */
+static const char *
+key_file(const char *name, const char *text, mode_t mode)
+{
+	static char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/tmp/pk-test-options-%d-%s", (int)getpid(), name);
+	unlink(path);
+	f = fopen(path, "w");
+	fputs(text, f);
+	fclose(f);
+	chmod(path, mode);
+	return path;
+}
+
+/* Peer keys: required unless --insecure-peers, read from a private file of
+ * exactly 64 hex digits; a readable-by-others or malformed file is refused
+ * with a reason that says how to fix it.
+ */
+static void
+test_keys(void)
+{
+	static const char hex[] = "00112233445566778899aabbccddeeff"
+				  "0123456789abcdef0123456789ABCDEF\n";
+	const char *base = "--node 1 --addr 198.18.0.2 --member 0=198.18.0.1 "
+			   "--member 1=198.18.0.2 --member 2=198.18.0.3";
+	struct dp_options o;
+	char line[512], err[256];
+
+	CHECK_EQ(parse(&o, base, err), -1);
+	CHECK(strstr(err, "--peer-key") != NULL && strstr(err, "--insecure-peers") != NULL);
+	snprintf(line, sizeof(line), "%s --peer-key %s", base, key_file("good", hex, 0600));
+	CHECK_EQ(parse(&o, line, err), 0);
+	CHECK(o.have_peer_key && !o.insecure_peers && !o.have_client_key);
+	CHECK(o.peer_secret[0] == 0x00 && o.peer_secret[1] == 0x11 && o.peer_secret[31] == 0xef);
+	snprintf(line, sizeof(line), "%s --peer-key %s --insecure-peers", base,
+		 key_file("good", hex, 0600));
+	CHECK_EQ(parse(&o, line, err), -1);
+	snprintf(line, sizeof(line), "%s --peer-key %s", base, key_file("open", hex, 0640));
+	CHECK_EQ(parse(&o, line, err), -1);
+	CHECK(strstr(err, "chmod 600") != NULL);
+	snprintf(line, sizeof(line), "%s --peer-key %s", base, key_file("world", hex, 0604));
+	CHECK_EQ(parse(&o, line, err), -1);
+	snprintf(line, sizeof(line), "%s --peer-key %s", base, key_file("short", "0011\n", 0600));
+	CHECK_EQ(parse(&o, line, err), -1);
+	CHECK(strstr(err, "64 hex digits") != NULL);
+	snprintf(line, sizeof(line), "%s --peer-key %s", base,
+		 key_file("nothex", "zz112233445566778899aabbccddeeff"
+				    "0123456789abcdef0123456789abcdef", 0600));
+	CHECK_EQ(parse(&o, line, err), -1);
+	snprintf(line, sizeof(line), "%s --insecure-peers --client-key %s", base,
+		 key_file("client", hex, 0400));
+	CHECK_EQ(parse(&o, line, err), 0);
+	CHECK(o.have_client_key && o.insecure_peers);
+	for (const char *n = "good\0open\0world\0short\0nothex\0client\0"; *n; n += strlen(n) + 1)
+		unlink(key_file(n, "", 0600));
+}
+
 int
 main(int argc, char **argv)
 {
 	static const struct check_case cases[] = {
 		{ "good_line", test_good_line },
 		{ "bad_lines", test_bad_lines },
+		{ "keys", test_keys },
 	};
 
 	return check_run(argc, argv, cases, (int)(sizeof(cases) / sizeof(cases[0])));

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "parnik/auth.h"
 #include "parnik/wire.h"
 
 static const struct pk_dgram_hdr hdr = { .cluster_id = 7, .partitions = 4, .partition = 2 };
@@ -130,7 +131,7 @@ test_little_endian_layout(void)
 	/* docs/PROTOCOL.md: "PRNK", version 2, flags 0, count 1 (LE) ... */
 	CHECK_EQ(len, 16 + 4 + 20 + 16);
 	CHECK(memcmp(buf, "PRNK", 4) == 0);
-	CHECK(buf[4] == 3 && buf[5] == 0 && buf[6] == 1 && buf[7] == 0);
+	CHECK(buf[4] == 4 && buf[5] == 0 && buf[6] == 1 && buf[7] == 0);
 	CHECK(buf[8] == 7 && buf[12] == 4 && buf[14] == 2);
 	CHECK(buf[16] == PK_MSG_ACCEPTED && buf[17] == 0 && buf[18] == 36 && buf[19] == 0);
 	CHECK(buf[20] == 3 && buf[22] == 2 && buf[24] == 99);
@@ -210,8 +211,18 @@ test_header_errors(void)
 	CHECK_EQ(decode_byte(buf, len, 0, 'X'), -PK_E_MAGIC);
 	CHECK_EQ(decode_byte(buf, len, 4, 1), -PK_E_VERSION);	/* version 1: no origin */
 	CHECK_EQ(decode_byte(buf, len, 4, 2), -PK_E_VERSION);	/* 2: no REMOVE, no floor */
-	CHECK_EQ(decode_byte(buf, len, 4, 4), -PK_E_VERSION);
-	CHECK_EQ(decode_byte(buf, len, 5, 1), -PK_E_FIELD);
+	CHECK_EQ(decode_byte(buf, len, 4, 3), -PK_E_VERSION);	/* 3: no MAC trailer */
+	CHECK_EQ(decode_byte(buf, len, 4, 5), -PK_E_VERSION);
+	/* The two MAC flags pass (the caller checked and cut the trailer),
+	 * and are reported; anything else, both at once included, is refused.
+	 */
+	CHECK_EQ(decode_byte(buf, len, 5, PK_DGRAM_PEER_MAC), 1);
+	buf[5] = PK_DGRAM_CLIENT_MAC;
+	CHECK_EQ(pk_wire_decode(buf, len, &expect, &h, out, 4), 1);
+	CHECK_EQ(h.flags, PK_DGRAM_CLIENT_MAC);
+	buf[5] = 0;
+	CHECK_EQ(decode_byte(buf, len, 5, 3), -PK_E_FIELD);
+	CHECK_EQ(decode_byte(buf, len, 5, 4), -PK_E_FIELD);
 	other.cluster_id = 8;
 	CHECK_EQ(pk_wire_decode(buf, len, &other, &h, out, 4), -PK_E_CLUSTER);
 	other = expect;
@@ -320,6 +331,7 @@ test_mutations_never_overread(void)
 		for (int k = 0; k < n; k++)
 			CHECK_EQ(pk_wire_add(&w, &out[k]), 0);
 		CHECK_EQ(w.len, len);
+		re[5] = h.flags;	/* the encoder leaves MAC flags to pk_auth_seal */
 		CHECK(memcmp(re, buf, len) == 0);
 	}
 	CHECK(accepted > 0);	/* some flips land in payload bytes */
