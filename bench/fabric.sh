@@ -16,6 +16,9 @@
 #       for parnikctl grow / replace. --client-memif gives every replica one
 #       more memif port, for parnik-bench's DPDK mode. PARNIKD_OPTS adds
 #       parnikd options (for example "--dedupe 4096 --gc-interval 200").
+#       Every cluster gets its own peer key (NAME/peer.key, mode 0600);
+#       PARNIK_FABRIC_INSECURE=1 runs the replicas with --insecure-peers
+#       instead, and PARNIK_CLIENT_KEY=FILE makes them require that client key.
 #   bench/fabric.sh down NAME                                 stop and remove everything
 #                                     (logs and counters stay in /tmp/parnik-fabric/NAME)
 #   bench/fabric.sh servers NAME                              the -s list for clients
@@ -47,8 +50,23 @@ parnikctl=${PARNIKCTL:-$top/build/ctrl/parnikctl}
 state_root=${PARNIK_FABRIC_DIR:-/tmp/parnik-fabric}
 
 usage() {
-    sed -n '2,40p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,43p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
+}
+
+# The state directory holds command lines that "restart" runs: it must be
+# ours and closed to others, never one another local user made first.
+state_root_check() {
+    if [ ! -e "$state_root" ]; then
+        mkdir -m 700 -p "$state_root"
+    fi
+    if [ -L "$state_root" ] || [ ! -d "$state_root" ] ||
+       [ "$(stat -c %u "$state_root")" != "$(id -u)" ] ||
+       [ $(( 0$(stat -c %a "$state_root") & 022 )) -ne 0 ]; then
+        echo "fabric: $state_root is not a private directory of this user (owner $(stat -c %U "$state_root" 2>/dev/null), mode $(stat -c %a "$state_root" 2>/dev/null)); remove it or set PARNIK_FABRIC_DIR" >&2
+        exit 2
+    fi
+    chmod 700 "$state_root"
 }
 
 # net_index NAME: the cluster's /24 inside 198.18.0.0/15 (2..250), from its name.
@@ -90,6 +108,8 @@ down() {
     done
     # Logs and counters (written on shutdown) stay for a look; up clears them.
     rm -f "$dir"/*.pid "$dir"/servers "$dir"/partitions "$dir"/dpdk-client-*
+    # The EAL's runtime directories (--file-prefix), one per replica.
+    rm -rf /var/run/dpdk/pk"$idx"-r* 2>/dev/null || true
 }
 
 up() {
@@ -119,7 +139,13 @@ up() {
     idx=$(net_index "$name")
     dir=$state_root/$name
     net=198.18.$idx
-    mkdir -p "$dir"
+    mkdir -m 700 "$dir"
+    local auth="--insecure-peers"
+    if [ "${PARNIK_FABRIC_INSECURE:-0}" != 1 ]; then
+        "$parnikctl" keygen "$dir/peer.key"
+        auth="--peer-key $dir/peer.key"
+    fi
+    [ -z "${PARNIK_CLIENT_KEY:-}" ] || auth="$auth --client-key $PARNIK_CLIENT_KEY"
     trap 'echo "fabric: up failed, tearing down $name" >&2; down "$name"' ERR
     ip netns add "pk$idx-br"
     ip -n "pk$idx-br" link add br0 type bridge
@@ -201,7 +227,7 @@ up() {
             $links -- \
             --node "$i" --addr "$net.$((i + 1))" $members $neigh --partitions "$partitions" \
             --idle adaptive --idle-max-us "${PARNIK_IDLE_MAX_US:-200}" \
-            --stats-file "$dir/r$i.stats" --ctl "$dir/r$i.sock" ${PARNIKD_OPTS:-} >"$dir/r$i.cmd"
+            --stats-file "$dir/r$i.stats" --ctl "$dir/r$i.sock" $auth ${PARNIKD_OPTS:-} >"$dir/r$i.cmd"
         start_replica "$dir" "$i" --bootstrap --lists "$lists"
 
         if [ $tap -eq 1 ]; then
@@ -256,6 +282,7 @@ start_replica() {
 }
 
 [ $# -ge 2 ] || usage
+state_root_check
 cmd=$1
 name=$2
 shift 2

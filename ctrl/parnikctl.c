@@ -4,6 +4,7 @@
  *   parnikctl -s SOCKET[,SOCKET...] stats --watch [--seconds N]
  *   parnikctl -s SOCKET,SOCKET,... [--timeout S] grow|shrink|readmit NODE
  *   parnikctl -s SOCKET,SOCKET,... [--timeout S] replace OLD NEW
+ *   parnikctl keygen FILE
  *
  * The first form sends the command as one line and prints the JSON reply.
  * The second prints a per-second table per replica. The others change the
@@ -18,6 +19,7 @@
 
 #include "cluster.h"
 #include "ctl_client.h"
+#include "parnik/keyfile.h"
 #include "watch.h"
 
 #define DEFAULT_SOCKET "/run/parnik/parnikd-0.sock"
@@ -33,6 +35,7 @@ usage(FILE *f)
 		"       parnikctl -s SOCKET,SOCKET,... [--timeout S] grow|readmit NODE [--catchup]\n"
 		"       parnikctl -s SOCKET,SOCKET,... [--timeout S] shrink NODE\n"
 		"       parnikctl -s SOCKET,SOCKET,... [--timeout S] replace OLD NEW [--catchup]\n"
+		"       parnikctl keygen FILE\n"
 		"  -s, --socket PATH   a replica's control socket (default %s)\n"
 		"replica commands: help ping status stats config lists keys PARTITION [FROM\n"
 		"  [LIMIT]] add-accept|rm-accept|add-prepare|rm-prepare ID QUORUM\n"
@@ -54,6 +57,9 @@ usage(FILE *f)
 		"                      NODE (catch-up) instead of the rescan: cheaper\n"
 		"  --timeout S         give up a step after S seconds of retries (default 60);\n"
 		"                      every cluster command can be run again to resume\n"
+		"keygen FILE           write a new random key (mode 0600; FILE must not exist):\n"
+		"                      the cluster's --peer-key, copied to every replica, or a\n"
+		"                      --client-key shared with the clients\n"
 		"exit: 0 ok, 1 the replica refused, 2 usage, 6 no answer\n",
 		DEFAULT_SOCKET);
 }
@@ -84,6 +90,17 @@ main(int argc, char **argv)
 
 	if (i < argc && (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0)) {
 		usage(stdout);
+		return 0;
+	}
+	if (i < argc && strcmp(argv[i], "keygen") == 0) {
+		if (argc != 3) {
+			fprintf(stderr, "parnikctl: keygen FILE\n");
+			return 2;
+		}
+		if (pk_keyfile_create(argv[2], err, sizeof(err)) != 0) {
+			fprintf(stderr, "parnikctl: keygen: %s\n", err);
+			return 1;
+		}
 		return 0;
 	}
 	if (i + 1 < argc && (strcmp(argv[i], "-s") == 0 || strcmp(argv[i], "--socket") == 0)) {

@@ -163,6 +163,12 @@ main(int argc, char **argv)
 		fprintf(stderr, "parnikd: %s (see parnikd --help)\n", err);
 		return 2;
 	}
+	if (o.insecure_peers)
+		fprintf(stderr,
+			"parnikd: WARNING: --insecure-peers: replica-to-replica messages are NOT\n"
+			"parnikd: WARNING: authenticated. Anyone who can send UDP to this replica's\n"
+			"parnikd: WARNING: ports and forge a member's source address can rewrite,\n"
+			"parnikd: WARNING: delete or lock any key. Use --peer-key outside test benches.\n");
 	if (rte_eal_init(sep, argv) < 0) {
 		fprintf(stderr, "parnikd: EAL start failed (see the EAL's message above)\n");
 		return 1;
@@ -214,9 +220,10 @@ main(int argc, char **argv)
 		return 1;
 	}
 	printf("parnikd: node %u serving %u partition(s) with %u worker lcore(s) on %u port(s), "
-	       "idle %s, control socket %s\n",
+	       "idle %s, control socket %s, peers %s, clients %s\n",
 	       o.node, o.partitions, nworkers, nports, o.idle == DP_IDLE_POLL ? "poll" : "adaptive",
-	       o.ctl_path);
+	       o.ctl_path, o.have_peer_key ? "sealed (peer key)" : "INSECURE (no peer key)",
+	       o.have_client_key ? "need the client key" : "open");
 	fflush(stdout);
 	if (dp_gc_sched_start(&r.gc, &r, o.gc_interval_ms) != 0)
 		fprintf(stderr, "parnikd: no GC scheduler thread; `gc` sweeps only\n");

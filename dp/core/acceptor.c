@@ -58,6 +58,8 @@ voting_record(struct pk_worker *w, const struct pk_msg *m, struct pk_out *out)
 		reply_conflict(w, m, out, PK_NOT_ADMITTED, NULL);
 		return NULL;
 	}
+	if (!pk_bounds_epoch(w, m))
+		return NULL;	/* no answer: like a lost message, the round retries */
 	r = pk_table_get(&w->table, m->key, m->key_len, pk_hash(m->key, m->key_len));
 	if (r == NULL) {
 		w->stats.acc_refused++;
@@ -220,7 +222,7 @@ pk_acceptor_on_install(struct pk_worker *w, const struct pk_msg *m, struct pk_ou
 	struct pk_rec *r;
 
 	w->stats.acc_install++;
-	if (!w->admitted || m->state.len > w->tuning.max_value ||
+	if (!w->admitted || m->state.len > w->tuning.max_value || !pk_bounds_epoch(w, m) ||
 	    (r = pk_table_get(&w->table, m->key, m->key_len, pk_hash(m->key, m->key_len))) == NULL) {
 		w->stats.acc_refused++;
 		return;

@@ -76,6 +76,9 @@ struct pk_worker {
 	 */
 	struct pk_floor floor;
 
+	/* the highest ballot counter a peer message showed (bounds.c) */
+	uint64_t counter_seen;
+
 	/* proposer */
 	uint64_t counter;		/* last ballot counter used or reserved */
 	uint32_t cache_gen;		/* 1RTT caches of other generations are void */
@@ -88,6 +91,15 @@ struct pk_worker {
 	uint64_t next_deadline;		/* at or before the wheel's first expiry */
 	struct pk_wheel wheel;		/* one timer per active round */
 };
+
+/* bounds.c: false (counted) when a peer message claims a ballot counter or
+ * a version past the sane bounds; otherwise notes its highest counter.
+ */
+bool pk_bounds_admit(struct pk_worker *w, const struct pk_msg *m);
+/* bounds.c: false (counted) when <m>'s config epoch is more than one away
+ * from the acceptor's.
+ */
+bool pk_bounds_epoch(struct pk_worker *w, const struct pk_msg *m);
 
 /* acceptor.c: handle PREPARE / ACCEPT addressed to this worker's acceptor. */
 void pk_acceptor_on_prepare(struct pk_worker *w, const struct pk_msg *m, struct pk_out *out);

@@ -144,6 +144,8 @@ pk_worker_peer(struct pk_worker *w, const struct pk_msg *m, uint64_t now, struct
 		w->stats.peer_dropped++;
 		return;
 	}
+	if (!pk_bounds_admit(w, m))
+		return;
 	dispatch(w, m, now, out);
 	pk_worker_deliver_local(w, from, now, out);
 }

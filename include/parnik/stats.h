@@ -47,6 +47,8 @@
 	X(acc_removed, "records removed by the acceptor (GC REMOVE)")       \
 	X(acc_floor_refused, "messages refused by the floor (removed keys)") \
 	X(peer_dropped, "peer messages dropped: wrong worker, bad sender")  \
+	X(peer_bounds_refused, "peer messages refused: a ballot counter or version past the bounds") \
+	X(acc_epoch_refused, "PREPARE/ACCEPT/INSTALL of a config epoch more than one away") \
 	X(out_overflow, "outgoing messages dropped: outbox full")
 
 struct pk_stats {

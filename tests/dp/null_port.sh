@@ -17,9 +17,16 @@ if [ $rc -ne 2 ] || ! grep -q "not among the --member list" "$dir/err"; then
     echo "FAIL bad option: exit $rc, $(cat "$dir/err")"
     fail=1
 fi
+# No peer key and no --insecure-peers: refused before anything starts.
+rc=0
+"$parnikd" --no-huge -- --node 0 --addr 198.18.0.1 --member 0=198.18.0.1 2>"$dir/err" || rc=$?
+if [ $rc -ne 2 ] || ! grep -q "no --peer-key" "$dir/err"; then
+    echo "FAIL started without a peer key: exit $rc, $(cat "$dir/err")"
+    fail=1
+fi
 "$parnikd" --no-huge -m 128 --no-shconf --file-prefix pknull$$ --no-pci -l 0 \
     --vdev net_null0,size=64 -- --node 0 --addr 198.18.0.1 --member 0=198.18.0.1 \
-    --bootstrap --idle adaptive --stats-file "$dir/stats" >"$dir/log" 2>&1 &
+    --bootstrap --idle adaptive --stats-file "$dir/stats" --insecure-peers >"$dir/log" 2>&1 &
 pid=$!
 sleep 2
 kill -TERM $pid
@@ -28,11 +35,12 @@ wait $pid || rc=$?
 if [ $rc -ne 0 ]; then
     echo "FAIL parnikd on net_null exited $rc"; cat "$dir/log"; fail=1
 fi
+grep -q "WARNING: --insecure-peers" "$dir/log" || { echo "FAIL --insecure-peers not announced"; fail=1; }
 rx=$(awk '$1 == "rx_frames" { print $2 }' "$dir/stats" 2>/dev/null)
 drops=$(awk '$1 ~ /^drop_/ { s += $2 } END { print s + 0 }' "$dir/stats" 2>/dev/null)
 echo "net_null: $rx frames received, $drops counted as drops"
 if [ -z "$rx" ] || [ "$rx" -eq 0 ] || [ "$drops" -ne "$rx" ]; then
     echo "FAIL every junk frame should be a counted drop"; cat "$dir/stats" 2>/dev/null; fail=1
 fi
-if [ $fail -eq 0 ]; then echo "3 passed, 0 failed"; else echo "0 passed, 1 failed"; fi
+if [ $fail -eq 0 ]; then echo "5 passed, 0 failed"; else echo "0 passed, 1 failed"; fi
 exit $fail

@@ -393,7 +393,7 @@ setup(void)
 			"--log-level", "lib.eal:error", NULL };
 	char *app[] = { "parnikd", "--node", "0", "--addr", "198.18.0.1", "--member",
 			"0=198.18.0.1", "--partitions", "2", "--bootstrap", "--idle",
-			"adaptive", "--idle-max-us", "50", NULL };
+			"adaptive", "--idle-max-us", "50", "--insecure-peers", NULL };
 	char err[256];
 	struct dp_port port;
 	unsigned int lcore;
@@ -402,7 +402,7 @@ setup(void)
 
 	if (rte_eal_init(12, eal) < 0)
 		return -1;
-	if (dp_options_parse(&opt, 14, app, stdout, err, sizeof(err)) != 0) {
+	if (dp_options_parse(&opt, 15, app, stdout, err, sizeof(err)) != 0) {
 		fprintf(stderr, "options: %s\n", err);
 		return -1;
 	}
