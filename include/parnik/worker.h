@@ -75,10 +75,12 @@ struct pk_tuning {
 	/* Test-only fault injection, never set in production: keep the 1RTT
 	 * cache after an accept that missed its quorum (pitfall h8); remove a
 	 * deleted key without raising the floor (the GC's lost delete and lost
-	 * update).
+	 * update); take peer ballots and versions past the bounds (a forged
+	 * maximum ballot then wedges its key).
 	 */
 	bool unsafe_keep_cache;
 	bool unsafe_gc_no_floor;
+	bool unsafe_no_bounds;
 };
 
 /* Fills <t> with defaults for a real network (ms-scale timeouts). */

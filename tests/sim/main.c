@@ -58,6 +58,7 @@ params_for(const struct scenario *sc, const struct opts *o, uint64_t seed, struc
 	p->tuning.max_queue = 32;
 	p->tuning.unsafe_keep_cache = sc->keep_cache;
 	p->tuning.unsafe_gc_no_floor = sc->gc_no_floor;
+	p->tuning.unsafe_no_bounds = sc->no_bounds;
 	p->client_timeout = 30000;
 	p->time_limit = 60ull * 1000 * 1000;
 }

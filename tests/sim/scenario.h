@@ -22,6 +22,7 @@ struct scenario {
 	bool gc_no_floor;		/* GC removes without raising the floor */
 	bool expect_violation;		/* negative test: passes only if caught */
 	bool allow_stall;		/* clients may run out of tries */
+	bool no_bounds;			/* the core takes ballots past the bounds */
 	void (*setup)(struct sim *s);	/* schedules the script */
 	void (*script)(struct sim *s, uint64_t arg);
 	/* Scenario-specific assertions after the run; NULL or a reason. */
@@ -47,6 +48,12 @@ void steps_grow_without_catchup(struct sim *s);
 void steps_gc_lost_delete(struct sim *s);
 void steps_gc_lost_update(struct sim *s);
 void steps_gc_takeover(struct sim *s);
+
+/* forged.c: forged maximum ballots and versions against the bounds */
+void forged_start(struct sim *s);
+void forged_script(struct sim *s, uint64_t arg);
+void forged_prepares_script(struct sim *s, uint64_t arg);
+const char *forged_verify(struct sim *s);
 
 extern const struct scenario scenarios[];
 extern const unsigned int scenario_count;

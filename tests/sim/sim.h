@@ -188,6 +188,12 @@ void sim_install(struct sim *s, uint16_t from, uint16_t to);
  */
 void sim_gc_sweep(struct sim *s, uint16_t node);
 
+/* Delivers <m> to node <to> as if sent by the node it names: a forged (or
+ * corrupted) message that passed the transport, for the core's bounds.
+ * Never lost, never duplicated; the monitors do not see it.
+ */
+void sim_forge(struct sim *s, uint16_t to, const struct pk_msg *m);
+
 /* Keys holding a deleted state on the live nodes of <mask>. */
 uint32_t sim_deleted_keys(const struct sim *s, uint16_t mask);
 
