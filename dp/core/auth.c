@@ -71,18 +71,26 @@ pk_auth_flags(const uint8_t *buf, size_t len)
 	return len >= PK_WIRE_HDR_LEN ? buf[5] : 0;
 }
 
+bool
+pk_auth_check_tag(const uint8_t *buf, size_t len, const struct pk_auth_key *key,
+		  const uint8_t tag[PK_AUTH_TAG_LEN])
+{
+	uint8_t mine[PK_AUTH_TAG_LEN];
+
+	tag_of(buf, len, key, mine);
+	return sodium_memcmp(mine, tag, PK_AUTH_TAG_LEN) == 0;
+}
+
 size_t
 pk_auth_open(const uint8_t *buf, size_t len, const struct pk_auth_key *key,
 	     struct pk_auth_trailer *t)
 {
-	uint8_t tag[PK_AUTH_TAG_LEN];
 	const uint8_t *tr;
 
 	if (len < PK_WIRE_HDR_LEN + PK_AUTH_TRAILER_LEN)
 		return 0;
 	tr = buf + len - PK_AUTH_TRAILER_LEN;
-	tag_of(buf, len - PK_AUTH_TAG_LEN, key, tag);
-	if (sodium_memcmp(tag, tr + TRAILER_TAG_OFF, PK_AUTH_TAG_LEN) != 0)
+	if (!pk_auth_check_tag(buf, len - PK_AUTH_TAG_LEN, key, tr + TRAILER_TAG_OFF))
 		return 0;
 	/* The reserved bytes are under the tag: only a sender holding the
 	 * key could have set them, and ours never does.

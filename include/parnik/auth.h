@@ -67,6 +67,12 @@ size_t pk_auth_seal(uint8_t *buf, size_t len, size_t cap, uint8_t flag,
  */
 uint8_t pk_auth_flags(const uint8_t *buf, size_t len);
 
+/* True when <tag> is the tag of the <len> bytes at <buf> under <key>
+ * (constant time). pk_auth_open uses it; tests check the vectors with it.
+ */
+bool pk_auth_check_tag(const uint8_t *buf, size_t len, const struct pk_auth_key *key,
+		       const uint8_t tag[PK_AUTH_TAG_LEN]);
+
 /* Checks the tag of a sealed datagram of <len> bytes in constant time.
  * Returns the length of the datagram without its trailer (what
  * pk_wire_decode takes) and fills <t>, or 0 when the datagram is too short

@@ -130,6 +130,35 @@ test_seal_and_open(void)
 	CHECK_EQ(pk_auth_seal(buf, len, len + PK_AUTH_TRAILER_LEN - 1, PK_DGRAM_PEER_MAC, &t, &k1), 0);
 }
 
+/* The vectors docs/PROTOCOL.md section 12 gives (tests/cluster/pkforge.py,
+ * written from the document alone, computes the same): SipHash-2-4-128 of
+ * bytes 00..0e under key 00..0f (the SipHash reference's own vector), and
+ * the peer key derived from the secret 00..1f.
+ */
+static void
+test_vectors(void)
+{
+	static const uint8_t want_tag[16] = { 0x54, 0x93, 0xe9, 0x99, 0x33, 0xb0, 0xa8, 0x11,
+					      0x7e, 0x08, 0xec, 0x0f, 0x97, 0xcf, 0xc3, 0xd9 };
+	static const uint8_t want_key[16] = { 0xe5, 0x00, 0x2c, 0x11, 0xa2, 0x91, 0xee, 0x14,
+					      0xe1, 0xf9, 0xc4, 0xd6, 0xc2, 0x8a, 0xfd, 0x09 };
+	uint8_t secret[PK_AUTH_SECRET_LEN], in[15 + 16];
+	struct pk_auth_key k;
+
+	for (int i = 0; i < PK_AUTH_SECRET_LEN; i++)
+		secret[i] = (uint8_t)i;
+	pk_auth_derive(secret, PK_AUTH_PEER, &k);
+	CHECK(memcmp(k.k, want_key, 16) == 0);
+	for (int i = 0; i < 16; i++)
+		k.k[i] = (uint8_t)i;
+	for (int i = 0; i < 15; i++)
+		in[i] = (uint8_t)i;
+	memcpy(in + 15, want_tag, 16);
+	CHECK(pk_auth_check_tag(in, 15, &k, in + 15));
+	in[0] ^= 1;
+	CHECK(!pk_auth_check_tag(in, 15, &k, in + 15));
+}
+
 static void
 test_replay_window(void)
 {
@@ -310,6 +339,7 @@ int
 main(int argc, char **argv)
 {
 	static const struct check_case cases[] = {
+		{ "vectors", test_vectors },
 		{ "seal_and_open", test_seal_and_open },
 		{ "replay_window", test_replay_window },
 		{ "keyed_gate", test_keyed_gate },
