@@ -256,7 +256,8 @@ up() {
         for _ in $(seq 100); do
             local rc=0
             kill -0 "$(cat "$dir/r$i.pid")" 2>/dev/null || break	# it exited: say why
-            ip netns exec "pk$idx-cl" "$parnik" -s "$net.$((i + 1)):7700" -p "$partitions" \
+            ip netns exec "pk$idx-cl" env PARNIK_KEY="${PARNIK_CLIENT_KEY:-}" "$parnik" \
+                -s "$net.$((i + 1)):7700" -p "$partitions" \
                 -t 100 get "fabric-probe-$i" >/dev/null 2>&1 || rc=$?
             if [ $rc -eq 0 ] || [ $rc -eq 1 ]; then ok=1; break; fi
             sleep 0.2

@@ -34,6 +34,7 @@
 #include "dpdk_transport.h"
 #include "lincheck.h"
 #include "parnik/client.h"
+#include "parnik/keyfile.h"
 #include "parnik/hist.h"
 #include "report.h"
 #include "workload.h"
@@ -56,6 +57,7 @@ enum exit_code { EXIT_OK = 0, EXIT_NOT_LINEARIZABLE = 1, EXIT_USAGE = 2,
 
 struct opts {
 	struct pk_client_config client;
+	uint8_t client_secret[PK_AUTH_SECRET_LEN];	/* --key */
 	struct workload wl;
 	unsigned int threads;
 	unsigned int depth;
@@ -411,6 +413,7 @@ usage(FILE *f)
 		"  -p, --partitions P     the cluster's partition count (default 1); a wrong one\n"
 		"                         is reported before the run starts\n"
 		"  -c, --cluster ID       cluster id (default 1)\n"
+		"      --key FILE         the cluster's client key (default $PARNIK_KEY)\n"
 		"      --timeout MS       per attempt (default 200); a request is sent 5 times\n"
 		"      --pin              thread i sends to replica i (default: each key to one\n"
 		"                         replica, the 1RTT-friendly routing)\n"
@@ -544,10 +547,11 @@ parse_args(int argc, char **argv, struct opts *o)
 		{ "dpdk-ip", required_argument, NULL, 'I' },
 		{ "eal", required_argument, NULL, 'L' },
 		{ "dpdk-queues", required_argument, NULL, 'U' },
+		{ "key", required_argument, NULL, 'K' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	const char *reads = NULL;
+	const char *reads = NULL, *key_file = getenv("PARNIK_KEY");
 	unsigned long long v;
 	int opt;
 
@@ -686,6 +690,9 @@ parse_args(int argc, char **argv, struct opts *o)
 				what = "--dpdk-queues must be 1..64";
 			o->dpdk.queues = (unsigned int)v;
 			break;
+		case 'K':
+			key_file = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return -1;
@@ -731,6 +738,15 @@ parse_args(int argc, char **argv, struct opts *o)
 		return 2;
 	}
 	o->client.window = o->depth;
+	if (key_file != NULL && key_file[0] != 0) {
+		char err[256];
+
+		if (pk_keyfile_load(key_file, o->client_secret, err, sizeof(err)) != 0) {
+			fprintf(stderr, "parnik-bench: %s\n", err);
+			return 2;
+		}
+		o->client.client_secret = o->client_secret;
+	}
 	return check_dpdk_args(o);
 }
 

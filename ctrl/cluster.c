@@ -634,6 +634,10 @@ ctl_cluster(const char **paths, unsigned int npaths, int argc, char **argv,
 							     "shrink NODE");
 		return 2;
 	}
+	if (two && a == b) {
+		fprintf(stderr, "parnikctl: replace %u %u: OLD and NEW must be two nodes\n", a, b);
+		return 2;
+	}
 	memset(&c, 0, sizeof(c));
 	c.catchup = catchup;
 	c.n = npaths > MAX_REPLICAS ? MAX_REPLICAS : npaths;

@@ -251,9 +251,44 @@ make_dirs(const char *path)
 		if (*p != '/')
 			continue;
 		*p = 0;
-		if (mkdir(dir, 0755) != 0 && errno != EEXIST)
+		if (mkdir(dir, 0700) != 0 && errno != EEXIST)
 			return -1;
 		*p = '/';
+	}
+	return 0;
+}
+
+/* The socket's directory must let nobody else replace the socket or
+ * connect through a path they made: owned by us (or root), and not
+ * writable by group or others unless sticky (like /tmp). Returns 0 or -1
+ * with the reason in <err>.
+ */
+static int
+check_dir(const char *path, char *err, size_t errlen)
+{
+	char dir[sizeof(((struct sockaddr_un *)0)->sun_path)];
+	char *slash;
+	struct stat st;
+
+	snprintf(dir, sizeof(dir), "%s", path);
+	slash = strrchr(dir, '/');
+	if (slash == NULL)
+		snprintf(dir, sizeof(dir), ".");
+	else if (slash == dir)
+		dir[1] = 0;
+	else
+		*slash = 0;
+	if (stat(dir, &st) != 0) {
+		snprintf(err, errlen, "control socket directory %s: %s", dir, strerror(errno));
+		return -1;
+	}
+	if ((st.st_uid != geteuid() && st.st_uid != 0) ||
+	    ((st.st_mode & 022) != 0 && (st.st_mode & S_ISVTX) == 0)) {
+		snprintf(err, errlen,
+			 "control socket directory %s is writable by others (mode %03o, owner "
+			 "uid %u): anyone could replace the socket; use a private directory",
+			 dir, (unsigned int)(st.st_mode & 0777), (unsigned int)st.st_uid);
+		return -1;
 	}
 	return 0;
 }
@@ -280,12 +315,29 @@ ctl_server_start(const char *path, const struct ctl_host *host, char *err, size_
 		s->clients[i].fd = -1;
 	s->wake[0] = s->wake[1] = -1;
 	s->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (s->listen_fd < 0 || make_dirs(path) != 0 || (unlink(path) != 0 && errno != ENOENT) ||
-	    bind(s->listen_fd, (struct sockaddr *)&addr, sizeof(addr)) != 0 ||
-	    chmod(path, 0600) != 0 || listen(s->listen_fd, 64) != 0 ||
-	    pipe2(s->wake, O_CLOEXEC) != 0) {
+	if (s->listen_fd < 0 || make_dirs(path) != 0) {
 		snprintf(err, errlen, "control socket %s: %s", path, strerror(errno));
 		goto fail;
+	}
+	if (check_dir(path, err, errlen) != 0)
+		goto fail;
+	{
+		/* Born private: bind creates the socket file with mode 0600
+		 * under this umask, so there is no moment when others may
+		 * connect (a chmod after bind leaves one). The EAL's threads
+		 * make no files meanwhile; the umask is back at once.
+		 */
+		mode_t old_mask = umask(0177);
+		int rc = (unlink(path) != 0 && errno != ENOENT) ? -1
+			 : bind(s->listen_fd, (struct sockaddr *)&addr, sizeof(addr));
+		int saved = errno;
+
+		umask(old_mask);
+		errno = saved;
+		if (rc != 0 || listen(s->listen_fd, 64) != 0 || pipe2(s->wake, O_CLOEXEC) != 0) {
+			snprintf(err, errlen, "control socket %s: %s", path, strerror(errno));
+			goto fail;
+		}
 	}
 	if (pthread_create(&s->thread, NULL, serve, s) != 0) {
 		snprintf(err, errlen, "control thread: %s", strerror(errno));

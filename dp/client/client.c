@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "../clock.h"
+#include "seal.h"
 #include "servers.h"
 #include "parnik/client.h"
 #include "parnik/wire.h"
@@ -63,6 +64,7 @@ struct pk_client {
 	struct pk_completion *ready;	/* completed, not yet handed out */
 	uint32_t nready;
 	struct dgram_batch *tx;
+	struct pk_client_seal seal;
 };
 
 void
@@ -103,6 +105,8 @@ pk_client_open(const struct pk_client_config *cfg, char *err, size_t errlen)
 		c->cfg.client_id = dp_mono_us() ^ ((uint64_t)getpid() << 32);
 	if (c->cfg.client_id == 0)
 		c->cfg.client_id = 1;	/* 0 would opt out of deduplication */
+	pk_client_seal_init(&c->seal, cfg->client_secret, c->cfg.client_id);
+	c->cfg.client_secret = NULL;	/* the caller's buffer is not ours to keep */
 	c->by_key = cfg->home < 0;
 	c->home = c->by_key ? 0 : (unsigned int)cfg->home % c->nservers;
 	c->slots = calloc(cfg->window, sizeof(*c->slots));
@@ -262,7 +266,7 @@ flush(struct pk_client *c)
 		struct pk_wbuf w;
 		uint32_t kept = 0;
 
-		pk_wire_begin(&w, b->buf[d], sizeof(b->buf[d]), &hdr);
+		pk_wire_begin(&w, b->buf[d], sizeof(b->buf[d]) - pk_client_seal_room(&c->seal), &hdr);
 		for (uint32_t i = 0; i < c->nqueue; i++) {
 			struct slot *s = &c->slots[c->send_queue[i]];
 			struct pk_msg m;
@@ -290,7 +294,8 @@ flush(struct pk_client *c)
 		b->d[d] = (struct pk_dgram){
 			.ip = c->servers[server].sin_addr.s_addr,
 			.port = (uint16_t)(ntohs(c->servers[server].sin_port) + hdr.partition),
-			.len = (uint16_t)w.len,
+			.len = (uint16_t)pk_client_seal_out(&c->seal, b->buf[d], w.len,
+							    sizeof(b->buf[d])),
 			.data = b->buf[d],
 		};
 		if (++b->n == TX_BATCH && send_batch(c, b) != 0)
@@ -307,7 +312,8 @@ match_replies(void *arg, const uint8_t *buf, size_t len)
 					    .partitions = c->cfg.partitions };
 	struct pk_msg msgs[PK_MAX_BATCH];
 	struct pk_dgram_hdr hdr;
-	int n = pk_wire_decode(buf, len, &exp, &hdr, msgs, PK_MAX_BATCH);
+	size_t open_len = pk_client_seal_in(&c->seal, buf, len);
+	int n = open_len == 0 ? 0 : pk_wire_decode(buf, open_len, &exp, &hdr, msgs, PK_MAX_BATCH);
 
 	for (int i = 0; i < n; i++) {
 		const struct pk_msg *m = &msgs[i];

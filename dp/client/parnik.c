@@ -1,13 +1,15 @@
 /* parnik: command-line client on libparnik.
  *
  *   parnik [-s IPV4:PORT,...] [-c CLUSTER] [-p PARTITIONS] [-t TIMEOUT_MS]
- *          get|put|cas|add|del KEY [VALUE] [--version V]
+ *          [-k KEYFILE] get|put|cas|add|del KEY [VALUE] [--version V]
  *
  * Exit codes: 0 OK; 1 NOT_FOUND; 2 usage error; 3 CAS_MISMATCH; 4 the
  * outcome is unknown (UNKNOWN_OUTCOME, or no reply to a read); 5 refused
  * (BUSY, TOO_LARGE, TABLE_FULL, NOT_INTEGER, OVERFLOW, ...); 6 cannot
- * reach the cluster (socket error).
+ * reach the cluster (socket error); 7 UNAUTHENTICATED (the cluster requires
+ * the client key).
  */
+#include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -15,6 +17,7 @@
 #include <string.h>
 
 #include "parnik/client.h"
+#include "parnik/keyfile.h"
 
 static void
 usage(FILE *f)
@@ -32,8 +35,11 @@ usage(FILE *f)
 		"  -c, --cluster ID     cluster id (default 1)\n"
 		"  -p, --partitions P   the cluster's partition count (default 1)\n"
 		"  -t, --timeout MS     per attempt (default 200); 5 attempts\n"
+		"  -k, --key FILE       the cluster's client key (default $PARNIK_KEY): requests\n"
+		"                       sealed with it, only replies sealed with it taken\n"
 		"exit: 0 ok, 1 not found, 2 usage, 3 cas mismatch, 4 outcome unknown,\n"
-		"      5 refused, 6 cannot reach the cluster\n");
+		"      5 refused, 6 cannot reach the cluster, 7 the cluster requires the\n"
+		"      client key (-k)\n");
 }
 
 static int
@@ -51,6 +57,8 @@ exit_code(int status)
 		return 4;
 	case PK_UNAVAILABLE:
 		return 6;
+	case PK_UNAUTHENTICATED:
+		return 7;
 	default:
 		return 5;
 	}
@@ -76,6 +84,7 @@ main(int argc, char **argv)
 		{ "partitions", required_argument, NULL, 'p' },
 		{ "timeout", required_argument, NULL, 't' },
 		{ "version", required_argument, NULL, 'V' },
+		{ "key", required_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -87,11 +96,13 @@ main(int argc, char **argv)
 	bool have_version = false;
 	char err[256];
 	int opt, nargs;
+	const char *key_file = getenv("PARNIK_KEY");
+	uint8_t secret[PK_AUTH_SECRET_LEN];
 
 	pk_client_config_default(&cfg);
 	cfg.servers = getenv("PARNIK_SERVERS") != NULL ? getenv("PARNIK_SERVERS")
 						       : "127.0.0.1:7700";
-	while ((opt = getopt_long(argc, argv, "s:c:p:t:h", longopts, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, "s:c:p:t:k:h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 's':
 			cfg.servers = optarg;
@@ -110,6 +121,9 @@ main(int argc, char **argv)
 			if (!parse_u64(optarg, &num) || num == 0 || num > 600000)
 				goto bad;
 			cfg.timeout_ms = (uint32_t)num;
+			break;
+		case 'k':
+			key_file = optarg;
 			break;
 		case 'V':
 			if (!parse_u64(optarg, &version))
@@ -132,6 +146,13 @@ main(int argc, char **argv)
 		value = argv[optind + 2];
 	if (nargs > 3 || (have_version && strcmp(cmd, "cas") != 0))
 		goto bad;
+	if (key_file != NULL && key_file[0] != 0) {
+		if (pk_keyfile_load(key_file, secret, err, sizeof(err)) != 0) {
+			fprintf(stderr, "parnik: %s\n", err);
+			return 2;
+		}
+		cfg.client_secret = secret;
+	}
 	c = pk_client_open(&cfg, err, sizeof(err));
 	if (c == NULL) {
 		fprintf(stderr, "parnik: %s\n", err);
@@ -145,11 +166,15 @@ main(int argc, char **argv)
 		pk_cas(c, key, strlen(key), version, value, strlen(value), &r);
 	} else if (strcmp(cmd, "add") == 0 && value != NULL) {
 		char *end;
-		long long delta = strtoll(value, &end, 10);
+		long long delta;
 
-		if (*value == 0 || *end != 0) {
+		errno = 0;
+		delta = strtoll(value, &end, 10);
+		if (*value == 0 || *end != 0 || errno == ERANGE) {
+			fprintf(stderr, "parnik: add: DELTA '%s' is not a 64-bit integer "
+					"(-9223372036854775808..9223372036854775807)\n", value);
 			pk_client_close(c);
-			goto bad;
+			return 2;
 		}
 		pk_add(c, key, strlen(key), (int64_t)delta, &r);
 	} else if (strcmp(cmd, "del") == 0 && value == NULL) {
@@ -168,6 +193,9 @@ main(int argc, char **argv)
 	} else if (r.status == PK_CAS_MISMATCH) {
 		fprintf(stderr, "CAS_MISMATCH: %s; current version %" PRIu64 "\n",
 			pk_strstatus(r.status), r.version);
+	} else if (r.status == PK_UNAUTHENTICATED) {
+		fprintf(stderr, "UNAUTHENTICATED: %s: give the client key with -k FILE or "
+				"$PARNIK_KEY\n", pk_strstatus(r.status));
 	} else {
 		fprintf(stderr, "%s: %s\n", pk_status_name(r.status), pk_strstatus(r.status));
 	}

@@ -12,6 +12,7 @@
 #include "../clock.h"
 #include "parnik/client.h"
 #include "parnik/wire.h"
+#include "seal.h"
 #include "servers.h"
 
 /* Partition counts tried on a silent replica (parnikd allows 1..64). */
@@ -21,14 +22,16 @@
 struct probe_target {
 	struct sockaddr_in addr;	/* base port */
 	int answered_partitions;	/* 0: silent so far */
+	bool unauthenticated;		/* it wants the client key we lack */
 };
 
 /* One GET, to partition 0 (the base port) or the key's own partition, with
  * the replica index and the partition count in its request id.
  */
 static void
-send_probe(struct pk_transport *net, uint32_t cluster_id, uint64_t client_id, const struct probe_target *t,
-	   unsigned int idx, uint16_t partitions, bool key_partition)
+send_probe(struct pk_transport *net, struct pk_client_seal *seal, uint32_t cluster_id,
+	   uint64_t client_id, const struct probe_target *t, unsigned int idx, uint16_t partitions,
+	   bool key_partition)
 {
 	uint16_t partition = key_partition
 				     ? (uint16_t)(pk_hash(PROBE_KEY, strlen(PROBE_KEY)) % partitions)
@@ -46,13 +49,15 @@ send_probe(struct pk_transport *net, uint32_t cluster_id, uint64_t client_id, co
 	m.op = PK_OP_GET;
 	m.key = (const uint8_t *)PROBE_KEY;
 	m.key_len = (uint16_t)strlen(PROBE_KEY);
-	pk_wire_begin(&w, buf, sizeof(buf), &hdr);
+	pk_wire_begin(&w, buf, sizeof(buf) - pk_client_seal_room(seal), &hdr);
 	if (pk_wire_add(&w, &m) != 0)
 		return;
 	/* A lost probe is asked again; a failing transport shows as silence. */
 	(void)net->send(net, &(struct pk_dgram){ .ip = t->addr.sin_addr.s_addr,
 						 .port = (uint16_t)(ntohs(t->addr.sin_port) + partition),
-						 .len = (uint16_t)w.len, .data = buf }, 1);
+						 .len = (uint16_t)pk_client_seal_out(seal, buf, w.len,
+										     sizeof(buf)),
+						 .data = buf }, 1);
 }
 
 static bool
@@ -67,6 +72,7 @@ all_answered(const struct probe_target *t, unsigned int n)
 struct probe_round {
 	uint32_t cluster_id;
 	uint64_t client_id;
+	struct pk_client_seal seal;
 	struct probe_target *t;
 	unsigned int n;
 };
@@ -80,18 +86,24 @@ take_reply(void *arg, const uint8_t *buf, size_t len)
 	struct pk_dgram_hdr hdr;
 	/* A reply carries the replica's own partition count. */
 	struct pk_wire_expect exp = { .cluster_id = r->cluster_id, .partitions = 1 };
-	int k = pk_wire_decode(buf, len, &exp, &hdr, msgs, PK_MAX_BATCH);
+	size_t open_len = pk_client_seal_in(&r->seal, buf, len);
+	int k;
 
+	if (open_len == 0)
+		return;
+	k = pk_wire_decode(buf, open_len, &exp, &hdr, msgs, PK_MAX_BATCH);
 	if (k == -PK_E_PARTITIONS) {	/* the header decoded: take its count */
 		exp.partitions = hdr.partitions;
-		k = pk_wire_decode(buf, len, &exp, &hdr, msgs, PK_MAX_BATCH);
+		k = pk_wire_decode(buf, open_len, &exp, &hdr, msgs, PK_MAX_BATCH);
 	}
 	for (int i = 0; i < k; i++) {
 		unsigned int idx = (unsigned int)(msgs[i].request_id >> 16);
 
 		if (msgs[i].type == PK_MSG_CLIENT_REP && msgs[i].client_id == r->client_id &&
-		    idx < r->n && r->t[idx].answered_partitions == 0)
+		    idx < r->n && r->t[idx].answered_partitions == 0) {
 			r->t[idx].answered_partitions = (int)(msgs[i].request_id & 0xffff);
+			r->t[idx].unauthenticated = msgs[i].status == PK_UNAUTHENTICATED;
+		}
 	}
 }
 
@@ -132,6 +144,7 @@ pk_client_check(const struct pk_client_config *cfg, char *err, size_t errlen)
 	for (unsigned int i = 0; i < n; i++)
 		t[i].addr = addrs[i];
 	round.n = n;
+	pk_client_seal_init(&round.seal, cfg->client_secret, client_id);
 	net = open_net(cfg->transport_arg, err, errlen);
 	if (net == NULL)
 		return -1;
@@ -139,8 +152,8 @@ pk_client_check(const struct pk_client_config *cfg, char *err, size_t errlen)
 	for (unsigned int attempt = 0; attempt < 3 && !all_answered(t, n); attempt++) {
 		for (unsigned int i = 0; i < n; i++)
 			if (t[i].answered_partitions == 0)
-				send_probe(net, cfg->cluster_id, client_id, &t[i], i, cfg->partitions,
-					   true);
+				send_probe(net, &round.seal, cfg->cluster_id, client_id, &t[i], i,
+					   cfg->partitions, true);
 		collect(net, &round, dp_mono_us() + wait_us);
 	}
 	/* The silent ones, under every other count, on their base port. */
@@ -148,7 +161,8 @@ pk_client_check(const struct pk_client_config *cfg, char *err, size_t errlen)
 		if (t[i].answered_partitions == 0)
 			for (uint16_t q = 1; q <= PROBE_MAX_PARTITIONS; q++)
 				if (q != cfg->partitions)
-					send_probe(net, cfg->cluster_id, client_id, &t[i], i, q, false);
+					send_probe(net, &round.seal, cfg->cluster_id, client_id, &t[i],
+						   i, q, false);
 	if (!all_answered(t, n))
 		collect(net, &round, dp_mono_us() + wait_us);
 	net->close(net);
@@ -165,13 +179,21 @@ pk_client_check(const struct pk_client_config *cfg, char *err, size_t errlen)
 				 cfg->partitions);
 			return -1;
 		}
+		if (t[i].unauthenticated) {
+			snprintf(err, errlen,
+				 "replica %s:%u requires the cluster's client key (give it with "
+				 "--key FILE)", addr, ntohs(t[i].addr.sin_port));
+			return -1;
+		}
 		if (t[i].answered_partitions == 0) {
 			if (silent++ == 0)
 				snprintf(err, errlen,
 					 "no reply from replica %s:%u in %u ms (not running, "
-					 "unreachable, or another cluster id than %u)",
+					 "unreachable, another cluster id than %u%s)",
 					 addr, ntohs(t[i].addr.sin_port), 4 * cfg->timeout_ms,
-					 cfg->cluster_id);
+					 cfg->cluster_id,
+					 round.seal.keyed ? ", or it does not hold this client key"
+							  : "");
 		}
 	}
 	if (silent == n)

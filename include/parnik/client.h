@@ -53,6 +53,12 @@ struct pk_client_config {
 	 */
 	pk_transport_open_fn transport;
 	void *transport_arg;
+	/* NULL (default): an open client. Otherwise the cluster's client key
+	 * (PK_AUTH_SECRET_LEN bytes, pk_keyfile_load): requests are sealed
+	 * with it and only replies sealed with it are taken. A cluster whose
+	 * replicas require the key answers an open client UNAUTHENTICATED.
+	 */
+	const uint8_t *client_secret;
 };
 
 /* Fills <c> with the defaults (servers NULL). */

@@ -201,6 +201,42 @@ run_attacks() {  # run_attacks keyed|insecure
     "$fabric" down "$name" >/dev/null 2>&1
 }
 
+# Clients: with a client key, only its holders read and write; the others
+# are told why (exit 7, UNAUTHENTICATED), and a wrong key gets nothing.
+client_key() {
+    local keys=/tmp/$name.keys S
+    rm -rf "$keys"
+    mkdir -m 700 "$keys"
+    "$PARNIKCTL" keygen "$keys/client.key"
+    "$PARNIKCTL" keygen "$keys/wrong.key"
+    PARNIK_CLIENT_KEY=$keys/client.key "$fabric" up "$name" --replicas 3 --partitions 2 --workers 1 >/dev/null || exit 1
+    S=$("$fabric" servers "$name")
+    echo "== client key"
+    check "client key: a holder writes" 0 \
+        "$fabric" exec "$name" "$PARNIK" -s "$S" -p 2 -k "$keys/client.key" put ck v1
+    check "client key: a holder reads (PARNIK_KEY)" 0 \
+        "$fabric" exec "$name" env PARNIK_KEY="$keys/client.key" "$PARNIK" -s "$S" -p 2 get ck
+    check "client key: without it, exit 7" 7 \
+        "$fabric" exec "$name" "$PARNIK" -s "$S" -p 2 get ck
+    check "client key: ... saying UNAUTHENTICATED and how to fix it" 0 \
+        grep -q "UNAUTHENTICATED.*-k FILE" /tmp/$name.out
+    check "client key: counted as gate_client_refused" 0 \
+        test "$(sum_of gate_client_refused 0 1 2)" -ge 1
+    check "client key: a wrong key gets no answer (exit 4)" 4 \
+        "$fabric" exec "$name" "$PARNIK" -s "$S" -p 2 -t 100 -k "$keys/wrong.key" get ck
+    check "client key: counted as gate_bad_tag" 0 test "$(sum_of gate_bad_tag 0 1 2)" -ge 1
+    check "client key: parnik-bench without it names the reason (exit 6)" 6 \
+        "$fabric" exec "$name" "$bench" -s "$S" -p 2 --seconds 1 --threads 1
+    check "client key: ... 'requires the cluster's client key'" 0 \
+        grep -q "requires the cluster's client key" /tmp/$name.out
+    check "client key: a checked parnik-bench run with --key is linearizable" 0 \
+        "$fabric" exec "$name" "$bench" -s "$S" -p 2 --key "$keys/client.key" --seconds 2 \
+        --threads 2 --depth 4 --keys 50 --check
+    "$fabric" down "$name" >/dev/null 2>&1
+    rm -rf "$keys"
+}
+
 run_attacks keyed
 run_attacks insecure
+client_key
 summary

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -460,6 +461,34 @@ test_slow_client_cut_off(void)
 	}
 }
 
+/* The socket is born 0600 in a directory made 0700; a directory others
+ * may write (not sticky) is refused, since they could swap the socket.
+ */
+static void
+test_socket_is_private(void)
+{
+	char dir[128], path[160], err[256];
+	struct stat st;
+	struct ctl_server *other;
+
+	snprintf(dir, sizeof(dir), "%s", sock_path);
+	*strrchr(dir, '/') = 0;
+	CHECK(stat(sock_path, &st) == 0);
+	CHECK_EQ(st.st_mode & 0777, 0600);
+	CHECK(stat(dir, &st) == 0);
+	CHECK_EQ(st.st_mode & 0777, 0700);
+	snprintf(dir, sizeof(dir), "/tmp/pk-ctl-open-%d", (int)getpid());
+	snprintf(path, sizeof(path), "%s/ctl.sock", dir);
+	CHECK(mkdir(dir, 0700) == 0);
+	CHECK(chmod(dir, 0777) == 0);
+	other = ctl_server_start(path, &host, err, sizeof(err));
+	CHECK(other == NULL);
+	if (other != NULL)
+		ctl_server_stop(other);
+	CHECK(strstr(err, "writable by others") != NULL);
+	rmdir(dir);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -469,6 +498,7 @@ main(int argc, char **argv)
 		{ "client_gone_before_reply", test_client_gone_before_reply },
 		{ "too_many_clients", test_too_many_clients },
 		{ "slow_client_cut_off", test_slow_client_cut_off },
+		{ "socket_is_private", test_socket_is_private },
 	};
 	struct ctl_server_stats st;
 	struct ctl_server *s;
