@@ -8,6 +8,7 @@
  * Test profile (no hugepages): --no-huge -m 256 --no-shconf --file-prefix NAME
  * --no-pci --vdev net_af_packet0,iface=IFACE,qdisc_bypass=1,framecnt=4096
  */
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -112,6 +113,23 @@ steer_ports(struct dp_replica *rep, const struct dp_options *o)
 	}
 }
 
+static bool census_refused;
+
+/* The --bootstrap census on a thread of its own (the main lcore may be the
+ * only worker): on a refusal the replica stops and exits 2.
+ */
+static void *
+census_thread(void *arg)
+{
+	struct dp_replica *rep = arg;
+
+	if (dp_replica_census(rep) != 0) {
+		census_refused = true;
+		__atomic_store_n(&rep->stop, true, __ATOMIC_RELAXED);
+	}
+	return NULL;
+}
+
 static void
 run_workers(struct dp_replica *rep)
 {
@@ -144,6 +162,8 @@ main(int argc, char **argv)
 	struct ctl_server *ctl;
 	char err[256];
 	int sep, rc;
+	pthread_t census_tid;
+	bool census_started = false;
 
 	/* Our options are those after "--"; parse them before the EAL. */
 	for (sep = 1; sep < argc && strcmp(argv[sep], "--") != 0; sep++)
@@ -227,7 +247,17 @@ main(int argc, char **argv)
 	fflush(stdout);
 	if (dp_gc_sched_start(&r.gc, &r, o.gc_interval_ms) != 0)
 		fprintf(stderr, "parnikd: no GC scheduler thread; `gc` sweeps only\n");
+	if (dp_census_active(&r.census) &&
+	    pthread_create(&census_tid, NULL, census_thread, &r) != 0) {
+		fprintf(stderr, "parnikd: no thread for the --bootstrap census\n");
+		__atomic_store_n(&r.stop, true, __ATOMIC_RELAXED);
+		census_refused = true;
+	} else {
+		census_started = dp_census_active(&r.census);
+	}
 	run_workers(&r);
+	if (census_started)
+		pthread_join(census_tid, NULL);
 	dp_gc_sched_stop(&r.gc);
 	ctl_server_stop(ctl);
 	{
@@ -241,5 +271,5 @@ main(int argc, char **argv)
 	for (unsigned int i = 0; i < nports; i++)
 		dp_port_stop(&r.ports[i]);
 	rte_eal_cleanup();
-	return 0;
+	return census_refused ? 2 : 0;
 }

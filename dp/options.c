@@ -26,6 +26,14 @@ dp_options_usage(FILE *f)
 		"                       --lists. Without it a replica starts empty, answers\n"
 		"                       UNAVAILABLE and refuses to vote until the control plane\n"
 		"                       gives it the cluster's config and re-admits it.\n"
+		"                       It first asks every other member what it holds and\n"
+		"                       refuses to start (exit 2) if one answers with keys or\n"
+		"                       a later config epoch: the cluster exists, and a\n"
+		"                       restarted replica must be readmitted, not bootstrapped.\n"
+		"  --force-bootstrap    --bootstrap without asking: only to build a brand-new\n"
+		"                       cluster over members that may still hold old state\n"
+		"  --bootstrap-wait MS  how long --bootstrap waits for the members' answers\n"
+		"                       (default 1000; members silent by then are not asked)\n"
 		"  --lists ID,ID,...    with --bootstrap: the members in the initial prepare and\n"
 		"                       accept lists (majority quorums; default every member).\n"
 		"                       The other members start as spares, grown in live.\n"
@@ -37,7 +45,9 @@ dp_options_usage(FILE *f)
 		"  --insecure-peers     run without a peer key: anyone who can reach the\n"
 		"                       replicas' ports can forge their messages (test benches)\n"
 		"  --client-key FILE    clients must seal their requests with this key; others\n"
-		"                       are answered UNAUTHENTICATED (default: open to clients)\n"
+		"                       are answered UNAUTHENTICATED (default: open to clients)\n",
+		DP_MAX_PARTITIONS);
+	fprintf(f,
 		"  --neighbour IPV4=MAC[@PORT]  static ARP entry (default: resolved by ARP);\n"
 		"                       PORT is a DPDK port id (default 0)\n"
 		"  --idle poll|adaptive busy polling, or sleeps after empty polls (default:\n"
@@ -62,9 +72,10 @@ dp_options_usage(FILE *f)
 		"  --no-huge -m 256 --no-shconf --file-prefix r0 --no-pci --lcores '(0-2)@(0-1)'\n"
 		"  --vdev net_af_packet0,iface=veth0,qdisc_bypass=1,framecnt=4096,qpairs=2\n"
 		"  [--vdev net_memif0,role=server,socket=/run/pk01.sock,socket-abstract=no]\n"
-		"exit: 0 after a clean shutdown (SIGINT, SIGTERM); 2 on a bad option;\n"
+		"exit: 0 after a clean shutdown (SIGINT, SIGTERM); 2 on a bad option or a\n"
+		"      --bootstrap refused (the cluster exists);\n"
 		"      1 on a start-up failure (EAL, ports, memory)\n",
-		DP_MAX_PARTITIONS, PK_MAX_VALUE, PK_MAX_VALUE);
+		PK_MAX_VALUE, PK_MAX_VALUE);
 }
 
 static int
@@ -219,7 +230,7 @@ dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *out, char *e
 	enum {
 		O_NODE = 1, O_ADDR, O_MEMBER, O_PORT, O_PARTS, O_CLUSTER, O_BOOT, O_NEIGH,
 		O_IDLE, O_IDLEMAX, O_GCINT, O_KEYS, O_DEDUPE, O_VALUE, O_NO1RTT, O_STATS, O_CTL, O_HELP, O_LISTS,
-		O_PEERKEY, O_INSECURE, O_CLIENTKEY,
+		O_PEERKEY, O_INSECURE, O_CLIENTKEY, O_FORCEBOOT, O_BOOTWAIT,
 	};
 	static const struct option longopts[] = {
 		{ "node", required_argument, NULL, O_NODE },
@@ -240,6 +251,8 @@ dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *out, char *e
 		{ "no-1rtt", no_argument, NULL, O_NO1RTT },
 		{ "stats-file", required_argument, NULL, O_STATS },
 		{ "ctl", required_argument, NULL, O_CTL },
+		{ "force-bootstrap", no_argument, NULL, O_FORCEBOOT },
+		{ "bootstrap-wait", required_argument, NULL, O_BOOTWAIT },
 		{ "peer-key", required_argument, NULL, O_PEERKEY },
 		{ "insecure-peers", no_argument, NULL, O_INSECURE },
 		{ "client-key", required_argument, NULL, O_CLIENTKEY },
@@ -260,6 +273,7 @@ dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *out, char *e
 	o->one_rtt = true;
 	o->idle_max_us = 200;
 	o->gc_interval_ms = 1000;
+	o->bootstrap_wait_ms = 1000;
 	optind = 1;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -310,6 +324,15 @@ dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *out, char *e
 			break;
 		case O_BOOT:
 			o->bootstrap = true;
+			break;
+		case O_FORCEBOOT:
+			o->bootstrap = true;
+			o->force_bootstrap = true;
+			break;
+		case O_BOOTWAIT:
+			if (!parse_uint(optarg, 60000, &v))
+				return fail(err, errlen, "--bootstrap-wait '%s' is not 0..60000", optarg);
+			o->bootstrap_wait_ms = (uint32_t)v;
 			break;
 		case O_LISTS:
 			if (!pk_ids_parse(optarg, &o->lists))

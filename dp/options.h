@@ -54,6 +54,8 @@ struct dp_options {
 	struct dp_neighbour neighbours[DP_MAX_NEIGHBOURS];	/* static ARP */
 	unsigned int nneighbours;
 	bool bootstrap;		/* a new cluster: acceptors start admitted */
+	bool force_bootstrap;	/* ... without asking the members first (census.h) */
+	uint32_t bootstrap_wait_ms;	/* how long the census waits for answers */
 	uint16_t lists;		/* --bootstrap: the initial prepare/accept lists
 				 * (a mask of member ids; 0 = every member) */
 	/* Peer traffic is sealed with the cluster's peer key (--peer-key);

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
@@ -37,6 +38,13 @@ initial_config(struct pk_config *cfg, const struct dp_options *o)
 	cfg->accept_quorum = cfg->prepare_quorum;
 }
 
+/* A --bootstrap replica asks the other members first (census.h). */
+static bool
+census_needed(const struct dp_options *o)
+{
+	return o->bootstrap && !o->force_bootstrap && o->nmembers > 1;
+}
+
 static int
 make_partitions(struct dp_replica *r, const struct dp_options *o)
 {
@@ -56,7 +64,7 @@ make_partitions(struct dp_replica *r, const struct dp_options *o)
 	 */
 	clock_gettime(CLOCK_REALTIME, &ts);
 	wp.incarnation = (uint32_t)((uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u) | 1u;
-	wp.admitted = o->bootstrap;
+	wp.admitted = o->bootstrap && !census_needed(o);
 	for (uint16_t p = 0; p < o->partitions; p++) {
 		struct dp_partition *part = &r->part[p];
 
@@ -92,7 +100,7 @@ make_lcores(struct dp_replica *r)
 		l->r = r;
 		l->index = w;
 		l->cfg_seen = r->cfg;
-		l->admitted_seen = r->opt->bootstrap;
+		l->admitted_seen = r->admitted;
 		l->epoch_seen = l->oldest_epoch = r->cfg->epoch;
 		l->out = (struct pk_out){ .sends = l->sends, .send_cap = DP_OUTBOX,
 					  .replies = l->replies, .reply_cap = DP_OUTBOX };
@@ -180,7 +188,8 @@ dp_replica_init(struct dp_replica *r, const struct dp_options *o, struct rte_mem
 			     (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u);
 	}
 	initial_config(r->cfg, o);
-	r->admitted = o->bootstrap;
+	r->admitted = o->bootstrap && !census_needed(o);
+	dp_census_init(&r->census, o->partitions, census_needed(o));
 	dp_jobs_init(&r->jobs, r);
 	for (uint16_t p = 0; p < o->partitions; p++)
 		r->part[p].owner = (uint16_t)(p % nworkers);
@@ -190,6 +199,56 @@ dp_replica_init(struct dp_replica *r, const struct dp_options *o, struct rte_mem
 		return -1;
 	dp_neigh_init(&r->neigh, o,
 		      (uint64_t)((double)rte_get_tsc_cycles() * 1e6 / (double)r->tsc_hz));
+	return 0;
+}
+
+uint16_t
+dp_replica_others(const struct dp_replica *r)
+{
+	uint16_t mask = 0;
+
+	for (unsigned int i = 0; i < r->opt->nmembers; i++)
+		if (r->opt->members[i].id != r->opt->node)
+			mask |= (uint16_t)(1u << r->opt->members[i].id);
+	return mask;
+}
+
+int
+dp_replica_census(struct dp_replica *r)
+{
+	uint16_t others = dp_replica_others(r);
+	struct timespec t0, now;
+	char why[160];
+	unsigned int answered = 0;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	for (;;) {
+		uint64_t ms;
+
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		ms = (uint64_t)(now.tv_sec - t0.tv_sec) * 1000u +
+		     (uint64_t)(now.tv_nsec / 1000000) - (uint64_t)(t0.tv_nsec / 1000000);
+		if (dp_census_complete(&r->census, others) || ms >= r->opt->bootstrap_wait_ms ||
+		    __atomic_load_n(&r->stop, __ATOMIC_RELAXED))
+			break;
+		usleep(5000);
+	}
+	for (uint16_t n = 0; n < PK_MAX_NODES; n++)
+		answered += (others & (1u << n)) != 0 &&
+			    __atomic_load_n(&r->census.answered[n], __ATOMIC_ACQUIRE) != 0;
+	if (!dp_census_verdict(&r->census, others, why, sizeof(why))) {
+		fprintf(stderr,
+			"parnikd: refusing --bootstrap: %s. This cluster exists: a replica that "
+			"restarted must not vote with empty memory. Start it without --bootstrap "
+			"and readmit it (parnikctl -s SOCKETS readmit %u); --force-bootstrap only "
+			"to build a brand-new cluster.\n",
+			why, r->opt->node);
+		return -1;
+	}
+	printf("parnikd: bootstrap: %u of %u other member(s) answered, none holds state: "
+	       "voting\n", answered, pk_mask_count(others));
+	fflush(stdout);
+	__atomic_store_n(&r->admitted, true, __ATOMIC_RELEASE);
 	return 0;
 }
 

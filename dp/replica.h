@@ -21,6 +21,7 @@
 #include <rte_ring.h>
 #include <rte_spinlock.h>
 
+#include "census.h"
 #include "counters.h"
 #include "floors.h"
 #include "idle.h"
@@ -110,6 +111,7 @@ struct dp_lcore {
 	struct dp_counters live;		/* written by this lcore only */
 	struct dp_counters pub __rte_cache_aligned;	/* published snapshot */
 	uint64_t next_publish;			/* TSC */
+	uint64_t census_next;			/* us: next HELLO round */
 } __rte_cache_aligned;
 
 struct dp_replica {
@@ -134,6 +136,7 @@ struct dp_replica {
 	struct rte_ring *inject[DP_MAX_WORKERS];	/* control-plane requests (inject.h) */
 	struct dp_neigh neigh;
 	struct dp_gate gate;	/* keys and identity: fixed after init */
+	struct dp_census census;	/* --bootstrap: what the members hold */
 	uint64_t tsc_hz;
 	double ns_per_tsc;
 	bool stop;		/* set by the main thread; read with an atomic load */
@@ -159,6 +162,16 @@ void dp_worker_run(struct dp_replica *r, uint16_t index);
 
 /* lcore_function_t wrapper: <arg> is the struct dp_lcore. */
 int dp_worker_main(void *arg);
+
+/* The --bootstrap census (census.h): waits for the members' answers up to
+ * --bootstrap-wait, then lets the acceptors vote (returns 0) or, when the
+ * cluster exists already, says why on stderr and returns -1 (the caller
+ * stops the replica). Runs on its own thread while the workers serve.
+ */
+int dp_replica_census(struct dp_replica *r);
+
+/* Every --member but this replica, as a node mask. */
+uint16_t dp_replica_others(const struct dp_replica *r);
 
 /* True when node <id> is a --member. */
 bool dp_replica_is_member(const struct dp_replica *r, uint16_t id);

@@ -340,6 +340,9 @@ handle_payload(struct dp_lcore *l, unsigned int pi, uint8_t *frame, const struct
 	for (int i = 0; i < n; i++) {
 		if (msgs[i].type == PK_MSG_INSTALLED) {
 			(void)dp_installs_ack(&l->installs, msgs[i].peer.node, msgs[i].peer.token);
+		} else if (msgs[i].type == PK_MSG_HELLO_REP) {
+			dp_census_note(&r->census, msgs[i].peer.node, p, msgs[i].arg,
+				       msgs[i].peer.epoch);
 		} else if (msgs[i].type == PK_MSG_CLIENT_REQ) {
 			bool sealed = gout.flags == PK_DGRAM_CLIENT_MAC;
 			uint64_t cookie = client_slot(l, part, pi, pp, sealed);
@@ -569,6 +572,32 @@ tick_partitions(struct dp_lcore *l)
 	}
 }
 
+/* --bootstrap census: every 50 ms until it ends, a HELLO from each of
+ * this lcore's partitions to the same partition of every other member.
+ */
+static void
+census_ask(struct dp_lcore *l)
+{
+	struct dp_replica *r = l->r;
+	uint16_t others = dp_replica_others(r);
+
+	if (!dp_census_active(&r->census) || l->now_us < l->census_next)
+		return;
+	l->census_next = l->now_us + 50000;
+	for (uint16_t i = 0; i < l->nparts; i++) {
+		uint16_t p = l->parts[i];
+		struct pk_msg m = { .type = PK_MSG_HELLO };
+
+		m.peer.node = r->opt->node;
+		m.peer.worker = p;
+		m.peer.epoch = l->cfg_seen->epoch;
+		for (uint16_t d = 0; d < PK_MAX_NODES; d++)
+			if ((others & (1u << d)) != 0)
+				emit_peer(l, d, p, &m);
+		dgram_close_all(l, p);
+	}
+}
+
 static void
 probe_neighbours(struct dp_lcore *l)
 {
@@ -645,6 +674,7 @@ dp_worker_run(struct dp_replica *r, uint16_t index)
 		follow_config(l);
 		got = poll_ports(l) + poll_rings(l) + poll_inject(l);
 		tick_partitions(l);
+		census_ask(l);
 		if (index == 0)
 			probe_neighbours(l);
 		tx_flush_all(l);

@@ -209,6 +209,12 @@ pk_wire_msg_size(const struct pk_msg *m)
 	case PK_MSG_CONFLICT:
 		body = PEER_PREFIX_LEN + BALLOT_LEN + 2 + BALLOT_LEN;
 		break;
+	case PK_MSG_HELLO:
+		body = PEER_PREFIX_LEN;
+		break;
+	case PK_MSG_HELLO_REP:
+		body = PEER_PREFIX_LEN + 8 + 1;
+		break;
 	default:
 		return 0;
 	}
@@ -332,6 +338,14 @@ pk_wire_add(struct pk_wbuf *w, const struct pk_msg *m)
 		put_uint(&p, m->reason, 1);
 		put_ballot(&p, &m->ballot2);
 		break;
+	case PK_MSG_HELLO:
+		put_peer(&p, &m->peer);
+		break;
+	case PK_MSG_HELLO_REP:
+		put_peer(&p, &m->peer);
+		put_uint(&p, m->arg, 8);
+		put_uint(&p, m->reason, 1);
+		break;
 	}
 	w->len += size;
 	w->count++;
@@ -414,9 +428,22 @@ decode_body(struct rd *r, uint8_t type, struct pk_msg *m)
 		if (r->err == 0 && m->phase != PK_MSG_PREPARE && m->phase != PK_MSG_ACCEPT)
 			r->err = PK_E_FIELD;
 		break;
+	case PK_MSG_HELLO:
+		rd_peer(r, &m->peer);
+		break;
+	case PK_MSG_HELLO_REP:
+		rd_peer(r, &m->peer);
+		m->arg = rd_uint(r, 8);
+		m->reason = (uint8_t)rd_uint(r, 1);
+		if (r->err == 0 && m->reason > 1)
+			r->err = PK_E_FIELD;
+		break;
 	}
-	/* A round's ballot is never zero: zero means "none" everywhere. */
-	if (r->err == 0 && type >= PK_MSG_PREPARE && pk_ballot_is_zero(&m->ballot))
+	/* A round's ballot is never zero: zero means "none" everywhere (the
+	 * census messages carry none).
+	 */
+	if (r->err == 0 && type >= PK_MSG_PREPARE && type < PK_MSG_HELLO &&
+	    pk_ballot_is_zero(&m->ballot))
 		r->err = PK_E_FIELD;
 	if (r->err == 0 && r->p != r->end)
 		r->err = PK_E_LENGTH;

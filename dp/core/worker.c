@@ -68,10 +68,29 @@ pk_out_reply(struct pk_worker *w, struct pk_out *out, uint64_t cookie)
 	return r;
 }
 
+/* HELLO: this partition's census answer (wire.h), whether it votes or not:
+ * a replica started with --bootstrap refuses to vote over a cluster that
+ * already holds state.
+ */
+static void
+answer_hello(struct pk_worker *w, const struct pk_msg *m, struct pk_out *out)
+{
+	struct pk_send *s = pk_out_send(w, out, pk_node_bit(m->peer.node), PK_MSG_HELLO_REP);
+
+	if (s == NULL)
+		return;
+	s->msg.peer.token = m->peer.token;
+	s->msg.arg = w->table.accepted;
+	s->msg.reason = w->admitted ? 1 : 0;
+}
+
 static void
 dispatch(struct pk_worker *w, const struct pk_msg *m, uint64_t now, struct pk_out *out)
 {
 	switch (m->type) {
+	case PK_MSG_HELLO:
+		answer_hello(w, m, out);
+		break;
 	case PK_MSG_PREPARE:
 		pk_acceptor_on_prepare(w, m, out);
 		break;

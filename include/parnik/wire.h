@@ -43,8 +43,15 @@ enum pk_msg_type {
 	 */
 	PK_MSG_REMOVE = 10,
 	PK_MSG_REMOVED = 11,
+	/* Who is there: a replica started with --bootstrap asks every member
+	 * before its acceptors vote; each partition answers with its config
+	 * epoch (in the peer prefix), the keys it holds accepted state for
+	 * (<arg>) and whether it votes (<reason>: 0 or 1). No ballot.
+	 */
+	PK_MSG_HELLO = 12,
+	PK_MSG_HELLO_REP = 13,
 };
-#define PK_MSG_TYPE_MAX PK_MSG_REMOVED
+#define PK_MSG_TYPE_MAX PK_MSG_HELLO_REP
 
 /* Datagram header. */
 struct pk_dgram_hdr {
@@ -95,12 +102,14 @@ struct pk_msg {
 	struct pk_ballot ballot;	/* the round's ballot */
 	struct pk_ballot ballot2;	/* PROMISE: accepted; ACCEPT: next; CONFLICT: seen */
 	uint8_t phase;			/* CONFLICT: PK_MSG_PREPARE or PK_MSG_ACCEPT */
-	uint8_t reason;			/* CONFLICT, REMOVED: enum pk_status */
+	uint8_t reason;			/* CONFLICT, REMOVED: enum pk_status;
+					 * HELLO_REP: 1 when it votes */
 
 	/* client messages */
 	uint64_t client_id;
 	uint64_t request_id;
-	uint64_t arg;		/* CAS: expected version; ADD: int64 delta */
+	uint64_t arg;		/* CAS: expected version; ADD: int64 delta;
+				 * HELLO_REP: keys held */
 	uint8_t op;		/* CLIENT_REQ: enum pk_opcode */
 	uint8_t status;		/* CLIENT_REP: enum pk_status */
 

@@ -218,8 +218,9 @@ client_key() {
         "$fabric" exec "$name" env PARNIK_KEY="$keys/client.key" "$PARNIK" -s "$S" -p 2 get ck
     check "client key: without it, exit 7" 7 \
         "$fabric" exec "$name" "$PARNIK" -s "$S" -p 2 get ck
+    cp /tmp/$name.out /tmp/$name.said
     check "client key: ... saying UNAUTHENTICATED and how to fix it" 0 \
-        grep -q "UNAUTHENTICATED.*-k FILE" /tmp/$name.out
+        grep -q "UNAUTHENTICATED.*-k FILE" /tmp/$name.said
     check "client key: counted as gate_client_refused" 0 \
         test "$(sum_of gate_client_refused 0 1 2)" -ge 1
     check "client key: a wrong key gets no answer (exit 4)" 4 \
@@ -227,13 +228,14 @@ client_key() {
     check "client key: counted as gate_bad_tag" 0 test "$(sum_of gate_bad_tag 0 1 2)" -ge 1
     check "client key: parnik-bench without it names the reason (exit 6)" 6 \
         "$fabric" exec "$name" "$bench" -s "$S" -p 2 --seconds 1 --threads 1
+    cp /tmp/$name.out /tmp/$name.said
     check "client key: ... 'requires the cluster's client key'" 0 \
-        grep -q "requires the cluster's client key" /tmp/$name.out
+        grep -q "requires the cluster's client key" /tmp/$name.said
     check "client key: a checked parnik-bench run with --key is linearizable" 0 \
         "$fabric" exec "$name" "$bench" -s "$S" -p 2 --key "$keys/client.key" --seconds 2 \
         --threads 2 --depth 4 --keys 50 --check
     "$fabric" down "$name" >/dev/null 2>&1
-    rm -rf "$keys"
+    rm -rf "$keys" /tmp/$name.said
 }
 
 run_attacks keyed

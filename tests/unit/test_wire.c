@@ -37,7 +37,7 @@ sample(uint8_t type)
 	m.op = PK_OP_PUT;
 	m.status = PK_CAS_MISMATCH;
 	m.phase = PK_MSG_ACCEPT;
-	m.reason = PK_CONFLICT;
+	m.reason = type == PK_MSG_HELLO_REP ? 1 : PK_CONFLICT;	/* HELLO_REP: votes */
 	return m;
 }
 
@@ -65,10 +65,12 @@ test_round_trip_every_type(void)
 		CHECK_EQ(pk_wire_decode(buf, len, &expect, &h, out, 2), 1);
 		CHECK_EQ(h.partition, 2);
 		CHECK_EQ(out[0].type, t);
-		if (t >= PK_MSG_PREPARE) {
+		if (t >= PK_MSG_PREPARE)
 			CHECK(memcmp(&out[0].peer, &in.peer, sizeof(in.peer)) == 0);
+		if (t >= PK_MSG_PREPARE && t < PK_MSG_HELLO)
 			CHECK(pk_ballot_cmp(&out[0].ballot, &in.ballot) == 0);
-		}
+		if (t == PK_MSG_HELLO_REP)
+			CHECK(out[0].arg == (uint64_t)-5 && out[0].reason == 1);
 		if (t == PK_MSG_PROMISE || t == PK_MSG_ACCEPT || t == PK_MSG_CONFLICT)
 			CHECK(pk_ballot_cmp(&out[0].ballot2, &in.ballot2) == 0);
 		if (t == PK_MSG_PREPARE || t == PK_MSG_ACCEPT || t == PK_MSG_INSTALL ||
@@ -344,7 +346,7 @@ static void
 test_documented_sizes(void)
 {
 	static const size_t body[] = { 0, 30 + 7 + 11, 28 + 11, 38 + 7, 79 + 11, 81 + 7 + 11,
-				       36, 54, 81 + 7 + 11, 36, 38 + 7, 37 };
+				       36, 54, 81 + 7 + 11, 36, 38 + 7, 37, 20, 29 };
 
 	for (uint8_t t = PK_MSG_CLIENT_REQ; t <= PK_MSG_TYPE_MAX; t++) {
 		struct pk_msg m = sample(t);

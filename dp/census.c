@@ -1,0 +1,69 @@
+/* The --bootstrap census (census.h). */
+#include <inttypes.h>
+#include <string.h>
+
+#include "census.h"
+
+void
+dp_census_init(struct dp_census *c, uint16_t partitions, bool active)
+{
+	memset(c, 0, sizeof(*c));
+	c->partitions = partitions;
+	c->active = active;
+}
+
+void
+dp_census_note(struct dp_census *c, uint16_t node, uint16_t partition, uint64_t keys,
+	       uint32_t epoch)
+{
+	uint64_t bit = 1ull << partition, before;
+	uint32_t e;
+
+	if (node >= PK_MAX_NODES || partition >= c->partitions || partition >= 64)
+		return;
+	before = __atomic_fetch_or(&c->answered[node], bit, __ATOMIC_ACQ_REL);
+	if ((before & bit) != 0)
+		return;
+	__atomic_fetch_add(&c->keys[node], keys, __ATOMIC_RELAXED);
+	e = __atomic_load_n(&c->epoch[node], __ATOMIC_RELAXED);
+	while (epoch > e &&
+	       !__atomic_compare_exchange_n(&c->epoch[node], &e, epoch, false, __ATOMIC_RELAXED,
+					    __ATOMIC_RELAXED))
+		;
+}
+
+static uint64_t
+all_partitions(const struct dp_census *c)
+{
+	return c->partitions >= 64 ? UINT64_MAX : (1ull << c->partitions) - 1;
+}
+
+bool
+dp_census_complete(const struct dp_census *c, uint16_t members)
+{
+	for (uint16_t n = 0; n < PK_MAX_NODES; n++)
+		if ((members & (1u << n)) != 0 &&
+		    __atomic_load_n(&c->answered[n], __ATOMIC_ACQUIRE) != all_partitions(c))
+			return false;
+	return true;
+}
+
+bool
+dp_census_verdict(struct dp_census *c, uint16_t members, char *why, size_t whylen)
+{
+	__atomic_store_n(&c->active, false, __ATOMIC_RELAXED);
+	for (uint16_t n = 0; n < PK_MAX_NODES; n++) {
+		uint64_t keys = __atomic_load_n(&c->keys[n], __ATOMIC_ACQUIRE);
+		uint32_t epoch = __atomic_load_n(&c->epoch[n], __ATOMIC_ACQUIRE);
+
+		if ((members & (1u << n)) == 0 || __atomic_load_n(&c->answered[n], __ATOMIC_ACQUIRE) == 0)
+			continue;
+		if (keys > 0 || epoch > DP_CENSUS_FIRST_EPOCH) {
+			snprintf(why, whylen,
+				 "member %u already holds %" PRIu64 " key(s) at config epoch %u",
+				 n, keys, epoch);
+			return false;
+		}
+	}
+	return true;
+}
