@@ -3,7 +3,9 @@
 # own limits, on this machine and in one run:
 #   - Parnik, 3 replicas: af_packet fabric with the kernel-UDP client
 #     (parnik-bench), and with memif links between the replicas and
-#     parnik-bench's DPDK client on memif ports of its own;
+#     parnik-bench's DPDK client on memif ports of its own; and the cost of
+#     peer authentication (the same memif cluster with and without the
+#     peer key, runs interleaved);
 #   - etcd 3.4, 3 members on loopback, with fsync and --unsafe-no-fsync,
 #     driven by wrk against the v3 JSON gateway of the leader;
 #   - Redis, one node, unreplicated, redis-benchmark without and with
@@ -42,7 +44,7 @@ while [ $# -gt 0 ]; do
         --runs) runs=$2; shift 2 ;;
         --seconds) seconds=$2; shift 2 ;;
         --out) out=$2; shift 2 ;;
-        *) sed -n '2,29p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+        *) sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
     esac
 done
 [ -n "$seconds" ] || seconds=$([ $quick -eq 1 ] && echo 2 || echo 4)
@@ -291,6 +293,31 @@ parnik_point cmpmf memif "$setup" put 256 --check
 [ $quick -eq 1 ] || sweeps_parnik cmpmf
 bench/fabric.sh down cmpmf >/dev/null
 [ $quick -eq 1 ] || sweeps_scaling
+
+# What authentication costs: two memif fabrics, one with the peer key (the
+# default) and one with --insecure-peers, both up, their runs interleaved
+# so that the machine's drift hits both alike.
+say "Parnik: peer key against --insecure-peers (memif, interleaved runs)"
+fabrics="$fabrics cmpak cmpai"
+bench/fabric.sh up cmpak --replicas 3 --partitions "$partitions" --memif --client-memif >/dev/null
+PARNIK_FABRIC_INSECURE=1 bench/fabric.sh up cmpai --replicas 3 --partitions "$partitions" \
+    --memif --client-memif >/dev/null
+auth_keyed="memif, DPDK client on memif, peer key (interleaved)"
+auth_open="memif, DPDK client on memif, no key: --insecure-peers"
+auth_runs=$(( runs < 5 && quick == 0 ? 5 : runs ))
+for r in $(seq "$auth_runs"); do
+    for conc in 1 256; do
+        for fab in cmpak cmpai; do
+            f=$work/pb.auth.$fab.$conc.$r
+            bench_run "$fab" memif "$conc" "$f" --mix put=1
+            record point Parnik "$([ $fab = cmpak ] && echo "$auth_keyed" || echo "$auth_open")" \
+                put "$conc" "$r" "$(summary_field "$f" ops)" "$(summary_field "$f" p50)" \
+                "$(summary_field "$f" p99)" -
+        done
+    done
+done
+bench/fabric.sh down cmpak >/dev/null
+bench/fabric.sh down cmpai >/dev/null
 
 # ---- etcd and Redis, on loopback in a namespace of their own ---------------
 

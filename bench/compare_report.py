@@ -14,6 +14,9 @@ import sys
 from collections import OrderedDict
 
 PARNIK_REF = "af_packet"  # the reference setup for the ratios
+# compare.sh's interleaved authentication pair (same fabric shape).
+AUTH_KEYED = "memif, DPDK client on memif, peer key (interleaved)"
+AUTH_OPEN = "memif, DPDK client on memif, no key: --insecure-peers"
 
 
 def num(s):
@@ -195,6 +198,23 @@ def main():
         if p99 is not None:
             target(f"concurrency 1 {op.upper()} p99 < 10 x its p50", p99 < 10 * p50,
                    f"{fmt_us(p99)} us = {p99 / p50:.1f} x its p50")
+    # Authentication: the same memif setup with and without a peer key,
+    # runs interleaved (same run, same conditions).
+    for conc in (256, 1):
+        keyed = groups.get(("point", "Parnik", AUTH_KEYED, "put", conc))
+        open_ = groups.get(("point", "Parnik", AUTH_OPEN, "put", conc))
+        if not keyed or not open_ or not keyed["ops"] or not open_["ops"]:
+            continue
+        k_ops, o_ops = med(keyed["ops"]), med(open_["ops"])
+        cost = (1 - k_ops / o_ops) * 100
+        line = (f"PUT at {conc} in flight: {fmt_rate(k_ops)} ops/s with the peer key, "
+                f"{fmt_rate(o_ops)} without ({cost:+.1f}% cost); p50 "
+                f"{fmt_us(med(keyed['p50']))} us against {fmt_us(med(open_['p50']))} us")
+        if conc == 256:
+            target("peer authentication costs < 10% of throughput (memif, 256 in flight)",
+                   cost < 10, line)
+        else:
+            out.write(f"  authentication, {line}\n")
     dpdk = floors.get("DPDK port")
     if dpdk and kernel and dpdk[0] and kernel[0]:
         out.write(f"\n  the round trip through a replica's DPDK port alone is {fmt_us(dpdk[0])} us "
