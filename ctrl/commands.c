@@ -204,6 +204,12 @@ run_raise_floor(const struct ctl_host *h, int argc, char **argv, char *out, size
 	    !parse_u64(argv[3], UINT64_MAX, &version))
 		return error_reply(out, cap, "usage: raise-floor PARTITION "
 				   "COUNTER.INCARNATION.NODE.WORKER VERSION");
+	/* The bounds peers are held to (parnik/types.h): a floor past them
+	 * would stop the partition from creating keys.
+	 */
+	if (b.counter > PK_BALLOT_COUNTER_MAX || version > PK_VERSION_MAX)
+		return error_reply(out, cap, "raise-floor: counter or version past the bounds "
+				   "(2^62): refused");
 	ctl_json_init(&j, out, cap);
 	ctl_json_open(&j, NULL);
 	ctl_json_bool(&j, "ok", true);
