@@ -8,29 +8,20 @@
 #include "check.h"
 #include "gate.h"
 
-static uint32_t
-ip4(const char *s)
-{
-	uint32_t a;
-
-	inet_pton(AF_INET, s, &a);
-	return a;
-}
-
 /* Replica 0 of members 0..2 at 198.18.0.1..3, base port 7700. */
 static void
 setup(struct dp_options *o, bool keyed)
 {
 	memset(o, 0, sizeof(*o));
 	o->node = 0;
-	o->ip = ip4("198.18.0.1");
+	o->ip = check_ip4("198.18.0.1");
 	o->base_port = 7700;
 	o->partitions = 2;
 	o->cluster_id = 1;
 	o->nmembers = 3;
-	o->members[0] = (struct dp_member){ 0, ip4("198.18.0.1") };
-	o->members[1] = (struct dp_member){ 1, ip4("198.18.0.2") };
-	o->members[2] = (struct dp_member){ 2, ip4("198.18.0.3") };
+	o->members[0] = (struct dp_member){ 0, check_ip4("198.18.0.1") };
+	o->members[1] = (struct dp_member){ 1, check_ip4("198.18.0.2") };
+	o->members[2] = (struct dp_member){ 2, check_ip4("198.18.0.3") };
 	o->have_peer_key = keyed;
 	o->insecure_peers = !keyed;
 	memset(o->peer_secret, 0x5a, sizeof(o->peer_secret));
@@ -65,7 +56,7 @@ static enum dp_gate_reason
 pass(const struct dp_gate *g, struct dp_gate_part *gp, uint8_t *buf, uint16_t len,
      const char *src, uint16_t sport, int *peer)
 {
-	const struct dp_gate_in in = { .buf = buf, .len = len, .src_ip = ip4(src),
+	const struct dp_gate_in in = { .buf = buf, .len = len, .src_ip = check_ip4(src),
 				       .src_port = sport, .partition = 1 };
 	const struct pk_wire_expect exp = { .cluster_id = 1, .partitions = 2 };
 	struct pk_msg msgs[PK_MAX_BATCH];
@@ -311,7 +302,7 @@ test_client_key(void)
 	/* An open request passes the gate but must be refused. */
 	len = peer_dgram(buf, sizeof(buf), 1, PK_MSG_CLIENT_REQ);
 	{
-		const struct dp_gate_in in = { .buf = buf, .len = len, .src_ip = ip4("198.18.0.9"),
+		const struct dp_gate_in in = { .buf = buf, .len = len, .src_ip = check_ip4("198.18.0.9"),
 					       .src_port = 40000, .partition = 1 };
 
 		CHECK_EQ(dp_gate_open(&g, &gp, &in, &out), DP_GATE_OK);
@@ -324,7 +315,7 @@ test_client_key(void)
 	len = dp_gate_seal_reply(&cg, buf, len, sizeof(buf));
 	CHECK(len > 0);
 	{
-		const struct dp_gate_in in = { .buf = buf, .len = len, .src_ip = ip4("198.18.0.9"),
+		const struct dp_gate_in in = { .buf = buf, .len = len, .src_ip = check_ip4("198.18.0.9"),
 					       .src_port = 40000, .partition = 1 };
 
 		CHECK_EQ(dp_gate_open(&g, &gp, &in, &out), DP_GATE_OK);

@@ -7,25 +7,16 @@
 #include "check.h"
 #include "neigh.h"
 
-static uint32_t
-ip4(const char *s)
-{
-	uint32_t a;
-
-	inet_pton(AF_INET, s, &a);
-	return a;
-}
-
 static void
 setup(struct dp_options *o)
 {
 	memset(o, 0, sizeof(*o));
 	o->node = 0;
-	o->ip = ip4("198.18.0.1");
+	o->ip = check_ip4("198.18.0.1");
 	o->nmembers = 3;
-	o->members[0] = (struct dp_member){ 0, ip4("198.18.0.1") };
-	o->members[1] = (struct dp_member){ 1, ip4("198.18.0.2") };
-	o->members[2] = (struct dp_member){ 2, ip4("198.18.0.3") };
+	o->members[0] = (struct dp_member){ 0, check_ip4("198.18.0.1") };
+	o->members[1] = (struct dp_member){ 1, check_ip4("198.18.0.2") };
+	o->members[2] = (struct dp_member){ 2, check_ip4("198.18.0.3") };
 }
 
 static void
@@ -42,7 +33,7 @@ test_probe_then_resolve(void)
 	setup(&o);
 	dp_neigh_init(&t, &o, now);
 	CHECK_EQ(t.n, 2);	/* not ourselves */
-	CHECK(!dp_neigh_lookup(&t, ip4("198.18.0.2"), &h));
+	CHECK(!dp_neigh_lookup(&t, check_ip4("198.18.0.2"), &h));
 	CHECK_EQ(dp_neigh_due(&t, now, ips, 8), 2);
 	CHECK_EQ(dp_neigh_due(&t, now, ips, 8), 0);	/* scheduled, not repeated */
 	/* Fast probes for a second, then one a second. */
@@ -50,29 +41,29 @@ test_probe_then_resolve(void)
 		probes += dp_neigh_due(&t, now + us, ips, 8) > 0;
 	CHECK(probes >= 10 && probes <= 14);
 	/* ARP (unverified) resolves a pending entry. */
-	CHECK(dp_neigh_learn(&t, ip4("198.18.0.2"), mac, 1, now, false));
-	CHECK(dp_neigh_lookup(&t, ip4("198.18.0.2"), &h));
+	CHECK(dp_neigh_learn(&t, check_ip4("198.18.0.2"), mac, 1, now, false));
+	CHECK(dp_neigh_lookup(&t, check_ip4("198.18.0.2"), &h));
 	CHECK(h.port == 1 && h.mac[5] == 2 && h.mac[0] == 2);
-	CHECK(!dp_neigh_learn(&t, ip4("198.18.0.2"), mac, 1, now, true));	/* no change */
+	CHECK(!dp_neigh_learn(&t, check_ip4("198.18.0.2"), mac, 1, now, true));	/* no change */
 	{
 		const uint8_t moved[6] = { 2, 0, 0, 0, 0, 7 };
 
 		/* A forged ARP frame (or a junk datagram) for a resolved
 		 * member moves nothing: the attack that cut a replica off.
 		 */
-		CHECK(!dp_neigh_learn(&t, ip4("198.18.0.2"), moved, 3, now, false));
-		CHECK(dp_neigh_lookup(&t, ip4("198.18.0.2"), &h));
+		CHECK(!dp_neigh_learn(&t, check_ip4("198.18.0.2"), moved, 3, now, false));
+		CHECK(dp_neigh_lookup(&t, check_ip4("198.18.0.2"), &h));
 		CHECK(h.port == 1 && h.mac[5] == 2);
 		/* A member that moves (another port, another MAC) is
 		 * relearned from its authenticated datagrams.
 		 */
-		CHECK(dp_neigh_learn(&t, ip4("198.18.0.2"), moved, 3, now, true));
-		CHECK(dp_neigh_lookup(&t, ip4("198.18.0.2"), &h));
+		CHECK(dp_neigh_learn(&t, check_ip4("198.18.0.2"), moved, 3, now, true));
+		CHECK(dp_neigh_lookup(&t, check_ip4("198.18.0.2"), &h));
 		CHECK(h.port == 3 && h.mac[5] == 7);
 	}
 	/* Strangers do not enter the table. */
-	CHECK(!dp_neigh_learn(&t, ip4("198.18.0.77"), mac, 0, now, true));
-	CHECK(!dp_neigh_lookup(&t, ip4("198.18.0.77"), &h));
+	CHECK(!dp_neigh_learn(&t, check_ip4("198.18.0.77"), mac, 0, now, true));
+	CHECK(!dp_neigh_lookup(&t, check_ip4("198.18.0.77"), &h));
 }
 
 static void
@@ -86,16 +77,16 @@ test_static_wins(void)
 
 	setup(&o);
 	o.nneighbours = 1;
-	o.neighbours[0] = (struct dp_neighbour){ .ip = ip4("198.18.0.3"),
+	o.neighbours[0] = (struct dp_neighbour){ .ip = check_ip4("198.18.0.3"),
 						 .mac = { 2, 0, 0, 0, 0, 3 }, .port = 2 };
 	dp_neigh_init(&t, &o, 0);
-	CHECK(dp_neigh_lookup(&t, ip4("198.18.0.3"), &h));
+	CHECK(dp_neigh_lookup(&t, check_ip4("198.18.0.3"), &h));
 	CHECK(h.mac[5] == 3 && h.port == 2);
-	CHECK(!dp_neigh_learn(&t, ip4("198.18.0.3"), other, 0, 0, true));
-	CHECK(dp_neigh_lookup(&t, ip4("198.18.0.3"), &h) && h.mac[5] == 3);
+	CHECK(!dp_neigh_learn(&t, check_ip4("198.18.0.3"), other, 0, 0, true));
+	CHECK(dp_neigh_lookup(&t, check_ip4("198.18.0.3"), &h) && h.mac[5] == 3);
 	/* Only the other member needs probing. */
 	CHECK_EQ(dp_neigh_due(&t, 0, ips, 8), 1);
-	CHECK(ips[0] == ip4("198.18.0.2"));
+	CHECK(ips[0] == check_ip4("198.18.0.2"));
 }
 
 int

@@ -11,22 +11,13 @@
 static struct dp_iface us = { .mac = { 2, 0, 0, 0, 0, 1 }, .base_port = 7700, .partitions = 4 };
 static const uint8_t peer_mac[6] = { 2, 0, 0, 0, 0, 2 };
 
-static uint32_t
-ip4(const char *s)
-{
-	uint32_t a;
-
-	inet_pton(AF_INET, s, &a);
-	return a;
-}
-
 static uint16_t
 udp_frame(uint8_t *f, uint16_t port, const char *payload)
 {
 	uint16_t n = (uint16_t)strlen(payload);
 
 	memcpy(f + DP_HDRS_LEN, payload, n);
-	return dp_packet_build_udp(f, peer_mac, us.mac, ip4("198.18.0.2"), us.ip, 40000, port, n);
+	return dp_packet_build_udp(f, peer_mac, us.mac, check_ip4("198.18.0.2"), us.ip, 40000, port, n);
 }
 
 static uint8_t
@@ -52,14 +43,14 @@ test_udp_to_partition(void)
 	struct dp_parsed p;
 	uint16_t len;
 
-	us.ip = ip4("198.18.0.1");
+	us.ip = check_ip4("198.18.0.1");
 	len = udp_frame(f, 7702, "hello");
 	CHECK_EQ(classify(f, len, &p), DP_PAYLOAD);
 	CHECK_EQ(p.partition, 2);
 	CHECK_EQ(p.payload_len, 5);
 	CHECK(memcmp(f + p.payload_off, "hello", 5) == 0);
 	CHECK_EQ(p.src_port, 40000);
-	CHECK(p.src_ip == ip4("198.18.0.2"));
+	CHECK(p.src_ip == check_ip4("198.18.0.2"));
 	CHECK(memcmp(p.src_mac, peer_mac, 6) == 0);
 	/* Ethernet padding after the IP packet is fine. */
 	memset(f + len, 0, 20);
@@ -77,7 +68,7 @@ test_drops_by_reason(void)
 	uint16_t len;
 	size_t ip = DP_ETH_LEN, udp = DP_ETH_LEN + DP_IP_LEN;
 
-	us.ip = ip4("198.18.0.1");
+	us.ip = check_ip4("198.18.0.1");
 	len = udp_frame(f, 7700, "payload");
 	CHECK_EQ(drop_reason(f, 10), DP_DROP_frame_short);
 	CHECK_EQ(drop_reason(f, 20), DP_DROP_ip_short);
@@ -101,7 +92,7 @@ test_drops_by_reason(void)
 	CHECK_EQ(drop_reason(f, len), DP_DROP_udp_port);
 	len = udp_frame(f, 7699, "x");
 	CHECK_EQ(drop_reason(f, len), DP_DROP_udp_port);
-	len = dp_packet_build_udp(f, peer_mac, us.mac, ip4("198.18.0.2"), ip4("198.18.0.9"), 1,
+	len = dp_packet_build_udp(f, peer_mac, us.mac, check_ip4("198.18.0.2"), check_ip4("198.18.0.9"), 1,
 				  7700, 0);
 	CHECK_EQ(drop_reason(f, len), DP_DROP_ip_other);
 #undef MUTATE
@@ -127,7 +118,7 @@ test_checked_after_the_ip_checksum(void)
 	uint8_t f[256];
 	uint16_t len;
 
-	us.ip = ip4("198.18.0.1");
+	us.ip = check_ip4("198.18.0.1");
 	len = udp_frame(f, 7700, "abc");
 	ip_patch(f, 6, 0x20);		/* more fragments */
 	CHECK_EQ(drop_reason(f, len), DP_DROP_ip_fragment);
@@ -150,8 +141,8 @@ test_arp(void)
 	struct dp_iface peer = { .mac = { 2, 0, 0, 0, 0, 2 } };
 	uint16_t len;
 
-	us.ip = ip4("198.18.0.1");
-	peer.ip = ip4("198.18.0.2");
+	us.ip = check_ip4("198.18.0.1");
+	peer.ip = check_ip4("198.18.0.2");
 	/* A peer asks for us: we answer in place, to it, with our MAC. */
 	len = dp_packet_build_arp_request(f, &peer, us.ip);
 	CHECK_EQ(len, 42);
@@ -171,7 +162,7 @@ test_arp(void)
 		CHECK(q.src_ip == us.ip && memcmp(q.src_mac, us.mac, 6) == 0);
 	}
 	/* Requests for someone else and malformed ARP are dropped. */
-	len = dp_packet_build_arp_request(f, &peer, ip4("198.18.0.7"));
+	len = dp_packet_build_arp_request(f, &peer, check_ip4("198.18.0.7"));
 	CHECK_EQ(drop_reason(f, len), DP_DROP_arp_other);
 	len = dp_packet_build_arp_request(f, &peer, us.ip);
 	CHECK_EQ(drop_reason(f, 30), DP_DROP_arp_malformed);
@@ -187,7 +178,7 @@ test_icmp_echo(void)
 	struct dp_parsed p;
 	uint16_t len, c;
 
-	us.ip = ip4("198.18.0.1");
+	us.ip = check_ip4("198.18.0.1");
 	/* Build an echo request by hand on top of a UDP frame's IP header. */
 	len = udp_frame(f, 7700, "0123456789abcdef");
 	ip_patch(f, 9, 1);
@@ -212,7 +203,7 @@ test_icmp_echo(void)
 	{
 		struct dp_iface other = us;
 
-		other.ip = ip4("198.18.0.2");
+		other.ip = check_ip4("198.18.0.2");
 		memcpy(other.mac, peer_mac, 6);
 		dp_packet_classify(&other, f, len, &p);
 		CHECK(p.verdict == DP_DROP && p.drop == DP_DROP_icmp_type);
@@ -227,7 +218,7 @@ test_udp_echo(void)
 	struct dp_parsed p;
 	uint16_t len;
 
-	us.ip = ip4("198.18.0.1");
+	us.ip = check_ip4("198.18.0.1");
 	len = udp_frame(f, DP_ECHO_PORT, "ping 0123");
 	memcpy(sent, f, len);
 	CHECK_EQ(classify(f, len, &p), DP_REPLY);
@@ -243,7 +234,7 @@ test_udp_echo(void)
 		/* The reply parses as a valid UDP datagram at the sender. */
 		struct dp_iface peer = us;
 
-		peer.ip = ip4("198.18.0.2");
+		peer.ip = check_ip4("198.18.0.2");
 		memcpy(peer.mac, peer_mac, 6);
 		peer.base_port = 40000;
 		peer.partitions = 1;
@@ -251,7 +242,7 @@ test_udp_echo(void)
 		CHECK_EQ(p.verdict, DP_PAYLOAD);
 	}
 	/* From port 7 it is not answered: two echo hosts would loop. */
-	len = dp_packet_build_udp(f, peer_mac, us.mac, ip4("198.18.0.2"), us.ip, DP_ECHO_PORT,
+	len = dp_packet_build_udp(f, peer_mac, us.mac, check_ip4("198.18.0.2"), us.ip, DP_ECHO_PORT,
 				  DP_ECHO_PORT, 4);
 	CHECK_EQ(drop_reason(f, len), DP_DROP_udp_port);
 }
@@ -262,7 +253,7 @@ test_random_corruption(void)
 	uint64_t x = 0x9e3779b97f4a7c15ull;
 	unsigned int payloads = 0;
 
-	us.ip = ip4("198.18.0.1");
+	us.ip = check_ip4("198.18.0.1");
 	for (int i = 0; i < 200000; i++) {
 		uint8_t f[128];
 		struct dp_parsed p;

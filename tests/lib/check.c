@@ -1,6 +1,8 @@
 /* The test harness behind check.h. */
 #include <string.h>
 
+#include <arpa/inet.h>
+
 #include "check.h"
 
 int check_failed;
@@ -30,4 +32,13 @@ check_run(int argc, char **argv, const struct check_case *cases, int n)
 	}
 	printf("%d passed, %d failed\n", passed, failed);
 	return failed == 0 && passed > 0 ? 0 : 1;
+}
+
+unsigned int
+check_ip4(const char *dotted)
+{
+	struct in_addr a = { 0 };
+
+	inet_pton(AF_INET, dotted, &a);
+	return a.s_addr;
 }

@@ -35,6 +35,9 @@ void check_fail(const char *file, int line, const char *what);
 		}                                                               \
 	} while (0)
 
+/* A dotted IPv4 address in network order (tests of addresses). */
+unsigned int check_ip4(const char *dotted);
+
 /* Runs every case (or those whose name contains argv[1]); returns the exit
  * status: 0 when all passed.
  */
