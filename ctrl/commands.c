@@ -207,7 +207,7 @@ run_raise_floor(const struct ctl_host *h, int argc, char **argv, char *out, size
 	/* The bounds peers are held to (parnik/types.h): a floor past them
 	 * would stop the partition from creating keys.
 	 */
-	if (b.counter > PK_BALLOT_COUNTER_MAX || version > PK_VERSION_MAX)
+	if (b.counter >= PK_BALLOT_COUNTER_MAX || version >= PK_VERSION_MAX)
 		return error_reply(out, cap, "raise-floor: counter or version past the bounds "
 				   "(2^62): refused");
 	ctl_json_init(&j, out, cap);

@@ -1,30 +1,44 @@
 /* The --bootstrap census (census.h). */
 #include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "census.h"
 
 void
-dp_census_init(struct dp_census *c, uint16_t partitions, bool active)
+dp_census_init(struct dp_census *c, uint16_t partitions, bool active, uint64_t token)
 {
 	memset(c, 0, sizeof(*c));
 	c->partitions = partitions;
 	c->active = active;
+	c->token = token;
+}
+
+static void
+raise_u64(uint64_t *p, uint64_t v)
+{
+	uint64_t cur = __atomic_load_n(p, __ATOMIC_RELAXED);
+
+	while (v > cur &&
+	       !__atomic_compare_exchange_n(p, &cur, v, false, __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
 }
 
 void
-dp_census_note(struct dp_census *c, uint16_t node, uint16_t partition, uint64_t keys,
-	       uint32_t epoch)
+dp_census_note(struct dp_census *c, uint16_t node, uint16_t partition, uint64_t token,
+	       uint64_t keys, uint64_t floor_counter, uint32_t epoch)
 {
-	uint64_t bit = 1ull << partition, before;
+	uint64_t bit = 1ull << (partition & 63), before;
 	uint32_t e;
 
-	if (node >= PK_MAX_NODES || partition >= c->partitions || partition >= 64)
+	if (token != c->token || node >= PK_MAX_NODES || partition >= c->partitions ||
+	    partition >= 64)
 		return;
 	before = __atomic_fetch_or(&c->answered[node], bit, __ATOMIC_ACQ_REL);
 	if ((before & bit) != 0)
 		return;
 	__atomic_fetch_add(&c->keys[node], keys, __ATOMIC_RELAXED);
+	raise_u64(&c->floor[node], floor_counter);
 	e = __atomic_load_n(&c->epoch[node], __ATOMIC_RELAXED);
 	while (epoch > e &&
 	       !__atomic_compare_exchange_n(&c->epoch[node], &e, epoch, false, __ATOMIC_RELAXED,
@@ -49,21 +63,35 @@ dp_census_complete(const struct dp_census *c, uint16_t members)
 }
 
 bool
-dp_census_verdict(struct dp_census *c, uint16_t members, char *why, size_t whylen)
+dp_census_verdict(struct dp_census *c, uint16_t others, uint16_t required, char *why,
+		  size_t whylen)
 {
 	__atomic_store_n(&c->active, false, __ATOMIC_RELAXED);
 	for (uint16_t n = 0; n < PK_MAX_NODES; n++) {
 		uint64_t keys = __atomic_load_n(&c->keys[n], __ATOMIC_ACQUIRE);
+		uint64_t floor = __atomic_load_n(&c->floor[n], __ATOMIC_ACQUIRE);
 		uint32_t epoch = __atomic_load_n(&c->epoch[n], __ATOMIC_ACQUIRE);
 
-		if ((members & (1u << n)) == 0 || __atomic_load_n(&c->answered[n], __ATOMIC_ACQUIRE) == 0)
+		if ((others & (1u << n)) == 0 ||
+		    __atomic_load_n(&c->answered[n], __ATOMIC_ACQUIRE) == 0)
 			continue;
-		if (keys > 0 || epoch > DP_CENSUS_FIRST_EPOCH) {
+		if (keys > 0 || floor > 0 || epoch > DP_CENSUS_FIRST_EPOCH) {
 			snprintf(why, whylen,
-				 "member %u already holds %" PRIu64 " key(s) at config epoch %u",
-				 n, keys, epoch);
+				 "member %u already holds state (%" PRIu64
+				 " key(s), GC floor %" PRIu64 ", config epoch %u)",
+				 n, keys, floor, epoch);
 			return false;
 		}
 	}
+	for (uint16_t n = 0; n < PK_MAX_NODES; n++)
+		if ((required & (1u << n)) != 0 &&
+		    __atomic_load_n(&c->answered[n], __ATOMIC_ACQUIRE) != all_partitions(c)) {
+			snprintf(why, whylen,
+				 "member %u of the lists did not answer on every partition, so "
+				 "nothing proves the cluster is new (start every member, check the "
+				 "peer key and the clocks)",
+				 n);
+			return false;
+		}
 	return true;
 }

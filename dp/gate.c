@@ -66,7 +66,7 @@ dp_replay_take(struct dp_replay *w, uint64_t boot, uint64_t seq)
 
 		w->seen = shift >= DP_REPLAY_WINDOW ? 1 : (w->seen << shift) | 1;
 		w->top = seq;
-	} else {
+	} else if (w->top - seq < DP_REPLAY_WINDOW) {
 		w->seen |= 1ull << (w->top - seq);
 	}
 }
@@ -109,7 +109,12 @@ dp_gate_open(const struct dp_gate *g, const struct dp_gate_part *gp, const struc
 		len = pk_auth_open(in->buf, in->len, &g->peer, &out->trailer);
 		if (len == 0)
 			return DP_gate_bad_tag;
-		if (out->trailer.node >= PK_MAX_NODES || !from_member(g->opt, in, out->trailer.node))
+		/* Sealed by a member for this replica, from that member's
+		 * address: a datagram sealed for another replica (captured
+		 * and sent here) would otherwise move our window and act here.
+		 */
+		if (out->trailer.node >= PK_MAX_NODES || out->trailer.to != g->opt->node ||
+		    !from_member(g->opt, in, out->trailer.node))
 			return DP_gate_spoofed;
 		why = dp_replay_check(&gp->rx[out->trailer.node], out->trailer.boot,
 				      out->trailer.seq);
@@ -163,7 +168,7 @@ uint16_t
 dp_gate_seal_peer(const struct dp_gate *g, struct dp_gate_part *gp, uint16_t to, uint8_t *buf,
 		  uint16_t len, uint16_t cap)
 {
-	struct pk_auth_trailer t = { .node = g->opt->node, .boot = g->boot };
+	struct pk_auth_trailer t = { .node = g->opt->node, .to = to, .boot = g->boot };
 
 	if (!g->peer_keyed)
 		return len;

@@ -120,7 +120,8 @@ uint16_t dp_gate_seal_peer(const struct dp_gate *g, struct dp_gate_part *gp, uin
 uint16_t dp_gate_seal_reply(const struct dp_gate *g, uint8_t *buf, uint16_t len, uint16_t cap);
 
 /* The replay window alone, for tests: DP_GATE_OK, DP_gate_replay or
- * DP_gate_stale_boot; take marks a sequence as seen.
+ * DP_gate_stale_boot; take marks a sequence as seen (one too old to be in
+ * the window changes nothing).
  */
 enum dp_gate_reason dp_replay_check(const struct dp_replay *w, uint64_t boot, uint64_t seq);
 void dp_replay_take(struct dp_replay *w, uint64_t boot, uint64_t seq);

@@ -32,6 +32,15 @@ hop_unpack(uint64_t h, struct dp_hop *hop)
 	hop->port = (uint16_t)(h >> 48);
 }
 
+/* Confirmed by a checked peer datagram within DP_NEIGH_TRUST_US. */
+static bool
+trusted(const struct dp_neigh_entry *e, uint64_t now)
+{
+	uint64_t v = LOAD(&e->verified_us);
+
+	return v != 0 && now - v < DP_NEIGH_TRUST_US;
+}
+
 static struct dp_neigh_entry *
 find(const struct dp_neigh *t, uint32_t ip)
 {
@@ -92,21 +101,27 @@ dp_neigh_learn(struct dp_neigh *t, uint32_t ip, const uint8_t mac[6], uint16_t p
 	state = __atomic_load_n(&e->state, __ATOMIC_ACQUIRE);
 	if (state == DP_NEIGH_STATIC)
 		return false;
+	/* A forged ARP frame must not re-point an entry checked traffic
+	 * confirms (a cut-off, or a man in the middle).
+	 */
+	if (!verified && state == DP_NEIGH_RESOLVED && trusted(e, now))
+		return false;
+	/* Written rarely, so the line stays unshared; never 0 ("never"). */
+	if (verified && (LOAD(&e->verified_us) == 0 ||
+			 LOAD(&e->verified_us) + DP_NEIGH_TRUST_US / 10 < now))
+		STORE(&e->verified_us, now | 1);
 	if (state == DP_NEIGH_RESOLVED && LOAD(&e->hop) == h) {
-		/* Unchanged: push the refresh out, writing only when it is
-		 * due within half its period (keeps the line unshared).
+		/* Unchanged: checked traffic pushes the refresh out, writing
+		 * only when it is due within half its period (keeps the line
+		 * unshared). An ARP answer alone does not: an entry nothing
+		 * checked confirms is probed every second.
 		 */
-		if (LOAD(&e->next_probe) < now + REFRESH_US / 2) {
+		if (verified && LOAD(&e->next_probe) < now + REFRESH_US / 2) {
 			STORE(&e->next_probe, now + REFRESH_US);
 			STORE(&e->probes, 0);
 		}
 		return false;
 	}
-	/* A forged ARP frame must not re-point a working entry (a cut-off
-	 * or a man in the middle): only authenticated traffic moves it.
-	 */
-	if (state == DP_NEIGH_RESOLVED && !verified)
-		return false;
 	STORE(&e->hop, h);
 	STORE(&e->probes, 0);
 	STORE(&e->next_probe, now + REFRESH_US);
@@ -129,8 +144,8 @@ dp_neigh_due(struct dp_neigh *t, uint64_t now, uint32_t *ips, unsigned int max)
 		ips[n++] = e->ip;
 		probes = LOAD(&e->probes) + 1;
 		STORE(&e->probes, probes);
-		if (state == DP_NEIGH_RESOLVED)
-			STORE(&e->next_probe, now + REFRESH_US);	/* refresh, keep using it */
+		if (state == DP_NEIGH_RESOLVED)	/* refresh, keep using it */
+			STORE(&e->next_probe, now + (trusted(e, now) ? REFRESH_US : PROBE_SLOW_US));
 		else
 			STORE(&e->next_probe,
 			      now + (probes < PROBE_FAST_TRIES ? PROBE_FAST_US : PROBE_SLOW_US));

@@ -36,6 +36,7 @@ struct dp_neigh_entry {
 	uint64_t hop;		/* MAC in bits 0..47, port in 48..63; atomic */
 	uint32_t probes;	/* ARP requests sent since the last answer; atomic */
 	uint64_t next_probe;	/* us; atomic */
+	uint64_t verified_us;	/* last checked peer datagram from it; atomic */
 };
 
 struct dp_neigh {
@@ -52,15 +53,20 @@ void dp_neigh_init(struct dp_neigh *t, const struct dp_options *o, uint64_t now)
 bool dp_neigh_lookup(const struct dp_neigh *t, uint32_t ip, struct dp_hop *hop);
 
 /* A frame from <ip> at <mac> arrived on <port>: remember it, for members
- * only (the table does not grow) and never over a static entry. An ARP
- * frame (<verified> false: anyone can send one) only resolves an entry not
- * resolved yet; a datagram that passed the gate (gate.h: sealed with the
- * peer key, or source-checked without one) may also move a resolved one.
+ * only (the table does not grow) and never over a static entry. A datagram
+ * that passed the gate (<verified>: sealed with the peer key, or
+ * source-checked without one) always may. An ARP frame (anyone can send
+ * one) only resolves an entry that no checked datagram confirmed in the
+ * last DP_NEIGH_TRUST_US: it cannot move a working entry, and an ARP race
+ * lost at start-up does not last (replicas greet each other every second,
+ * gate-checked, so a confirmed entry stays confirmed).
  * Returns true when the entry changed. Cheap when nothing changed (reads
  * only), as it runs for every peer datagram.
  */
 bool dp_neigh_learn(struct dp_neigh *t, uint32_t ip, const uint8_t mac[6], uint16_t port,
 		    uint64_t now, bool verified);
+
+#define DP_NEIGH_TRUST_US 5000000u
 
 /* Fills <ips> with up to <max> addresses to send an ARP request for now,
  * and schedules their next probe. Returns how many. One caller at a time.

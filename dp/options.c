@@ -27,13 +27,14 @@ dp_options_usage(FILE *f)
 		"                       UNAVAILABLE and refuses to vote until the control plane\n"
 		"                       gives it the cluster's config and re-admits it.\n"
 		"                       It first asks every other member what it holds and\n"
-		"                       refuses to start (exit 2) if one answers with keys or\n"
-		"                       a later config epoch: the cluster exists, and a\n"
-		"                       restarted replica must be readmitted, not bootstrapped.\n"
+		"                       votes only when every member of its lists answered\n"
+		"                       and none holds keys, a GC floor or a later config;\n"
+		"                       otherwise it refuses to start (exit 2): a restarted\n"
+		"                       replica must be readmitted, not bootstrapped.\n"
 		"  --force-bootstrap    --bootstrap without asking: only to build a brand-new\n"
 		"                       cluster over members that may still hold old state\n"
 		"  --bootstrap-wait MS  how long --bootstrap waits for the members' answers\n"
-		"                       (default 1000; members silent by then are not asked)\n"
+		"                       (default 10000)\n"
 		"  --lists ID,ID,...    with --bootstrap: the members in the initial prepare and\n"
 		"                       accept lists (majority quorums; default every member).\n"
 		"                       The other members start as spares, grown in live.\n"
@@ -273,7 +274,7 @@ dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *out, char *e
 	o->one_rtt = true;
 	o->idle_max_us = 200;
 	o->gc_interval_ms = 1000;
-	o->bootstrap_wait_ms = 1000;
+	o->bootstrap_wait_ms = 10000;
 	optind = 1;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {

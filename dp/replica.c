@@ -5,6 +5,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -189,7 +190,16 @@ dp_replica_init(struct dp_replica *r, const struct dp_options *o, struct rte_mem
 	}
 	initial_config(r->cfg, o);
 	r->admitted = o->bootstrap && !census_needed(o);
-	dp_census_init(&r->census, o->partitions, census_needed(o));
+	{
+		/* The census token: answers recorded from an earlier census
+		 * (replayed to a replica whose windows are new) never match.
+		 */
+		uint64_t token = 0;
+
+		if (getrandom(&token, sizeof(token), 0) != (ssize_t)sizeof(token))
+			token = rte_get_tsc_cycles();
+		dp_census_init(&r->census, o->partitions, census_needed(o), token | 1);
+	}
 	dp_jobs_init(&r->jobs, r);
 	for (uint16_t p = 0; p < o->partitions; p++)
 		r->part[p].owner = (uint16_t)(p % nworkers);
@@ -213,22 +223,37 @@ dp_replica_others(const struct dp_replica *r)
 	return mask;
 }
 
+static uint64_t
+mono_ms(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u;
+}
+
+/* How long the spares (members outside the lists) may take to answer once
+ * the lists' members have: they are asked too, but not waited for.
+ */
+#define CENSUS_SPARES_MS 300
+
 int
 dp_replica_census(struct dp_replica *r)
 {
 	uint16_t others = dp_replica_others(r);
-	struct timespec t0, now;
-	char why[160];
+	uint16_t required = others & r->opt->lists;
+	uint64_t t0 = mono_ms(), lists_done = 0;
+	char why[256];
 	unsigned int answered = 0;
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	for (;;) {
-		uint64_t ms;
+		uint64_t now = mono_ms();
 
-		clock_gettime(CLOCK_MONOTONIC, &now);
-		ms = (uint64_t)(now.tv_sec - t0.tv_sec) * 1000u +
-		     (uint64_t)(now.tv_nsec / 1000000) - (uint64_t)(t0.tv_nsec / 1000000);
-		if (dp_census_complete(&r->census, others) || ms >= r->opt->bootstrap_wait_ms ||
+		if (lists_done == 0 && dp_census_complete(&r->census, required))
+			lists_done = now;
+		if (dp_census_complete(&r->census, others) ||
+		    (lists_done != 0 && now - lists_done >= CENSUS_SPARES_MS) ||
+		    now - t0 >= r->opt->bootstrap_wait_ms ||
 		    __atomic_load_n(&r->stop, __ATOMIC_RELAXED))
 			break;
 		usleep(5000);
@@ -236,12 +261,12 @@ dp_replica_census(struct dp_replica *r)
 	for (uint16_t n = 0; n < PK_MAX_NODES; n++)
 		answered += (others & (1u << n)) != 0 &&
 			    __atomic_load_n(&r->census.answered[n], __ATOMIC_ACQUIRE) != 0;
-	if (!dp_census_verdict(&r->census, others, why, sizeof(why))) {
+	if (!dp_census_verdict(&r->census, others, required, why, sizeof(why))) {
 		fprintf(stderr,
-			"parnikd: refusing --bootstrap: %s. This cluster exists: a replica that "
-			"restarted must not vote with empty memory. Start it without --bootstrap "
-			"and readmit it (parnikctl -s SOCKETS readmit %u); --force-bootstrap only "
-			"to build a brand-new cluster.\n",
+			"parnikd: refusing --bootstrap: %s. A replica that restarted must not "
+			"vote with empty memory: start it without --bootstrap and readmit it "
+			"(parnikctl -s SOCKETS readmit %u); --force-bootstrap only to build a "
+			"brand-new cluster.\n",
 			why, r->opt->node);
 		return -1;
 	}

@@ -191,8 +191,33 @@ emit_peer(struct dp_lcore *l, uint16_t d, uint16_t partition, const struct pk_ms
 	dgram_add(l, o, partition, m);
 }
 
-/* A client reply: batched with the previous one when it goes to the same
- * client socket (a client sends several requests per datagram).
+/* A reply to the client at <a>, through port index <pi>: batched with the
+ * previous one when it goes to the same client socket (a client sends
+ * several requests per datagram) and is sealed alike.
+ */
+static void
+emit_reply_to(struct dp_lcore *l, uint16_t partition, const struct dp_client_addr *a,
+	      unsigned int pi, const struct pk_msg *msg)
+{
+	struct dp_open *o = &l->reply_open;
+
+	if (o->m != NULL && (o->dst_ip != a->ip || o->dst_udp != a->udp_port || o->pi != pi ||
+			     o->sealed != a->sealed || memcmp(o->hop.mac, a->mac, 6) != 0))
+		dgram_close(l, o, partition);
+	if (o->m == NULL) {
+		o->peer = -1;
+		o->sealed = a->sealed;
+		o->pi = pi;
+		o->dst_ip = a->ip;
+		o->dst_udp = a->udp_port;
+		memcpy(o->hop.mac, a->mac, 6);
+		o->hop.port = a->port;
+	}
+	dgram_add(l, o, partition, msg);
+}
+
+/* The reply to a request the core ran: to the address its cookie's slot
+ * remembers.
  */
 static void
 emit_reply(struct dp_lcore *l, struct dp_partition *part, uint16_t partition,
@@ -200,7 +225,6 @@ emit_reply(struct dp_lcore *l, struct dp_partition *part, uint16_t partition,
 {
 	struct dp_replica *r = l->r;
 	const struct dp_client_addr *a = &part->clients[rep->cookie % DP_CLIENT_SLOTS];
-	struct dp_open *o = &l->reply_open;
 	int pi;
 
 	if (unlikely((rep->cookie & DP_COOKIE_INJECTED) != 0)) {
@@ -216,20 +240,7 @@ emit_reply(struct dp_lcore *l, struct dp_partition *part, uint16_t partition,
 		return;
 	pk_hist_record(&l->live.latency,
 		       (uint64_t)((double)(rte_rdtsc() - a->arrival_tsc) * r->ns_per_tsc));
-	if (o->m != NULL && (o->dst_ip != a->ip || o->dst_udp != a->udp_port ||
-			     o->pi != (unsigned int)pi || o->sealed != a->sealed ||
-			     memcmp(o->hop.mac, a->mac, 6) != 0))
-		dgram_close(l, o, partition);
-	if (o->m == NULL) {
-		o->peer = -1;
-		o->sealed = a->sealed;
-		o->pi = (unsigned int)pi;
-		o->dst_ip = a->ip;
-		o->dst_udp = a->udp_port;
-		memcpy(o->hop.mac, a->mac, 6);
-		o->hop.port = a->port;
-	}
-	dgram_add(l, o, partition, &rep->msg);
+	emit_reply_to(l, partition, a, (unsigned int)pi, &rep->msg);
 }
 
 /* Encodes partition <p>'s outbox into open datagrams (the messages point
@@ -274,22 +285,21 @@ client_slot(struct dp_lcore *l, struct dp_partition *part, unsigned int pi,
 }
 
 /* A client request refused by the gate (the client key is required): the
- * reply says why, and nothing else happens.
+ * reply says why and goes straight back to the datagram's source, taking
+ * no reply slot (a flood of open requests must not push out the addresses
+ * of sealed ones in flight); nothing else happens.
  */
 static void
-refuse_client(struct dp_lcore *l, uint64_t cookie, const struct pk_msg *req)
+refuse_client(struct dp_lcore *l, unsigned int pi, uint16_t partition,
+	      const struct dp_parsed *pp, const struct pk_msg *req)
 {
-	struct pk_reply *rep;
+	struct dp_client_addr a = { .port = l->r->ports[pi].id, .ip = pp->src_ip,
+				    .udp_port = pp->src_port, .sealed = false };
+	struct pk_msg rep = { .type = PK_MSG_CLIENT_REP, .client_id = req->client_id,
+			      .request_id = req->request_id, .status = PK_UNAUTHENTICATED };
 
-	if (l->out.nreply == l->out.reply_cap)
-		return;
-	rep = &l->out.replies[l->out.nreply++];
-	memset(rep, 0, sizeof(*rep));
-	rep->cookie = cookie;
-	rep->msg.type = PK_MSG_CLIENT_REP;
-	rep->msg.client_id = req->client_id;
-	rep->msg.request_id = req->request_id;
-	rep->msg.status = PK_UNAUTHENTICATED;
+	memcpy(a.mac, pp->src_mac, 6);
+	emit_reply_to(l, partition, &a, pi, &rep);
 	l->live.dp.gate[DP_gate_client_refused]++;
 }
 
@@ -341,16 +351,17 @@ handle_payload(struct dp_lcore *l, unsigned int pi, uint8_t *frame, const struct
 		if (msgs[i].type == PK_MSG_INSTALLED) {
 			(void)dp_installs_ack(&l->installs, msgs[i].peer.node, msgs[i].peer.token);
 		} else if (msgs[i].type == PK_MSG_HELLO_REP) {
-			dp_census_note(&r->census, msgs[i].peer.node, p, msgs[i].arg,
-				       msgs[i].peer.epoch);
+			dp_census_note(&r->census, msgs[i].peer.node, p, msgs[i].peer.token,
+				       msgs[i].arg, msgs[i].ballot2.counter, msgs[i].peer.epoch);
 		} else if (msgs[i].type == PK_MSG_CLIENT_REQ) {
 			bool sealed = gout.flags == PK_DGRAM_CLIENT_MAC;
-			uint64_t cookie = client_slot(l, part, pi, pp, sealed);
 
 			if (dp_gate_client_refused(&r->gate, &gout))
-				refuse_client(l, cookie, &msgs[i]);
+				refuse_client(l, pi, p, pp, &msgs[i]);
 			else
-				pk_worker_client(part->w, &msgs[i], cookie, l->now_us, &l->out);
+				pk_worker_client(part->w, &msgs[i],
+						 client_slot(l, part, pi, pp, sealed), l->now_us,
+						 &l->out);
 		} else if (msgs[i].type != PK_MSG_CLIENT_REP) {
 			pk_worker_peer(part->w, &msgs[i], l->now_us, &l->out);
 		}
@@ -572,18 +583,20 @@ tick_partitions(struct dp_lcore *l)
 	}
 }
 
-/* --bootstrap census: every 50 ms until it ends, a HELLO from each of
- * this lcore's partitions to the same partition of every other member.
+/* A HELLO from each of this lcore's partitions to the same partition of
+ * every other member: every 50 ms while a --bootstrap census runs, then
+ * once a second for good. The answers (HELLO_REP) are checked like all
+ * peer traffic, so they keep the neighbour entries confirmed (neigh.h).
  */
 static void
-census_ask(struct dp_lcore *l)
+greet(struct dp_lcore *l)
 {
 	struct dp_replica *r = l->r;
 	uint16_t others = dp_replica_others(r);
 
-	if (!dp_census_active(&r->census) || l->now_us < l->census_next)
+	if (l->now_us < l->census_next)
 		return;
-	l->census_next = l->now_us + 50000;
+	l->census_next = l->now_us + (dp_census_active(&r->census) ? 50000 : 1000000);
 	for (uint16_t i = 0; i < l->nparts; i++) {
 		uint16_t p = l->parts[i];
 		struct pk_msg m = { .type = PK_MSG_HELLO };
@@ -591,6 +604,7 @@ census_ask(struct dp_lcore *l)
 		m.peer.node = r->opt->node;
 		m.peer.worker = p;
 		m.peer.epoch = l->cfg_seen->epoch;
+		m.peer.token = r->census.token;
 		for (uint16_t d = 0; d < PK_MAX_NODES; d++)
 			if ((others & (1u << d)) != 0)
 				emit_peer(l, d, p, &m);
@@ -674,7 +688,7 @@ dp_worker_run(struct dp_replica *r, uint16_t index)
 		follow_config(l);
 		got = poll_ports(l) + poll_rings(l) + poll_inject(l);
 		tick_partitions(l);
-		census_ask(l);
+		greet(l);
 		if (index == 0)
 			probe_neighbours(l);
 		tx_flush_all(l);

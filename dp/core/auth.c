@@ -58,7 +58,7 @@ pk_auth_seal(uint8_t *buf, size_t len, size_t cap, uint8_t flag, const struct pk
 		return 0;
 	buf[5] = flag;
 	put_le(tr, t->node, 2);
-	put_le(tr + 2, 0, 2);
+	put_le(tr + 2, t->to, 2);
 	put_le(tr + 4, t->boot, 8);
 	put_le(tr + 12, t->seq, 8);
 	tag_of(buf, len + TRAILER_TAG_OFF, key, tr + TRAILER_TAG_OFF);
@@ -92,12 +92,8 @@ pk_auth_open(const uint8_t *buf, size_t len, const struct pk_auth_key *key,
 	tr = buf + len - PK_AUTH_TRAILER_LEN;
 	if (!pk_auth_check_tag(buf, len - PK_AUTH_TAG_LEN, key, tr + TRAILER_TAG_OFF))
 		return 0;
-	/* The reserved bytes are under the tag: only a sender holding the
-	 * key could have set them, and ours never does.
-	 */
-	if (get_le(tr + 2, 2) != 0)
-		return 0;
 	t->node = (uint16_t)get_le(tr, 2);
+	t->to = (uint16_t)get_le(tr + 2, 2);
 	t->boot = get_le(tr + 4, 8);
 	t->seq = get_le(tr + 12, 8);
 	return len - PK_AUTH_TRAILER_LEN;

@@ -1,8 +1,9 @@
 /* Sane bounds on what a peer message claims (parnik/types.h): every ballot
  * in it (the round's, the promise or accepted ballot it carries, the
- * origin of its state) has a counter at most PK_BALLOT_COUNTER_MAX and at
+ * origin of its state) has a counter below PK_BALLOT_COUNTER_MAX and at
  * most PK_BALLOT_COUNTER_JUMP above the highest this worker has seen, and
- * its state's version is at most PK_VERSION_MAX. Without these, one
+ * its state's version is below PK_VERSION_MAX (the proposer never writes
+ * one there: ops.c answers OVERFLOW). Without these, one
  * PREPARE at counter 2^64-1 made every proposer's ++counter wrap to 0 and
  * locked its key for ever; a REMOVE under such a ballot raised the floor of
  * the whole partition past any ballot.
@@ -26,7 +27,7 @@ counter_high(const struct pk_worker *w)
 static bool
 counter_sane(uint64_t counter, uint64_t high)
 {
-	return counter <= PK_BALLOT_COUNTER_MAX && counter - high <= PK_BALLOT_COUNTER_JUMP;
+	return counter < PK_BALLOT_COUNTER_MAX && counter - high <= PK_BALLOT_COUNTER_JUMP;
 }
 
 static bool
@@ -52,7 +53,7 @@ pk_bounds_admit(struct pk_worker *w, const struct pk_msg *m)
 		w->stats.peer_bounds_refused++;
 		return false;
 	}
-	if (state && m->state.version > PK_VERSION_MAX) {
+	if (state && m->state.version >= PK_VERSION_MAX) {
 		w->stats.peer_bounds_refused++;
 		return false;
 	}
@@ -64,9 +65,9 @@ pk_bounds_admit(struct pk_worker *w, const struct pk_msg *m)
 bool
 pk_bounds_epoch(struct pk_worker *w, const struct pk_msg *m)
 {
-	uint32_t mine = w->cfg->epoch, theirs = m->peer.epoch;
+	int64_t gap = (int64_t)m->peer.epoch - (int64_t)w->cfg->epoch;
 
-	if (theirs + 1 >= mine && theirs <= mine + 1)
+	if (gap >= -1 && gap <= 1)
 		return true;
 	w->stats.acc_epoch_refused++;
 	return false;

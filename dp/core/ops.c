@@ -62,8 +62,18 @@ write_state(struct pk_mem *m, struct pk_op *op, struct pk_blob **state, uint8_t 
 	    const uint8_t *data, uint16_t len)
 {
 	uint64_t version = (*state != NULL ? (*state)->version : 0) + 1;
-	struct pk_blob *b = pk_blob_new(m, kind, version, data, len);
+	struct pk_blob *b;
 
+	/* Peers refuse versions at the bound (dp/core/bounds.c): a state
+	 * there could never be accepted, nor written over. Not run.
+	 */
+	if (version >= PK_VERSION_MAX) {
+		op->status = PK_OVERFLOW;
+		op->result = pk_blob_ref(*state);
+		op->wrote = false;
+		return true;
+	}
+	b = pk_blob_new(m, kind, version, data, len);
 	if (b == NULL) {
 		op->status = PK_NO_MEMORY;
 		op->result = NULL;

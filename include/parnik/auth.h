@@ -23,7 +23,7 @@
 #define PK_AUTH_SECRET_LEN 32	/* a key file's secret */
 #define PK_AUTH_KEY_LEN 16	/* SipHash-2-4 key */
 #define PK_AUTH_TAG_LEN 16	/* SipHash-2-4 with 128-bit output */
-#define PK_AUTH_TRAILER_LEN 36	/* node 2, zero 2, boot 8, seq 8, tag 16 */
+#define PK_AUTH_TRAILER_LEN 36	/* node 2, to 2, boot 8, seq 8, tag 16 */
 
 /* Which key a secret is turned into: the two never share a key, even when
  * an operator gives the same file for both.
@@ -38,13 +38,15 @@ struct pk_auth_key {
 };
 
 /* What the trailer says besides the tag. For peer datagrams: the sender's
- * node id, its process start time (microseconds since the Unix epoch) and a
- * sequence number per (sender partition, receiver) starting at 1; the
- * receiver refuses replays with them (dp/peer_auth.h). Client datagrams
- * carry what the sender likes; nothing checks them.
+ * node id, the receiver's (a datagram sealed for one member is refused by
+ * every other), the sender's process start time (microseconds since the
+ * Unix epoch) and a sequence number per (sender partition, receiver)
+ * starting at 1; the receiver refuses replays with them (dp/gate.h).
+ * Client datagrams carry what the sender likes; nothing checks them.
  */
 struct pk_auth_trailer {
 	uint16_t node;
+	uint16_t to;
 	uint64_t boot;
 	uint64_t seq;
 };

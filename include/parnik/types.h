@@ -31,8 +31,10 @@ struct pk_ballot {
 /* Bounds no honest replica comes near (docs/PROTOCOL.md 10): a counter
  * moves by one per attempt, so 2^62 is centuries away and 2^48 above the
  * highest counter a worker knows is years of attempts. A peer message
- * carrying more is refused (dp/core/bounds.c): one forged or corrupted
- * maximum ballot can then never wrap a counter and wedge a key or a floor.
+ * carrying a counter or a version at or past 2^62, or a counter more than
+ * 2^48 above the known, is refused (dp/core/bounds.c): one forged or
+ * corrupted maximum ballot can then never wrap a counter and wedge a key
+ * or a floor.
  */
 #define PK_BALLOT_COUNTER_MAX (1ull << 62)
 #define PK_BALLOT_COUNTER_JUMP (1ull << 48)

@@ -44,9 +44,11 @@ enum pk_msg_type {
 	PK_MSG_REMOVE = 10,
 	PK_MSG_REMOVED = 11,
 	/* Who is there: a replica started with --bootstrap asks every member
-	 * before its acceptors vote; each partition answers with its config
-	 * epoch (in the peer prefix), the keys it holds accepted state for
-	 * (<arg>) and whether it votes (<reason>: 0 or 1). No ballot.
+	 * before its acceptors vote, and every replica greets the others once
+	 * a second (keeping checked neighbours fresh). Each partition answers
+	 * with its config epoch (in the peer prefix), the keys it holds an
+	 * accepted state for (<arg>), its GC floor ballot (<ballot2>) and
+	 * whether it votes (<reason>: 0 or 1). No round ballot.
 	 */
 	PK_MSG_HELLO = 12,
 	PK_MSG_HELLO_REP = 13,

@@ -175,11 +175,10 @@ run_attacks() {  # run_attacks keyed|insecure
         local key=/tmp/parnik-fabric/$name/peer.key dg=/tmp/$name.dgram boot
         [ -n "${PARNIK_FABRIC_DIR:-}" ] && key=$PARNIK_FABRIC_DIR/$name/peer.key
         boot=$(($(date +%s) * 1000000))
-        for R in $R0 $R2; do
-            forge accept victim --to "$R" --spoof "$R3" --node 3 --key-file "$key" \
-                --boot "$boot" --seq 1 --counter $((1 << 42)) --version 77 --value sealed \
-                --save "$dg.$R"
-        done
+        forge accept victim --to "$R0" --spoof "$R3" --node 3 --key-file "$key" --to-node 0 \
+            --boot "$boot" --seq 1 --counter $((1 << 42)) --version 77 --value sealed --save "$dg.$R0"
+        forge accept victim --to "$R2" --spoof "$R3" --node 3 --key-file "$key" --to-node 2 \
+            --boot "$boot" --seq 1 --counter $((1 << 42)) --version 77 --value sealed --save "$dg.$R2"
         sleep 0.3
         check "$mode control: sealed with the real key the same ACCEPT is taken (the forgery tool is right)" 0 \
             value_is victim sealed 77
@@ -191,11 +190,17 @@ run_attacks() {  # run_attacks keyed|insecure
         sleep 0.3
         check "$mode control: its replay is counted as gate_replay" 0 \
             test "$(sum_of gate_replay 0 2)" -ge $((before + 2))
-        # ...and only from member 3's address.
+        # ...and only from member 3's address, and only at the replica it
+        # was sealed for (the one for replica 2 delivered to replica 0).
         before=$(sum_of gate_spoofed 0)
         forge accept victim --to "$R0" --replay "$dg.$R0"
         sleep 0.3
         check "$mode control: a sealed datagram from the wrong address is gate_spoofed" 0 \
+            test "$(sum_of gate_spoofed 0)" -gt "$before"
+        before=$(sum_of gate_spoofed 0)
+        forge accept victim --to "$R0" --spoof "$R3" --replay "$dg.$R2"
+        sleep 0.3
+        check "$mode control: one sealed for replica 2, sent to replica 0, is gate_spoofed" 0 \
             test "$(sum_of gate_spoofed 0)" -gt "$before"
     fi
     "$fabric" down "$name" >/dev/null 2>&1

@@ -4,7 +4,8 @@
 # votes; a member killed with -9 and started again with its original
 # --bootstrap command line finds the others holding keys and refuses to
 # start (exit 2, saying why and what to do) instead of voting with empty
-# memory; --force-bootstrap overrides. The cluster keeps serving throughout.
+# memory; --force-bootstrap overrides; with the other members down it cannot
+# tell, and refuses too. The cluster keeps serving until then.
 # Skips (77) without root or parnikd.
 set -u
 . "$(dirname "$0")/common.sh" "${1:-}" boot$$
@@ -31,7 +32,7 @@ start_again() {  # start_again EXTRA...: replica 1 in the foreground, its exit c
 check "restarted with --bootstrap over a live cluster: refused, exit 2" 2 \
     start_again --bootstrap --lists 0,1,2
 check "... saying which member holds state and to readmit instead" 0 \
-    grep -q "refusing --bootstrap: member [02] already holds [0-9]* key(s).*readmit 1" "$dir/r1.again.log"
+    grep -q "refusing --bootstrap: member [02] already holds state ([0-9]* key(s).*readmit 1" "$dir/r1.again.log"
 check "the cluster still serves what it held" 0 cli get k7
 
 # --force-bootstrap: starts (and would vote); stopped again at once.
@@ -46,4 +47,12 @@ done
 check "--force-bootstrap starts without asking" 0 test $served -eq 0
 kill -TERM $forced 2>/dev/null
 wait $forced 2>/dev/null
+
+# Nobody to ask (the other members down): it cannot tell, so it refuses.
+"$fabric" kill "$name" 0
+"$fabric" kill "$name" 2
+sleep 0.3
+check "with the other members silent: refused too, exit 2" 2 \
+    start_again --bootstrap --lists 0,1,2 --bootstrap-wait 500
+check "... saying they did not answer" 0 grep -q "did not answer" "$dir/r1.again.log"
 summary

@@ -20,7 +20,8 @@ Options: --to IP (the replica), --port BASE, --partitions P, --cluster ID,
 port BASE + partition, as replicas do), --node N (the member the messages
 name), --counter C, --incarnation I, --epoch E, --version V, --value S,
 --tombstone, --key FILE (seal with this peer key: what a replica sends),
---boot US, --seq N, --save FILE / --replay FILE (the exact bytes).
+--to-node N (the receiver's id, sealed into the trailer), --boot US,
+--seq N, --save FILE / --replay FILE (the exact bytes).
 """
 import argparse
 import hashlib
@@ -130,10 +131,10 @@ def build(a, partition):
     return message(ACCEPT, body)
 
 
-def seal(dgram, key16, node, boot, seq):
+def seal(dgram, key16, node, to, boot, seq):
     dgram = bytearray(dgram)
     dgram[5] = PEER_MAC
-    dgram += struct.pack("<HHQQ", node, 0, boot, seq)
+    dgram += struct.pack("<HHQQ", node, to, boot, seq)
     return bytes(dgram) + siphash24_128(key16, bytes(dgram))
 
 
@@ -185,6 +186,7 @@ def main():
     p.add_argument("--value", default="forged")
     p.add_argument("--tombstone", action="store_true")
     p.add_argument("--key-file")
+    p.add_argument("--to-node", type=int, default=0)
     p.add_argument("--boot", type=int, default=1)
     p.add_argument("--seq", type=int, default=1)
     p.add_argument("--save")
@@ -204,7 +206,8 @@ def main():
         a.what = real
         dgram = header(0, 1, a.cluster, a.partitions, partition) + build(a, partition)
         if a.key_file:
-            dgram = seal(dgram, derive(read_key(a.key_file), 1), a.node, a.boot, a.seq)
+            dgram = seal(dgram, derive(read_key(a.key_file), 1), a.node, a.to_node, a.boot,
+                         a.seq)
         elif p.parse_args().what == "sealed-junk":
             dgram = bytearray(dgram)
             dgram[5] = PEER_MAC

@@ -222,6 +222,12 @@ test_keyed_gate(void)
 	CHECK_EQ(pass(&g, &gp, buf, len, "198.18.0.1", 7701, &peer), DP_gate_spoofed);
 	len = sealed_from(&o, 5, 500, buf, sizeof(buf), 0);
 	CHECK_EQ(pass(&g, &gp, buf, len, "198.18.0.2", 7701, &peer), DP_gate_spoofed);
+	/* Sealed by member 1 for member 2, captured and sent here from 1's
+	 * address: refused, and our window for member 1 does not move.
+	 */
+	len = sealed_from(&o, 1, 900, buf, sizeof(buf), 2);
+	CHECK_EQ(pass(&g, &gp, buf, len, "198.18.0.2", 7701, &peer), DP_gate_spoofed);
+	CHECK(gp.rx[1].boot == 500);
 	/* A member's earlier start is refused once a later one spoke. */
 	len = sealed_from(&o, 1, 900, buf, sizeof(buf), 0);
 	CHECK_EQ(pass(&g, &gp, buf, len, "198.18.0.2", 7701, &peer), DP_GATE_OK);

@@ -292,9 +292,9 @@ test_commands(void)
 	      strstr(buf, "nothing held") != NULL);
 	CHECK(ask(fd, "gc now\n", buf, sizeof(buf)) > 0 && strstr(buf, "usage: gc") != NULL);
 	CHECK(ask(fd, "floors\n", buf, sizeof(buf)) > 0 && strstr(buf, "\"floors\":\"fake\"") != NULL);
-	CHECK(ask(fd, "raise-floor 1 4611686018427387904.4294967295.2.1 42\n", buf, sizeof(buf)) >
+	CHECK(ask(fd, "raise-floor 1 4611686018427387903.4294967295.2.1 42\n", buf, sizeof(buf)) >
 		      0 &&
-	      strstr(buf, "\"ballot\":\"4611686018427387904.4294967295.2.1\",\"version\":42") !=
+	      strstr(buf, "\"ballot\":\"4611686018427387903.4294967295.2.1\",\"version\":42") !=
 		      NULL);
 	/* Past the bounds (2^62): a floor there would stop key creation. */
 	CHECK(ask(fd, "raise-floor 1 18446744073709551615.4294967295.2.1 42\n", buf, sizeof(buf)) >

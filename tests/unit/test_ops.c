@@ -71,6 +71,28 @@ test_versions_and_cas(void)
 	CHECK_EQ(heap.live, 0);
 }
 
+/* A key whose version reached the bound peers refuse (2^62, in practice
+ * only a forged state) cannot be written over: OVERFLOW, nothing written,
+ * instead of a state no acceptor would take.
+ */
+static void
+test_version_bound(void)
+{
+	struct pk_blob *s;
+
+	mem.env = test_heap_env(&heap);
+	s = pk_blob_new(&mem, PK_KIND_VALUE, PK_VERSION_MAX - 2, (const uint8_t *)"7", 1);
+	CHECK_EQ(run(&s, PK_OP_PUT, "a", 0), PK_OK);
+	CHECK(holds(s, "a", PK_VERSION_MAX - 1));
+	CHECK_EQ(run(&s, PK_OP_PUT, "b", 0), PK_OVERFLOW);
+	CHECK_EQ(run(&s, PK_OP_DEL, NULL, 0), PK_OVERFLOW);
+	CHECK(holds(s, "a", PK_VERSION_MAX - 1));
+	CHECK_EQ(run(&s, PK_OP_GET, NULL, 0), PK_OK);
+	pk_blob_unref(&mem, s);
+	pk_mem_collect(&mem);
+	CHECK_EQ(heap.live, 0);
+}
+
 static void
 test_add(void)
 {
@@ -116,6 +138,7 @@ main(int argc, char **argv)
 {
 	static const struct check_case cases[] = {
 		{ "versions_and_cas", test_versions_and_cas },
+		{ "version_bound", test_version_bound },
 		{ "add", test_add },
 		{ "int_parse_format", test_int_parse_format },
 	};
