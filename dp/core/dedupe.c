@@ -105,6 +105,13 @@ pk_dedupe_finish(struct pk_dedupe *d, uint64_t client_id, uint64_t request_id, b
 
 	if (e == NULL)
 		return;		/* evicted meanwhile */
+	/* Answered already: a request evicted while in flight and retried
+	 * ran twice into this one entry (the per-client sessions of the
+	 * exactly-once work end that). The first answer stays; taking a
+	 * second result would also leak the first one's reference.
+	 */
+	if (e->done)
+		return;
 	if (!keep) {
 		forget(d, (uint32_t)(e - d->entries));
 		return;

@@ -19,6 +19,13 @@ fx_out_reset(struct fx *f)
 bool
 fx_init(struct fx *f, uint16_t node, bool admitted, uint32_t max_keys)
 {
+	return fx_init_dedupe(f, node, admitted, max_keys, 0);
+}
+
+bool
+fx_init_dedupe(struct fx *f, uint16_t node, bool admitted, uint32_t max_keys,
+	       uint32_t max_recent)
+{
 	struct pk_worker_params p;
 
 	memset(f, 0, sizeof(*f));
@@ -27,6 +34,8 @@ fx_init(struct fx *f, uint16_t node, bool admitted, uint32_t max_keys)
 	p.tuning.max_keys = max_keys;
 	p.tuning.max_ops = 64;
 	p.tuning.max_queue = 4;
+	if (max_recent != 0)
+		p.tuning.max_recent = max_recent;
 	p.cluster_id = 1;
 	p.node = node;
 	p.worker = 0;

@@ -23,6 +23,9 @@ struct fx {
 
 void fx_out_reset(struct fx *f);
 bool fx_init(struct fx *f, uint16_t node, bool admitted, uint32_t max_keys);
+/* The same with <max_recent> dedupe entries (0: the default). */
+bool fx_init_dedupe(struct fx *f, uint16_t node, bool admitted, uint32_t max_keys,
+		    uint32_t max_recent);
 /* Frees the worker; returns the bytes still allocated (0: no leak). */
 long fx_fini(struct fx *f);
 struct pk_ballot bal(uint64_t counter, uint16_t node);
