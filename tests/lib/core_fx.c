@@ -105,6 +105,13 @@ void
 fx_client(struct fx *f, uint8_t op, const char *key, const char *val, uint64_t arg,
 	  uint64_t cookie)
 {
+	fx_client_as(f, 0, cookie, op, key, val, arg, cookie);
+}
+
+void
+fx_client_as(struct fx *f, uint64_t client_id, uint64_t request_id, uint8_t op, const char *key,
+	     const char *val, uint64_t arg, uint64_t cookie)
+{
 	struct pk_msg m;
 
 	memset(&m, 0, sizeof(m));
@@ -113,7 +120,8 @@ fx_client(struct fx *f, uint8_t op, const char *key, const char *val, uint64_t a
 	m.key = (const uint8_t *)key;
 	m.key_len = (uint16_t)strlen(key);
 	m.arg = arg;
-	m.request_id = cookie;
+	m.client_id = client_id;
+	m.request_id = request_id;
 	if (val != NULL) {
 		m.state.len = (uint16_t)strlen(val);
 		m.state.data = (const uint8_t *)val;

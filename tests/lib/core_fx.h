@@ -35,6 +35,9 @@ struct pk_msg accept_msg(uint16_t from, struct pk_ballot b, struct pk_ballot nex
 void fx_peer(struct fx *f, const struct pk_msg *m);
 void fx_client(struct fx *f, uint8_t op, const char *key, const char *val, uint64_t arg,
 	       uint64_t cookie);
+/* The same as client <client_id> (0: no deduplication) with its request id. */
+void fx_client_as(struct fx *f, uint64_t client_id, uint64_t request_id, uint8_t op,
+		  const char *key, const char *val, uint64_t arg, uint64_t cookie);
 void fx_tick(struct fx *f, uint64_t advance);
 /* The single outgoing peer message of <type> still addressed to someone
  * (NULL if none or several). */

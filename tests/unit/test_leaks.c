@@ -7,24 +7,6 @@
 #include "check.h"
 #include "core_fx.h"
 
-/* A request under a client id (fx_client's opt out of deduplication). */
-static void
-request(struct fx *f, uint8_t op, const char *key, uint64_t client_id, uint64_t request_id,
-	uint64_t cookie)
-{
-	struct pk_msg m;
-
-	memset(&m, 0, sizeof(m));
-	m.type = PK_MSG_CLIENT_REQ;
-	m.op = op;
-	m.key = (const uint8_t *)key;
-	m.key_len = (uint16_t)strlen(key);
-	m.client_id = client_id;
-	m.request_id = request_id;
-	fx_out_reset(f);
-	pk_worker_client(f->w, &m, cookie, f->now, &f->out);
-}
-
 static bool
 only_reply(const struct fx *f, uint64_t cookie, uint8_t status)
 {
@@ -50,10 +32,10 @@ test_dedupe_entry_finished_twice(void)
 
 	CHECK(fx_init_dedupe(&f, 0, true, 16, 16));
 	/* PUT a, and a DEL of it queued behind (client 1, requests 1, 2). */
-	request(&f, PK_OP_PUT, "a", 1, 1, 1);
+	fx_client_as(&f, 1, 1, PK_OP_PUT, "a", NULL, 0, 1);
 	CHECK((s = fx_sent(&f, PK_MSG_PREPARE)) != NULL);
 	prep = *s;
-	request(&f, PK_OP_DEL, "a", 1, 2, 2);
+	fx_client_as(&f, 1, 2, PK_OP_DEL, "a", NULL, 0, 2);
 	m = reply_to(&prep, PK_MSG_PROMISE, 1);
 	fx_peer(&f, &m);
 	CHECK((s = fx_sent(&f, PK_MSG_ACCEPT)) != NULL);
@@ -69,11 +51,11 @@ test_dedupe_entry_finished_twice(void)
 	/* Sixteen newer requests wrap the table: the DEL's entry goes. */
 	for (int i = 0; i < 16; i++) {
 		key[0] = (char)('b' + i % 4);
-		request(&f, PK_OP_GET, key, 2, 100 + (uint64_t)i, 100 + (uint64_t)i);
+		fx_client_as(&f, 2, 100 + (uint64_t)i, PK_OP_GET, key, NULL, 0, 100 + (uint64_t)i);
 		CHECK_EQ(f.out.nreply, 0);
 	}
 	/* The client retries the DEL: unknown now, it runs again (queued). */
-	request(&f, PK_OP_DEL, "a", 1, 2, 3);
+	fx_client_as(&f, 1, 2, PK_OP_DEL, "a", NULL, 0, 3);
 	CHECK_EQ(f.out.nreply, 0);
 	/* The first DEL is chosen; the retry then finds the tombstone. */
 	m = reply_to(&del, PK_MSG_ACCEPTED, 1);
@@ -84,7 +66,7 @@ test_dedupe_entry_finished_twice(void)
 	fx_peer(&f, &m);
 	CHECK(only_reply(&f, 3, PK_NOT_FOUND));
 	/* Another copy is answered from the table, with the first answer. */
-	request(&f, PK_OP_DEL, "a", 1, 2, 4);
+	fx_client_as(&f, 1, 2, PK_OP_DEL, "a", NULL, 0, 4);
 	CHECK(only_reply(&f, 4, PK_OK));
 	CHECK_EQ(pk_worker_stats(f.w)->req_dup_replied, 1);
 	CHECK_EQ(fx_fini(&f), 0);
