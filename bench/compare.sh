@@ -18,8 +18,10 @@
 # (min-max) of the runs, and each system's throughput as a multiple of
 # Parnik's at the same concurrency. Then the issue's targets, met or not.
 #
-#   bench/compare.sh [--quick] [--runs N] [--seconds S] [--out DIR]
+#   bench/compare.sh [--quick | --auth] [--runs N] [--seconds S] [--out DIR]
 #       --quick     fewer points, 2 s runs: within 2 minutes
+#       --auth      only the cost of peer authentication (two memif clusters,
+#                   with and without the peer key, runs interleaved)
 #       (default)   every point, the open-loop sweeps and scaling runs, the
 #                   plots (gnuplot PNG) and the tables in bench/README.md;
 #                   within 10 minutes
@@ -35,16 +37,18 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
 
 quick=0
+only_auth=0
 runs=3
 seconds=""
 out=bench/results
 while [ $# -gt 0 ]; do
     case $1 in
         --quick) quick=1; shift ;;
+        --auth) only_auth=1; shift ;;
         --runs) runs=$2; shift 2 ;;
         --seconds) seconds=$2; shift 2 ;;
         --out) out=$2; shift 2 ;;
-        *) sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+        *) sed -n '2,34p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
     esac
 done
 [ -n "$seconds" ] || seconds=$([ $quick -eq 1 ] && echo 2 || echo 4)
@@ -267,6 +271,57 @@ sweeps_scaling() {
     bench/fabric.sh down cmp2r >/dev/null
 }
 
+# auth_cost: what authentication costs. Two memif fabrics, one with the
+# peer key (the default) and one with --insecure-peers, both up, their runs
+# interleaved so that the machine's drift hits both alike; ops/s and latency
+# into the table, the replicas' busy cycles per op into auth.tsv.
+auth_cost() {
+    say "Parnik: peer key against --insecure-peers (memif, interleaved runs)"
+    fabrics="$fabrics cmpak cmpai"
+    bench/fabric.sh up cmpak --replicas 3 --partitions "$partitions" --memif --client-memif >/dev/null
+    PARNIK_FABRIC_INSECURE=1 bench/fabric.sh up cmpai --replicas 3 --partitions "$partitions" \
+        --memif --client-memif >/dev/null
+    auth_keyed="memif, DPDK client on memif, peer key (interleaved)"
+    auth_open="memif, DPDK client on memif, no key: --insecure-peers"
+    auth_runs=$(( runs < 5 && quick == 0 ? 5 : runs ))
+    : >"$out/auth.tsv"
+    for r in $(seq "$auth_runs"); do
+        for conc in 1 256; do
+            for fab in cmpak cmpai; do
+                f=$work/pb.auth.$fab.$conc.$r
+                b0=$(busy_cycles "$fab")
+                bench_run "$fab" memif "$conc" "$f" --mix put=1
+                b1=$(busy_cycles "$fab")
+                record point Parnik "$([ $fab = cmpak ] && echo "$auth_keyed" || echo "$auth_open")" \
+                    put "$conc" "$r" "$(summary_field "$f" ops)" "$(summary_field "$f" p50)" \
+                    "$(summary_field "$f" p99)" -
+                # The three replicas' busy TSC cycles per operation: the CPU
+                # cost, steadier than ops/s on a shared machine.
+                printf '%s\t%s\t%s\n' "$fab" "$conc" "$(awk -v b=$((b1 - b0)) \
+                    -v n="$(awk '/^summary:/ { print $2 }' "$f")" \
+                    'BEGIN { if (n > 0) printf "%.0f", b / n; else print "-" }')" >>"$out/auth.tsv"
+            done
+        done
+    done
+    bench/fabric.sh down cmpak >/dev/null
+    bench/fabric.sh down cmpai >/dev/null
+}
+
+# report: the table of every point measured, and the targets.
+report() {
+    say "report"
+    machine="$(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(. /etc/os-release; echo "$PRETTY_NAME")"
+    python3 bench/compare_report.py "$points" --machine "$machine" \
+        --runs "$runs" --seconds "$seconds" --auth-cycles "$out/auth.tsv" | tee "$out/table.txt"
+}
+
+if [ $only_auth -eq 1 ]; then
+    auth_cost
+    report
+    say "done"
+    exit 0
+fi
+
 say "Parnik: 3 replicas on the af_packet fabric"
 fabrics="$fabrics cmpaf"
 bench/fabric.sh up cmpaf --replicas 3 --partitions "$partitions" >/dev/null
@@ -293,31 +348,8 @@ parnik_point cmpmf memif "$setup" put 256 --check
 [ $quick -eq 1 ] || sweeps_parnik cmpmf
 bench/fabric.sh down cmpmf >/dev/null
 [ $quick -eq 1 ] || sweeps_scaling
+auth_cost
 
-# What authentication costs: two memif fabrics, one with the peer key (the
-# default) and one with --insecure-peers, both up, their runs interleaved
-# so that the machine's drift hits both alike.
-say "Parnik: peer key against --insecure-peers (memif, interleaved runs)"
-fabrics="$fabrics cmpak cmpai"
-bench/fabric.sh up cmpak --replicas 3 --partitions "$partitions" --memif --client-memif >/dev/null
-PARNIK_FABRIC_INSECURE=1 bench/fabric.sh up cmpai --replicas 3 --partitions "$partitions" \
-    --memif --client-memif >/dev/null
-auth_keyed="memif, DPDK client on memif, peer key (interleaved)"
-auth_open="memif, DPDK client on memif, no key: --insecure-peers"
-auth_runs=$(( runs < 5 && quick == 0 ? 5 : runs ))
-for r in $(seq "$auth_runs"); do
-    for conc in 1 256; do
-        for fab in cmpak cmpai; do
-            f=$work/pb.auth.$fab.$conc.$r
-            bench_run "$fab" memif "$conc" "$f" --mix put=1
-            record point Parnik "$([ $fab = cmpak ] && echo "$auth_keyed" || echo "$auth_open")" \
-                put "$conc" "$r" "$(summary_field "$f" ops)" "$(summary_field "$f" p50)" \
-                "$(summary_field "$f" p99)" -
-        done
-    done
-done
-bench/fabric.sh down cmpak >/dev/null
-bench/fabric.sh down cmpai >/dev/null
 
 # ---- etcd and Redis, on loopback in a namespace of their own ---------------
 
@@ -475,10 +507,7 @@ testpmd_rate af_packet "net_af_packet0,iface=pkcmpA,qdisc_bypass=1,framecnt=4096
 testpmd_rate memif "net_memif0,role=server,socket=$work/tp.sock,socket-abstract=no" \
     "net_memif1,role=client,socket=$work/tp.sock,socket-abstract=no"
 
-say "report"
-machine="$(nproc) cores, $(awk '/MemTotal/ { printf "%.0f GiB", $2 / 1048576 }' /proc/meminfo), $(. /etc/os-release; echo "$PRETTY_NAME")"
-python3 bench/compare_report.py "$points" --machine "$machine" \
-    --runs "$runs" --seconds "$seconds" | tee "$out/table.txt"
+report
 if [ $quick -eq 0 ]; then
     say "scaling and cost tables (bench/README.md), plots (bench/plots)"
     python3 bench/sweep_report.py "$out" --readme bench/README.md --plots bench/plots \

@@ -113,12 +113,36 @@ def best_of(groups, system, op=None, setup_has=None, lin_yes=False):
     return best
 
 
+def auth_cycles(path):
+    """Lines on the replicas' busy TSC cycles per PUT with and without the
+    peer key (compare.sh's auth.tsv), medians over the interleaved runs."""
+    try:
+        rows = [l.split("\t") for l in open(path).read().splitlines()] if path else []
+    except OSError:
+        return []
+    lines = []
+    for conc in ("256", "1"):
+        med = {}
+        for fab in ("cmpak", "cmpai"):
+            v = [int(r[2]) for r in rows if len(r) == 3 and r[0] == fab and r[1] == conc
+                 and r[2].strip().isdigit()]
+            med[fab] = statistics.median(v) if v else None
+        keyed, open_ = med["cmpak"], med["cmpai"]
+        if keyed and open_:
+            lines.append(f"busy TSC cycles per PUT (3 replicas) at {conc} in flight: "
+                         f"{keyed:,.0f} with the peer key, {open_:,.0f} without "
+                         f"({(keyed / open_ - 1) * 100:+.1f}%)")
+    return lines
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("points")
     ap.add_argument("--machine", default="")
     ap.add_argument("--runs", default="?")
     ap.add_argument("--seconds", default="?")
+    ap.add_argument("--auth-cycles", default=None,
+                    help="compare.sh's auth.tsv: fabric, concurrency, busy cycles per op")
     a = ap.parse_args()
     groups = load(a.points)
     out = sys.stdout
@@ -215,6 +239,8 @@ def main():
                    cost < 10, line)
         else:
             out.write(f"  authentication, {line}\n")
+    for line in auth_cycles(a.auth_cycles):
+        out.write(f"  authentication, {line}\n")
     dpdk = floors.get("DPDK port")
     if dpdk and kernel and dpdk[0] and kernel[0]:
         out.write(f"\n  the round trip through a replica's DPDK port alone is {fmt_us(dpdk[0])} us "

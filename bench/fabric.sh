@@ -228,7 +228,9 @@ up() {
             --node "$i" --addr "$net.$((i + 1))" $members $neigh --partitions "$partitions" \
             --idle adaptive --idle-max-us "${PARNIK_IDLE_MAX_US:-200}" \
             --stats-file "$dir/r$i.stats" --ctl "$dir/r$i.sock" $auth ${PARNIKD_OPTS:-} >"$dir/r$i.cmd"
-        start_replica "$dir" "$i" --bootstrap --lists "$lists"
+        # The census (--bootstrap) waits for every member of the lists:
+        # they start one after the other, on a machine that may be busy.
+        start_replica "$dir" "$i" --bootstrap --lists "$lists" --bootstrap-wait 30000
 
         if [ $tap -eq 1 ]; then
             local k
@@ -265,6 +267,12 @@ up() {
         if [ $ok -ne 1 ]; then
             echo "fabric: replica $i does not answer; its log:" >&2
             cat "$dir/r$i.log" >&2
+            local k
+            for k in $(seq 0 $((replicas - 1))); do
+                [ "$k" -ne "$i" ] || continue
+                echo "fabric: replica $k's log, last lines:" >&2
+                grep -v '^EAL\|^TELEMETRY\|rte_pmd' "$dir/r$k.log" 2>/dev/null | tail -4 >&2
+            done
             false
         fi
     done

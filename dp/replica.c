@@ -262,6 +262,15 @@ dp_replica_census(struct dp_replica *r)
 		answered += (others & (1u << n)) != 0 &&
 			    __atomic_load_n(&r->census.answered[n], __ATOMIC_ACQUIRE) != 0;
 	if (!dp_census_verdict(&r->census, others, required, why, sizeof(why))) {
+		/* What was heard, for whoever must find out why. */
+		for (uint16_t n = 0; n < PK_MAX_NODES; n++)
+			if ((others & (1u << n)) != 0)
+				fprintf(stderr, "parnikd: census: member %u answered on partitions "
+						"0x%" PRIx64 " of 0x%" PRIx64 "\n", n,
+					__atomic_load_n(&r->census.answered[n], __ATOMIC_ACQUIRE),
+					(uint64_t)(r->opt->partitions >= 64
+							   ? UINT64_MAX
+							   : (1ull << r->opt->partitions) - 1));
 		fprintf(stderr,
 			"parnikd: refusing --bootstrap: %s. A replica that restarted must not "
 			"vote with empty memory: start it without --bootstrap and readmit it "
