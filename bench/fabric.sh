@@ -232,12 +232,18 @@ up() {
         # they start one after the other, on a machine that may be busy.
         start_replica "$dir" "$i" --bootstrap --lists "$lists" --bootstrap-wait 30000
 
-        if [ $tap -eq 1 ]; then
+        if [ $tap -eq 1 ] || [ $memif -eq 1 ] || [ $client_memif -eq 1 ]; then
+            # Up before the next one starts: a memif client port does not
+            # start (and its replica exits) unless its server's socket is
+            # there, and replica i serves the links to every later one.
             local k
             for k in $(seq 100); do
                 grep -q "serving" "$dir/r$i.log" 2>/dev/null && break
+                kill -0 "$(cat "$dir/r$i.pid")" 2>/dev/null || break
                 sleep 0.1
             done
+        fi
+        if [ $tap -eq 1 ]; then
             # net_tap gives its kernel side the port's own MAC: on a bridge
             # that makes the replica's MAC a local address, and unicast to
             # it would never leave the bridge. The kernel side gets its own.
