@@ -204,12 +204,13 @@ run_raise_floor(const struct ctl_host *h, int argc, char **argv, char *out, size
 	    !parse_u64(argv[3], UINT64_MAX, &version))
 		return error_reply(out, cap, "usage: raise-floor PARTITION "
 				   "COUNTER.INCARNATION.NODE.WORKER VERSION");
-	/* The bounds peers are held to (parnik/types.h): a floor past them
-	 * would stop the partition from creating keys.
+	/* The bounds peers are held to (parnik/types.h), with room to work
+	 * above: a floor at them would stop the partition creating keys.
 	 */
-	if (b.counter >= PK_BALLOT_COUNTER_MAX || version >= PK_VERSION_MAX)
+	if (b.counter > PK_BALLOT_COUNTER_MAX - PK_BALLOT_COUNTER_JUMP ||
+	    version > PK_VERSION_MAX - (1ull << 32))
 		return error_reply(out, cap, "raise-floor: counter or version past the bounds "
-				   "(2^62): refused");
+				   "(2^62, less room to work above): refused");
 	ctl_json_init(&j, out, cap);
 	ctl_json_open(&j, NULL);
 	ctl_json_bool(&j, "ok", true);

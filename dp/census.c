@@ -34,7 +34,10 @@ dp_census_note(struct dp_census *c, uint16_t node, uint16_t partition, uint64_t 
 	if (token != c->token || node >= PK_MAX_NODES || partition >= c->partitions ||
 	    partition >= 64)
 		return;
-	before = __atomic_fetch_or(&c->answered[node], bit, __ATOMIC_ACQ_REL);
+	/* Claimed first (one lcore records an answer once), published last:
+	 * whoever sees the answered bit (acquire) sees what it brought.
+	 */
+	before = __atomic_fetch_or(&c->claimed[node], bit, __ATOMIC_ACQ_REL);
 	if ((before & bit) != 0)
 		return;
 	__atomic_fetch_add(&c->keys[node], keys, __ATOMIC_RELAXED);
@@ -44,6 +47,7 @@ dp_census_note(struct dp_census *c, uint16_t node, uint16_t partition, uint64_t 
 	       !__atomic_compare_exchange_n(&c->epoch[node], &e, epoch, false, __ATOMIC_RELAXED,
 					    __ATOMIC_RELAXED))
 		;
+	__atomic_fetch_or(&c->answered[node], bit, __ATOMIC_RELEASE);
 }
 
 static uint64_t
@@ -68,13 +72,16 @@ dp_census_verdict(struct dp_census *c, uint16_t others, uint16_t required, char 
 {
 	__atomic_store_n(&c->active, false, __ATOMIC_RELAXED);
 	for (uint16_t n = 0; n < PK_MAX_NODES; n++) {
-		uint64_t keys = __atomic_load_n(&c->keys[n], __ATOMIC_ACQUIRE);
-		uint64_t floor = __atomic_load_n(&c->floor[n], __ATOMIC_ACQUIRE);
-		uint32_t epoch = __atomic_load_n(&c->epoch[n], __ATOMIC_ACQUIRE);
+		uint64_t keys, floor;
+		uint32_t epoch;
 
+		/* The answered bits first (acquire): the data they cover. */
 		if ((others & (1u << n)) == 0 ||
 		    __atomic_load_n(&c->answered[n], __ATOMIC_ACQUIRE) == 0)
 			continue;
+		keys = __atomic_load_n(&c->keys[n], __ATOMIC_RELAXED);
+		floor = __atomic_load_n(&c->floor[n], __ATOMIC_RELAXED);
+		epoch = __atomic_load_n(&c->epoch[n], __ATOMIC_RELAXED);
 		if (keys > 0 || floor > 0 || epoch > DP_CENSUS_FIRST_EPOCH) {
 			snprintf(why, whylen,
 				 "member %u already holds state (%" PRIu64

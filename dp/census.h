@@ -29,7 +29,8 @@ struct dp_census {
 	bool active;				/* atomic: a census is under way */
 	uint16_t partitions;
 	uint64_t token;				/* HELLOs carry it; answers echo it */
-	uint64_t answered[PK_MAX_NODES];	/* atomic: partitions that answered */
+	uint64_t claimed[PK_MAX_NODES];		/* atomic: answers being recorded */
+	uint64_t answered[PK_MAX_NODES];	/* atomic: answers recorded (release) */
 	uint64_t keys[PK_MAX_NODES];		/* atomic: keys they hold, summed */
 	uint64_t floor[PK_MAX_NODES];		/* atomic: highest floor counter */
 	uint32_t epoch[PK_MAX_NODES];		/* atomic: the highest epoch seen */

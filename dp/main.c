@@ -247,13 +247,14 @@ main(int argc, char **argv)
 	fflush(stdout);
 	if (dp_gc_sched_start(&r.gc, &r, o.gc_interval_ms) != 0)
 		fprintf(stderr, "parnikd: no GC scheduler thread; `gc` sweeps only\n");
-	if (dp_census_active(&r.census) &&
-	    pthread_create(&census_tid, NULL, census_thread, &r) != 0) {
-		fprintf(stderr, "parnikd: no thread for the --bootstrap census\n");
-		__atomic_store_n(&r.stop, true, __ATOMIC_RELAXED);
-		census_refused = true;
-	} else {
-		census_started = dp_census_active(&r.census);
+	if (dp_census_active(&r.census)) {
+		/* Joined whenever it started, even if it ends at once. */
+		census_started = pthread_create(&census_tid, NULL, census_thread, &r) == 0;
+		if (!census_started) {
+			fprintf(stderr, "parnikd: no thread for the --bootstrap census\n");
+			__atomic_store_n(&r.stop, true, __ATOMIC_RELAXED);
+			census_refused = true;
+		}
 	}
 	run_workers(&r);
 	if (census_started)

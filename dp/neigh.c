@@ -38,7 +38,10 @@ trusted(const struct dp_neigh_entry *e, uint64_t now)
 {
 	uint64_t v = LOAD(&e->verified_us);
 
-	return v != 0 && now - v < DP_NEIGH_TRUST_US;
+	/* Signed: <v> may be a hair ahead of this lcore's <now> (another
+	 * lcore's clock, or now | 1), which is recent, not ancient.
+	 */
+	return v != 0 && (int64_t)(now - v) < (int64_t)DP_NEIGH_TRUST_US;
 }
 
 static struct dp_neigh_entry *

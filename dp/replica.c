@@ -241,7 +241,8 @@ int
 dp_replica_census(struct dp_replica *r)
 {
 	uint16_t others = dp_replica_others(r);
-	uint16_t required = others & r->opt->lists;
+	/* Lists of this replica alone (a test bench): then every member. */
+	uint16_t required = (others & r->opt->lists) != 0 ? others & r->opt->lists : others;
 	uint64_t t0 = mono_ms(), lists_done = 0;
 	char why[256];
 	unsigned int answered = 0;

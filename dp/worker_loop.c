@@ -605,9 +605,16 @@ greet(struct dp_lcore *l)
 		m.peer.worker = p;
 		m.peer.epoch = l->cfg_seen->epoch;
 		m.peer.token = r->census.token;
-		for (uint16_t d = 0; d < PK_MAX_NODES; d++)
-			if ((others & (1u << d)) != 0)
+		for (uint16_t d = 0; d < PK_MAX_NODES; d++) {
+			struct dp_hop hop;
+
+			/* Unresolved members are ARP's business (a greeting to
+			 * them would only count as no_neighbour).
+			 */
+			if ((others & (1u << d)) != 0 &&
+			    dp_neigh_lookup(&r->neigh, member_ip(r, d), &hop))
 				emit_peer(l, d, p, &m);
+		}
 		dgram_close_all(l, p);
 	}
 }

@@ -17,7 +17,7 @@
 #include "parnik/types.h"
 
 #define PK_WIRE_MAGIC 0x4b4e5250u	/* bytes 'P' 'R' 'N' 'K' on the wire */
-#define PK_WIRE_VERSION 4
+#define PK_WIRE_VERSION 5
 #define PK_WIRE_HDR_LEN 16
 #define PK_WIRE_MSG_HDR_LEN 4
 

@@ -292,10 +292,15 @@ test_commands(void)
 	      strstr(buf, "nothing held") != NULL);
 	CHECK(ask(fd, "gc now\n", buf, sizeof(buf)) > 0 && strstr(buf, "usage: gc") != NULL);
 	CHECK(ask(fd, "floors\n", buf, sizeof(buf)) > 0 && strstr(buf, "\"floors\":\"fake\"") != NULL);
-	CHECK(ask(fd, "raise-floor 1 4611686018427387903.4294967295.2.1 42\n", buf, sizeof(buf)) >
+	CHECK(ask(fd, "raise-floor 1 4611404543450677248.4294967295.2.1 42\n", buf, sizeof(buf)) >
 		      0 &&
-	      strstr(buf, "\"ballot\":\"4611686018427387903.4294967295.2.1\",\"version\":42") !=
+	      strstr(buf, "\"ballot\":\"4611404543450677248.4294967295.2.1\",\"version\":42") !=
 		      NULL);
+	/* 2^62 - 1 would leave no ballot above it that peers take. */
+	CHECK(ask(fd, "raise-floor 1 4611686018427387903.1.2.1 42\n", buf, sizeof(buf)) > 0 &&
+	      strstr(buf, "past the bounds") != NULL);
+	CHECK(ask(fd, "raise-floor 1 5.1.2.1 4611686018427387903\n", buf, sizeof(buf)) > 0 &&
+	      strstr(buf, "past the bounds") != NULL);
 	/* Past the bounds (2^62): a floor there would stop key creation. */
 	CHECK(ask(fd, "raise-floor 1 18446744073709551615.4294967295.2.1 42\n", buf, sizeof(buf)) >
 		      0 &&

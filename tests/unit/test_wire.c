@@ -134,7 +134,7 @@ test_little_endian_layout(void)
 	/* docs/PROTOCOL.md: "PRNK", version 2, flags 0, count 1 (LE) ... */
 	CHECK_EQ(len, 16 + 4 + 20 + 16);
 	CHECK(memcmp(buf, "PRNK", 4) == 0);
-	CHECK(buf[4] == 4 && buf[5] == 0 && buf[6] == 1 && buf[7] == 0);
+	CHECK(buf[4] == 5 && buf[5] == 0 && buf[6] == 1 && buf[7] == 0);
 	CHECK(buf[8] == 7 && buf[12] == 4 && buf[14] == 2);
 	CHECK(buf[16] == PK_MSG_ACCEPTED && buf[17] == 0 && buf[18] == 36 && buf[19] == 0);
 	CHECK(buf[20] == 3 && buf[22] == 2 && buf[24] == 99);
@@ -215,7 +215,8 @@ test_header_errors(void)
 	CHECK_EQ(decode_byte(buf, len, 4, 1), -PK_E_VERSION);	/* version 1: no origin */
 	CHECK_EQ(decode_byte(buf, len, 4, 2), -PK_E_VERSION);	/* 2: no REMOVE, no floor */
 	CHECK_EQ(decode_byte(buf, len, 4, 3), -PK_E_VERSION);	/* 3: no MAC trailer */
-	CHECK_EQ(decode_byte(buf, len, 4, 5), -PK_E_VERSION);
+	CHECK_EQ(decode_byte(buf, len, 4, 4), -PK_E_VERSION);	/* 4: no receiver in it */
+	CHECK_EQ(decode_byte(buf, len, 4, 6), -PK_E_VERSION);
 	/* The two MAC flags pass (the caller checked and cut the trailer),
 	 * and are reported; anything else, both at once included, is refused.
 	 */
