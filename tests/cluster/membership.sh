@@ -97,4 +97,18 @@ check "lists are {0,1,3} again" 0 lists_are 0,1,3 0,1,3
 check "node 1 votes again" 0 bash -c "\"$fabric\" ctl $name 1 status | grep -q '\"voting\":true'"
 check "readmit under load: linearizable, no failed operation" 0 load_clean
 check "cold keys read back unchanged through replica 1" 0 cold_intact 1
+# Through every change, no honest message was refused by the gate (bad
+# tag, unsealed, spoofed, mixed), the ballot bounds or the epoch window.
+honest_refusals() {
+    local n c total=0
+    for n in 0 1 3 4; do
+        for c in gate_bad_tag gate_unsealed gate_spoofed gate_mixed gate_no_key \
+                 peer_bounds_refused acc_epoch_refused; do
+            total=$((total + $(ctl "$n" stats | grep -o "\"$c\":[0-9]*" | head -1 | cut -d: -f2)))
+        done
+    done
+    echo "$total"
+}
+check "no honest message refused by the gate, the bounds or the epoch window" 0 \
+    test "$(honest_refusals)" -eq 0
 summary
