@@ -133,6 +133,8 @@ test_vectors(void)
 					      0x7e, 0x08, 0xec, 0x0f, 0x97, 0xcf, 0xc3, 0xd9 };
 	static const uint8_t want_key[16] = { 0xe5, 0x00, 0x2c, 0x11, 0xa2, 0x91, 0xee, 0x14,
 					      0xe1, 0xf9, 0xc4, 0xd6, 0xc2, 0x8a, 0xfd, 0x09 };
+	static const uint8_t want_client_key[16] = { 0x72, 0x92, 0x1b, 0xc1, 0x01, 0x26, 0x90, 0xe0,
+						     0xb8, 0x48, 0xf6, 0x86, 0x9b, 0xbe, 0x6b, 0x36 };
 	uint8_t secret[PK_AUTH_SECRET_LEN], in[15 + 16];
 	struct pk_auth_key k;
 
@@ -140,6 +142,8 @@ test_vectors(void)
 		secret[i] = (uint8_t)i;
 	pk_auth_derive(secret, PK_AUTH_PEER, &k);
 	CHECK(memcmp(k.k, want_key, 16) == 0);
+	pk_auth_derive(secret, PK_AUTH_CLIENT, &k);
+	CHECK(memcmp(k.k, want_client_key, 16) == 0);
 	for (int i = 0; i < 16; i++)
 		k.k[i] = (uint8_t)i;
 	for (int i = 0; i < 15; i++)
