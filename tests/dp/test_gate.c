@@ -124,7 +124,7 @@ test_seal_and_open(void)
 /* The vectors docs/PROTOCOL.md section 12 gives (tests/cluster/pkforge.py,
  * written from the document alone, computes the same): SipHash-2-4-128 of
  * bytes 00..0e under key 00..0f (the SipHash reference's own vector), and
- * the peer key derived from the secret 00..1f.
+ * the peer and client keys derived from the secret 00..1f.
  */
 static void
 test_vectors(void)
