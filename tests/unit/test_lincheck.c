@@ -115,6 +115,34 @@ test_lost_write_is_caught(void)
 	CHECK(!linearizable(h));
 }
 
+/* A retried ADD executed twice by the replicas (a dedupe entry evicted
+ * while the first run was in flight): the client saw one ADD, the key
+ * moved twice. Both shapes are caught: a later read of 2, or the retry's
+ * own reply of 2. With a second ADD whose outcome is unknown, reading 2 is
+ * fine: the checker blames the double execution, not ADD.
+ */
+static void
+test_double_applied_add_is_caught(void)
+{
+	struct lin_history *h = lin_new();
+	uint32_t u;
+
+	done(h, inv(h, 1, PK_OP_ADD, NULL, 1, 1), 2, PK_OK, 1, "1");
+	done(h, inv(h, 2, PK_OP_GET, NULL, 0, 3), 4, PK_OK, 2, "2");
+	CHECK(!linearizable(h));
+
+	h = lin_new();
+	done(h, inv(h, 1, PK_OP_ADD, NULL, 1, 1), 2, PK_OK, 2, "2");
+	CHECK(!linearizable(h));
+
+	h = lin_new();
+	done(h, inv(h, 1, PK_OP_ADD, NULL, 1, 1), 2, PK_OK, 1, "1");
+	u = inv(h, 1, PK_OP_ADD, NULL, 1, 3);
+	done(h, u, 4, PK_UNKNOWN_OUTCOME, 0, NULL);
+	done(h, inv(h, 2, PK_OP_GET, NULL, 0, 5), 6, PK_OK, 2, "2");
+	CHECK(linearizable(h));
+}
+
 /* The symmetry reduction folds unobserved values and tries one of each set
  * of interchangeable unknown ops: it must still count them exactly.
  */
@@ -288,6 +316,7 @@ main(int argc, char **argv)
 		{ "unknown_may_or_may_not_happen", test_unknown_may_or_may_not_happen },
 		{ "refused_op_cannot_explain_an_effect", test_refused_op_cannot_explain_an_effect },
 		{ "lost_write_is_caught", test_lost_write_is_caught },
+		{ "double_applied_add_is_caught", test_double_applied_add_is_caught },
 		{ "reduction_counts_unknown_writes_exactly",
 		  test_reduction_counts_unknown_writes_exactly },
 		{ "reduction_keeps_order_constraints", test_reduction_keeps_order_constraints },
