@@ -1,5 +1,5 @@
 /* parnikctl's cluster orchestration: membership changes as the CASPaxos
- * paper specifies them (section 2.3; caspaxos-notes b), driven over every
+ * paper specifies them (paper 2.3; docs/CASPAXOS.md section 4), driven over every
  * replica's control socket.
  *
  *   grow NODE      add NODE as an acceptor. From an odd accept list (3):

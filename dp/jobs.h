@@ -2,7 +2,7 @@
  * control socket keeps answering (and reports their progress): the
  * membership rescan and catch-up. One job at a time.
  *
- * Rescan (CASPaxos section 2.3, caspaxos-notes b): every key this replica's
+ * Rescan (CASPaxos paper 2.3; docs/CASPAXOS.md section 4): every key this replica's
  * acceptors hold a record for — values, tombstones, bare promises — is
  * collected from the partitions' tables under RCU while the workers run,
  * then each gets an identity change (a GET: the proposer writes back what

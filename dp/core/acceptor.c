@@ -1,4 +1,4 @@
-/* The CASPaxos acceptor (caspaxos-notes a, rules 2 and 5), per key:
+/* The CASPaxos acceptor (docs/CASPAXOS.md section 1), per key:
  *
  *   PREPARE(B):  conflict iff B < promise or B <= accepted;
  *                else promise := B and reply (accepted, value).
@@ -22,9 +22,9 @@
  * the promise at least at the floor.
  *
  * Every conflict carries the ballot it conflicted with so the proposer can
- * fast-forward (pitfall h3). The promise never goes down. An acceptor that
+ * fast-forward (docs/CASPAXOS.md, pitfall P3). The promise never goes down. An acceptor that
  * lost its memory (restart) is not admitted and refuses every vote until the
- * membership procedure re-admits it (pitfall h12).
+ * membership procedure re-admits it (pitfall P8).
  */
 #include "core.h"
 

@@ -1,4 +1,4 @@
-/* Quorum arithmetic for prepare / accept lists (caspaxos-notes b). */
+/* Quorum arithmetic for prepare / accept lists (docs/CASPAXOS.md section 4). */
 #include <stdio.h>
 
 #include "parnik/config.h"

@@ -1,4 +1,4 @@
-/* Deletion garbage collection (CASPaxos section 3.1, caspaxos-notes c),
+/* Deletion garbage collection (CASPaxos paper 3.1; docs/CASPAXOS.md section 5),
  * per key, driven by the host's sweep through pk_worker_gc():
  *
  *  1. A DEL writes a tombstone with the regular quorums and is answered.
@@ -8,7 +8,7 @@
  *     then the identity write of the deleted state to EVERY acceptor of
  *     both lists, under a ballot T (proposer.c).
  *  3. REMOVE(T) to every acceptor: each removes its record only if it
- *     still holds a deleted state accepted exactly under T (pitfall h14),
+ *     still holds a deleted state accepted exactly under T (docs/CASPAXOS.md, pitfall P10),
  *     and only under the epoch the round ran in; otherwise the key was
  *     written since (or the config moved) and the GC stops. The round
  *     needs every acceptor's answer; one that is down makes it fail, and

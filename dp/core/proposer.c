@@ -1,4 +1,4 @@
-/* The CASPaxos proposer (caspaxos-notes a, d, e), per key:
+/* The CASPaxos proposer (docs/CASPAXOS.md sections 2 and 3), per key:
  *
  *  - A round carries a batch of client ops combined in arrival order. Each
  *    attempt takes a fresh ballot (counter, incarnation, node, worker), or
@@ -11,8 +11,8 @@
  *  - Accept: send the new state with the next ballot piggybacked as the
  *    next promise (1RTT). A quorum of ACCEPTED caches (next, state); any
  *    other outcome drops the cache and leaves the counter past every ballot
- *    used or seen (pitfall h8), and the writes of the batch are answered
- *    UNKNOWN_OUTCOME (pitfall h9) while its reads retry.
+ *    used or seen (docs/CASPAXOS.md, pitfall P5), and the writes of the batch are answered
+ *    UNKNOWN_OUTCOME (pitfall P6) while its reads retry.
  *  - Conflicts fast-forward the counter; failed phases retry after a
  *    randomised, doubling backoff; ops past their deadline that were never
  *    sent in an accept are answered TIMEOUT (definitely not applied).
@@ -499,7 +499,7 @@ reset_results(struct pk_worker *w, struct pk_round *rd)
 }
 
 /* An accept without a quorum. Its value may still be chosen later (pitfall
- * h9): every op whose write it carried may have been applied, and stays so
+ * P6, docs/CASPAXOS.md): every op whose write it carried may have been applied, and stays so
  * marked until a later accept of the batch succeeds. The batch is held "in
  * doubt" and retried with a prepare under a higher ballot, which settles it
  * (settle_doubt()). Batches that never carried a write simply run again.

@@ -53,7 +53,7 @@ bool pk_config_quorums_intersect(const struct pk_config *c);
  * quorum, i.e. is chosen. That needs the prepare list inside the accept list
  * and qP >= qA (plain majorities); with transitional configs where qP < qA
  * two prepare quorums need not intersect and the read must write back
- * (caspaxos-notes a, the scylladb#6299 anomaly).
+ * (docs/CASPAXOS.md, pitfall P7).
  */
 bool pk_config_read_skip_ok(const struct pk_config *c);
 

@@ -18,7 +18,7 @@
 /* A ballot orders attempts. Compared field by field in this order: the
  * counter moves on every attempt and after every conflict, the incarnation
  * changes on every process start so a restarted proposer never reuses a
- * ballot (caspaxos-notes e, pitfall h1), node and worker make proposers
+ * ballot (docs/CASPAXOS.md section 3, pitfall P1), node and worker make proposers
  * distinct. The all-zero ballot means "none".
  */
 struct pk_ballot {

@@ -73,7 +73,7 @@ struct pk_tuning {
 	uint16_t max_value;		/* value bytes accepted, <= PK_MAX_VALUE */
 	uint32_t max_recent;		/* recent requests remembered (dedupe) */
 	/* Test-only fault injection, never set in production: keep the 1RTT
-	 * cache after an accept that missed its quorum (pitfall h8); remove a
+	 * cache after an accept that missed its quorum (docs/CASPAXOS.md, pitfall P5); remove a
 	 * deleted key without raising the floor (the GC's lost delete and lost
 	 * update); take peer ballots and versions past the bounds (a forged
 	 * maximum ballot then wedges its key).

@@ -1,5 +1,5 @@
 /* Membership scenarios, the simulator acting as the membership controller
- * (caspaxos-notes b; gryadka simulation/membership):
+ * (docs/CASPAXOS.md section 4; gryadka simulation/membership):
  *
  *  a3.a4  3 -> 4 acceptors while old (A{0..2}/2), transitional (P{0..2}/2,
  *         A{0..3}/3) and final (P=A={0..3}/3) proposers run at once, with

@@ -17,7 +17,7 @@ struct scenario {
 	uint32_t target;		/* per client: writes (INC) or ops (MIX) */
 	struct sim_net net;
 	uint8_t accept_quorum;		/* 0: majority */
-	bool keep_cache;		/* pitfall h8 injected */
+	bool keep_cache;		/* pitfall P5 injected (docs/CASPAXOS.md) */
 	bool gc;			/* deletion GC runs: versions may jump */
 	bool gc_no_floor;		/* GC removes without raising the floor */
 	bool expect_violation;		/* negative test: passes only if caught */

@@ -1,5 +1,5 @@
 /* The scenario catalogue. The first twelve are gryadka's simulation tests
- * (caspaxos-notes f) with their parameters: loss 0.2 of requests, a shuffle
+ * (docs/CASPAXOS.md section 7) with their parameters: loss 0.2 of requests, a shuffle
  * delay of 3..12 ticks (here 30..120 us), partitions toggled every few
  * writes. Then duplication, reply loss, restarts with and without amnesia,
  * 1RTT under accept timeouts, combining under one hot key, and the negative
@@ -95,7 +95,7 @@ amnesia_once(struct sim *s, uint64_t arg)
 
 /* Negative: two replicas at a time lose their memory and are let back in
  * at once, as if re-admitted without the membership procedure (pitfall
- * h12): the survivor is outvoted and acknowledged writes vanish.
+ * P8, docs/CASPAXOS.md): the survivor is outvoted and acknowledged writes vanish.
  */
 static void
 amnesia_admitted(struct sim *s, uint64_t arg)

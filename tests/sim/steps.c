@@ -1,5 +1,5 @@
 /* Membership scenarios written as step programs, the simulator acting as
- * parnikctl (caspaxos-notes b). A program is a list of steps run in order,
+ * parnikctl (docs/CASPAXOS.md section 4). A program is a list of steps run in order,
  * each when the previous one is done:
  *
  *   FILL n      one PUT per key through the proposers of mask n (cold keys)
@@ -343,7 +343,7 @@ static const struct step grow_without_catchup[] = {
 	CATCHUP_PREFIX, CATCHUP_SUFFIX,
 };
 
-/* GC races (caspaxos-notes c), the keys filled through node 0 and deleted
+/* GC races (docs/CASPAXOS.md section 5), the keys filled through node 0 and deleted
  * through node 1, which then coordinates their GC.
  *
  * Lost delete: node 0's PREPARE and ACCEPT of the fill reach node 2 only

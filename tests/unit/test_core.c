@@ -483,7 +483,7 @@ test_proposer_accept_timeout_settles_doubt(void)
 	acc2 = *fx_sent(&f, PK_MSG_ACCEPT);
 	/* No remote acceptor answers. The write is in doubt, not failed:
 	 * the 1RTT cache is dropped and a prepare under a ballot above both
-	 * the one used and the one reserved for 1RTT settles it (pitfall h8).
+	 * the one used and the one reserved for 1RTT settles it (docs/CASPAXOS.md, pitfall P5).
 	 */
 	fx_tick_until(&f, PK_MSG_PREPARE, 500);
 	CHECK((s = fx_sent(&f, PK_MSG_PREPARE)) != NULL);

@@ -172,7 +172,7 @@ test_versions_continue_after_removal(void)
 }
 
 /* REMOVE takes the record only if it still holds a deleted state under
- * exactly the GC round's ballot (pitfall h14), under the same epoch; a
+ * exactly the GC round's ballot (docs/CASPAXOS.md, pitfall P10), under the same epoch; a
  * missing record is already removed.
  */
 static void
