@@ -202,10 +202,17 @@ tsc_hz() {
     awk -v c=$((c1 - c0)) -v t=$((t1 - t0)) 'BEGIN { printf "%.0f", c / t * 1e9 }'
 }
 
+# cycles_per_op CYCLES FILE: CYCLES divided by the operations a
+# parnik-bench output counts ("-" when it counts none).
+cycles_per_op() {
+    awk -v b="$1" -v n="$(awk '/^summary:/ { print $2 }' "$2")" \
+        'BEGIN { if (n > 0) printf "%.0f", b / n; else print "-" }'
+}
+
 # sweep_point FABRIC TABLE VALUE CONC [BENCH ARGS...]: $runs closed-loop
 # DPDK-client runs, each recorded with the replicas' busy cycles per op.
 sweep_point() {
-    local fabric=$1 table=$2 value=$3 conc=$4 f b0 b1 ops
+    local fabric=$1 table=$2 value=$3 conc=$4 f b0 b1
     local seconds=$sweep_seconds	# (bench_run reads it)
     shift 4
     for r in $(seq "$runs"); do
@@ -213,11 +220,9 @@ sweep_point() {
         b0=$(busy_cycles "$fabric")
         bench_run "$fabric" memif "$conc" "$f" "$@"
         b1=$(busy_cycles "$fabric")
-        ops=$(awk '/^summary:/ { print $2 }' "$f")
         printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$table" "$value" "$r" \
             "$(summary_field "$f" ops)" "$(summary_field "$f" p50)" "$(summary_field "$f" p99)" \
-            "$(awk -v b=$((b1 - b0)) -v n="${ops:-0}" 'BEGIN { if (n > 0) printf "%.0f", b / n; else print "-" }')" \
-            >>"$out/sweep.tsv"
+            "$(cycles_per_op $((b1 - b0)) "$f")" >>"$out/sweep.tsv"
     done
 }
 
@@ -297,9 +302,8 @@ auth_cost() {
                     "$(summary_field "$f" p99)" -
                 # The three replicas' busy TSC cycles per operation: the CPU
                 # cost, steadier than ops/s on a shared machine.
-                printf '%s\t%s\t%s\n' "$fab" "$conc" "$(awk -v b=$((b1 - b0)) \
-                    -v n="$(awk '/^summary:/ { print $2 }' "$f")" \
-                    'BEGIN { if (n > 0) printf "%.0f", b / n; else print "-" }')" >>"$out/auth.tsv"
+                printf '%s\t%s\t%s\n' "$fab" "$conc" "$(cycles_per_op $((b1 - b0)) "$f")" \
+                    >>"$out/auth.tsv"
             done
         done
     done

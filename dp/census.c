@@ -66,6 +66,27 @@ dp_census_complete(const struct dp_census *c, uint16_t members)
 	return true;
 }
 
+unsigned int
+dp_census_heard(const struct dp_census *c, uint16_t members)
+{
+	unsigned int n = 0;
+
+	for (uint16_t m = 0; m < PK_MAX_NODES; m++)
+		n += (members & (1u << m)) != 0 &&
+		     __atomic_load_n(&c->answered[m], __ATOMIC_ACQUIRE) != 0;
+	return n;
+}
+
+void
+dp_census_print(const struct dp_census *c, uint16_t members, FILE *f)
+{
+	for (uint16_t m = 0; m < PK_MAX_NODES; m++)
+		if ((members & (1u << m)) != 0)
+			fprintf(f, "parnikd: census: member %u answered on partitions 0x%" PRIx64
+				   " of 0x%" PRIx64 "\n", m,
+				__atomic_load_n(&c->answered[m], __ATOMIC_ACQUIRE), all_partitions(c));
+}
+
 bool
 dp_census_verdict(struct dp_census *c, uint16_t others, uint16_t required, char *why,
 		  size_t whylen)

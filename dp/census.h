@@ -20,6 +20,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "parnik/types.h"
 
@@ -54,6 +55,14 @@ dp_census_active(const struct dp_census *c)
  * partition.
  */
 bool dp_census_complete(const struct dp_census *c, uint16_t members);
+
+/* How many members of <members> answered on at least one partition. */
+unsigned int dp_census_heard(const struct dp_census *c, uint16_t members);
+
+/* One line per member of <members>: the partitions it answered on, for
+ * whoever must find out why a census failed.
+ */
+void dp_census_print(const struct dp_census *c, uint16_t members, FILE *f);
 
 /* The verdict on <others> (every other member), of which <required> (the
  * other members of the initial lists) must all have answered: true when

@@ -71,23 +71,13 @@ dp_replay_take(struct dp_replay *w, uint64_t boot, uint64_t seq)
 	}
 }
 
-/* The address of member <id>, or 0 when it is none (or this replica). */
-static uint32_t
-peer_ip(const struct dp_options *o, uint16_t id)
-{
-	if (id == o->node)
-		return 0;
-	for (unsigned int i = 0; i < o->nmembers; i++)
-		if (o->members[i].id == id)
-			return o->members[i].ip;
-	return 0;
-}
-
-/* Peers send partition i's messages from port base + i to port base + i. */
+/* From another member's address: peers send partition i's messages from
+ * port base + i to port base + i.
+ */
 static bool
 from_member(const struct dp_options *o, const struct dp_gate_in *in, uint16_t id)
 {
-	uint32_t ip = peer_ip(o, id);
+	uint32_t ip = id == o->node ? 0 : dp_options_member_ip(o, id);
 
 	return ip != 0 && ip == in->src_ip && in->src_port == o->base_port + in->partition;
 }

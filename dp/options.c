@@ -177,6 +177,15 @@ add_neighbour(struct dp_options *o, char *arg, char *err, size_t errlen)
 	return 0;
 }
 
+uint32_t
+dp_options_member_ip(const struct dp_options *o, uint16_t id)
+{
+	for (unsigned int i = 0; i < o->nmembers; i++)
+		if (o->members[i].id == id)
+			return o->members[i].ip;
+	return 0;
+}
+
 /* The checks that need every option seen. */
 static int
 validate(struct dp_options *o, bool have_node, char *err, size_t errlen)

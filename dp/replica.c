@@ -15,6 +15,7 @@
 #include <urcu/pointer.h>
 #include <urcu/urcu-qsbr.h>
 
+#include "clock.h"
 #include "index_lfht.h"
 #include "replica.h"
 
@@ -223,15 +224,6 @@ dp_replica_others(const struct dp_replica *r)
 	return mask;
 }
 
-static uint64_t
-mono_ms(void)
-{
-	struct timespec t;
-
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000u + (uint64_t)t.tv_nsec / 1000000u;
-}
-
 /* How long the spares (members outside the lists) may take to answer once
  * the lists' members have: they are asked too, but not waited for.
  */
@@ -243,12 +235,11 @@ dp_replica_census(struct dp_replica *r)
 	uint16_t others = dp_replica_others(r);
 	/* Lists of this replica alone (a test bench): then every member. */
 	uint16_t required = (others & r->opt->lists) != 0 ? others & r->opt->lists : others;
-	uint64_t t0 = mono_ms(), lists_done = 0;
+	uint64_t t0 = dp_mono_us() / 1000, lists_done = 0;
 	char why[256];
-	unsigned int answered = 0;
 
 	for (;;) {
-		uint64_t now = mono_ms();
+		uint64_t now = dp_mono_us() / 1000;
 
 		if (lists_done == 0 && dp_census_complete(&r->census, required))
 			lists_done = now;
@@ -259,19 +250,8 @@ dp_replica_census(struct dp_replica *r)
 			break;
 		usleep(5000);
 	}
-	for (uint16_t n = 0; n < PK_MAX_NODES; n++)
-		answered += (others & (1u << n)) != 0 &&
-			    __atomic_load_n(&r->census.answered[n], __ATOMIC_ACQUIRE) != 0;
 	if (!dp_census_verdict(&r->census, others, required, why, sizeof(why))) {
-		/* What was heard, for whoever must find out why. */
-		for (uint16_t n = 0; n < PK_MAX_NODES; n++)
-			if ((others & (1u << n)) != 0)
-				fprintf(stderr, "parnikd: census: member %u answered on partitions "
-						"0x%" PRIx64 " of 0x%" PRIx64 "\n", n,
-					__atomic_load_n(&r->census.answered[n], __ATOMIC_ACQUIRE),
-					(uint64_t)(r->opt->partitions >= 64
-							   ? UINT64_MAX
-							   : (1ull << r->opt->partitions) - 1));
+		dp_census_print(&r->census, others, stderr);
 		fprintf(stderr,
 			"parnikd: refusing --bootstrap: %s. A replica that restarted must not "
 			"vote with empty memory: start it without --bootstrap and readmit it "
@@ -281,7 +261,7 @@ dp_replica_census(struct dp_replica *r)
 		return -1;
 	}
 	printf("parnikd: bootstrap: %u of %u other member(s) answered, none holds state: "
-	       "voting\n", answered, pk_mask_count(others));
+	       "voting\n", dp_census_heard(&r->census, others), pk_mask_count(others));
 	fflush(stdout);
 	__atomic_store_n(&r->admitted, true, __ATOMIC_RELEASE);
 	return 0;

@@ -158,15 +158,6 @@ dgram_close_all(struct dp_lcore *l, uint16_t partition)
 	tx_flush_all(l);
 }
 
-static uint32_t
-member_ip(const struct dp_replica *r, uint16_t id)
-{
-	for (unsigned int i = 0; i < r->opt->nmembers; i++)
-		if (r->opt->members[i].id == id)
-			return r->opt->members[i].ip;
-	return 0;
-}
-
 /* A peer message for member <d>: into its open datagram, or counted as
  * waiting for ARP when the member is not resolved (the protocol's timeouts
  * retry it).
@@ -178,7 +169,7 @@ emit_peer(struct dp_lcore *l, uint16_t d, uint16_t partition, const struct pk_ms
 	struct dp_open *o = &l->peer_open[d];
 
 	if (o->m == NULL) {
-		o->dst_ip = member_ip(r, d);
+		o->dst_ip = dp_options_member_ip(r->opt, d);
 		if (!dp_neigh_lookup(&r->neigh, o->dst_ip, &o->hop) ||
 		    r->port_index[o->hop.port] < 0) {
 			l->live.dp.no_neighbour++;
@@ -592,29 +583,27 @@ static void
 greet(struct dp_lcore *l)
 {
 	struct dp_replica *r = l->r;
-	uint16_t others = dp_replica_others(r);
+	uint16_t others, resolved = 0;
 
 	if (l->now_us < l->census_next)
 		return;
 	l->census_next = l->now_us + (dp_census_active(&r->census) ? 50000 : 1000000);
+	/* Unresolved members are ARP's business (a greeting to them would
+	 * only count as no_neighbour).
+	 */
+	others = dp_replica_others(r);
+	for (uint16_t d = 0; d < PK_MAX_NODES; d++) {
+		struct dp_hop hop;
+
+		if ((others & (1u << d)) != 0 &&
+		    dp_neigh_lookup(&r->neigh, dp_options_member_ip(r->opt, d), &hop))
+			resolved |= (uint16_t)(1u << d);
+	}
 	for (uint16_t i = 0; i < l->nparts; i++) {
 		uint16_t p = l->parts[i];
-		struct pk_msg m = { .type = PK_MSG_HELLO };
 
-		m.peer.node = r->opt->node;
-		m.peer.worker = p;
-		m.peer.epoch = l->cfg_seen->epoch;
-		m.peer.token = r->census.token;
-		for (uint16_t d = 0; d < PK_MAX_NODES; d++) {
-			struct dp_hop hop;
-
-			/* Unresolved members are ARP's business (a greeting to
-			 * them would only count as no_neighbour).
-			 */
-			if ((others & (1u << d)) != 0 &&
-			    dp_neigh_lookup(&r->neigh, member_ip(r, d), &hop))
-				emit_peer(l, d, p, &m);
-		}
+		pk_worker_hello(r->part[p].w, r->census.token, resolved, &l->out);
+		drain(l, p);
 		dgram_close_all(l, p);
 	}
 }

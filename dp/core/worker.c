@@ -85,6 +85,17 @@ answer_hello(struct pk_worker *w, const struct pk_msg *m, struct pk_out *out)
 	s->msg.reason = w->admitted ? 1 : 0;
 }
 
+void
+pk_worker_hello(struct pk_worker *w, uint64_t token, uint16_t dest_mask, struct pk_out *out)
+{
+	struct pk_send *s;
+
+	dest_mask &= (uint16_t)~pk_node_bit(w->node);	/* never to itself */
+	if (dest_mask == 0 || (s = pk_out_send(w, out, dest_mask, PK_MSG_HELLO)) == NULL)
+		return;
+	s->msg.peer.token = token;
+}
+
 static void
 dispatch(struct pk_worker *w, const struct pk_msg *m, uint64_t now, struct pk_out *out)
 {

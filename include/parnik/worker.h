@@ -143,6 +143,14 @@ void pk_worker_client(struct pk_worker *w, const struct pk_msg *req, uint64_t co
 void pk_worker_peer(struct pk_worker *w, const struct pk_msg *m, uint64_t now,
 		    struct pk_out *out);
 
+/* Puts a HELLO with <token> for the members of <dest_mask> (never this
+ * replica) into <out>: the --bootstrap census and the greeting that keeps
+ * checked neighbours fresh. Each answers HELLO_REP with what its partition
+ * holds (wire.h); the caller, not the core, reads those answers.
+ */
+void pk_worker_hello(struct pk_worker *w, uint64_t token, uint16_t dest_mask,
+		     struct pk_out *out);
+
 /* Fires due timers: phase timeouts, retries after backoff, op deadlines. */
 void pk_worker_tick(struct pk_worker *w, uint64_t now, struct pk_out *out);
 

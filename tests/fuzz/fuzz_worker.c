@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core_fx.h"
 #include "heap.h"
 #include "parnik/config.h"
 #include "parnik/types.h"
@@ -449,23 +450,10 @@ harness_init(struct harness *h)
 	struct pk_worker_params p;
 
 	memset(h, 0, sizeof(*h));
-	memset(&p, 0, sizeof(p));
-	pk_tuning_default(&p.tuning);
-	p.tuning.max_keys = 16;
-	p.tuning.max_ops = 64;
-	p.tuning.max_queue = 4;
 	/* The smallest dedupe table (16): a fast worker, and eviction of a
 	 * request still in flight within reach of a short input.
 	 */
-	p.tuning.max_recent = 16;
-	p.cluster_id = 1;
-	p.node = NODE;
-	p.worker = 0;
-	p.partitions = 1;
-	p.incarnation = 5;
-	p.admitted = true;
-	p.seed = 42;
-	p.env = test_heap_env(&h->heap);
+	fx_params(&p, &h->heap, NODE, true, 16, 16);
 	/* The configs a script may switch between: the start, the next
 	 * epoch, without 1RTT, and without lists (a replica waiting for the
 	 * control plane).

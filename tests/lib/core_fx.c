@@ -22,6 +22,27 @@ fx_init(struct fx *f, uint16_t node, bool admitted, uint32_t max_keys)
 	return fx_init_dedupe(f, node, admitted, max_keys, 0);
 }
 
+void
+fx_params(struct pk_worker_params *p, struct test_heap *heap, uint16_t node, bool admitted,
+	  uint32_t max_keys, uint32_t max_recent)
+{
+	memset(p, 0, sizeof(*p));
+	pk_tuning_default(&p->tuning);
+	p->tuning.max_keys = max_keys;
+	p->tuning.max_ops = 64;
+	p->tuning.max_queue = 4;
+	if (max_recent != 0)
+		p->tuning.max_recent = max_recent;
+	p->cluster_id = 1;
+	p->node = node;
+	p->worker = 0;
+	p->partitions = 1;
+	p->incarnation = 5;
+	p->admitted = admitted;
+	p->seed = 42;
+	p->env = test_heap_env(heap);
+}
+
 bool
 fx_init_dedupe(struct fx *f, uint16_t node, bool admitted, uint32_t max_keys,
 	       uint32_t max_recent)
@@ -29,21 +50,7 @@ fx_init_dedupe(struct fx *f, uint16_t node, bool admitted, uint32_t max_keys,
 	struct pk_worker_params p;
 
 	memset(f, 0, sizeof(*f));
-	memset(&p, 0, sizeof(p));
-	pk_tuning_default(&p.tuning);
-	p.tuning.max_keys = max_keys;
-	p.tuning.max_ops = 64;
-	p.tuning.max_queue = 4;
-	if (max_recent != 0)
-		p.tuning.max_recent = max_recent;
-	p.cluster_id = 1;
-	p.node = node;
-	p.worker = 0;
-	p.partitions = 1;
-	p.incarnation = 5;
-	p.admitted = admitted;
-	p.seed = 42;
-	p.env = test_heap_env(&f->heap);
+	fx_params(&p, &f->heap, node, admitted, max_keys, max_recent);
 	pk_config_majority(&f->cfg, 3, 1);
 	f->w = pk_worker_new(&p, &f->cfg);
 	f->now = 1000;

@@ -23,6 +23,11 @@ struct fx {
 
 void fx_out_reset(struct fx *f);
 bool fx_init(struct fx *f, uint16_t node, bool admitted, uint32_t max_keys);
+/* The fixture's worker parameters (partition 0 of 1, small pools, a test
+ * heap), for harnesses that build their own worker.
+ */
+void fx_params(struct pk_worker_params *p, struct test_heap *heap, uint16_t node, bool admitted,
+	       uint32_t max_keys, uint32_t max_recent);
 /* The same with <max_recent> dedupe entries (0: the default). */
 bool fx_init_dedupe(struct fx *f, uint16_t node, bool admitted, uint32_t max_keys,
 		    uint32_t max_recent);
