@@ -26,7 +26,7 @@ raise_u64(uint64_t *p, uint64_t v)
 
 void
 dp_census_note(struct dp_census *c, uint16_t node, uint16_t partition, uint64_t token,
-	       uint64_t keys, uint64_t floor_counter, uint32_t epoch)
+	       uint64_t keys, uint64_t floor_version, uint32_t epoch)
 {
 	uint64_t bit = 1ull << (partition & 63), before;
 	uint32_t e;
@@ -41,7 +41,7 @@ dp_census_note(struct dp_census *c, uint16_t node, uint16_t partition, uint64_t 
 	if ((before & bit) != 0)
 		return;
 	__atomic_fetch_add(&c->keys[node], keys, __ATOMIC_RELAXED);
-	raise_u64(&c->floor[node], floor_counter);
+	raise_u64(&c->floor[node], floor_version);
 	e = __atomic_load_n(&c->epoch[node], __ATOMIC_RELAXED);
 	while (epoch > e &&
 	       !__atomic_compare_exchange_n(&c->epoch[node], &e, epoch, false, __ATOMIC_RELAXED,
@@ -106,7 +106,7 @@ dp_census_verdict(struct dp_census *c, uint16_t others, uint16_t required, char 
 		if (keys > 0 || floor > 0 || epoch > DP_CENSUS_FIRST_EPOCH) {
 			snprintf(why, whylen,
 				 "member %u already holds state (%" PRIu64
-				 " key(s), GC floor %" PRIu64 ", config epoch %u)",
+				 " key(s), GC floor version %" PRIu64 ", config epoch %u)",
 				 n, keys, floor, epoch);
 			return false;
 		}

@@ -4,8 +4,9 @@
  * traffic, the answers matched by a token drawn at start, so answers
  * recorded from an earlier census cannot stand in). It votes only when
  * every other member of its initial lists answered on every partition and
- * no member holds keys, a raised GC floor or a config epoch past the
- * first. Otherwise the cluster exists already (this replica restarted with
+ * no member holds keys, a GC floor version above 0 (a written key was
+ * removed; a floor raised by dropping the bare promises of reads is no
+ * state) or a config epoch past the first. Otherwise the cluster exists already (this replica restarted with
  * its original command line: voting with empty memory could lose what the
  * others chose), or it cannot tell: it refuses to start. Restart it
  * without --bootstrap and readmit it with parnikctl; --force-bootstrap
@@ -33,7 +34,7 @@ struct dp_census {
 	uint64_t claimed[PK_MAX_NODES];		/* atomic: answers being recorded */
 	uint64_t answered[PK_MAX_NODES];	/* atomic: answers recorded (release) */
 	uint64_t keys[PK_MAX_NODES];		/* atomic: keys they hold, summed */
-	uint64_t floor[PK_MAX_NODES];		/* atomic: highest floor counter */
+	uint64_t floor[PK_MAX_NODES];		/* atomic: highest floor version */
 	uint32_t epoch[PK_MAX_NODES];		/* atomic: the highest epoch seen */
 };
 
@@ -43,7 +44,7 @@ void dp_census_init(struct dp_census *c, uint16_t partitions, bool active, uint6
  * <token>. Counted once per (node, partition); other tokens are ignored.
  */
 void dp_census_note(struct dp_census *c, uint16_t node, uint16_t partition, uint64_t token,
-		    uint64_t keys, uint64_t floor_counter, uint32_t epoch);
+		    uint64_t keys, uint64_t floor_version, uint32_t epoch);
 
 static inline bool
 dp_census_active(const struct dp_census *c)

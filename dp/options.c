@@ -28,7 +28,7 @@ dp_options_usage(FILE *f)
 		"                       gives it the cluster's config and re-admits it.\n"
 		"                       It first asks every other member what it holds and\n"
 		"                       votes only when every member of its lists answered\n"
-		"                       and none holds keys, a GC floor or a later config;\n"
+		"                       and none holds keys, removed keys or a later config;\n"
 		"                       otherwise it refuses to start (exit 2): a restarted\n"
 		"                       replica must be readmitted, not bootstrapped.\n"
 		"  --force-bootstrap    --bootstrap without asking: only to build a brand-new\n"

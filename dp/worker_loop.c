@@ -343,7 +343,7 @@ handle_payload(struct dp_lcore *l, unsigned int pi, uint8_t *frame, const struct
 			(void)dp_installs_ack(&l->installs, msgs[i].peer.node, msgs[i].peer.token);
 		} else if (msgs[i].type == PK_MSG_HELLO_REP) {
 			dp_census_note(&r->census, msgs[i].peer.node, p, msgs[i].peer.token,
-				       msgs[i].arg, msgs[i].ballot2.counter, msgs[i].peer.epoch);
+				       msgs[i].arg, msgs[i].state.version, msgs[i].peer.epoch);
 		} else if (msgs[i].type == PK_MSG_CLIENT_REQ) {
 			bool sealed = gout.flags == PK_DGRAM_CLIENT_MAC;
 

@@ -213,7 +213,7 @@ pk_wire_msg_size(const struct pk_msg *m)
 		body = PEER_PREFIX_LEN;
 		break;
 	case PK_MSG_HELLO_REP:
-		body = PEER_PREFIX_LEN + 8 + BALLOT_LEN + 1;
+		body = PEER_PREFIX_LEN + 8 + 8 + 1;
 		break;
 	default:
 		return 0;
@@ -344,7 +344,7 @@ pk_wire_add(struct pk_wbuf *w, const struct pk_msg *m)
 	case PK_MSG_HELLO_REP:
 		put_peer(&p, &m->peer);
 		put_uint(&p, m->arg, 8);
-		put_ballot(&p, &m->ballot2);
+		put_uint(&p, m->state.version, 8);
 		put_uint(&p, m->reason, 1);
 		break;
 	}
@@ -435,7 +435,7 @@ decode_body(struct rd *r, uint8_t type, struct pk_msg *m)
 	case PK_MSG_HELLO_REP:
 		rd_peer(r, &m->peer);
 		m->arg = rd_uint(r, 8);
-		rd_ballot(r, &m->ballot2);
+		m->state.version = rd_uint(r, 8);
 		m->reason = (uint8_t)rd_uint(r, 1);
 		if (r->err == 0 && m->reason > 1)
 			r->err = PK_E_FIELD;

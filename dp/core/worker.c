@@ -81,7 +81,7 @@ answer_hello(struct pk_worker *w, const struct pk_msg *m, struct pk_out *out)
 		return;
 	s->msg.peer.token = m->peer.token;
 	s->msg.arg = w->table.accepted;
-	s->msg.ballot2 = w->floor.ballot;
+	s->msg.state.version = w->floor.version;
 	s->msg.reason = w->admitted ? 1 : 0;
 }
 

@@ -47,8 +47,9 @@ enum pk_msg_type {
 	 * before its acceptors vote, and every replica greets the others once
 	 * a second (keeping checked neighbours fresh). Each partition answers
 	 * with its config epoch (in the peer prefix), the keys it holds an
-	 * accepted state for (<arg>), its GC floor ballot (<ballot2>) and
-	 * whether it votes (<reason>: 0 or 1). No round ballot.
+	 * accepted state for (<arg>), its GC floor version (<state.version>:
+	 * above 0 once a written key was removed) and whether it votes
+	 * (<reason>: 0 or 1). No round ballot.
 	 */
 	PK_MSG_HELLO = 12,
 	PK_MSG_HELLO_REP = 13,
