@@ -15,7 +15,7 @@
 #       replicas (ids N..N+S-1), members outside the prepare and accept lists,
 #       for parnikctl grow / replace. --client-memif gives every replica one
 #       more memif port, for parnik-bench's DPDK mode. PARNIKD_OPTS adds
-#       parnikd options (for example "--dedupe 4096 --gc-interval 200").
+#       parnikd options (for example "--session-lease-ms 300000 --gc-interval 200").
 #       Every cluster gets its own peer key (NAME/peer.key, mode 0600);
 #       PARNIK_FABRIC_INSECURE=1 runs the replicas with --insecure-peers
 #       instead, and PARNIK_CLIENT_KEY=FILE makes them require that client key.

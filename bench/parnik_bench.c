@@ -238,9 +238,11 @@ complete(struct worker *w, const struct pk_completion *d, uint64_t t)
 		row->errors++;
 	pk_hist_record(&row->lat, lat);
 	pk_hist_record(&w->total, lat);
-	/* Every definite reply carries the visible version. */
+	/* Every definite reply carries the visible version (DEL's is its
+	 * tombstone's: the key's visible version is then 0).
+	 */
 	if (res->status <= PK_OVERFLOW)
-		w->last_version[x->key % VERSION_SLOTS] = res->version;
+		w->last_version[x->key % VERSION_SLOTS] = x->op == PK_OP_DEL ? 0 : res->version;
 	if (o->check) {
 		struct record *r = &w->rec[x->rec];
 

@@ -55,9 +55,14 @@ dp_options_usage(FILE *f)
 		"                       adaptive when lcores outnumber cores)\n"
 		"  --idle-max-us US     adaptive: longest sleep, 1..100000 (default 200)\n"
 		"  --max-keys N         keys per partition (default 1048576)\n"
-		"  --dedupe N           recent requests remembered per partition, so a\n"
-		"                       retried one is answered, not run twice; each holds\n"
-		"                       its result (default 65536, 16..16777216)\n"
+		"  --sessions N         client sessions per partition (default 16384,\n"
+		"                       1..16777216); OPEN answers BUSY beyond\n"
+		"  --session-records N  answers held for retries per partition, in all\n"
+		"                       sessions (default 65536, 16..16777216); a write\n"
+		"                       answers BUSY beyond\n"
+		"  --session-lease-ms MS  a session without requests this long is dropped\n"
+		"                       (default 60000, 1000..86400000); its client is\n"
+		"                       told SESSION_EXPIRED\n"
 		"  --max-value B        value bytes, at most %d (default %d)\n"
 		"  --no-1rtt            prepare before every accept\n"
 		"  --gc-interval MS     deletion GC sweeps at most this often while deleted keys\n"
@@ -239,7 +244,7 @@ dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *out, char *e
 {
 	enum {
 		O_NODE = 1, O_ADDR, O_MEMBER, O_PORT, O_PARTS, O_CLUSTER, O_BOOT, O_NEIGH,
-		O_IDLE, O_IDLEMAX, O_GCINT, O_KEYS, O_DEDUPE, O_VALUE, O_NO1RTT, O_STATS, O_CTL, O_HELP, O_LISTS,
+		O_IDLE, O_IDLEMAX, O_GCINT, O_KEYS, O_SESSIONS, O_SESSREC, O_LEASE, O_VALUE, O_NO1RTT, O_STATS, O_CTL, O_HELP, O_LISTS,
 		O_PEERKEY, O_INSECURE, O_CLIENTKEY, O_FORCEBOOT, O_BOOTWAIT,
 	};
 	static const struct option longopts[] = {
@@ -256,7 +261,9 @@ dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *out, char *e
 		{ "idle-max-us", required_argument, NULL, O_IDLEMAX },
 		{ "gc-interval", required_argument, NULL, O_GCINT },
 		{ "max-keys", required_argument, NULL, O_KEYS },
-		{ "dedupe", required_argument, NULL, O_DEDUPE },
+		{ "sessions", required_argument, NULL, O_SESSIONS },
+		{ "session-records", required_argument, NULL, O_SESSREC },
+		{ "session-lease-ms", required_argument, NULL, O_LEASE },
 		{ "max-value", required_argument, NULL, O_VALUE },
 		{ "no-1rtt", no_argument, NULL, O_NO1RTT },
 		{ "stats-file", required_argument, NULL, O_STATS },
@@ -278,7 +285,9 @@ dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *out, char *e
 	o->partitions = 1;
 	o->cluster_id = 1;
 	o->max_keys = 1u << 20;
-	o->max_recent = 1u << 16;
+	o->max_sessions = 1u << 14;
+	o->session_records = 1u << 16;
+	o->session_lease_ms = 60000;
 	o->max_value = PK_MAX_VALUE;
 	o->one_rtt = true;
 	o->idle_max_us = 200;
@@ -373,10 +382,22 @@ dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *out, char *e
 				return fail(err, errlen, "--max-keys '%s' is not 1..2^30", optarg);
 			o->max_keys = (uint32_t)v;
 			break;
-		case O_DEDUPE:
+		case O_SESSIONS:
+			if (!parse_uint(optarg, 1ul << 24, &v) || v == 0)
+				return fail(err, errlen, "--sessions '%s' is not 1..16777216", optarg);
+			o->max_sessions = (uint32_t)v;
+			break;
+		case O_SESSREC:
 			if (!parse_uint(optarg, 1ul << 24, &v) || v < 16)
-				return fail(err, errlen, "--dedupe '%s' is not 16..16777216", optarg);
-			o->max_recent = (uint32_t)v;
+				return fail(err, errlen, "--session-records '%s' is not 16..16777216",
+					    optarg);
+			o->session_records = (uint32_t)v;
+			break;
+		case O_LEASE:
+			if (!parse_uint(optarg, 86400000ul, &v) || v < 1000)
+				return fail(err, errlen, "--session-lease-ms '%s' is not 1000..86400000",
+					    optarg);
+			o->session_lease_ms = (uint32_t)v;
 			break;
 		case O_VALUE:
 			if (!parse_uint(optarg, PK_MAX_VALUE, &v))

@@ -46,7 +46,9 @@ struct dp_options {
 	uint32_t idle_max_us;	/* adaptive: longest sleep */
 	uint32_t gc_interval_ms; /* GC sweeps at most this often; 0: on command */
 	uint32_t max_keys;	/* per partition */
-	uint32_t max_recent;	/* requests remembered per partition (dedupe) */
+	uint32_t max_sessions;	/* client sessions per partition */
+	uint32_t session_records;	/* answers held per partition */
+	uint32_t session_lease_ms;
 	uint16_t max_value;
 	bool one_rtt;
 	struct dp_member members[PK_MAX_NODES];

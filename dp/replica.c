@@ -56,7 +56,9 @@ make_partitions(struct dp_replica *r, const struct dp_options *o)
 	memset(&wp, 0, sizeof(wp));
 	pk_tuning_default(&wp.tuning);
 	wp.tuning.max_keys = o->max_keys;
-	wp.tuning.max_recent = o->max_recent;
+	wp.tuning.max_sessions = o->max_sessions;
+	wp.tuning.max_session_records = o->session_records;
+	wp.tuning.session_lease = (uint64_t)o->session_lease_ms * 1000u;
 	wp.tuning.max_value = o->max_value;
 	wp.cluster_id = o->cluster_id;
 	wp.node = o->node;
@@ -67,6 +69,11 @@ make_partitions(struct dp_replica *r, const struct dp_options *o)
 	clock_gettime(CLOCK_REALTIME, &ts);
 	wp.incarnation = (uint32_t)((uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u) | 1u;
 	wp.admitted = o->bootstrap && !census_needed(o);
+	/* Session numbers start above any an earlier run gave out: its boot
+	 * time in microseconds, times 4096 (one run opens fewer than 4096
+	 * sessions per microsecond it lived).
+	 */
+	wp.session_base = ((uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u) << 12;
 	for (uint16_t p = 0; p < o->partitions; p++) {
 		struct dp_partition *part = &r->part[p];
 

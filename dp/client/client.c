@@ -28,15 +28,38 @@ struct slot {
 	uint16_t len;
 	uint16_t server;
 	uint16_t partition;
-	uint32_t attempts;
+	uint32_t attempts;	/* sends, all request ids together */
+	uint32_t id_sends;	/* sends of the current request id */
 	uint32_t next_free;
+	uint32_t older, newer;	/* in flight, by request id */
 	uint64_t request_id;
+	/* A write's session at its replica, fixed at its first send: every
+	 * copy of one request id goes in one session, so it runs at most
+	 * once. 0: not sent yet (or a GET, which follows its target's).
+	 */
+	uint64_t session;
 	uint64_t arg;
 	uint64_t deadline;	/* us, monotonic */
 	void *user;
 	uint8_t key[PK_MAX_KEY];
 	uint8_t value[PK_MAX_VALUE];
 };
+
+/* One partition of one replica, and the client's session with it. */
+struct target {
+	uint64_t session;	/* 0: none yet (OPEN it first) */
+	uint64_t lease_us;	/* the replica's, from the OPEN reply */
+	uint64_t last_used;	/* us: the session's last request */
+	uint64_t open_deadline;	/* us: OPEN in flight until then */
+	uint32_t open_sends;
+	bool opening;
+	bool open_due;		/* an OPEN to send at the next flush */
+};
+
+/* OPEN's request ids: the top bit (never set by a request's counter) and
+ * the target's index.
+ */
+#define OPEN_ID (1ull << 63)
 
 /* Datagrams handed to the transport per send call. */
 #define TX_BATCH 32
@@ -59,7 +82,10 @@ struct pk_client {
 	struct slot *slots;
 	uint32_t free_head;
 	uint32_t inflight;
+	uint32_t oldest, newest;	/* requests in flight, by request id */
+	struct target *targets;	/* server * partitions + partition */
 	uint32_t *send_queue;	/* slots to (re)send, in order */
+	uint32_t *send_spare;	/* room to reorder it */
 	uint32_t nqueue;
 	struct pk_completion *ready;	/* completed, not yet handed out */
 	uint32_t nready;
@@ -109,11 +135,15 @@ pk_client_open(const struct pk_client_config *cfg, char *err, size_t errlen)
 	c->cfg.client_secret = NULL;	/* the caller's buffer is not ours to keep */
 	c->by_key = cfg->home < 0;
 	c->home = c->by_key ? 0 : (unsigned int)cfg->home % c->nservers;
+	c->oldest = c->newest = NO_SLOT;
+	c->targets = calloc((size_t)c->nservers * cfg->partitions, sizeof(*c->targets));
 	c->slots = calloc(cfg->window, sizeof(*c->slots));
 	c->send_queue = calloc(cfg->window, sizeof(*c->send_queue));
+	c->send_spare = calloc(cfg->window, sizeof(*c->send_spare));
 	c->ready = calloc(cfg->window, sizeof(*c->ready));
 	c->tx = malloc(sizeof(*c->tx));
-	if (c->slots == NULL || c->send_queue == NULL || c->ready == NULL || c->tx == NULL) {
+	if (c->slots == NULL || c->send_queue == NULL || c->send_spare == NULL ||
+	    c->ready == NULL || c->tx == NULL || c->targets == NULL) {
 		snprintf(err, errlen, "out of memory");
 		goto err;
 	}
@@ -136,7 +166,9 @@ pk_client_close(struct pk_client *c)
 	if (c->net != NULL)
 		c->net->close(c->net);
 	free(c->slots);
+	free(c->targets);
 	free(c->send_queue);
+	free(c->send_spare);
 	free(c->ready);
 	free(c->tx);
 	free(c);
@@ -146,6 +178,62 @@ uint32_t
 pk_client_inflight(const struct pk_client *c)
 {
 	return c->inflight;
+}
+
+static struct target *
+target_of(struct pk_client *c, const struct slot *s)
+{
+	return &c->targets[(size_t)s->server * c->cfg.partitions + s->partition];
+}
+
+/* ---- requests in flight, oldest first: what each request acknowledges ---- */
+
+static void
+order_unlink(struct pk_client *c, uint32_t idx)
+{
+	struct slot *s = &c->slots[idx];
+
+	if (s->older != NO_SLOT)
+		c->slots[s->older].newer = s->newer;
+	else
+		c->oldest = s->newer;
+	if (s->newer != NO_SLOT)
+		c->slots[s->newer].older = s->older;
+	else
+		c->newest = s->older;
+}
+
+/* Gives slot <idx> a new request id, the newest; the old one is never sent
+ * again.
+ */
+static void
+renumber(struct pk_client *c, uint32_t idx)
+{
+	struct slot *s = &c->slots[idx];
+
+	if (s->request_id != 0)
+		order_unlink(c, idx);
+	/* Unique for the client's life: a counter above the slot index. */
+	s->request_id = (++c->id_counter << SLOT_BITS) | idx;
+	s->session = 0;
+	s->id_sends = 0;
+	s->newer = NO_SLOT;
+	s->older = c->newest;
+	if (c->newest != NO_SLOT)
+		c->slots[c->newest].newer = idx;
+	else
+		c->oldest = idx;
+	c->newest = idx;
+}
+
+/* The lowest request id whose answer this client still wants: replicas
+ * may forget the answers below it.
+ */
+static uint64_t
+acked(const struct pk_client *c)
+{
+	return c->oldest != NO_SLOT ? c->slots[c->oldest].request_id
+				    : (c->id_counter + 1) << SLOT_BITS;
 }
 
 static void
@@ -162,6 +250,7 @@ finish(struct pk_client *c, struct slot *s, int status, uint64_t version, const 
 	done->result.len = len;
 	if (len > 0)
 		memcpy(done->result.value, value, len);
+	order_unlink(c, idx);
 	s->used = false;
 	s->next_free = c->free_head;
 	c->free_head = idx;
@@ -229,8 +318,7 @@ pk_client_submit(struct pk_client *c, const struct pk_request *req, void *user)
 		s->partition = (uint16_t)(hash % c->cfg.partitions);
 		s->server = pick_server(c, hash);
 	}
-	/* Unique for the client's life: a counter above the slot index. */
-	s->request_id = (++c->id_counter << SLOT_BITS) | idx;
+	renumber(c, idx);
 	memcpy(s->key, req->key, req->key_len);
 	if (req->len > 0)
 		memcpy(s->value, req->value, req->len);
@@ -248,26 +336,122 @@ send_batch(struct pk_client *c, struct dgram_batch *b)
 	return rc;
 }
 
-/* Sends the queued requests, packing those for one destination together. */
+static struct pk_dgram *
+next_dgram(struct pk_client *c, uint16_t server, uint16_t partition, struct pk_wbuf *w)
+{
+	struct dgram_batch *b = c->tx;
+	const struct pk_dgram_hdr hdr = { .cluster_id = c->cfg.cluster_id,
+					  .partitions = c->cfg.partitions,
+					  .partition = partition };
+	struct pk_dgram *d = &b->d[b->n];
+
+	pk_wire_begin(w, b->buf[b->n], sizeof(b->buf[b->n]) - pk_client_seal_room(&c->seal), &hdr);
+	d->ip = c->servers[server].sin_addr.s_addr;
+	d->port = (uint16_t)(ntohs(c->servers[server].sin_port) + partition);
+	d->data = b->buf[b->n];
+	return d;
+}
+
+/* Seals datagram <d> of <w.len> bytes into the batch; sends a full batch. */
+static int
+close_dgram(struct pk_client *c, struct pk_dgram *d, const struct pk_wbuf *w)
+{
+	struct dgram_batch *b = c->tx;
+
+	d->len = (uint16_t)pk_client_seal_out(&c->seal, w->buf, w->len, sizeof(b->buf[0]));
+	if (++b->n == TX_BATCH)
+		return send_batch(c, b);
+	return 0;
+}
+
+/* OPENs the sessions that are due, one datagram each. */
+static int
+send_opens(struct pk_client *c, uint64_t now)
+{
+	uint32_t n = c->nservers * c->cfg.partitions;
+
+	for (uint32_t i = 0; i < n; i++) {
+		struct target *t = &c->targets[i];
+		struct pk_wbuf w;
+		struct pk_dgram *d;
+		struct pk_msg m;
+
+		if (!t->open_due)
+			continue;
+		memset(&m, 0, sizeof(m));
+		m.type = PK_MSG_CLIENT_REQ;
+		m.op = PK_OP_OPEN;
+		m.client_id = c->cfg.client_id;
+		m.request_id = OPEN_ID | i;
+		m.acked = acked(c);
+		d = next_dgram(c, (uint16_t)(i / c->cfg.partitions),
+			       (uint16_t)(i % c->cfg.partitions), &w);
+		if (pk_wire_add(&w, &m) != 0)
+			continue;
+		t->open_due = false;
+		t->open_sends++;
+		t->open_deadline = now + (uint64_t)c->cfg.timeout_ms * 1000u;
+		if (close_dgram(c, d, &w) != 0)
+			return -1;
+	}
+	return 0;
+}
+
+/* The session slot <s> goes in, or 0 when its target has none yet (an
+ * OPEN is then on its way). A session idle for half its lease is opened
+ * again first (the replica would have it expire soon), except for a
+ * write's copies, which stay in the session of their first send.
+ */
+static uint64_t
+session_for(struct pk_client *c, struct slot *s, uint64_t now)
+{
+	struct target *t = target_of(c, s);
+
+	if (s->session != 0)
+		return s->session;
+	if (t->session != 0 && t->lease_us > 0 && now - t->last_used > t->lease_us / 2)
+		t->session = 0;
+	if (t->session == 0 && !t->opening) {
+		t->opening = true;
+		t->open_due = true;
+		t->open_sends = 0;
+	}
+	return t->session;
+}
+
+/* Sends the queued requests, packing those for one destination together;
+ * those whose target has no session yet wait for its OPEN.
+ */
 static int
 flush(struct pk_client *c)
 {
 	uint64_t now = dp_mono_us();
-	struct dgram_batch *b = c->tx;
+	uint64_t ack = acked(c);
+	uint32_t waiting = 0;
 
-	b->n = 0;
-	while (c->nqueue > 0) {
-		struct slot *first = &c->slots[c->send_queue[0]];
-		struct pk_dgram_hdr hdr = { .cluster_id = c->cfg.cluster_id,
-					    .partitions = c->cfg.partitions,
-					    .partition = first->partition };
-		uint16_t server = first->server;
-		unsigned int d = b->n;
+	c->tx->n = 0;
+	uint32_t ready = 0;
+
+	/* Those waiting for a session first, then the rest, each in order. */
+	for (uint32_t i = 0; i < c->nqueue; i++) {
+		uint32_t idx = c->send_queue[i];
+
+		if (session_for(c, &c->slots[idx], now) == 0)
+			c->send_queue[waiting++] = idx;
+		else
+			c->send_spare[ready++] = idx;
+	}
+	memcpy(c->send_queue + waiting, c->send_spare, (size_t)ready * sizeof(uint32_t));
+	if (send_opens(c, now) != 0)
+		return -1;
+	while (c->nqueue > waiting) {
+		struct slot *first = &c->slots[c->send_queue[waiting]];
+		uint16_t server = first->server, partition = first->partition;
 		struct pk_wbuf w;
-		uint32_t kept = 0;
+		struct pk_dgram *d = next_dgram(c, server, partition, &w);
+		uint32_t kept = waiting;
 
-		pk_wire_begin(&w, b->buf[d], sizeof(b->buf[d]) - pk_client_seal_room(&c->seal), &hdr);
-		for (uint32_t i = 0; i < c->nqueue; i++) {
+		for (uint32_t i = waiting; i < c->nqueue; i++) {
 			struct slot *s = &c->slots[c->send_queue[i]];
 			struct pk_msg m;
 
@@ -275,33 +459,63 @@ flush(struct pk_client *c)
 			m.type = PK_MSG_CLIENT_REQ;
 			m.client_id = c->cfg.client_id;
 			m.request_id = s->request_id;
+			m.session = s->session != 0 ? s->session : target_of(c, s)->session;
+			m.acked = ack;
 			m.op = s->op;
 			m.arg = s->arg;
 			m.key = s->key;
 			m.key_len = s->key_len;
 			m.state.data = s->value;
 			m.state.len = s->len;
-			if (s->server != server || s->partition != hdr.partition ||
+			if (s->server != server || s->partition != partition ||
 			    pk_wire_add(&w, &m) != 0) {
 				c->send_queue[kept++] = c->send_queue[i];
 				continue;
 			}
+			if (s->op != PK_OP_GET)
+				s->session = m.session;
+			target_of(c, s)->last_used = now;
 			s->queued = false;
 			s->attempts++;
+			s->id_sends++;
 			s->deadline = now + (uint64_t)c->cfg.timeout_ms * 1000u;
 		}
 		c->nqueue = kept;
-		b->d[d] = (struct pk_dgram){
-			.ip = c->servers[server].sin_addr.s_addr,
-			.port = (uint16_t)(ntohs(c->servers[server].sin_port) + hdr.partition),
-			.len = (uint16_t)pk_client_seal_out(&c->seal, b->buf[d], w.len,
-							    sizeof(b->buf[d])),
-			.data = b->buf[d],
-		};
-		if (++b->n == TX_BATCH && send_batch(c, b) != 0)
+		if (close_dgram(c, d, &w) != 0)
 			return -1;
 	}
-	return b->n > 0 ? send_batch(c, b) : 0;
+	return c->tx->n > 0 ? send_batch(c, c->tx) : 0;
+}
+
+static void
+open_answered(struct pk_client *c, const struct pk_msg *m)
+{
+	uint64_t i = m->request_id & ~OPEN_ID;
+	struct target *t;
+
+	if (i >= (uint64_t)c->nservers * c->cfg.partitions)
+		return;
+	t = &c->targets[i];
+	c->silent_until[i / c->cfg.partitions] = 0;	/* it answers */
+	if (!t->opening || m->status != PK_OK || m->session == 0)
+		return;	/* late, or BUSY: sent again on its deadline */
+	t->opening = false;
+	t->session = m->session;
+	t->lease_us = m->state.version * 1000u;
+	t->last_used = dp_mono_us();
+}
+
+/* Sends <s> again under a new request id: its replica answered the old one
+ * with a refusal it keeps (BUSY), or does not know the session it was sent
+ * in, while nothing of it can have run (one copy, answered so).
+ */
+static void
+send_anew(struct pk_client *c, struct slot *s)
+{
+	uint32_t idx = (uint32_t)(s - c->slots);
+
+	renumber(c, idx);
+	enqueue(c, idx);
 }
 
 static void
@@ -320,27 +534,91 @@ match_replies(void *arg, const uint8_t *buf, size_t len)
 		uint32_t idx = (uint32_t)(m->request_id & ((1u << SLOT_BITS) - 1));
 		struct slot *s;
 
-		if (m->type != PK_MSG_CLIENT_REP || m->client_id != c->cfg.client_id ||
-		    idx >= c->cfg.window)
+		if (m->type != PK_MSG_CLIENT_REP || m->client_id != c->cfg.client_id)
+			continue;
+		if (m->request_id & OPEN_ID) {
+			open_answered(c, m);
+			continue;
+		}
+		if (idx >= c->cfg.window)
 			continue;
 		s = &c->slots[idx];
-		if (!s->used || s->request_id != m->request_id)
+		if (!s->used || s->request_id != m->request_id || s->queued)
 			continue;	/* late or duplicate reply */
 		c->silent_until[s->server] = 0;	/* it answers */
+		if (m->status == PK_SESSION_EXPIRED) {
+			struct target *t = target_of(c, s);
+
+			if (t->session == m->session)
+				t->session = 0;	/* open a new one */
+			/* A write sent more than once may have run in the
+			 * session the replica lost: its outcome is unknown.
+			 */
+			if ((s->op == PK_OP_GET || s->id_sends == 1) &&
+			    s->attempts < c->cfg.attempts) {
+				send_anew(c, s);
+				continue;
+			}
+		}
 		if (m->status == PK_BUSY && s->attempts < c->cfg.attempts) {
-			enqueue(c, idx);	/* not applied: send again */
+			send_anew(c, s);	/* refused, kept refused: a new id */
 			continue;
 		}
 		finish(c, s, m->status, m->state.version, m->state.data, m->state.len);
 	}
 }
 
-/* Retries or gives up on requests past their deadline. */
+/* An OPEN without an answer after every attempt: its replica is silent.
+ * The requests waiting for it were never sent there, so they move to the
+ * next replica (writes too), or give up, not applied, after their attempts.
+ */
+static void
+open_failed(struct pk_client *c, uint32_t ti, uint64_t now)
+{
+	uint16_t server = (uint16_t)(ti / c->cfg.partitions);
+
+	c->targets[ti].opening = false;
+	c->silent_until[server] = now + 1000000u;
+	for (uint32_t i = 0; i < c->nqueue; i++) {
+		struct slot *s = &c->slots[c->send_queue[i]];
+
+		if (s->session != 0 ||
+		    (size_t)s->server * c->cfg.partitions + s->partition != ti)
+			continue;
+		s->attempts++;	/* one replica tried */
+		if (s->attempts >= c->cfg.attempts) {
+			s->queued = false;
+			finish(c, s, PK_TIMEOUT, 0, NULL, 0);
+			c->ready[c->nready - 1].result.no_reply = true;
+			c->send_queue[i--] = c->send_queue[--c->nqueue];
+			continue;
+		}
+		s->server = (uint16_t)((s->server + 1) % c->nservers);
+	}
+}
+
+/* Retries or gives up on requests past their deadline, and OPENs. */
 static uint64_t
 expire(struct pk_client *c)
 {
 	uint64_t now = dp_mono_us(), next = UINT64_MAX;
+	uint32_t ntargets = c->nservers * c->cfg.partitions;
 
+	for (uint32_t i = 0; i < ntargets; i++) {
+		struct target *t = &c->targets[i];
+
+		if (!t->opening || t->open_due)
+			continue;
+		if (t->open_deadline > now) {
+			if (t->open_deadline < next)
+				next = t->open_deadline;
+			continue;
+		}
+		if (t->open_sends >= c->cfg.attempts)
+			open_failed(c, i, now);
+		else
+			t->open_due = true;
+	}
 	for (uint32_t i = 0; i < c->cfg.window; i++) {
 		struct slot *s = &c->slots[i];
 

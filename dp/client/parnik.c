@@ -53,6 +53,7 @@ exit_code(int status)
 	case PK_CAS_MISMATCH:
 		return 3;
 	case PK_UNKNOWN_OUTCOME:
+	case PK_SESSION_EXPIRED:
 	case PK_TIMEOUT:
 		return 4;
 	case PK_UNAVAILABLE:

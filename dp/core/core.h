@@ -4,9 +4,9 @@
 #ifndef PK_CORE_CORE_H
 #define PK_CORE_CORE_H
 
-#include "dedupe.h"
 #include "mem.h"
 #include "ops.h"
+#include "session.h"
 #include "table.h"
 #include "wheel.h"
 
@@ -65,7 +65,7 @@ struct pk_worker {
 	struct pk_tuning tuning;
 	struct pk_mem mem;
 	struct pk_table table;
-	struct pk_dedupe dedupe;
+	struct pk_sessions sessions;
 	struct pk_stats stats;
 	uint64_t rng;
 

@@ -34,9 +34,9 @@ pk_status_name(int code)
 const char *
 pk_op_name(unsigned int op)
 {
-	static const char *const names[] = { NULL, "GET", "PUT", "CAS", "ADD", "DEL" };
+	static const char *const names[] = { NULL, "GET", "PUT", "CAS", "ADD", "DEL", "OPEN" };
 
-	return op >= 1 && op <= PK_OP_MAX ? names[op] : "?";
+	return op >= 1 && op <= PK_OP_OPEN ? names[op] : "?";
 }
 
 void

@@ -20,6 +20,7 @@ struct pk_op {
 	struct pk_op *next;
 	uint64_t cookie;
 	uint64_t client_id;
+	uint64_t session;		/* 0: no session */
 	uint64_t request_id;
 	uint64_t arg;
 	uint64_t deadline;

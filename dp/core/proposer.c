@@ -135,6 +135,11 @@ static void
 reply_state(uint8_t op, const struct pk_blob *r, struct pk_wstate *s)
 {
 	memset(s, 0, sizeof(*s));
+	/* DEL answers its tombstone's version, so a client learns it (a
+	 * GET of the deleted key answers ABSENT at version 0).
+	 */
+	if (r != NULL && r->kind == PK_KIND_TOMBSTONE && op == PK_OP_DEL)
+		s->version = r->version;
 	if (r == NULL || r->kind != PK_KIND_VALUE)
 		return;
 	s->kind = PK_KIND_VALUE;
@@ -145,27 +150,41 @@ reply_state(uint8_t op, const struct pk_blob *r, struct pk_wstate *s)
 	}
 }
 
+/* Who asked: where the reply goes and the session it belongs to. */
+struct asker {
+	uint64_t cookie;
+	uint64_t client_id;
+	uint64_t session;
+	uint64_t request_id;
+	uint8_t op;
+};
+
 static void
-send_reply(struct pk_worker *w, struct pk_out *out, uint64_t cookie, uint64_t client_id,
-	   uint64_t request_id, uint8_t status, uint8_t op, const struct pk_blob *result)
+send_reply(struct pk_worker *w, struct pk_out *out, const struct asker *a, uint8_t status,
+	   const struct pk_blob *result)
 {
-	struct pk_reply *r = pk_out_reply(w, out, cookie);
+	struct pk_reply *r = pk_out_reply(w, out, a->cookie);
 
 	if (r == NULL)
 		return;
-	r->msg.client_id = client_id;
-	r->msg.request_id = request_id;
+	r->msg.client_id = a->client_id;
+	r->msg.request_id = a->request_id;
+	r->msg.session = a->session;
 	r->msg.status = status;
-	reply_state(op, result, &r->msg.state);
+	reply_state(a->op, result, &r->msg.state);
 }
 
-/* Definite results and UNKNOWN_OUTCOME are remembered for duplicates; a
- * request refused before any write is forgotten so a retry runs again.
+/* Answers a request: its session keeps the answer of a write (every
+ * status: a copy must never run after its client was told the answer).
  */
-static bool
-status_is_final(uint8_t status)
+static void
+answer(struct pk_worker *w, struct pk_out *out, const struct asker *a, uint8_t status,
+       struct pk_blob *result)
 {
-	return status <= PK_OVERFLOW || status == PK_UNKNOWN_OUTCOME;
+	if (a->session != 0 && pk_session_keeps(a->op))
+		pk_session_answer(&w->sessions, a->client_id, a->session, a->request_id, status,
+				  a->op, result);
+	send_reply(w, out, a, status, result);
 }
 
 static void
@@ -181,10 +200,13 @@ complete(struct pk_worker *w, struct pk_out *out, struct pk_op *op, uint8_t stat
 		w->stats.res_timeout++;
 	else
 		w->stats.res_ok++;
-	if (op->client_id != 0)
-		pk_dedupe_finish(&w->dedupe, op->client_id, op->request_id,
-				 status_is_final(status), status, result);
-	send_reply(w, out, op->cookie, op->client_id, op->request_id, status, op->op, result);
+	{
+		const struct asker a = { .cookie = op->cookie, .client_id = op->client_id,
+					 .session = op->session, .request_id = op->request_id,
+					 .op = op->op };
+
+		answer(w, out, &a, status, result);
+	}
 	op_release(w, op);
 }
 
@@ -539,6 +561,18 @@ accept_failed(struct pk_worker *w, struct pk_round *rd, uint64_t now, struct pk_
 	enter_backoff(w, rd, now);
 }
 
+/* True when <origin> may name a value of the batch in doubt: one of this
+ * proposer's ballots from the first failed accept to the last.
+ */
+static bool
+origin_in_doubt(const struct pk_worker *w, const struct pk_round *rd,
+		const struct pk_ballot *origin)
+{
+	return origin->incarnation == w->incarnation && origin->node == w->node &&
+	       origin->worker == w->worker && pk_ballot_cmp(origin, &rd->doubt_first) >= 0 &&
+	       pk_ballot_cmp(origin, &rd->doubt_last) <= 0;
+}
+
 /* A prepare quorum answered a batch in doubt. The batch's writes went out
  * under ballots from doubt_first to doubt_last (each failed accept re-ran
  * it); B*, the highest accepted ballot among the promises, decides:
@@ -555,10 +589,18 @@ accept_failed(struct pk_worker *w, struct pk_round *rd, uint64_t now, struct pk_
  *    (every member without a record) a member that removed a descendant
  *    of ours reports ABSENT at a floor version at least its version, so
  *    the quorum's highest floor version must be below the batch's.
- *  - B* > doubt_last and B*'s version is below every version the batch
- *    proposed: had one of our values been chosen, every value accepted
- *    above its ballot would derive from it (Paxos), and versions only grow
- *    along derivations; so none was chosen so far.
+ *  - B* not zero and B*'s version below every version the batch proposed:
+ *    a value of ours chosen at b <= B* (one chosen above B* would sit on
+ *    a member of this quorum, above B*) makes every value accepted
+ *    above b derive from it (Paxos), and versions only grow along
+ *    derivations, the GC's floor included; at b == B* it is B*'s own
+ *    value. So none was chosen so far. The same holds when B*'s state is
+ *    a value or tombstone at exactly the lowest version we proposed but
+ *    not of our origin: only identity changes keep a version, and they
+ *    keep the origin too (a rival proposer built its own write on the
+ *    state before ours: the usual duel of proposers on one key). An
+ *    ABSENT state is excluded: a read writing back the floor left by the
+ *    GC of our own tombstone carries our version with no origin.
  *    In both cases run the batch again from B*'s value. Only a successful
  *    accept of that run, chosen above them all, stops a later prepare from
  *    adopting ours, so a doubted batch never skips its accept, and its ops
@@ -570,7 +612,11 @@ accept_failed(struct pk_worker *w, struct pk_round *rd, uint64_t now, struct pk_
 static bool
 settle_doubt(struct pk_worker *w, struct pk_round *rd, uint64_t now, struct pk_out *out)
 {
+	bool zero = pk_ballot_is_zero(&rd->best_ballot);
 	bool below = best_version(rd) < rd->doubt_min_version;
+	bool rival_at_ours = rd->best != NULL && rd->best->kind != PK_KIND_ABSENT &&
+			     rd->best->version == rd->doubt_min_version &&
+			     !origin_in_doubt(w, rd, &rd->best->origin);
 
 	rd->in_doubt = false;
 	if (pk_ballot_cmp(&rd->best_ballot, &rd->doubt_last) == 0 ||
@@ -580,9 +626,8 @@ settle_doubt(struct pk_worker *w, struct pk_round *rd, uint64_t now, struct pk_o
 		send_accept(w, rd, now, out);
 		return true;
 	}
-	if ((pk_ballot_cmp(&rd->best_ballot, &rd->doubt_first) < 0 &&
-	     (below || !pk_ballot_is_zero(&rd->best_ballot))) ||
-	    (pk_ballot_cmp(&rd->best_ballot, &rd->doubt_last) > 0 && below)) {
+	if ((pk_ballot_cmp(&rd->best_ballot, &rd->doubt_first) < 0 && (below || !zero)) ||
+	    (!zero && (below || rival_at_ours))) {
 		w->stats.doubt_cleared++;
 		reset_results(w, rd);
 	} else {
@@ -713,10 +758,10 @@ validate(const struct pk_worker *w, const struct pk_msg *req, uint32_t hash)
 
 	if (req->op < PK_OP_GET || req->op > PK_OP_MAX || req->key_len == 0)
 		return PK_BAD_REQUEST;
+	if (req->too_large || req->key_len > PK_MAX_KEY || req->state.len > w->tuning.max_value)
+		return PK_TOO_LARGE;
 	if (!wants_value && req->state.len != 0)
 		return PK_BAD_REQUEST;
-	if (req->key_len > PK_MAX_KEY || req->state.len > w->tuning.max_value)
-		return PK_TOO_LARGE;
 	if (hash % w->partitions != w->worker)
 		return PK_WRONG_PARTITION;
 	/* No lists: a restarted replica waiting for the control plane to
@@ -752,30 +797,78 @@ count_request(struct pk_worker *w, uint8_t op)
 	}
 }
 
+/* OPEN: the client's live session with this partition, or a new one. The
+ * reply carries its number and, as the state's version, the lease in ms.
+ */
+static void
+open_session(struct pk_worker *w, const struct pk_msg *req, uint64_t cookie, struct pk_out *out)
+{
+	struct asker a = { .cookie = cookie, .client_id = req->client_id,
+			   .request_id = req->request_id, .op = PK_OP_OPEN };
+	struct pk_reply *r;
+
+	a.session = req->client_id != 0 ? pk_session_open(&w->sessions, req->client_id) : 0;
+	r = pk_out_reply(w, out, cookie);
+	if (r == NULL)
+		return;
+	r->msg.client_id = a.client_id;
+	r->msg.request_id = a.request_id;
+	r->msg.session = a.session;
+	r->msg.status = a.session != 0 ? PK_OK : req->client_id != 0 ? PK_BUSY : PK_BAD_REQUEST;
+	r->msg.state.version = a.session != 0 ? w->tuning.session_lease / 1000 : 0;
+}
+
+/* A request naming a session: false when it is answered (or dropped)
+ * without running.
+ */
+static bool
+admit(struct pk_worker *w, const struct pk_msg *req, const struct asker *a, struct pk_out *out)
+{
+	const struct pk_sess_entry *e = NULL;
+
+	switch (pk_session_admit(&w->sessions, req, &e)) {
+	case PK_ADMIT_RUN:
+		return true;
+	case PK_ADMIT_ANSWERED: {
+		struct asker again = *a;
+
+		again.op = e->op;
+		send_reply(w, out, &again, e->status, e->result);
+		return false;
+	}
+	case PK_ADMIT_EXPIRED:
+		send_reply(w, out, a, PK_SESSION_EXPIRED, NULL);
+		return false;
+	case PK_ADMIT_BUSY:
+		w->stats.req_rejected++;
+		send_reply(w, out, a, PK_BUSY, NULL);
+		return false;
+	default:	/* a copy still running, or one the client is done with */
+		return false;
+	}
+}
+
 void
 pk_proposer_submit(struct pk_worker *w, const struct pk_msg *req, uint64_t cookie,
 		   uint64_t now, struct pk_out *out)
 {
-	uint32_t hash = pk_hash(req->key, req->key_len);
-	uint8_t status = validate(w, req, hash);
+	const struct asker a = { .cookie = cookie, .client_id = req->client_id,
+				 .session = req->session, .request_id = req->request_id,
+				 .op = req->op };
+	uint32_t hash;
+	uint8_t status;
 	struct pk_rec *rec = NULL;
 	struct pk_op *op;
 
-	if (req->client_id != 0) {
-		struct pk_dedupe_entry *e = pk_dedupe_find(&w->dedupe, req->client_id,
-							   req->request_id);
-
-		if (e != NULL && !e->done) {
-			w->stats.req_dup_dropped++;	/* the first copy will answer */
-			return;
-		}
-		if (e != NULL) {
-			w->stats.req_dup_replied++;
-			send_reply(w, out, cookie, req->client_id, req->request_id, e->status,
-				   e->op, e->result);
-			return;
-		}
+	pk_sessions_advance(&w->sessions, now);
+	if (req->op == PK_OP_OPEN) {
+		open_session(w, req, cookie, out);
+		return;
 	}
+	if (req->session != 0 && !admit(w, req, &a, out))
+		return;
+	hash = pk_hash(req->key, req->key_len);
+	status = validate(w, req, hash);
 	if (status == PK_OK) {
 		rec = pk_table_get(&w->table, req->key, req->key_len, hash);
 		if (rec == NULL)
@@ -785,7 +878,7 @@ pk_proposer_submit(struct pk_worker *w, const struct pk_msg *req, uint64_t cooki
 	}
 	if (status != PK_OK) {
 		w->stats.req_rejected++;
-		send_reply(w, out, cookie, req->client_id, req->request_id, status, req->op, NULL);
+		answer(w, out, &a, status, NULL);
 		return;
 	}
 	count_request(w, req->op);
@@ -795,6 +888,7 @@ pk_proposer_submit(struct pk_worker *w, const struct pk_msg *req, uint64_t cooki
 	memset(op, 0, sizeof(*op));
 	op->cookie = cookie;
 	op->client_id = req->client_id;
+	op->session = req->session;
 	op->request_id = req->request_id;
 	op->arg = req->arg;
 	op->op = req->op;
@@ -803,14 +897,11 @@ pk_proposer_submit(struct pk_worker *w, const struct pk_msg *req, uint64_t cooki
 		op->input = pk_blob_new(&w->mem, PK_KIND_VALUE, 0, req->state.data, req->state.len);
 		if (op->input == NULL) {
 			w->stats.req_rejected++;
-			send_reply(w, out, cookie, req->client_id, req->request_id, PK_NO_MEMORY,
-				   req->op, NULL);
+			answer(w, out, &a, PK_NO_MEMORY, NULL);
 			op_release(w, op);
 			return;
 		}
 	}
-	if (req->client_id != 0)
-		pk_dedupe_begin(&w->dedupe, req->client_id, req->request_id, req->op);
 	if (rec->q_tail != NULL)
 		rec->q_tail->next = op;
 	else

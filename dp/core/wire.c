@@ -10,8 +10,8 @@
 #define PEER_PREFIX_LEN 20
 #define BALLOT_LEN 16
 #define STATE_FIXED_LEN 11
-#define CREQ_FIXED_LEN 30
-#define CREP_FIXED_LEN 17
+#define CREQ_FIXED_LEN 46
+#define CREP_FIXED_LEN 25
 
 /* ---- little-endian cursor ---- */
 
@@ -244,7 +244,8 @@ pk_wire_begin(struct pk_wbuf *w, uint8_t *buf, size_t cap, const struct pk_dgram
 static int
 msg_check(const struct pk_msg *m)
 {
-	bool keyed = m->type == PK_MSG_CLIENT_REQ || m->type == PK_MSG_PREPARE ||
+	bool open = m->type == PK_MSG_CLIENT_REQ && m->op == PK_OP_OPEN;
+	bool keyed = (m->type == PK_MSG_CLIENT_REQ && !open) || m->type == PK_MSG_PREPARE ||
 		     m->type == PK_MSG_ACCEPT || m->type == PK_MSG_INSTALL ||
 		     m->type == PK_MSG_REMOVE;
 
@@ -253,7 +254,10 @@ msg_check(const struct pk_msg *m)
 	if (keyed && (m->key_len == 0 || m->key_len > PK_MAX_KEY))
 		return m->key_len == 0 ? PK_E_FIELD : PK_E_LIMIT;
 	if (m->type == PK_MSG_CLIENT_REQ) {
-		if (m->op < PK_OP_GET || m->op > PK_OP_MAX)
+		if (m->op < PK_OP_GET || m->op > PK_OP_OPEN)
+			return PK_E_FIELD;
+		if (open && (m->key_len != 0 || m->state.len != 0 || m->arg != 0 ||
+			     m->session != 0))
 			return PK_E_FIELD;
 		return m->state.len > PK_MAX_VALUE ? PK_E_LIMIT : 0;
 	}
@@ -283,6 +287,8 @@ pk_wire_add(struct pk_wbuf *w, const struct pk_msg *m)
 	case PK_MSG_CLIENT_REQ:
 		put_uint(&p, m->client_id, 8);
 		put_uint(&p, m->request_id, 8);
+		put_uint(&p, m->session, 8);
+		put_uint(&p, m->acked, 8);
 		put_uint(&p, m->op, 1);
 		put_uint(&p, 0, 1);
 		put_uint(&p, m->key_len, 2);
@@ -294,6 +300,7 @@ pk_wire_add(struct pk_wbuf *w, const struct pk_msg *m)
 	case PK_MSG_CLIENT_REP:
 		put_uint(&p, m->client_id, 8);
 		put_uint(&p, m->request_id, 8);
+		put_uint(&p, m->session, 8);
 		put_uint(&p, m->status, 1);
 		put_state(&p, &m->state);
 		break;
@@ -360,31 +367,57 @@ pk_wire_add(struct pk_wbuf *w, const struct pk_msg *m)
 
 /* ---- decoder ---- */
 
+/* A request whose key or value is over its limit is still decoded (its
+ * bytes are all there) and marked, so the replica can answer TOO_LARGE
+ * instead of dropping it unanswered.
+ */
 static void
-decode_body(struct rd *r, uint8_t type, struct pk_msg *m)
+decode_client_req(struct rd *r, struct pk_msg *m)
 {
 	uint16_t key_len;
 
+	m->client_id = rd_uint(r, 8);
+	m->request_id = rd_uint(r, 8);
+	m->session = rd_uint(r, 8);
+	m->acked = rd_uint(r, 8);
+	m->op = (uint8_t)rd_uint(r, 1);
+	if (rd_uint(r, 1) != 0 && r->err == 0)
+		r->err = PK_E_FIELD;
+	key_len = (uint16_t)rd_uint(r, 2);
+	m->state.len = (uint16_t)rd_uint(r, 2);
+	m->arg = rd_uint(r, 8);
+	if (r->err != 0)
+		return;
+	if (m->op < PK_OP_GET || m->op > PK_OP_OPEN) {
+		r->err = PK_E_FIELD;
+		return;
+	}
+	if (m->op == PK_OP_OPEN) {
+		if (key_len != 0 || m->state.len != 0 || m->arg != 0 || m->session != 0)
+			r->err = PK_E_FIELD;
+		return;
+	}
+	if (key_len == 0) {
+		r->err = PK_E_FIELD;
+		return;
+	}
+	m->too_large = key_len > PK_MAX_KEY || m->state.len > PK_MAX_VALUE;
+	m->key_len = key_len;
+	m->key = rd_take(r, key_len);
+	m->state.data = m->state.len > 0 ? rd_take(r, m->state.len) : NULL;
+}
+
+static void
+decode_body(struct rd *r, uint8_t type, struct pk_msg *m)
+{
 	switch (type) {
 	case PK_MSG_CLIENT_REQ:
-		m->client_id = rd_uint(r, 8);
-		m->request_id = rd_uint(r, 8);
-		m->op = (uint8_t)rd_uint(r, 1);
-		if (rd_uint(r, 1) != 0 && r->err == 0)
-			r->err = PK_E_FIELD;
-		key_len = (uint16_t)rd_uint(r, 2);
-		m->state.len = (uint16_t)rd_uint(r, 2);
-		m->arg = rd_uint(r, 8);
-		if (r->err == 0 && (m->op < PK_OP_GET || m->op > PK_OP_MAX))
-			r->err = PK_E_FIELD;
-		if (r->err == 0 && m->state.len > PK_MAX_VALUE)
-			r->err = PK_E_LIMIT;
-		rd_key(r, m, key_len);
-		m->state.data = m->state.len > 0 ? rd_take(r, m->state.len) : NULL;
+		decode_client_req(r, m);
 		break;
 	case PK_MSG_CLIENT_REP:
 		m->client_id = rd_uint(r, 8);
 		m->request_id = rd_uint(r, 8);
+		m->session = rd_uint(r, 8);
 		m->status = (uint8_t)rd_uint(r, 1);
 		rd_state(r, &m->state);
 		break;

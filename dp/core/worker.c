@@ -18,7 +18,10 @@ pk_tuning_default(struct pk_tuning *t)
 	t->max_ops = 16384;
 	t->max_queue = 256;
 	t->max_value = PK_MAX_VALUE;
-	t->max_recent = 1u << 16;
+	t->max_sessions = 1u << 14;
+	t->max_session_records = 1u << 16;
+	t->session_window = 1024;
+	t->session_lease = 60000000;
 }
 
 struct pk_send *
@@ -187,6 +190,8 @@ pk_worker_tick(struct pk_worker *w, uint64_t now, struct pk_out *out)
 	uint32_t from = out->nsend;
 
 	pk_worker_collect(w);
+	pk_sessions_advance(&w->sessions, now);
+	pk_sessions_expire(&w->sessions);
 	pk_proposer_tick(w, now, out);
 	pk_worker_deliver_local(w, from, now, out);
 }
@@ -296,7 +301,8 @@ params_ok(const struct pk_worker_params *p)
 	return p->node < PK_MAX_NODES && p->partitions > 0 && p->worker < p->partitions &&
 	       p->incarnation > 0 && t->max_keys > 0 && t->max_ops > 0 &&
 	       t->max_ops < (1u << 31) && t->max_queue > 0 && t->max_value <= PK_MAX_VALUE &&
-	       t->phase_timeout > 0 && t->backoff_base > 0 && t->max_recent > 0 &&
+	       t->phase_timeout > 0 && t->backoff_base > 0 && t->max_sessions > 0 &&
+	       t->max_session_records > 0 && t->session_window > 0 &&
 	       p->env.alloc != NULL && p->env.free != NULL &&
 	       (p->env.index == NULL ||
 		(p->env.index->create != NULL && p->env.index->find != NULL &&
@@ -335,8 +341,18 @@ pk_worker_new(const struct pk_worker_params *p, const struct pk_config *cfg)
 	w->ops = pk_mem_zalloc(&w->mem, (size_t)p->tuning.max_ops * sizeof(*w->ops));
 	if (w->ops == NULL)
 		goto err_after_rounds;
-	if (pk_dedupe_init(&w->dedupe, &w->mem, p->tuning.max_recent) != 0)
-		goto err_after_ops;
+	{
+		const struct pk_session_limits lim = {
+			.max_sessions = p->tuning.max_sessions,
+			.max_records = p->tuning.max_session_records,
+			.per_session = p->tuning.session_window,
+			.lease = p->tuning.session_lease,
+		};
+
+		if (pk_sessions_init(&w->sessions, &w->mem, &w->stats, &lim,
+				     p->session_base) != 0)
+			goto err_after_ops;
+	}
 	for (uint32_t i = p->tuning.max_ops; i-- > 0;) {
 		w->rounds[i].next = w->round_free;
 		w->round_free = &w->rounds[i];
@@ -365,7 +381,7 @@ pk_worker_free(struct pk_worker *w)
 	if (w == NULL)
 		return;
 	pk_proposer_fini(w);
-	pk_dedupe_fini(&w->dedupe);
+	pk_sessions_fini(&w->sessions);
 	pk_table_fini(&w->table);
 	pk_mem_free(&w->mem, w->rounds);
 	pk_mem_free(&w->mem, w->ops);

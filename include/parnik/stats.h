@@ -13,8 +13,16 @@
 	X(req_add, "ADD requests")                                          \
 	X(req_del, "DEL requests")                                          \
 	X(req_rejected, "requests refused before a round (bad, busy, full)")  \
-	X(req_dup_dropped, "duplicate requests dropped while the first runs") \
-	X(req_dup_replied, "duplicate requests answered from the recent table") \
+	X(req_dup_dropped, "duplicate writes dropped while the first runs") \
+	X(req_dup_replied, "duplicate writes answered again from their session") \
+	X(req_expired, "requests answered SESSION_EXPIRED (no such session)") \
+	X(req_stale, "requests dropped: below their session's acknowledged id") \
+	X(sess_opened, "client sessions opened")                            \
+	X(sess_expired, "client sessions dropped after their lease")        \
+	X(sess_full, "OPENs answered BUSY: the session table is full")      \
+	X(sess_busy, "writes answered BUSY: no room in their session")      \
+	X(sessions_live, "client sessions held now (a gauge)")              \
+	X(session_records, "answers held for retries now (a gauge)")        \
 	X(res_ok, "operations answered OK or with a definite result")       \
 	X(res_unknown, "operations answered UNKNOWN_OUTCOME")               \
 	X(res_timeout, "operations answered TIMEOUT (never written)")       \

@@ -95,8 +95,12 @@ enum pk_opcode {
 	PK_OP_CAS = 3,		/* write iff the visible version equals arg */
 	PK_OP_ADD = 4,		/* add (int64)arg to a decimal integer value */
 	PK_OP_DEL = 5,		/* write a tombstone */
+	/* Not an operation on a key: opens a client session with the
+	 * partition (docs/PROTOCOL.md section 9); sent with no key.
+	 */
+	PK_OP_OPEN = 6,
 };
-#define PK_OP_MAX PK_OP_DEL
+#define PK_OP_MAX PK_OP_DEL	/* the last operation on a key */
 
 const char *pk_op_name(unsigned int op);
 

@@ -10,6 +10,7 @@
 #ifndef PARNIK_WIRE_H
 #define PARNIK_WIRE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -17,7 +18,7 @@
 #include "parnik/types.h"
 
 #define PK_WIRE_MAGIC 0x4b4e5250u	/* bytes 'P' 'R' 'N' 'K' on the wire */
-#define PK_WIRE_VERSION 5
+#define PK_WIRE_VERSION 6
 #define PK_WIRE_HDR_LEN 16
 #define PK_WIRE_MSG_HDR_LEN 4
 
@@ -111,6 +112,10 @@ struct pk_msg {
 	/* client messages */
 	uint64_t client_id;
 	uint64_t request_id;
+	uint64_t session;	/* the client's session with the partition; 0: none */
+	uint64_t acked;		/* CLIENT_REQ: the client is done with ids below it */
+	bool too_large;		/* CLIENT_REQ decoded with a key or value over
+				 * its limit: answered TOO_LARGE */
 	uint64_t arg;		/* CAS: expected version; ADD: int64 delta;
 				 * HELLO_REP: keys held */
 	uint8_t op;		/* CLIENT_REQ: enum pk_opcode */

@@ -71,7 +71,11 @@ struct pk_tuning {
 	uint32_t max_ops;		/* operations queued or in flight */
 	uint16_t max_queue;		/* operations queued behind one key */
 	uint16_t max_value;		/* value bytes accepted, <= PK_MAX_VALUE */
-	uint32_t max_recent;		/* recent requests remembered (dedupe) */
+	/* client sessions (docs/PROTOCOL.md section 9) */
+	uint32_t max_sessions;		/* sessions held; OPEN answers BUSY beyond */
+	uint32_t max_session_records;	/* answers held in all sessions */
+	uint32_t session_window;	/* answers held in one session */
+	uint64_t session_lease;		/* a session idle this long is dropped */
 	/* Test-only fault injection, never set in production: keep the 1RTT
 	 * cache after an accept that missed its quorum (docs/CASPAXOS.md, pitfall P5); remove a
 	 * deleted key without raising the floor (the GC's lost delete and lost
@@ -94,6 +98,11 @@ struct pk_worker_params {
 	uint32_t incarnation;		/* new on every process start, > 0 */
 	bool admitted;			/* acceptor may vote (false after amnesia) */
 	uint64_t seed;			/* backoff jitter */
+	/* The first client session number; it must exceed every number an
+	 * earlier run of this partition gave out (the host uses its boot
+	 * time), so a session of a dead process is never taken for a live one.
+	 */
+	uint64_t session_base;
 	struct pk_tuning tuning;
 	struct pk_env env;
 };

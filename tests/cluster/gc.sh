@@ -15,7 +15,7 @@
 set -u
 . "$(dirname "$0")/common.sh" "${1:-}" gc$$
 export PARNIKCTL=$build/ctrl/parnikctl
-PARNIKD_OPTS="--dedupe 8192" "$fabric" up "$name" --replicas 3 --spares 1 --partitions 2 --workers 1 >/dev/null || exit 1
+PARNIKD_OPTS="--session-records 8192" "$fabric" up "$name" --replicas 3 --spares 1 --partitions 2 --workers 1 >/dev/null || exit 1
 S=$("$fabric" servers "$name")
 SOCKS=$("$fabric" sockets "$name")
 ctl() { "$fabric" ctl "$name" "$@"; }

@@ -41,7 +41,7 @@ test_good_line(void)
 	uint32_t ip;
 
 	CHECK_EQ(parse(&o, GOOD " --partitions 4 --port 9000 --cluster 7 --idle poll "
-			       "--max-keys 1000 --max-value 512 --dedupe 4096 --bootstrap --no-1rtt "
+			       "--max-keys 1000 --max-value 512 --sessions 4096 --session-records 8192 --session-lease-ms 5000 --bootstrap --no-1rtt "
 			       "--neighbour 198.18.0.3=02:00:00:00:00:03@1", err), 0);
 	CHECK_EQ(o.node, 1);
 	inet_pton(AF_INET, "198.18.0.2", &ip);
@@ -49,13 +49,16 @@ test_good_line(void)
 	CHECK_EQ(o.nmembers, 3);
 	CHECK(o.partitions == 4 && o.base_port == 9000 && o.cluster_id == 7);
 	CHECK(o.idle == DP_IDLE_POLL && o.max_keys == 1000 && o.max_value == 512);
-	CHECK_EQ(o.max_recent, 4096);
+	CHECK_EQ(o.max_sessions, 4096);
+	CHECK_EQ(o.session_records, 8192);
+	CHECK_EQ(o.session_lease_ms, 5000);
 	CHECK(o.bootstrap && !o.one_rtt);
 	CHECK(o.nneighbours == 1 && o.neighbours[0].mac[5] == 3 && o.neighbours[0].port == 1);
 	/* Defaults. */
 	CHECK_EQ(parse(&o, GOOD, err), 0);
 	CHECK(o.partitions == 1 && o.base_port == 7700 && o.one_rtt && !o.bootstrap);
-	CHECK_EQ(o.max_recent, 65536);
+	CHECK_EQ(o.session_records, 65536);
+	CHECK_EQ(o.session_lease_ms, 60000);
 	CHECK_EQ(o.lists, 0x7);	/* every member */
 	CHECK_EQ(parse(&o, GOOD " --bootstrap --lists 0,1", err), 0);
 	CHECK_EQ(o.lists, 0x3);
@@ -89,8 +92,10 @@ test_bad_lines(void)
 		GOOD " --idle sometimes",
 		GOOD " --max-value 1025",
 		GOOD " --max-keys 0",
-		GOOD " --dedupe 15",
-		GOOD " --dedupe 16777217",
+		GOOD " --sessions 0",
+		GOOD " --session-records 15",
+		GOOD " --session-records 16777217",
+		GOOD " --session-lease-ms 999",
 		GOOD " --neighbour 198.18.0.3=02:00:00:00:00",		/* short MAC */
 		GOOD " --neighbour 198.18.0.3",
 		GOOD " --frobnicate",

@@ -280,7 +280,7 @@ test_malformed_counted(void)
 {
 	struct dp_counters c;
 	uint64_t drops_before, decode_before, drops_after = 0, decode_after = 0;
-	uint8_t buf[DP_HDRS_LEN + 64];
+	uint8_t buf[DP_HDRS_LEN + 96];
 	uint16_t len;
 
 	rte_delay_us_sleep(30000);	/* let the workers publish */
@@ -294,7 +294,7 @@ test_malformed_counted(void)
 		struct pk_wbuf w;
 		struct pk_msg req = request(PK_OP_GET, "x", NULL, 0);
 
-		pk_wire_begin(&w, buf + DP_HDRS_LEN, 64, &hdr);
+		pk_wire_begin(&w, buf + DP_HDRS_LEN, 96, &hdr);
 		CHECK_EQ(pk_wire_add(&w, &req), 0);
 		len = dp_packet_build_udp(buf, client_mac, replica_mac, client_ip, replica_ip,
 					  CLIENT_PORT, opt.base_port, (uint16_t)w.len);

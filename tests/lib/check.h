@@ -27,7 +27,7 @@ void check_fail(const char *file, int line, const char *what);
 	do {                                                                    \
 		long long check_a_ = (long long)(a), check_b_ = (long long)(b); \
 		if (check_a_ != check_b_) {                                     \
-			char check_msg_[256];                                   \
+			char check_msg_[512];                                   \
 			snprintf(check_msg_, sizeof(check_msg_), "%s == %s (%lld != %lld)", \
 				 #a, #b, check_a_, check_b_);                   \
 			check_fail(__FILE__, __LINE__, check_msg_);             \

@@ -19,20 +19,22 @@ fx_out_reset(struct fx *f)
 bool
 fx_init(struct fx *f, uint16_t node, bool admitted, uint32_t max_keys)
 {
-	return fx_init_dedupe(f, node, admitted, max_keys, 0);
+	return fx_init_sessions(f, node, admitted, max_keys, 0);
 }
 
 void
 fx_params(struct pk_worker_params *p, struct test_heap *heap, uint16_t node, bool admitted,
-	  uint32_t max_keys, uint32_t max_recent)
+	  uint32_t max_keys, uint32_t max_records)
 {
 	memset(p, 0, sizeof(*p));
 	pk_tuning_default(&p->tuning);
 	p->tuning.max_keys = max_keys;
 	p->tuning.max_ops = 64;
 	p->tuning.max_queue = 4;
-	if (max_recent != 0)
-		p->tuning.max_recent = max_recent;
+	if (max_records != 0) {
+		p->tuning.max_session_records = max_records;
+		p->tuning.session_window = max_records;
+	}
 	p->cluster_id = 1;
 	p->node = node;
 	p->worker = 0;
@@ -40,17 +42,18 @@ fx_params(struct pk_worker_params *p, struct test_heap *heap, uint16_t node, boo
 	p->incarnation = 5;
 	p->admitted = admitted;
 	p->seed = 42;
+	p->session_base = 1000;
 	p->env = test_heap_env(heap);
 }
 
 bool
-fx_init_dedupe(struct fx *f, uint16_t node, bool admitted, uint32_t max_keys,
-	       uint32_t max_recent)
+fx_init_sessions(struct fx *f, uint16_t node, bool admitted, uint32_t max_keys,
+		 uint32_t max_records)
 {
 	struct pk_worker_params p;
 
 	memset(f, 0, sizeof(*f));
-	fx_params(&p, &f->heap, node, admitted, max_keys, max_recent);
+	fx_params(&p, &f->heap, node, admitted, max_keys, max_records);
 	pk_config_majority(&f->cfg, 3, 1);
 	f->w = pk_worker_new(&p, &f->cfg);
 	f->now = 1000;
@@ -119,6 +122,34 @@ void
 fx_client_as(struct fx *f, uint64_t client_id, uint64_t request_id, uint8_t op, const char *key,
 	     const char *val, uint64_t arg, uint64_t cookie)
 {
+	const struct fx_session none = { .client_id = client_id };
+
+	fx_client_in(f, &none, request_id, op, key, val, arg, cookie);
+}
+
+uint64_t
+fx_open(struct fx *f, struct fx_session *s, uint64_t client_id)
+{
+	struct pk_msg m;
+
+	memset(&m, 0, sizeof(m));
+	m.type = PK_MSG_CLIENT_REQ;
+	m.op = PK_OP_OPEN;
+	m.client_id = client_id;
+	m.request_id = 1;
+	fx_out_reset(f);
+	pk_worker_client(f->w, &m, 0, f->now, &f->out);
+	memset(s, 0, sizeof(*s));
+	s->client_id = client_id;
+	if (f->out.nreply == 1 && f->replies[0].msg.status == PK_OK)
+		s->number = f->replies[0].msg.session;
+	return s->number;
+}
+
+void
+fx_client_in(struct fx *f, const struct fx_session *s, uint64_t request_id, uint8_t op,
+	     const char *key, const char *val, uint64_t arg, uint64_t cookie)
+{
 	struct pk_msg m;
 
 	memset(&m, 0, sizeof(m));
@@ -127,7 +158,9 @@ fx_client_as(struct fx *f, uint64_t client_id, uint64_t request_id, uint8_t op, 
 	m.key = (const uint8_t *)key;
 	m.key_len = (uint16_t)strlen(key);
 	m.arg = arg;
-	m.client_id = client_id;
+	m.client_id = s->client_id;
+	m.session = s->number;
+	m.acked = s->acked;
 	m.request_id = request_id;
 	if (val != NULL) {
 		m.state.len = (uint16_t)strlen(val);

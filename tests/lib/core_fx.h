@@ -27,10 +27,12 @@ bool fx_init(struct fx *f, uint16_t node, bool admitted, uint32_t max_keys);
  * heap), for harnesses that build their own worker.
  */
 void fx_params(struct pk_worker_params *p, struct test_heap *heap, uint16_t node, bool admitted,
-	       uint32_t max_keys, uint32_t max_recent);
-/* The same with <max_recent> dedupe entries (0: the default). */
-bool fx_init_dedupe(struct fx *f, uint16_t node, bool admitted, uint32_t max_keys,
-		    uint32_t max_recent);
+	       uint32_t max_keys, uint32_t max_records);
+/* The same with room for <max_records> session answers, in all sessions and
+ * in one (0: the defaults).
+ */
+bool fx_init_sessions(struct fx *f, uint16_t node, bool admitted, uint32_t max_keys,
+		      uint32_t max_records);
 /* Frees the worker; returns the bytes still allocated (0: no leak). */
 long fx_fini(struct fx *f);
 struct pk_ballot bal(uint64_t counter, uint16_t node);
@@ -40,8 +42,21 @@ struct pk_msg accept_msg(uint16_t from, struct pk_ballot b, struct pk_ballot nex
 void fx_peer(struct fx *f, const struct pk_msg *m);
 void fx_client(struct fx *f, uint8_t op, const char *key, const char *val, uint64_t arg,
 	       uint64_t cookie);
-/* The same as client <client_id> (0: no deduplication) with its request id. */
+/* The same as client <client_id> with its request id, without a session. */
 void fx_client_as(struct fx *f, uint64_t client_id, uint64_t request_id, uint8_t op,
+		  const char *key, const char *val, uint64_t arg, uint64_t cookie);
+/* A client's session as it sends it: number 0 is none. */
+struct fx_session {
+	uint64_t client_id;
+	uint64_t number;
+	uint64_t acked;		/* sent with each request */
+};
+/* OPENs a session for <client_id> into <s>; returns its number (0 when
+ * refused: the reply is left in the outbox).
+ */
+uint64_t fx_open(struct fx *f, struct fx_session *s, uint64_t client_id);
+/* A request in session <s>. */
+void fx_client_in(struct fx *f, const struct fx_session *s, uint64_t request_id, uint8_t op,
 		  const char *key, const char *val, uint64_t arg, uint64_t cookie);
 void fx_tick(struct fx *f, uint64_t advance);
 /* The single outgoing peer message of <type> still addressed to someone

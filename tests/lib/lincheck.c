@@ -209,7 +209,8 @@ lin_give_up(struct lin_history *h, uint32_t id)
 static bool
 is_unknown(const struct lin_op *o)
 {
-	return !o->done || o->gave_up || o->status == PK_UNKNOWN_OUTCOME;
+	return !o->done || o->gave_up || o->status == PK_UNKNOWN_OUTCOME ||
+	       o->status == PK_SESSION_EXPIRED;
 }
 
 /* An op the replica refused before writing anything: it never happened. */

@@ -374,6 +374,38 @@ sim_forge(struct sim *s, uint16_t to, const struct pk_msg *m)
 	net_send(s, PK_MAX_NODES, to, false, 0.0, buf, w.len, 0);
 }
 
+/* Opens client <c>'s session with partition <part> of <node>, out of band
+ * (no loss, no delay: the OPEN path has tests of its own); 0 when the node
+ * is down or refuses.
+ */
+static uint64_t
+open_session(struct sim *s, const struct sim_client *c, uint16_t node, uint16_t part)
+{
+	struct sim_node *n = &s->nodes[node];
+	struct pk_msg m;
+	uint64_t number = 0;
+
+	if (!n->up)
+		return 0;
+	memset(&m, 0, sizeof(m));
+	m.type = PK_MSG_CLIENT_REQ;
+	m.op = PK_OP_OPEN;
+	m.client_id = c->id + 1;
+	m.request_id = c->req_id;
+	pk_worker_client(n->w[part], &m, c->id, s->now, &s->out);
+	for (uint32_t i = 0; i < s->out.nreply; i++) {
+		if (s->out.replies[i].msg.request_id != m.request_id ||
+		    s->out.replies[i].msg.client_id != m.client_id)
+			continue;
+		if (s->out.replies[i].msg.status == PK_OK)
+			number = s->out.replies[i].msg.session;
+		s->out.replies[i] = s->out.replies[--s->out.nreply];
+		break;
+	}
+	after_step(s, n, part);
+	return number;
+}
+
 void
 sim_client_send(struct sim *s, struct sim_client *c, uint8_t op, uint8_t key, uint64_t arg,
 		const char *val)
@@ -405,6 +437,10 @@ sim_client_send(struct sim *s, struct sim_client *c, uint8_t op, uint8_t key, ui
 	m.type = PK_MSG_CLIENT_REQ;
 	m.client_id = c->id + 1;
 	m.request_id = c->req_id;
+	if (c->session[node][hdr.partition] == 0)
+		c->session[node][hdr.partition] = open_session(s, c, node, hdr.partition);
+	m.session = c->session[node][hdr.partition];
+	m.acked = c->req_id;	/* one request at a time */
 	m.op = op;
 	m.arg = arg;
 	m.key = (const uint8_t *)k;
@@ -435,9 +471,14 @@ deliver_to_client(struct sim *s, const struct sim_event *e)
 	if (!c->busy || m.request_id != c->req_id)
 		return;
 	c->busy = false;
+	if (m.status == PK_SESSION_EXPIRED)	/* its replica restarted: open anew */
+		for (unsigned int n = 0; n < PK_MAX_NODES; n++)
+			for (unsigned int p = 0; p < SIM_MAX_WORKERS; p++)
+				if (c->session[n][p] == m.session)
+					c->session[n][p] = 0;
 	lin_complete(s->hist, c->hist_id, ++s->lin_clock, m.status, m.state.version, m.state.data,
 		     m.state.len);
-	if (m.status == PK_UNKNOWN_OUTCOME)
+	if (m.status == PK_UNKNOWN_OUTCOME || m.status == PK_SESSION_EXPIRED)
 		s->stats.ops_unknown++;
 	else if (m.status <= PK_OVERFLOW)
 		s->stats.ops_ok++;
@@ -498,6 +539,10 @@ node_start(struct sim *s, struct sim_node *n, bool admitted)
 	p.incarnation = n->incarnation;
 	p.admitted = admitted;
 	p.tuning = s->p.tuning;
+	/* Above every number an earlier start of this node gave out, even
+	 * one that kept its incarnation.
+	 */
+	p.session_base = (uint64_t)++n->starts << 32;
 	p.env = (struct pk_env){ .alloc = node_alloc, .free = node_free,
 				 .on_accepted = node_on_accepted, .ctx = n };
 	for (uint16_t w = 0; w < s->p.workers; w++) {

@@ -62,6 +62,8 @@ struct sim_client {
 	uint64_t inc_version;
 	int64_t inc_value;
 	uint64_t last_version[SIM_MAX_KEYS];
+	/* its session with each partition of each replica (0: none yet) */
+	uint64_t session[PK_MAX_NODES][SIM_MAX_WORKERS];
 };
 
 struct sim_node {
@@ -69,6 +71,7 @@ struct sim_node {
 	uint16_t id;
 	bool up;
 	uint32_t incarnation;
+	uint32_t starts;	/* process starts: fresh session numbers each */
 	const struct pk_config *cfg;
 	struct pk_worker *w[SIM_MAX_WORKERS];
 	uint64_t tick_at[SIM_MAX_WORKERS];

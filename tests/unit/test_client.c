@@ -144,9 +144,18 @@ test_write_to_dead_replica_is_unknown(void)
 	struct pk_result r;
 
 	CHECK(c != NULL);
+	CHECK_EQ(pk_add(c, "n", 1, 1, &r), PK_OK);	/* its session is open */
 	udp_cluster_kill(uc, 2);
 	/* No reply at all: the client cannot know, and does not guess. */
 	CHECK_EQ(pk_add(c, "n", 1, 1, &r), PK_UNKNOWN_OUTCOME);
+	pk_client_close(c);
+	/* A new client: its OPEN gets no answer, so the write was never sent
+	 * to that replica; it moves to the next one, and runs there once.
+	 */
+	c = open_client(uc, 1, 2);
+	CHECK(c != NULL);
+	CHECK_EQ(pk_add(c, "m", 1, 1, &r), PK_OK);
+	CHECK(value_is(&r, "1"));
 	pk_client_close(c);
 	udp_cluster_stop(uc);
 }

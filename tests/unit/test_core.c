@@ -702,7 +702,10 @@ test_doubt_adopted_by_origin(void)
 	CHECK_EQ(fx_fini(&f), 0);
 
 	/* The same bytes and version under another origin are someone
-	 * else's write: UNKNOWN, never OK.
+	 * else's write, built on version 1 as ours was: had ours been chosen,
+	 * a value at its version would carry its origin. So ours was not
+	 * chosen: the CAS (expecting version 1) runs again and answers the
+	 * version it finds, never OK and never UNKNOWN.
 	 */
 	CHECK(fx_init(&f, 0, true, 16));
 	prep = cas_in_doubt(&f, &failed);
@@ -712,7 +715,12 @@ test_doubt_adopted_by_origin(void)
 		other.origin.node = 2;
 		promise_above_failed(&f, &prep, &failed, 0, &other);
 	}
-	CHECK(f.out.nreply == 1 && f.replies[0].msg.status == PK_UNKNOWN_OUTCOME);
+	CHECK_EQ(pk_worker_stats(f.w)->doubt_cleared, 1);
+	CHECK_EQ(f.out.nreply, 0);	/* a doubted batch still needs its accept */
+	CHECK((s = fx_sent(&f, PK_MSG_ACCEPT)) != NULL);
+	accepted_by_both(&f, s);
+	CHECK(f.out.nreply == 1 && f.replies[0].msg.status == PK_CAS_MISMATCH);
+	CHECK_EQ(f.replies[0].msg.state.version, 2);
 	CHECK_EQ(fx_fini(&f), 0);
 }
 
@@ -720,7 +728,7 @@ test_doubt_adopted_by_origin(void)
  * proposed (2): had ours been chosen, that value would descend from it and
  * carry a version >= 2. So ours was not chosen; the batch runs again (the
  * CAS still matches version 1) and answers after its accept succeeds. At
- * version 2 the same situation is UNKNOWN.
+ * version 3 (someone else's write, maybe on top of ours) it is UNKNOWN.
  */
 static void
 test_doubt_cleared_by_version(void)
@@ -742,7 +750,7 @@ test_doubt_cleared_by_version(void)
 
 	CHECK(fx_init(&f, 0, true, 16));
 	prep = cas_in_doubt(&f, &failed);
-	promise_above_failed(&f, &prep, &failed, 2, NULL);
+	promise_above_failed(&f, &prep, &failed, 3, NULL);
 	CHECK(f.out.nreply == 1 && f.replies[0].msg.status == PK_UNKNOWN_OUTCOME);
 	CHECK_EQ(fx_fini(&f), 0);
 }
@@ -763,6 +771,11 @@ test_duplicate_request_runs_once(void)
 	req.arg = 5;
 	req.client_id = 9;
 	req.request_id = 1;
+	{
+		struct fx_session s;
+
+		CHECK((req.session = fx_open(&f, &s, 9)) != 0);
+	}
 	fx_out_reset(&f);
 	pk_worker_client(f.w, &req, 100, f.now, &f.out);
 	acc = *fx_sent(&f, PK_MSG_PREPARE);

@@ -33,6 +33,10 @@ sample(uint8_t type)
 						     .worker = 2 };
 	m.client_id = 0xabcdef;
 	m.request_id = 77;
+	if (type == PK_MSG_CLIENT_REQ || type == PK_MSG_CLIENT_REP)
+		m.session = 0x5e55;
+	if (type == PK_MSG_CLIENT_REQ)
+		m.acked = 70;
 	m.arg = (uint64_t)-5;
 	m.op = PK_OP_PUT;
 	m.status = PK_CAS_MISMATCH;
@@ -131,10 +135,10 @@ test_little_endian_layout(void)
 	uint8_t buf[128];
 	size_t len = encode1(&m, buf, sizeof(buf));
 
-	/* docs/PROTOCOL.md: "PRNK", version 2, flags 0, count 1 (LE) ... */
+	/* docs/PROTOCOL.md: "PRNK", version 6, flags 0, count 1 (LE) ... */
 	CHECK_EQ(len, 16 + 4 + 20 + 16);
 	CHECK(memcmp(buf, "PRNK", 4) == 0);
-	CHECK(buf[4] == 5 && buf[5] == 0 && buf[6] == 1 && buf[7] == 0);
+	CHECK(buf[4] == 6 && buf[5] == 0 && buf[6] == 1 && buf[7] == 0);
 	CHECK(buf[8] == 7 && buf[12] == 4 && buf[14] == 2);
 	CHECK(buf[16] == PK_MSG_ACCEPTED && buf[17] == 0 && buf[18] == 36 && buf[19] == 0);
 	CHECK(buf[20] == 3 && buf[22] == 2 && buf[24] == 99);
@@ -216,7 +220,8 @@ test_header_errors(void)
 	CHECK_EQ(decode_byte(buf, len, 4, 2), -PK_E_VERSION);	/* 2: no REMOVE, no floor */
 	CHECK_EQ(decode_byte(buf, len, 4, 3), -PK_E_VERSION);	/* 3: no MAC trailer */
 	CHECK_EQ(decode_byte(buf, len, 4, 4), -PK_E_VERSION);	/* 4: no receiver in it */
-	CHECK_EQ(decode_byte(buf, len, 4, 6), -PK_E_VERSION);
+	CHECK_EQ(decode_byte(buf, len, 4, 5), -PK_E_VERSION);	/* 5: no client sessions */
+	CHECK_EQ(decode_byte(buf, len, 4, 7), -PK_E_VERSION);
 	/* The two MAC flags pass (the caller checked and cut the trailer),
 	 * and are reported; anything else, both at once included, is refused.
 	 */
@@ -344,10 +349,76 @@ test_mutations_never_overread(void)
 /* The body sizes docs/PROTOCOL.md gives, for k = 7 key bytes and v = 11
  * value bytes.
  */
+/* CLIENT_REQ's and CLIENT_REP's byte layout (docs/PROTOCOL.md 6.1, 6.2),
+ * OPEN's rules, and a request over a limit decoded for a TOO_LARGE answer.
+ */
+static void
+test_client_layout(void)
+{
+	struct pk_msg m = sample(PK_MSG_CLIENT_REQ), out[2];
+	struct pk_dgram_hdr h;
+	uint8_t buf[2048];
+	size_t len = encode1(&m, buf, sizeof(buf));
+	const uint8_t *b = buf + 16 + 4;
+
+	CHECK_EQ(len, 16 + 4 + 46 + 7 + 11);
+	CHECK(b[0] == 0xef && b[8] == 77 && b[16] == 0x55 && b[17] == 0x5e && b[24] == 70);
+	CHECK(b[32] == PK_OP_PUT && b[33] == 0 && b[34] == 7 && b[36] == 11 && b[38] == 0xfb);
+	CHECK(memcmp(b + 46, "user:42", 7) == 0);
+	m = sample(PK_MSG_CLIENT_REP);
+	len = encode1(&m, buf, sizeof(buf));
+	CHECK_EQ(len, 16 + 4 + 36 + 11);
+	CHECK(b[16] == 0x55 && b[24] == PK_CAS_MISMATCH && b[25] == PK_KIND_VALUE && b[26] == 17);
+
+	/* OPEN: no key, no value, no argument, no session. */
+	m = sample(PK_MSG_CLIENT_REQ);
+	m.op = PK_OP_OPEN;
+	CHECK_EQ(encode1(&m, buf, sizeof(buf)), 0);
+	m.key_len = 0;
+	m.state.len = 0;
+	m.arg = 0;
+	m.session = 0;
+	len = encode1(&m, buf, sizeof(buf));
+	CHECK_EQ(len, 16 + 4 + 46);
+	CHECK_EQ(pk_wire_decode(buf, len, &expect, &h, out, 2), 1);
+	CHECK(out[0].op == PK_OP_OPEN && out[0].acked == 70);
+	buf[16 + 4 + 16] = 1;	/* a session */
+	CHECK_EQ(pk_wire_decode(buf, len, &expect, &h, out, 2), -PK_E_FIELD);
+	/* Key length 0 on an operation on a key is malformed. */
+	m = sample(PK_MSG_CLIENT_REQ);
+	m.key_len = 0;
+	CHECK_EQ(encode1(&m, buf, sizeof(buf)), 0);
+
+	/* A 251-byte key and a 1025-byte value are decoded, marked too large. */
+	{
+		static uint8_t big[1100];
+		struct pk_wbuf w;
+
+		memset(big, 'k', sizeof(big));
+		m = sample(PK_MSG_CLIENT_REQ);
+		m.key = big;
+		m.key_len = 250;
+		m.state.data = big;
+		m.state.len = 1024;
+		pk_wire_begin(&w, buf, sizeof(buf), &hdr);
+		CHECK_EQ(pk_wire_add(&w, &m), 0);
+		CHECK_EQ(pk_wire_decode(buf, w.len, &expect, &h, out, 2), 1);
+		CHECK(!out[0].too_large);
+		/* One more value byte: patch val_len and append it. */
+		buf[16 + 4 + 36] = (uint8_t)(1025 & 0xff);
+		buf[16 + 4 + 37] = (uint8_t)(1025 >> 8);
+		buf[16 + 2] = (uint8_t)((46 + 250 + 1025) & 0xff);
+		buf[16 + 3] = (uint8_t)((46 + 250 + 1025) >> 8);
+		buf[w.len] = 'v';
+		CHECK_EQ(pk_wire_decode(buf, w.len + 1, &expect, &h, out, 2), 1);
+		CHECK(out[0].too_large && out[0].state.len == 1025);
+	}
+}
+
 static void
 test_documented_sizes(void)
 {
-	static const size_t body[] = { 0, 30 + 7 + 11, 28 + 11, 38 + 7, 79 + 11, 81 + 7 + 11,
+	static const size_t body[] = { 0, 46 + 7 + 11, 36 + 11, 38 + 7, 79 + 11, 81 + 7 + 11,
 				       36, 54, 81 + 7 + 11, 36, 38 + 7, 37, 20, 37 };
 
 	for (uint8_t t = PK_MSG_CLIENT_REQ; t <= PK_MSG_TYPE_MAX; t++) {
@@ -377,6 +448,7 @@ main(int argc, char **argv)
 		{ "encoder_refuses_invalid", test_encoder_refuses_invalid },
 		{ "mutations_never_overread", test_mutations_never_overread },
 		{ "documented_sizes", test_documented_sizes },
+		{ "client_layout", test_client_layout },
 		{ "absent_with_version", test_absent_with_version },
 		{ "crc32c", test_crc32c },
 	};
