@@ -545,7 +545,8 @@ match_replies(void *arg, const uint8_t *buf, size_t len)
 		s = &c->slots[idx];
 		if (!s->used || s->request_id != m->request_id || s->queued)
 			continue;	/* late or duplicate reply */
-		c->silent_until[s->server] = 0;	/* it answers */
+		if (m->status != PK_NOT_MEMBER)
+			c->silent_until[s->server] = 0;	/* it answers */
 		if (m->status == PK_SESSION_EXPIRED) {
 			struct target *t = target_of(c, s);
 
@@ -562,6 +563,15 @@ match_replies(void *arg, const uint8_t *buf, size_t len)
 		}
 		if (m->status == PK_BUSY && s->attempts < c->cfg.attempts) {
 			send_anew(c, s);	/* refused, kept refused: a new id */
+			continue;
+		}
+		if (m->status == PK_NOT_MEMBER && s->attempts < c->cfg.attempts) {
+			/* Not applied; that replica left the cluster (or is a
+			 * spare): this and new requests go elsewhere.
+			 */
+			c->silent_until[s->server] = dp_mono_us() + 10000000u;
+			s->server = (uint16_t)((s->server + 1) % c->nservers);
+			send_anew(c, s);
 			continue;
 		}
 		finish(c, s, m->status, m->state.version, m->state.data, m->state.len);

@@ -770,6 +770,12 @@ validate(const struct pk_worker *w, const struct pk_msg *req, uint32_t hash)
 	 */
 	if (w->cfg->prepare_mask == 0 || w->cfg->accept_mask == 0)
 		return PK_UNAVAILABLE;
+	/* A spare, or a replica shrunk out of the cluster: it may not even
+	 * hear of the next config change, so it proposes nothing.
+	 */
+	if (((w->cfg->prepare_mask | w->cfg->accept_mask) & (1u << w->node)) == 0 &&
+	    !w->cfg->outsiders_propose)
+		return PK_NOT_MEMBER;
 	if (w->ops_used >= w->tuning.max_ops)
 		return PK_BUSY;
 	return PK_OK;

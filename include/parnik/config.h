@@ -18,6 +18,12 @@ struct pk_config {
 	uint8_t prepare_quorum;
 	uint8_t accept_quorum;
 	bool one_rtt;		/* piggyback the next promise on every accept */
+	/* A replica in neither list still serves clients as a proposer
+	 * (CASPaxos allows it; tests use it). Parnik's control plane never
+	 * sets it: a spare or a replica shrunk out may not hear of the next
+	 * config change, so it answers NOT_MEMBER instead.
+	 */
+	bool outsiders_propose;
 };
 
 static inline unsigned int

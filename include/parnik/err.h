@@ -25,6 +25,7 @@
 	X(NO_MEMORY, 15, "replica out of memory")                                \
 	X(UNAUTHENTICATED, 16, "the cluster requires the client key; not run")   \
 	X(SESSION_EXPIRED, 17, "session unknown to the replica (expired or restarted); not run now, an earlier copy may have run") \
+	X(NOT_MEMBER, 18, "replica outside the cluster's lists; not applied, ask another") \
 	/* wire decoding errors */                                               \
 	X(E_TRUNCATED, 32, "buffer ends inside a header or field")               \
 	X(E_MAGIC, 33, "bad magic")                                              \

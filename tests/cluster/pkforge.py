@@ -14,6 +14,10 @@ forged-replicas issue with it.
   pkforge.py [options] junk             a Parnik header and random bytes
   pkforge.py [options] sealed-junk      an ACCEPT flagged as sealed, with a made-up tag
   pkforge.py selftest                   print the SipHash and KDF test vectors
+  pkforge.py [options] open             OPEN a client session, print the reply
+  pkforge.py [options] get|put|cas|add|del KEY
+                                        a CLIENT_REQ; prints the reply, or
+                                        "no reply" after --wait seconds
 
 Options: --to IP (the replica), --port BASE, --partitions P, --cluster ID,
 --spoof IP (send from this source address through a raw socket, from
@@ -22,6 +26,10 @@ name), --counter C, --incarnation I, --epoch E, --version V, --value S,
 --tombstone, --key FILE (seal with this peer key: what a replica sends),
 --to-node N (the receiver's id, sealed into the trailer), --boot US,
 --seq N, --save FILE / --replay FILE (the exact bytes).
+Client requests: --client-id C, --session S, --rid R, --acked A, --arg N
+(CAS: expected version; ADD: delta), --value S, --key-len N / --value-len N
+(pad the key or value to N bytes), --wait SECONDS. A reply prints as
+"status=NAME session=S kind=K version=V value=..." (one line).
 """
 import argparse
 import hashlib
@@ -31,7 +39,14 @@ import struct
 import sys
 
 MAGIC = 0x4B4E5250
-VERSION = 5
+VERSION = 6
+CLIENT_REQ, CLIENT_REP = 1, 2
+OPS = {"get": 1, "put": 2, "cas": 3, "add": 4, "del": 5, "open": 6}
+STATUS = {0: "OK", 1: "NOT_FOUND", 2: "CAS_MISMATCH", 3: "NOT_INTEGER", 4: "OVERFLOW",
+          5: "BUSY", 6: "TOO_LARGE", 7: "UNKNOWN_OUTCOME", 8: "TIMEOUT", 9: "TABLE_FULL",
+          10: "BAD_REQUEST", 11: "WRONG_PARTITION", 12: "NOT_ADMITTED", 13: "CONFLICT",
+          14: "UNAVAILABLE", 15: "NO_MEMORY", 16: "UNAUTHENTICATED", 17: "SESSION_EXPIRED",
+          18: "NOT_MEMBER"}
 PEER_MAC = 0x01
 PREPARE, ACCEPT, REMOVE = 3, 5, 10
 KIND_VALUE, KIND_TOMBSTONE = 1, 2
@@ -131,6 +146,32 @@ def build(a, partition):
     return message(ACCEPT, body)
 
 
+def client_request(a, key):
+    """PROTOCOL.md 6.1: client_id, request_id, session, acked, op, flags,
+    key_len, val_len, arg, key, value."""
+    op = OPS[a.what]
+    value = b"" if op in (1, 4, 5, 6) and a.value_len is None else a.value.encode()
+    if a.value_len is not None:
+        value = (value * (a.value_len // max(len(value), 1) + 1))[:a.value_len]
+    if op == 6:
+        key = b""
+    body = struct.pack("<QQQQBBHHQ", a.client_id, a.rid, a.session, a.acked, op, 0,
+                       len(key), len(value), a.arg & MASK64) + key + value
+    return message(CLIENT_REQ, body)
+
+
+def print_reply(data):
+    """PROTOCOL.md 6.2: client_id, request_id, session, status, state."""
+    if len(data) < 16 + 4 + 36 or data[20] != CLIENT_REP:
+        print("undecodable reply (%d bytes)" % len(data))
+        return
+    b = data[24:]
+    _cid, rid, session, status, kind, version, vlen = struct.unpack_from("<QQQBBQH", b)
+    value = b[36:36 + vlen].decode(errors="replace")
+    print("status=%s rid=%d session=%d kind=%d version=%d value=%s" %
+          (STATUS.get(status, str(status)), rid, session, kind, version, value))
+
+
 def seal(dgram, key16, node, to, boot, seq):
     dgram = bytearray(dgram)
     dgram[5] = PEER_MAC
@@ -171,7 +212,7 @@ def selftest():
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("what", choices=["prepare", "accept", "remove", "junk", "sealed-junk",
-                                    "selftest"])
+                                    "selftest"] + list(OPS))
     p.add_argument("key", nargs="?", default="k")
     p.add_argument("--to")
     p.add_argument("--port", type=int, default=7700)
@@ -191,9 +232,32 @@ def main():
     p.add_argument("--seq", type=int, default=1)
     p.add_argument("--save")
     p.add_argument("--replay")
+    p.add_argument("--client-id", type=int, default=0x7E57)
+    p.add_argument("--session", type=int, default=0)
+    p.add_argument("--rid", type=int, default=1)
+    p.add_argument("--acked", type=int, default=0)
+    p.add_argument("--arg", type=int, default=0)
+    p.add_argument("--key-len", type=int)
+    p.add_argument("--value-len", type=int)
+    p.add_argument("--wait", type=float, default=1.0)
     a = p.parse_args()
     if a.what == "selftest":
         selftest()
+        return 0
+    keyb = a.key.encode()
+    if a.key_len is not None:
+        keyb = (keyb * (a.key_len // len(keyb) + 1))[:a.key_len]
+    if a.what in OPS:
+        partition = crc32c(keyb) % a.partitions  # OPEN: the key names the partition
+        dgram = header(0, 1, a.cluster, a.partitions, partition) + client_request(a, keyb)
+        s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        s.settimeout(a.wait)
+        s.sendto(dgram, (a.to, a.port + partition))
+        try:
+            print_reply(s.recv(2048))
+        except socket.timeout:
+            print("no reply")
+        s.close()
         return 0
     partition = crc32c(a.key.encode()) % a.partitions
     if a.replay:

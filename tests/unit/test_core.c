@@ -549,7 +549,8 @@ cas_in_doubt(struct fx *f, struct pk_send *failed)
 	const struct pk_send *s;
 
 	f->cfg = (struct pk_config){ .epoch = 2, .prepare_mask = 6, .accept_mask = 6,
-				     .prepare_quorum = 2, .accept_quorum = 2, .one_rtt = true };
+				     .prepare_quorum = 2, .accept_quorum = 2, .one_rtt = true,
+				     .outsiders_propose = true };
 	pk_worker_set_config(f->w, &f->cfg);
 	fx_client(f, PK_OP_PUT, "k", "a", 0, 1);
 	prep = *fx_sent(f, PK_MSG_PREPARE);
