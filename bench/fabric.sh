@@ -258,7 +258,8 @@ up() {
     [ -z "$dpdk_client_memif" ] || echo "$dpdk_client_memif --dpdk-ip $net.101 --dpdk-queues $workers" >"$dir/dpdk-client-memif"
     echo "$sockets" >"$dir/sockets"
     echo "$partitions" >"$dir/partitions"
-    # Served when every replica answers a read (NOT_FOUND is an answer).
+    # Served when every replica answers a read (NOT_FOUND is an answer; a
+    # spare, outside the lists, refuses it: NOT_MEMBER, exit 5).
     for i in $(seq 0 $((replicas - 1))); do
         local ok=0
         for _ in $(seq 100); do
@@ -267,7 +268,10 @@ up() {
             ip netns exec "pk$idx-cl" env PARNIK_KEY="${PARNIK_CLIENT_KEY:-}" "$parnik" \
                 -s "$net.$((i + 1)):7700" -p "$partitions" \
                 -t 100 get "fabric-probe-$i" >/dev/null 2>&1 || rc=$?
-            if [ $rc -eq 0 ] || [ $rc -eq 1 ]; then ok=1; break; fi
+            if [ $rc -eq 0 ] || [ $rc -eq 1 ] || { [ $rc -eq 5 ] && [ "$i" -ge "$initial" ]; }; then
+                ok=1
+                break
+            fi
             sleep 0.2
         done
         if [ $ok -ne 1 ]; then

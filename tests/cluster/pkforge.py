@@ -162,10 +162,10 @@ def client_request(a, key):
 
 def print_reply(data):
     """PROTOCOL.md 6.2: client_id, request_id, session, status, state."""
-    if len(data) < 16 + 4 + 36 or data[20] != CLIENT_REP:
+    if len(data) < 16 + 4 + 36 or data[16] != CLIENT_REP:
         print("undecodable reply (%d bytes)" % len(data))
         return
-    b = data[24:]
+    b = data[20:]
     _cid, rid, session, status, kind, version, vlen = struct.unpack_from("<QQQBBQH", b)
     value = b[36:36 + vlen].decode(errors="replace")
     print("status=%s rid=%d session=%d kind=%d version=%d value=%s" %
