@@ -487,6 +487,22 @@ flush(struct pk_client *c)
 	return c->tx->n > 0 ? send_batch(c, c->tx) : 0;
 }
 
+/* Finishes the requests waiting for target <ti>'s session with <status>. */
+static void
+fail_waiting(struct pk_client *c, uint32_t ti, int status)
+{
+	for (uint32_t i = 0; i < c->nqueue; i++) {
+		struct slot *s = &c->slots[c->send_queue[i]];
+
+		if (s->session != 0 ||
+		    (size_t)s->server * c->cfg.partitions + s->partition != ti)
+			continue;
+		s->queued = false;
+		finish(c, s, status, 0, NULL, 0);
+		c->send_queue[i--] = c->send_queue[--c->nqueue];
+	}
+}
+
 static void
 open_answered(struct pk_client *c, const struct pk_msg *m)
 {
@@ -497,9 +513,17 @@ open_answered(struct pk_client *c, const struct pk_msg *m)
 		return;
 	t = &c->targets[i];
 	c->silent_until[i / c->cfg.partitions] = 0;	/* it answers */
-	if (!t->opening || m->status != PK_OK || m->session == 0)
-		return;	/* late, or BUSY: sent again on its deadline */
+	if (!t->opening || m->status == PK_BUSY)
+		return;	/* late, or no room now: sent again on its deadline */
 	t->opening = false;
+	if (m->status != PK_OK || m->session == 0) {
+		/* Refused for good (UNAUTHENTICATED: this client lacks the
+		 * key): the requests waiting for it were never sent and
+		 * get the same answer.
+		 */
+		fail_waiting(c, (uint32_t)i, m->status == PK_OK ? PK_BAD_REQUEST : m->status);
+		return;
+	}
 	t->session = m->session;
 	t->lease_us = m->state.version * 1000u;
 	t->last_used = dp_mono_us();

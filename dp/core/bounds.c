@@ -48,6 +48,8 @@ pk_bounds_admit(struct pk_worker *w, const struct pk_msg *m)
 		top = m->ballot2.counter;
 	if (state && m->state.origin.counter > top)
 		top = m->state.origin.counter;
+	if (state && m->state.parent.counter > top)
+		top = m->state.parent.counter;
 	/* Below the highest known is always fine; above it, within reach. */
 	if (top > high && !counter_sane(top, high)) {
 		w->stats.peer_bounds_refused++;

@@ -39,6 +39,7 @@ pk_blob_new(struct pk_mem *m, uint8_t kind, uint64_t version, const uint8_t *dat
 	b->len = len;
 	b->version = version;
 	memset(&b->origin, 0, sizeof(b->origin));
+	memset(&b->parent, 0, sizeof(b->parent));
 	if (len > 0)
 		memcpy(b->data, data, len);
 	return b;
@@ -55,8 +56,10 @@ pk_blob_from_wire(struct pk_mem *m, const struct pk_wstate *s, bool *oom)
 	b = pk_blob_new(m, s->kind, s->version, s->data, s->len);
 	if (b == NULL)
 		*oom = true;
-	else
+	else {
 		b->origin = s->origin;
+		b->parent = s->parent;
+	}
 	return b;
 }
 
@@ -89,11 +92,13 @@ pk_blob_to_wire(const struct pk_blob *b, struct pk_wstate *s)
 		s->len = 0;
 		s->data = NULL;
 		memset(&s->origin, 0, sizeof(s->origin));
+		memset(&s->parent, 0, sizeof(s->parent));
 		return;
 	}
 	s->kind = b->kind;
 	s->version = b->version;
 	s->origin = b->origin;
+	s->parent = b->parent;
 	s->len = b->len;
 	s->data = b->len > 0 ? b->data : NULL;
 }
@@ -105,5 +110,6 @@ pk_blob_equal_wire(const struct pk_blob *a, const struct pk_wstate *s)
 		return s->kind == PK_KIND_ABSENT;
 	return a->kind == s->kind && a->version == s->version && a->len == s->len &&
 	       pk_ballot_cmp(&a->origin, &s->origin) == 0 &&
+	       pk_ballot_cmp(&a->parent, &s->parent) == 0 &&
 	       (a->len == 0 || memcmp(a->data, s->data, a->len) == 0);
 }

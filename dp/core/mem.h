@@ -21,6 +21,7 @@ struct pk_blob {
 	uint16_t len;
 	uint64_t version;
 	struct pk_ballot origin;	/* the attempt that created it (wire.h) */
+	struct pk_ballot parent;	/* the origin of the state it was written over */
 	uint8_t data[];
 };
 

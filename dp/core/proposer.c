@@ -295,6 +295,7 @@ static struct pk_blob *
 apply_batch(struct pk_worker *w, struct pk_round *rd, struct pk_blob *base, bool *wrote)
 {
 	struct pk_blob *state = pk_blob_ref(base);
+	static const struct pk_ballot none;
 
 	*wrote = false;
 	for (struct pk_op *op = rd->ops; op != NULL; op = op->next) {
@@ -305,8 +306,10 @@ apply_batch(struct pk_worker *w, struct pk_round *rd, struct pk_blob *base, bool
 	/* A state this attempt created (a write makes a new blob, never
 	 * shared yet) is stamped with the attempt's ballot: its origin.
 	 */
-	if (*wrote && state != NULL && state != base)
+	if (*wrote && state != NULL && state != base) {
 		state->origin = rd->ballot;
+		state->parent = base != NULL ? base->origin : none;
+	}
 	return state;
 }
 
@@ -579,6 +582,10 @@ origin_in_doubt(const struct pk_worker *w, const struct pk_round *rd,
  *  - B*'s state is our latest value itself (B* == doubt_last, or another
  *    proposer adopted it with an identity change: its origin is ours):
  *    propose it again under the new ballot and the batch's results stand.
+ *  - B* > doubt_last and B*'s state was written over our latest value (its
+ *    parent is our origin): another proposer adopted ours and wrote on
+ *    it. Propose B*'s state unchanged under the new ballot: once that is
+ *    chosen, so is ours, its ancestor, and the batch's results stand.
  *  - B* < doubt_first: no member of this prepare quorum holds any of the
  *    batch's values, and all of them now promised a higher ballot: none of
  *    those values can reach an accept quorum at its own ballot. The
@@ -623,6 +630,21 @@ settle_doubt(struct pk_worker *w, struct pk_round *rd, uint64_t now, struct pk_o
 	    (rd->best != NULL && rd->newval != NULL &&
 	     pk_ballot_cmp(&rd->best->origin, &rd->newval->origin) == 0)) {
 		w->stats.doubt_adopted++;
+		send_accept(w, rd, now, out);
+		return true;
+	}
+	if (!zero && rd->best != NULL && rd->newval != NULL &&
+	    pk_ballot_cmp(&rd->best_ballot, &rd->doubt_last) > 0 &&
+	    !pk_ballot_is_zero(&rd->newval->origin) &&
+	    pk_ballot_cmp(&rd->best->parent, &rd->newval->origin) == 0) {
+		/* A rival wrote over our latest value: ours is in B*'s
+		 * ancestry, with the results we computed. Making B*'s state
+		 * chosen (an identity accept under our ballot) makes ours
+		 * chosen before it.
+		 */
+		w->stats.doubt_built_on++;
+		pk_blob_unref(&w->mem, rd->newval);
+		rd->newval = pk_blob_ref(rd->best);
 		send_accept(w, rd, now, out);
 		return true;
 	}

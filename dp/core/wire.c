@@ -192,11 +192,11 @@ pk_wire_msg_size(const struct pk_msg *m)
 		body = PEER_PREFIX_LEN + BALLOT_LEN + 2 + m->key_len;
 		break;
 	case PK_MSG_PROMISE:
-		body = PEER_PREFIX_LEN + 3 * BALLOT_LEN + STATE_FIXED_LEN + m->state.len;
+		body = PEER_PREFIX_LEN + 4 * BALLOT_LEN + STATE_FIXED_LEN + m->state.len;
 		break;
 	case PK_MSG_ACCEPT:
 	case PK_MSG_INSTALL:
-		body = PEER_PREFIX_LEN + 3 * BALLOT_LEN + 2 + m->key_len + STATE_FIXED_LEN +
+		body = PEER_PREFIX_LEN + 4 * BALLOT_LEN + 2 + m->key_len + STATE_FIXED_LEN +
 		       m->state.len;
 		break;
 	case PK_MSG_ACCEPTED:
@@ -316,6 +316,7 @@ pk_wire_add(struct pk_wbuf *w, const struct pk_msg *m)
 		put_ballot(&p, &m->ballot);
 		put_ballot(&p, &m->ballot2);
 		put_ballot(&p, &m->state.origin);
+		put_ballot(&p, &m->state.parent);
 		put_state(&p, &m->state);
 		break;
 	case PK_MSG_ACCEPT:
@@ -326,6 +327,7 @@ pk_wire_add(struct pk_wbuf *w, const struct pk_msg *m)
 		put_uint(&p, m->key_len, 2);
 		put_bytes(&p, m->key, m->key_len);
 		put_ballot(&p, &m->state.origin);
+		put_ballot(&p, &m->state.parent);
 		put_state(&p, &m->state);
 		break;
 	case PK_MSG_ACCEPTED:
@@ -432,6 +434,7 @@ decode_body(struct rd *r, uint8_t type, struct pk_msg *m)
 		rd_ballot(r, &m->ballot);
 		rd_ballot(r, &m->ballot2);
 		rd_ballot(r, &m->state.origin);
+		rd_ballot(r, &m->state.parent);
 		rd_state(r, &m->state);
 		break;
 	case PK_MSG_ACCEPT:
@@ -441,6 +444,7 @@ decode_body(struct rd *r, uint8_t type, struct pk_msg *m)
 		rd_ballot(r, &m->ballot2);
 		rd_key(r, m, (uint16_t)rd_uint(r, 2));
 		rd_ballot(r, &m->state.origin);
+		rd_ballot(r, &m->state.parent);
 		rd_state(r, &m->state);
 		break;
 	case PK_MSG_ACCEPTED:

@@ -11,12 +11,21 @@
  * key; several proposers on one key preempt each other). A replica that
  * stops answering shifts the assignment to the next one.
  *
- * Retries: a request is re-sent with the same request id after each timeout.
- * A write (PUT, CAS, ADD, DEL) is only ever re-sent to the replica that got
- * it first, which answers a copy once and remembers the answer; if no reply
- * comes, its outcome is unknown (PK_UNKNOWN_OUTCOME), never guessed. A GET
- * moves on to the next replica. After a request finds its replica silent,
- * the client sends new requests for those keys to the next one.
+ * Sessions and retries (docs/PROTOCOL.md section 9): the client opens a
+ * session with each partition of each replica it sends to (one round trip,
+ * the first time), and every request acknowledges the answers it no longer
+ * needs. A request is re-sent with the same request id after each timeout.
+ * A write (PUT, CAS, ADD, DEL) is only ever re-sent to the replica and
+ * session that got it first, which runs it at most once and answers every
+ * copy the same; if no reply comes, its outcome is unknown
+ * (PK_UNKNOWN_OUTCOME), never guessed, and if that session was lost (the
+ * replica restarted) after more than one copy was sent, PK_SESSION_EXPIRED
+ * (also unknown). A refused request (BUSY, NOT_MEMBER, a lost session with
+ * one copy sent) is sent again under a new id; NOT_MEMBER moves it, and new
+ * requests, to another replica. A GET moves on to the next replica after a
+ * timeout. After a request finds its replica silent, the client sends new
+ * requests for those keys to the next one; a request never sent (its
+ * replica's OPEN got no answer) moves too.
  *
  * Threading: a client is not thread-safe; use one per thread.
  */
@@ -83,8 +92,8 @@ int pk_client_check(const struct pk_client_config *cfg, char *err, size_t errlen
 
 /* The outcome of one request. <status> is an enum pk_status (pk_strstatus()
  * gives its message). <version> is the key's visible version after the op
- * (the current one for CAS_MISMATCH); <value> holds GET's value or ADD's new
- * value.
+ * (the current one for CAS_MISMATCH; for DEL, the version of the tombstone
+ * it wrote); <value> holds GET's value or ADD's new value.
  */
 struct pk_result {
 	int status;

@@ -37,6 +37,7 @@
 	X(accept_fail, "accept phases without a quorum")                    \
 	X(doubt_adopted, "failed accepts found and finished by the retry")  \
 	X(doubt_cleared, "failed accepts proven never chosen: ops re-run")  \
+	X(doubt_built_on, "failed accepts found under a rival's write: finished with it") \
 	X(conflicts_rcvd, "CONFLICT replies received")                      \
 	X(replies_stale, "replies for no live round (late or duplicate)")   \
 	X(acc_prepare, "PREPARE messages handled by the acceptor")          \

@@ -82,6 +82,12 @@ struct pk_wstate {
 	 * proposer adopted it. Zero for ABSENT.
 	 */
 	struct pk_ballot origin;
+	/* PROMISE and ACCEPT only: the origin of the state this one was
+	 * written over (zero when it was written over nothing, and for
+	 * ABSENT): one step of the state's ancestry, so a proposer whose
+	 * accept failed can recognise a rival's write built on its value.
+	 */
+	struct pk_ballot parent;
 };
 
 /* Identity of the worker that sent a peer message, plus the round token the

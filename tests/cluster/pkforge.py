@@ -27,7 +27,7 @@ name), --counter C, --incarnation I, --epoch E, --version V, --value S,
 --to-node N (the receiver's id, sealed into the trailer), --boot US,
 --seq N, --save FILE / --replay FILE (the exact bytes).
 Client requests: --client-id C, --session S, --rid R, --acked A, --arg N
-(CAS: expected version; ADD: delta), --value S, --key-len N / --value-len N
+(CAS: expected version; ADD: delta), --value S, --pad-key N / --pad-value N
 (pad the key or value to N bytes), --wait SECONDS. A reply prints as
 "status=NAME session=S kind=K version=V value=..." (one line).
 """
@@ -141,7 +141,8 @@ def build(a, partition):
         return message(PREPARE if a.what == "prepare" else REMOVE, body)
     value = b"" if a.tombstone else a.value.encode()
     kind = KIND_TOMBSTONE if a.tombstone else KIND_VALUE
-    state = b + struct.pack("<BQH", kind, a.version, len(value)) + value  # origin + state
+    # origin, parent (none), state
+    state = b + bytes(16) + struct.pack("<BQH", kind, a.version, len(value)) + value
     body = prefix + b + bytes(16) + struct.pack("<H", len(key)) + key + state
     return message(ACCEPT, body)
 
@@ -150,9 +151,9 @@ def client_request(a, key):
     """PROTOCOL.md 6.1: client_id, request_id, session, acked, op, flags,
     key_len, val_len, arg, key, value."""
     op = OPS[a.what]
-    value = b"" if op in (1, 4, 5, 6) and a.value_len is None else a.value.encode()
-    if a.value_len is not None:
-        value = (value * (a.value_len // max(len(value), 1) + 1))[:a.value_len]
+    value = b"" if op in (1, 4, 5, 6) and a.pad_value is None else a.value.encode()
+    if a.pad_value is not None:
+        value = (value * (a.pad_value // max(len(value), 1) + 1))[:a.pad_value]
     if op == 6:
         key = b""
     body = struct.pack("<QQQQBBHHQ", a.client_id, a.rid, a.session, a.acked, op, 0,
@@ -237,16 +238,16 @@ def main():
     p.add_argument("--rid", type=int, default=1)
     p.add_argument("--acked", type=int, default=0)
     p.add_argument("--arg", type=int, default=0)
-    p.add_argument("--key-len", type=int)
-    p.add_argument("--value-len", type=int)
+    p.add_argument("--pad-key", type=int)
+    p.add_argument("--pad-value", type=int)
     p.add_argument("--wait", type=float, default=1.0)
     a = p.parse_args()
     if a.what == "selftest":
         selftest()
         return 0
     keyb = a.key.encode()
-    if a.key_len is not None:
-        keyb = (keyb * (a.key_len // len(keyb) + 1))[:a.key_len]
+    if a.pad_key is not None:
+        keyb = (keyb * (a.pad_key // len(keyb) + 1))[:a.pad_key]
     if a.what in OPS:
         partition = crc32c(keyb) % a.partitions  # OPEN: the key names the partition
         dgram = header(0, 1, a.cluster, a.partitions, partition) + client_request(a, keyb)

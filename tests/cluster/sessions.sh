@@ -66,15 +66,15 @@ out=$(forge get n --session "$sess" --rid 103 --acked 103)
 expect "... and nothing ran" "status=OK .*value=1\$" "$out"
 
 # Every documented limit, its documented answer (docs/PROTOCOL.md 5, 8).
-out=$(forge put k250 --key-len 250 --session "$sess" --rid 110 --acked 110)
+out=$(forge put k250 --pad-key 250 --session "$sess" --rid 110 --acked 110)
 expect "a 250-byte key is taken" "status=OK" "$out"
-out=$(forge put k251 --key-len 251 --session "$sess" --rid 111 --acked 111)
+out=$(forge put k251 --pad-key 251 --session "$sess" --rid 111 --acked 111)
 expect "a 251-byte key: TOO_LARGE" "status=TOO_LARGE" "$out"
-out=$(forge put v --value-len 1024 --session "$sess" --rid 112 --acked 112)
+out=$(forge put v --pad-value 1024 --session "$sess" --rid 112 --acked 112)
 expect "a 1024-byte value is taken" "status=OK" "$out"
-out=$(forge put v --value-len 1025 --session "$sess" --rid 113 --acked 113)
+out=$(forge put v --pad-value 1025 --session "$sess" --rid 113 --acked 113)
 expect "a 1025-byte value: TOO_LARGE" "status=TOO_LARGE" "$out"
-out=$(forge add v --value-len 3 --session "$sess" --rid 114 --acked 114)
+out=$(forge add v --pad-value 3 --session "$sess" --rid 114 --acked 114)
 expect "a value with ADD: BAD_REQUEST" "status=BAD_REQUEST" "$out"
 out=$(forge del n --session "$sess" --rid 115 --acked 115)
 expect "DEL answers its tombstone's version" "status=OK kind=0 version=2 " \

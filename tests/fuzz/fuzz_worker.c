@@ -91,6 +91,7 @@ struct harness {
 	uint8_t answered[MAX_COOKIES / 8];
 	struct sent hist[HIST];
 	uint32_t nhist;		/* total recorded; the ring keeps the last HIST */
+	uint64_t session[4];	/* each client's session, once OPEN answered */
 };
 
 /* The input, read a byte at a time; zeros once it runs out. */
@@ -248,7 +249,7 @@ cmd_client(struct harness *h, struct input *in)
 
 	memset(&m, 0, sizeof(m));
 	m.type = PK_MSG_CLIENT_REQ;
-	m.op = (uint8_t)(a & 7);	/* 0, 6 and 7 are invalid opcodes */
+	m.op = (uint8_t)(a & 7);	/* 6 is OPEN; 0 and 7 are invalid opcodes */
 	m.key = (const uint8_t *)key;
 	m.key_len = (uint16_t)strlen(key);
 	/* ADD takes a signed delta, CAS an expected version. */
@@ -257,14 +258,26 @@ cmd_client(struct harness *h, struct input *in)
 		m.state.len = (uint16_t)strlen(val);
 		m.state.data = (const uint8_t *)val;
 	}
-	/* A few clients, many request ids: duplicates and retries happen,
-	 * and so does eviction from the small dedupe table. Client 0 opts
-	 * out of deduplication.
+	/* A few clients, many request ids: duplicates and retries happen.
+	 * Each names no session, its own, or one the worker never gave (d's
+	 * top bits), and acknowledges ids below a few under its own.
 	 */
 	m.client_id = b % 4;
 	m.request_id = c;
+	switch (d >> 6) {
+	case 0:
+		break;
+	case 3:
+		m.session = h->session[m.client_id] + 1;
+		break;
+	default:
+		m.session = h->session[m.client_id];
+	}
+	m.acked = (d & 0x20) != 0 ? (uint64_t)(c - (d & 7)) : 0;
 	out_reset(h);
 	pk_worker_client(h->w, &m, h->next_cookie++, h->now, &h->out);
+	if (m.op == PK_OP_OPEN && h->out.nreply > 0 && h->replies[0].msg.status == PK_OK)
+		h->session[m.client_id] = h->replies[0].msg.session;
 	drain(h);
 }
 

@@ -725,6 +725,46 @@ test_doubt_adopted_by_origin(void)
 	CHECK_EQ(fx_fini(&f), 0);
 }
 
+/* Another proposer adopted our failed value and wrote over it (its state's
+ * parent is our origin, version 3 on our 2): ours is its ancestor. The
+ * batch proposes that state unchanged under a new ballot, and once it is
+ * chosen the CAS answers OK with the version it made (2). Written over
+ * something else (another parent), the same state leaves it UNKNOWN.
+ */
+static void
+test_doubt_settled_by_a_write_over_ours(void)
+{
+	struct fx f;
+	struct pk_send failed, prep;
+	const struct pk_send *s;
+	struct pk_wstate over;
+
+	CHECK(fx_init(&f, 0, true, 16));
+	prep = cas_in_doubt(&f, &failed);
+	over = (struct pk_wstate){ .kind = PK_KIND_VALUE, .version = 3, .len = 1,
+				   .data = (const uint8_t *)"y" };
+	over.origin = (struct pk_ballot){ .counter = 50, .incarnation = 1, .node = 2 };
+	over.parent = failed.msg.state.origin;
+	promise_above_failed(&f, &prep, &failed, 0, &over);
+	CHECK_EQ(pk_worker_stats(f.w)->doubt_built_on, 1);
+	CHECK_EQ(f.out.nreply, 0);
+	CHECK((s = fx_sent(&f, PK_MSG_ACCEPT)) != NULL);
+	CHECK(s->msg.state.version == 3 && s->msg.state.data[0] == 'y');
+	CHECK(pk_ballot_cmp(&s->msg.state.origin, &over.origin) == 0);
+	accepted_by_both(&f, s);
+	CHECK(f.out.nreply == 1 && f.replies[0].msg.status == PK_OK);
+	CHECK_EQ(f.replies[0].msg.state.version, 2);
+	CHECK_EQ(fx_fini(&f), 0);
+
+	CHECK(fx_init(&f, 0, true, 16));
+	prep = cas_in_doubt(&f, &failed);
+	over.parent = (struct pk_ballot){ .counter = 49, .incarnation = 1, .node = 2 };
+	promise_above_failed(&f, &prep, &failed, 0, &over);
+	CHECK_EQ(pk_worker_stats(f.w)->doubt_built_on, 0);
+	CHECK(f.out.nreply == 1 && f.replies[0].msg.status == PK_UNKNOWN_OUTCOME);
+	CHECK_EQ(fx_fini(&f), 0);
+}
+
 /* Someone else's ballot above ours holds a version below the one our CAS
  * proposed (2): had ours been chosen, that value would descend from it and
  * carry a version >= 2. So ours was not chosen; the batch runs again (the
@@ -1044,6 +1084,7 @@ main(int argc, char **argv)
 		{ "proposer_superseded_doubt_is_unknown", test_proposer_superseded_doubt_is_unknown },
 		{ "cleared_doubt_still_needs_an_accept", test_cleared_doubt_still_needs_an_accept },
 		{ "doubt_adopted_by_origin", test_doubt_adopted_by_origin },
+		{ "doubt_settled_by_a_write_over_ours", test_doubt_settled_by_a_write_over_ours },
 		{ "doubt_cleared_by_version", test_doubt_cleared_by_version },
 		{ "duplicate_request_runs_once", test_duplicate_request_runs_once },
 		{ "proposer_conflicts_fast_forward_and_retry",

@@ -28,9 +28,12 @@ sample(uint8_t type)
 	m.key_len = sizeof(key) - 1;
 	m.state = (struct pk_wstate){ .kind = PK_KIND_VALUE, .version = 17, .len = sizeof(val) - 1,
 				      .data = val };
-	if (type == PK_MSG_PROMISE || type == PK_MSG_ACCEPT || type == PK_MSG_INSTALL)
+	if (type == PK_MSG_PROMISE || type == PK_MSG_ACCEPT || type == PK_MSG_INSTALL) {
 		m.state.origin = (struct pk_ballot){ .counter = 41, .incarnation = 8, .node = 2,
 						     .worker = 2 };
+		m.state.parent = (struct pk_ballot){ .counter = 40, .incarnation = 8, .node = 1,
+						     .worker = 2 };
+	}
 	m.client_id = 0xabcdef;
 	m.request_id = 77;
 	if (type == PK_MSG_CLIENT_REQ || type == PK_MSG_CLIENT_REP)
@@ -87,8 +90,11 @@ test_round_trip_every_type(void)
 		    t == PK_MSG_CLIENT_REP || t == PK_MSG_CLIENT_REQ) {
 			CHECK_EQ(out[0].state.len, in.state.len);
 			CHECK(memcmp(out[0].state.data, in.state.data, in.state.len) == 0);
-			/* Peer states carry their origin; client ones have none. */
+			/* Peer states carry their origin and parent; client
+			 * ones have neither.
+			 */
 			CHECK(pk_ballot_cmp(&out[0].state.origin, &in.state.origin) == 0);
+			CHECK(pk_ballot_cmp(&out[0].state.parent, &in.state.parent) == 0);
 		}
 		if (t == PK_MSG_CLIENT_REQ) {
 			CHECK_EQ(out[0].op, PK_OP_PUT);
@@ -255,7 +261,7 @@ test_message_errors(void)
 	size_t len = encode1(&m, buf, sizeof(buf));
 	size_t body = PK_WIRE_HDR_LEN + PK_WIRE_MSG_HDR_LEN;
 	size_t key_len_at = body + 20 + 32;
-	size_t state_at = key_len_at + 2 + 7 + 16;	/* after the origin ballot */
+	size_t state_at = key_len_at + 2 + 7 + 32;	/* after origin and parent */
 
 	CHECK_EQ(decode_byte(buf, len, 16, 0), -PK_E_TYPE);
 	CHECK_EQ(decode_byte(buf, len, 16, PK_MSG_TYPE_MAX + 1), -PK_E_TYPE);
@@ -418,8 +424,8 @@ test_client_layout(void)
 static void
 test_documented_sizes(void)
 {
-	static const size_t body[] = { 0, 46 + 7 + 11, 36 + 11, 38 + 7, 79 + 11, 81 + 7 + 11,
-				       36, 54, 81 + 7 + 11, 36, 38 + 7, 37, 20, 37 };
+	static const size_t body[] = { 0, 46 + 7 + 11, 36 + 11, 38 + 7, 95 + 11, 97 + 7 + 11,
+				       36, 54, 97 + 7 + 11, 36, 38 + 7, 37, 20, 37 };
 
 	for (uint8_t t = PK_MSG_CLIENT_REQ; t <= PK_MSG_TYPE_MAX; t++) {
 		struct pk_msg m = sample(t);
