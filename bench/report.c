@@ -21,6 +21,15 @@ per_s(const struct run_report *r, uint64_t count)
 	return r->window > 0 ? (double)count / r->window : 0;
 }
 
+/* Writes whose fate the client cannot know: UNKNOWN_OUTCOME (a reply
+ * saying so, or no reply at all) and SESSION_EXPIRED.
+ */
+static uint64_t
+unknown_outcomes(const struct run_report *r)
+{
+	return r->by_status[PK_UNKNOWN_OUTCOME] + r->by_status[PK_SESSION_EXPIRED];
+}
+
 void
 report_header(FILE *f, bool open_loop)
 {
@@ -83,6 +92,13 @@ report_summary(FILE *f, const struct run_report *r)
 			fprintf(f, " %s %" PRIu64, pk_status_name((int)s), r->by_status[s]);
 	fprintf(f, "\nerrors: %" PRIu64 ", timeouts (no reply at all): %" PRIu64 "\n", r->errors,
 		r->timeouts);
+	/* The outcomes a client cannot know, whether a reply said so or none
+	 * came: what a load must keep near zero.
+	 */
+	fprintf(f, "unknown outcome: %" PRIu64 " of %" PRIu64 " (%.3f%%): UNKNOWN_OUTCOME %" PRIu64
+		", SESSION_EXPIRED %" PRIu64 "\n", unknown_outcomes(r), r->ops,
+		r->ops > 0 ? 100.0 * (double)unknown_outcomes(r) / (double)r->ops : 0.0,
+		r->by_status[PK_UNKNOWN_OUTCOME], r->by_status[PK_SESSION_EXPIRED]);
 	fflush(f);
 }
 
@@ -134,9 +150,10 @@ report_json(const char *path, const struct run_report *r)
 	json_str(f, r->transport);
 	fprintf(f, ", \"rate\": %.0f},\n", r->rate);
 	fprintf(f, "  \"summary\": {\"ops\": %" PRIu64 ", \"elapsed_s\": %.3f, \"ops_per_s\": %.1f, "
-		"\"errors\": %" PRIu64 ", \"timeouts\": %" PRIu64 ", \"latency_us\": ",
+		"\"errors\": %" PRIu64 ", \"timeouts\": %" PRIu64 ", \"unknown_outcomes\": %" PRIu64
+		", \"latency_us\": ",
 		r->ops, r->elapsed, per_s(r, r->ops), r->errors,
-		r->timeouts);
+		r->timeouts, unknown_outcomes(r));
 	json_latency(f, &r->lat);
 	fprintf(f, ", \"linearizable\": \"%s\", \"history_ops\": %" PRIu64 "},\n", lin[r->lin],
 		r->history_ops);
