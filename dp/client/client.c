@@ -487,6 +487,15 @@ flush(struct pk_client *c)
 	return c->tx->n > 0 ? send_batch(c, c->tx) : 0;
 }
 
+/* True when queued slot <s> waits for target <ti>'s session (it was never
+ * sent in one: a new request, a GET, or one sent again under a new id).
+ */
+static bool
+waits_for(const struct pk_client *c, const struct slot *s, uint32_t ti)
+{
+	return s->session == 0 && (size_t)s->server * c->cfg.partitions + s->partition == ti;
+}
+
 /* Finishes the requests waiting for target <ti>'s session with <status>. */
 static void
 fail_waiting(struct pk_client *c, uint32_t ti, int status)
@@ -494,8 +503,7 @@ fail_waiting(struct pk_client *c, uint32_t ti, int status)
 	for (uint32_t i = 0; i < c->nqueue; i++) {
 		struct slot *s = &c->slots[c->send_queue[i]];
 
-		if (s->session != 0 ||
-		    (size_t)s->server * c->cfg.partitions + s->partition != ti)
+		if (!waits_for(c, s, ti))
 			continue;
 		s->queued = false;
 		finish(c, s, status, 0, NULL, 0);
@@ -616,8 +624,7 @@ open_failed(struct pk_client *c, uint32_t ti, uint64_t now)
 	for (uint32_t i = 0; i < c->nqueue; i++) {
 		struct slot *s = &c->slots[c->send_queue[i]];
 
-		if (s->session != 0 ||
-		    (size_t)s->server * c->cfg.partitions + s->partition != ti)
+		if (!waits_for(c, s, ti))
 			continue;
 		s->attempts++;	/* one replica tried */
 		if (s->attempts >= c->cfg.attempts) {
