@@ -580,7 +580,10 @@ origin_in_doubt(const struct pk_worker *w, const struct pk_round *rd,
  * under ballots from doubt_first to doubt_last (each failed accept re-ran
  * it); B*, the highest accepted ballot among the promises, decides:
  *  - B*'s state is our latest value itself (B* == doubt_last, or another
- *    proposer adopted it with an identity change: its origin is ours):
+ *    proposer adopted it with an identity change: its origin is ours, and
+ *    not zero: every ABSENT state has a zero origin, so an ABSENT we
+ *    re-proposed would "match" an ABSENT floor raised since, by the GC of
+ *    a value built on an earlier attempt of ours, and take versions back):
  *    propose it again under the new ballot and the batch's results stand.
  *  - B* > doubt_last and B*'s state was written over our latest value (its
  *    parent is our origin): another proposer adopted ours and wrote on
@@ -628,6 +631,7 @@ settle_doubt(struct pk_worker *w, struct pk_round *rd, uint64_t now, struct pk_o
 	rd->in_doubt = false;
 	if (pk_ballot_cmp(&rd->best_ballot, &rd->doubt_last) == 0 ||
 	    (rd->best != NULL && rd->newval != NULL &&
+	     !pk_ballot_is_zero(&rd->newval->origin) &&
 	     pk_ballot_cmp(&rd->best->origin, &rd->newval->origin) == 0)) {
 		w->stats.doubt_adopted++;
 		send_accept(w, rd, now, out);

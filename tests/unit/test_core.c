@@ -725,6 +725,76 @@ test_doubt_adopted_by_origin(void)
 	CHECK_EQ(fx_fini(&f), 0);
 }
 
+static struct pk_msg
+promise_state(const struct pk_send *prep, uint16_t node, struct pk_ballot acc, uint8_t kind,
+	      uint64_t version, const char *val, struct pk_ballot origin)
+{
+	struct pk_msg r = reply_to(prep, PK_MSG_PROMISE, node);
+
+	r.ballot2 = acc;
+	r.state.kind = kind;
+	r.state.version = version;
+	r.state.len = val != NULL ? (uint16_t)strlen(val) : 0;
+	r.state.data = (const uint8_t *)val;
+	r.state.origin = origin;
+	return r;
+}
+
+/* Found by review: two zero origins are no match. The partition's floor
+ * version is 100. A CAS built on a rival's X (101) sends v1 (102), which
+ * only node 1 takes; the settling prepare hears two empty members (ABSENT
+ * at 100, below 102): cleared, the CAS re-runs, mismatches, and proposes
+ * ABSENT at 100, lost too. Meanwhile a rival adopted v1 (the CAS applied),
+ * deleted it (103) and the GC removed it: the next prepare hears ABSENT at
+ * 103. That is not our ABSENT at 100 (both have no origin): proposing it
+ * again would answer CAS_MISMATCH for an applied CAS and take the key's
+ * versions back from 103 to 100. The answer is UNKNOWN_OUTCOME.
+ */
+static void
+test_doubt_absent_origins_never_match(void)
+{
+	struct fx f;
+	struct pk_send prep;
+	struct pk_msg r;
+	const struct pk_send *s;
+	const struct pk_ballot zero = { 0 };
+	const struct pk_ballot r1 = { .counter = 1, .incarnation = 1, .node = 2 };
+
+	CHECK(fx_init(&f, 0, true, 16));
+	f.cfg = (struct pk_config){ .epoch = 2, .prepare_mask = 0xE, .accept_mask = 0xE,
+				    .prepare_quorum = 2, .accept_quorum = 2, .one_rtt = true,
+				    .outsiders_propose = true };
+	pk_worker_set_config(f.w, &f.cfg);
+	fx_client(&f, PK_OP_CAS, "k", "x", 101, 1);
+	prep = *fx_sent(&f, PK_MSG_PREPARE);
+	r = promise_state(&prep, 1, r1, PK_KIND_VALUE, 101, "X", r1);
+	fx_peer(&f, &r);
+	r = promise_state(&prep, 2, zero, PK_KIND_ABSENT, 100, NULL, zero);
+	fx_peer(&f, &r);
+	CHECK((s = fx_sent(&f, PK_MSG_ACCEPT)) != NULL);
+	CHECK_EQ(s->msg.state.version, 102);
+	CHECK((s = fx_tick_until(&f, PK_MSG_PREPARE, 500)) != NULL);
+	prep = *s;
+	r = promise_state(&prep, 2, zero, PK_KIND_ABSENT, 100, NULL, zero);
+	fx_peer(&f, &r);
+	r = promise_state(&prep, 3, zero, PK_KIND_ABSENT, 100, NULL, zero);
+	fx_peer(&f, &r);
+	CHECK_EQ(pk_worker_stats(f.w)->doubt_cleared, 1);
+	CHECK((s = fx_sent(&f, PK_MSG_ACCEPT)) != NULL);
+	CHECK(s->msg.state.kind == PK_KIND_ABSENT && s->msg.state.version == 100);
+	CHECK((s = fx_tick_until(&f, PK_MSG_PREPARE, 500)) != NULL);
+	prep = *s;
+	r = promise_state(&prep, 1, zero, PK_KIND_ABSENT, 103, NULL, zero);
+	fx_peer(&f, &r);
+	r = promise_state(&prep, 2, zero, PK_KIND_ABSENT, 103, NULL, zero);
+	fx_peer(&f, &r);
+	CHECK_EQ(pk_worker_stats(f.w)->doubt_adopted, 0);
+	CHECK(f.out.nreply == 1 && f.replies[0].msg.status == PK_UNKNOWN_OUTCOME);
+	for (uint32_t i = 0; i < f.out.nsend; i++)
+		CHECK(f.sends[i].msg.type != PK_MSG_ACCEPT || f.sends[i].msg.state.version >= 103);
+	CHECK_EQ(fx_fini(&f), 0);
+}
+
 /* Another proposer adopted our failed value and wrote over it (its state's
  * parent is our origin, version 3 on our 2): ours is its ancestor. The
  * batch proposes that state unchanged under a new ballot, and once it is
@@ -1085,6 +1155,7 @@ main(int argc, char **argv)
 		{ "cleared_doubt_still_needs_an_accept", test_cleared_doubt_still_needs_an_accept },
 		{ "doubt_adopted_by_origin", test_doubt_adopted_by_origin },
 		{ "doubt_settled_by_a_write_over_ours", test_doubt_settled_by_a_write_over_ours },
+		{ "doubt_absent_origins_never_match", test_doubt_absent_origins_never_match },
 		{ "doubt_cleared_by_version", test_doubt_cleared_by_version },
 		{ "duplicate_request_runs_once", test_duplicate_request_runs_once },
 		{ "proposer_conflicts_fast_forward_and_retry",
