@@ -287,7 +287,8 @@ refuse_client(struct dp_lcore *l, unsigned int pi, uint16_t partition,
 	struct dp_client_addr a = { .port = l->r->ports[pi].id, .ip = pp->src_ip,
 				    .udp_port = pp->src_port, .sealed = false };
 	struct pk_msg rep = { .type = PK_MSG_CLIENT_REP, .client_id = req->client_id,
-			      .request_id = req->request_id, .status = PK_UNAUTHENTICATED };
+			      .request_id = req->request_id, .session = req->session,
+			      .status = PK_UNAUTHENTICATED };
 
 	memcpy(a.mac, pp->src_mac, 6);
 	emit_reply_to(l, partition, &a, pi, &rep);

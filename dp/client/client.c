@@ -52,6 +52,7 @@ struct target {
 	uint64_t last_used;	/* us: the session's last request */
 	uint64_t open_deadline;	/* us: OPEN in flight until then */
 	uint32_t open_sends;
+	uint32_t oldest, newest;	/* its requests in flight, by request id */
 	bool opening;
 	bool open_due;		/* an OPEN to send at the next flush */
 };
@@ -82,7 +83,6 @@ struct pk_client {
 	struct slot *slots;
 	uint32_t free_head;
 	uint32_t inflight;
-	uint32_t oldest, newest;	/* requests in flight, by request id */
 	struct target *targets;	/* server * partitions + partition */
 	uint32_t *send_queue;	/* slots to (re)send, in order */
 	uint32_t *send_spare;	/* room to reorder it */
@@ -135,7 +135,6 @@ pk_client_open(const struct pk_client_config *cfg, char *err, size_t errlen)
 	c->cfg.client_secret = NULL;	/* the caller's buffer is not ours to keep */
 	c->by_key = cfg->home < 0;
 	c->home = c->by_key ? 0 : (unsigned int)cfg->home % c->nservers;
-	c->oldest = c->newest = NO_SLOT;
 	c->targets = calloc((size_t)c->nservers * cfg->partitions, sizeof(*c->targets));
 	c->slots = calloc(cfg->window, sizeof(*c->slots));
 	c->send_queue = calloc(cfg->window, sizeof(*c->send_queue));
@@ -147,6 +146,8 @@ pk_client_open(const struct pk_client_config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		goto err;
 	}
+	for (uint32_t i = 0; i < c->nservers * (uint32_t)cfg->partitions; i++)
+		c->targets[i].oldest = c->targets[i].newest = NO_SLOT;
 	for (uint32_t i = 0; i < cfg->window; i++)
 		c->slots[i].next_free = i + 1 < cfg->window ? i + 1 : NO_SLOT;
 	c->net = open_net(cfg->transport_arg, err, errlen);
@@ -186,21 +187,47 @@ target_of(struct pk_client *c, const struct slot *s)
 	return &c->targets[(size_t)s->server * c->cfg.partitions + s->partition];
 }
 
-/* ---- requests in flight, oldest first: what each request acknowledges ---- */
+/* ---- requests in flight per target, by request id: what each
+ * request acknowledges to its session ---- */
 
 static void
 order_unlink(struct pk_client *c, uint32_t idx)
 {
 	struct slot *s = &c->slots[idx];
+	struct target *t = target_of(c, s);
 
 	if (s->older != NO_SLOT)
 		c->slots[s->older].newer = s->newer;
 	else
-		c->oldest = s->newer;
+		t->oldest = s->newer;
 	if (s->newer != NO_SLOT)
 		c->slots[s->newer].older = s->older;
 	else
-		c->newest = s->older;
+		t->newest = s->older;
+}
+
+/* Into its target's list, in request id order (new ids go at the end; a
+ * GET moved from another replica may sit further back).
+ */
+static void
+order_link(struct pk_client *c, uint32_t idx)
+{
+	struct slot *s = &c->slots[idx];
+	struct target *t = target_of(c, s);
+	uint32_t after = t->newest;
+
+	while (after != NO_SLOT && c->slots[after].request_id > s->request_id)
+		after = c->slots[after].older;
+	s->older = after;
+	s->newer = after != NO_SLOT ? c->slots[after].newer : t->oldest;
+	if (s->newer != NO_SLOT)
+		c->slots[s->newer].older = idx;
+	else
+		t->newest = idx;
+	if (after != NO_SLOT)
+		c->slots[after].newer = idx;
+	else
+		t->oldest = idx;
 }
 
 /* Gives slot <idx> a new request id, the newest; the old one is never sent
@@ -217,22 +244,26 @@ renumber(struct pk_client *c, uint32_t idx)
 	s->request_id = (++c->id_counter << SLOT_BITS) | idx;
 	s->session = 0;
 	s->id_sends = 0;
-	s->newer = NO_SLOT;
-	s->older = c->newest;
-	if (c->newest != NO_SLOT)
-		c->slots[c->newest].newer = idx;
-	else
-		c->oldest = idx;
-	c->newest = idx;
+	order_link(c, idx);
 }
 
-/* The lowest request id whose answer this client still wants: replicas
- * may forget the answers below it.
+/* Sends slot <idx> to <server> from now on. */
+static void
+move_to(struct pk_client *c, uint32_t idx, uint16_t server)
+{
+	order_unlink(c, idx);
+	c->slots[idx].server = server;
+	order_link(c, idx);
+}
+
+/* The lowest request id whose answer this client still waits for from
+ * target <t>: its session may forget the answers below it. Per target, so
+ * one request stuck at a silent replica holds back no other session.
  */
 static uint64_t
-acked(const struct pk_client *c)
+acked(const struct pk_client *c, const struct target *t)
 {
-	return c->oldest != NO_SLOT ? c->slots[c->oldest].request_id
+	return t->oldest != NO_SLOT ? c->slots[t->oldest].request_id
 				    : (c->id_counter + 1) << SLOT_BITS;
 }
 
@@ -255,6 +286,31 @@ finish(struct pk_client *c, struct slot *s, int status, uint64_t version, const 
 	s->next_free = c->free_head;
 	c->free_head = idx;
 	c->inflight--;
+}
+
+/* New requests avoid <server> until <until> (us); never shortens a
+ * longer silence (a NOT_MEMBER's).
+ */
+static void
+silence(struct pk_client *c, uint16_t server, uint64_t until)
+{
+	if (c->silent_until[server] < until)
+		c->silent_until[server] = until;
+}
+
+/* The replica after <server> that is not silent, or simply the next. */
+static uint16_t
+next_server(const struct pk_client *c, uint16_t server)
+{
+	uint64_t now = dp_mono_us();
+
+	for (unsigned int i = 1; i < c->nservers; i++) {
+		unsigned int s = (server + i) % c->nservers;
+
+		if (c->silent_until[s] <= now)
+			return (uint16_t)s;
+	}
+	return (uint16_t)((server + 1) % c->nservers);
 }
 
 /* The key's replica: by hash (bits the partition does not use, so each
@@ -383,7 +439,7 @@ send_opens(struct pk_client *c, uint64_t now)
 		m.op = PK_OP_OPEN;
 		m.client_id = c->cfg.client_id;
 		m.request_id = OPEN_ID | i;
-		m.acked = acked(c);
+		m.acked = acked(c, &c->targets[i]);
 		d = next_dgram(c, (uint16_t)(i / c->cfg.partitions),
 			       (uint16_t)(i % c->cfg.partitions), &w);
 		if (pk_wire_add(&w, &m) != 0)
@@ -426,7 +482,6 @@ static int
 flush(struct pk_client *c)
 {
 	uint64_t now = dp_mono_us();
-	uint64_t ack = acked(c);
 	uint32_t waiting = 0;
 
 	c->tx->n = 0;
@@ -460,7 +515,7 @@ flush(struct pk_client *c)
 			m.client_id = c->cfg.client_id;
 			m.request_id = s->request_id;
 			m.session = s->session != 0 ? s->session : target_of(c, s)->session;
-			m.acked = ack;
+			m.acked = acked(c, target_of(c, s));
 			m.op = s->op;
 			m.arg = s->arg;
 			m.key = s->key;
@@ -500,15 +555,20 @@ waits_for(const struct pk_client *c, const struct slot *s, uint32_t ti)
 static void
 fail_waiting(struct pk_client *c, uint32_t ti, int status)
 {
-	for (uint32_t i = 0; i < c->nqueue; i++) {
-		struct slot *s = &c->slots[c->send_queue[i]];
+	uint32_t kept = 0;
 
-		if (!waits_for(c, s, ti))
+	for (uint32_t i = 0; i < c->nqueue; i++) {
+		uint32_t idx = c->send_queue[i];
+		struct slot *s = &c->slots[idx];
+
+		if (!waits_for(c, s, ti)) {
+			c->send_queue[kept++] = idx;
 			continue;
+		}
 		s->queued = false;
 		finish(c, s, status, 0, NULL, 0);
-		c->send_queue[i--] = c->send_queue[--c->nqueue];
 	}
+	c->nqueue = kept;
 }
 
 static void
@@ -520,7 +580,6 @@ open_answered(struct pk_client *c, const struct pk_msg *m)
 	if (i >= (uint64_t)c->nservers * c->cfg.partitions)
 		return;
 	t = &c->targets[i];
-	c->silent_until[i / c->cfg.partitions] = 0;	/* it answers */
 	if (!t->opening || m->status == PK_BUSY)
 		return;	/* late, or no room now: sent again on its deadline */
 	t->opening = false;
@@ -592,6 +651,11 @@ match_replies(void *arg, const uint8_t *buf, size_t len)
 				send_anew(c, s);
 				continue;
 			}
+			if (s->op == PK_OP_GET || s->id_sends == 1) {
+				/* Sessions keep going: not applied, no service. */
+				finish(c, s, PK_UNAVAILABLE, 0, NULL, 0);
+				continue;
+			}
 		}
 		if (m->status == PK_BUSY && s->attempts < c->cfg.attempts) {
 			send_anew(c, s);	/* refused, kept refused: a new id */
@@ -601,8 +665,8 @@ match_replies(void *arg, const uint8_t *buf, size_t len)
 			/* Not applied; that replica left the cluster (or is a
 			 * spare): this and new requests go elsewhere.
 			 */
-			c->silent_until[s->server] = dp_mono_us() + 10000000u;
-			s->server = (uint16_t)((s->server + 1) % c->nservers);
+			silence(c, s->server, dp_mono_us() + 10000000u);
+			move_to(c, idx, next_server(c, s->server));
 			send_anew(c, s);
 			continue;
 		}
@@ -619,11 +683,15 @@ open_failed(struct pk_client *c, uint32_t ti, uint64_t now)
 {
 	uint16_t server = (uint16_t)(ti / c->cfg.partitions);
 
-	c->targets[ti].opening = false;
-	c->silent_until[server] = now + 1000000u;
-	for (uint32_t i = 0; i < c->nqueue; i++) {
-		struct slot *s = &c->slots[c->send_queue[i]];
+	uint32_t kept = 0;
 
+	c->targets[ti].opening = false;
+	silence(c, server, now + 1000000u);
+	for (uint32_t i = 0; i < c->nqueue; i++) {
+		uint32_t idx = c->send_queue[i];
+		struct slot *s = &c->slots[idx];
+
+		c->send_queue[kept++] = idx;
 		if (!waits_for(c, s, ti))
 			continue;
 		s->attempts++;	/* one replica tried */
@@ -631,11 +699,12 @@ open_failed(struct pk_client *c, uint32_t ti, uint64_t now)
 			s->queued = false;
 			finish(c, s, PK_TIMEOUT, 0, NULL, 0);
 			c->ready[c->nready - 1].result.no_reply = true;
-			c->send_queue[i--] = c->send_queue[--c->nqueue];
+			kept--;
 			continue;
 		}
-		s->server = (uint16_t)((s->server + 1) % c->nservers);
+		move_to(c, idx, next_server(c, server));
 	}
+	c->nqueue = kept;
 }
 
 /* Retries or gives up on requests past their deadline, and OPENs. */
@@ -671,7 +740,7 @@ expire(struct pk_client *c)
 			continue;
 		}
 		/* New requests avoid the silent replica for a while. */
-		c->silent_until[s->server] = now + 1000000u;
+		silence(c, s->server, now + 1000000u);
 		if (s->attempts >= c->cfg.attempts) {
 			/* No reply at all: a read did nothing; a write may
 			 * or may not have happened.
@@ -682,7 +751,7 @@ expire(struct pk_client *c)
 			continue;
 		}
 		if (s->op == PK_OP_GET)
-			s->server = (uint16_t)((s->server + 1) % c->nservers);
+			move_to(c, i, next_server(c, s->server));
 		enqueue(c, i);
 	}
 	return next;

@@ -220,7 +220,19 @@ pk_session_open(struct pk_sessions *t, uint64_t client_id)
 	uint32_t idx;
 
 	if (s != NULL) {
+		/* A new session replaces the client's old one and its held
+		 * answers: a restarted client that kept its id starts its
+		 * request ids over, and must never be given an answer of the
+		 * last run's. Its writes still running answer nothing into it.
+		 */
+		drop_entries(t, s);
+		s->number = t->next_number++;
+		if (t->next_number == 0)
+			t->next_number = 1;
+		s->acked = s->refused_below = 0;
+		s->running = 0;
 		touch(t, s);
+		t->stats->sess_opened++;
 		return s->number;
 	}
 	pk_sessions_expire(t);

@@ -2,7 +2,7 @@
  * style of RIFL (Lee et al., SOSP 2015) and Raft's client sessions.
  *
  * A client opens a session (OPEN) and gets a number this worker never gave
- * before (docs/PROTOCOL.md section 9). Each request then names the session
+ * before (docs/PROTOCOL.md section 9); an OPEN again replaces its session. Each request then names the session
  * and carries <acked>, the lowest request id whose answer the client still
  * wants. For every write the session keeps an entry from its arrival until
  * the client acknowledges it: while it runs, copies are dropped (its reply
@@ -30,6 +30,9 @@
 #include "mem.h"
 #include "parnik/stats.h"
 #include "parnik/wire.h"
+
+/* How often a worker with live sessions wants a tick (us of its clock). */
+#define PK_SESSION_TICK 100000u
 
 struct pk_sess_entry {
 	uint64_t rid;
@@ -86,8 +89,9 @@ void pk_sessions_fini(struct pk_sessions *t);
  */
 void pk_sessions_advance(struct pk_sessions *t, uint64_t now);
 
-/* OPEN from <client_id>: its live session (an OPEN sent again), or a new
- * one. Returns the session number, or 0 when the table is full.
+/* OPEN from <client_id>: a new session, replacing the client's live one
+ * (its held answers go). Returns the session number, or 0 when the table
+ * is full.
  */
 uint64_t pk_session_open(struct pk_sessions *t, uint64_t client_id);
 

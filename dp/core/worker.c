@@ -199,7 +199,15 @@ pk_worker_tick(struct pk_worker *w, uint64_t now, struct pk_out *out)
 uint64_t
 pk_worker_next_deadline(const struct pk_worker *w)
 {
-	return w->next_deadline;
+	uint64_t d = w->next_deadline;
+
+	/* While sessions live, a tick every PK_SESSION_TICK keeps their
+	 * clock running on an idle partition (the clock counts no gap
+	 * longer than a stall allowance), so their leases end.
+	 */
+	if (w->sessions.live > 0 && w->sessions.last_now + PK_SESSION_TICK < d)
+		d = w->sessions.last_now + PK_SESSION_TICK;
+	return d;
 }
 
 uint32_t

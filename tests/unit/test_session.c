@@ -9,6 +9,7 @@
 
 #include "check.h"
 #include "core_fx.h"
+#include "session.h"
 
 static const struct pk_stats *
 stats(const struct fx *f)
@@ -161,9 +162,9 @@ test_unknown_session_never_runs(void)
 	CHECK_EQ(fx_fini(&f), 0);
 }
 
-/* OPEN again while the session lives gives the same number (a lost OPEN
- * reply is harmless); after the lease it is gone, its answers with it: a
- * retry is told SESSION_EXPIRED, and a new OPEN gets a new number.
+/* After the lease a session is gone, its answers with it: a retry is told
+ * SESSION_EXPIRED, and a new OPEN gets a new number. An idle partition
+ * wants ticks while sessions live, so their leases end.
  */
 static void
 test_lease_expiry(void)
@@ -176,9 +177,9 @@ test_lease_expiry(void)
 	CHECK(fx_init(&f, 0, true, 16));
 	first = fx_open(&f, &c, 7);
 	CHECK(first >= 1000);	/* from the fixture's session base */
+	CHECK(pk_worker_next_deadline(f.w) <= f.now + PK_SESSION_TICK);
 	CHECK_EQ(f.replies[0].msg.state.version, 60000);	/* the lease, ms */
 	CHECK_EQ(run(&f, &c, 1, PK_OP_PUT, "a", "x", 0, &r), PK_OK);
-	CHECK_EQ(fx_open(&f, &again, 7), first);
 	/* 59 s later (in steps, as a running worker sees time): still there. */
 	for (int i = 0; i < 59; i++)
 		fx_tick(&f, 1000000);
@@ -188,6 +189,7 @@ test_lease_expiry(void)
 		fx_tick(&f, 1000000);
 	CHECK_EQ(stats(&f)->sess_expired, 1);
 	CHECK_EQ(stats(&f)->sessions_live, 0);
+	CHECK_EQ(pk_worker_next_deadline(f.w), UINT64_MAX);	/* nothing left to time */
 	CHECK_EQ(stats(&f)->session_records, 0);
 	fx_client_in(&f, &c, 1, PK_OP_PUT, "a", "x", 0, 3);
 	CHECK_EQ(replied(&f, 3), PK_SESSION_EXPIRED);
@@ -318,6 +320,29 @@ test_refusals_are_held(void)
 	CHECK_EQ(fx_fini(&f), 0);
 }
 
+/* OPEN again replaces the session: a client restarted with the same id
+ * starts its request ids over and must not get the last run's answers.
+ */
+static void
+test_open_again_replaces(void)
+{
+	struct fx f;
+	struct fx_session old, now;
+	struct pk_reply r;
+
+	CHECK(fx_init(&f, 0, true, 16));
+	CHECK(fx_open(&f, &old, 7) != 0);
+	CHECK_EQ(run(&f, &old, 1, PK_OP_ADD, "a", NULL, 1, &r), PK_OK);
+	CHECK(fx_open(&f, &now, 7) > old.number);
+	CHECK_EQ(stats(&f)->session_records, 0);
+	CHECK_EQ(stats(&f)->sessions_live, 1);
+	CHECK_EQ(run(&f, &now, 1, PK_OP_ADD, "a", NULL, 1, &r), PK_OK);
+	CHECK(r.msg.state.len == 1 && r.msg.state.data[0] == '2');	/* ran: a new request */
+	fx_client_in(&f, &old, 1, PK_OP_ADD, "a", NULL, 1, 9);
+	CHECK_EQ(replied(&f, 9), PK_SESSION_EXPIRED);
+	CHECK_EQ(fx_fini(&f), 0);
+}
+
 /* Worker freed with answers held and a write running: nothing leaks. */
 static void
 test_free_with_sessions_leaks_nothing(void)
@@ -347,6 +372,7 @@ main(int argc, char **argv)
 		{ "running_write_keeps_its_session", test_running_write_keeps_its_session },
 		{ "bounds_answer_busy", test_bounds_answer_busy },
 		{ "refusals_are_held", test_refusals_are_held },
+		{ "open_again_replaces", test_open_again_replaces },
 		{ "free_with_sessions_leaks_nothing", test_free_with_sessions_leaks_nothing },
 	};
 
