@@ -571,6 +571,42 @@ fail_waiting(struct pk_client *c, uint32_t ti, int status)
 	c->nqueue = kept;
 }
 
+/* An OPEN without an answer after every attempt (its replica is silent),
+ * or answered NOT_MEMBER or UNAVAILABLE (it serves nobody now).
+ * The requests waiting for it were never sent there, so they move to the
+ * next replica (writes too), or give up, not applied, with <status> after
+ * their attempts (at once for a refusal when there is no other replica).
+ */
+static void
+open_failed(struct pk_client *c, uint32_t ti, uint64_t silent_until, int status)
+{
+	uint16_t server = (uint16_t)(ti / c->cfg.partitions);
+
+	uint32_t kept = 0;
+
+	c->targets[ti].opening = false;
+	silence(c, server, silent_until);
+	for (uint32_t i = 0; i < c->nqueue; i++) {
+		uint32_t idx = c->send_queue[i];
+		struct slot *s = &c->slots[idx];
+
+		c->send_queue[kept++] = idx;
+		if (!waits_for(c, s, ti))
+			continue;
+		s->attempts++;	/* one replica tried */
+		if (s->attempts >= c->cfg.attempts ||
+		    (status != PK_TIMEOUT && c->nservers == 1)) {
+			s->queued = false;
+			finish(c, s, status, 0, NULL, 0);
+			c->ready[c->nready - 1].result.no_reply = status == PK_TIMEOUT;
+			kept--;
+			continue;
+		}
+		move_to(c, idx, next_server(c, server));
+	}
+	c->nqueue = kept;
+}
+
 static void
 open_answered(struct pk_client *c, const struct pk_msg *m)
 {
@@ -580,8 +616,23 @@ open_answered(struct pk_client *c, const struct pk_msg *m)
 	if (i >= (uint64_t)c->nservers * c->cfg.partitions)
 		return;
 	t = &c->targets[i];
+	if (!t->opening && m->status == PK_OK && t->session != 0 && m->session > t->session) {
+		/* Two OPENs crossed: the later (higher) number replaced the
+		 * other at the replica. New requests go in it.
+		 */
+		t->session = m->session;
+		return;
+	}
 	if (!t->opening || m->status == PK_BUSY)
 		return;	/* late, or no room now: sent again on its deadline */
+	if (m->status == PK_NOT_MEMBER || m->status == PK_UNAVAILABLE) {
+		/* That replica serves nobody now: what waits for it goes
+		 * elsewhere (never sent, so writes too).
+		 */
+		open_failed(c, (uint32_t)i, dp_mono_us() +
+			    (m->status == PK_NOT_MEMBER ? 10000000u : 1000000u), m->status);
+		return;
+	}
 	t->opening = false;
 	if (m->status != PK_OK || m->session == 0) {
 		/* Refused for good (UNAUTHENTICATED: this client lacks the
@@ -674,39 +725,6 @@ match_replies(void *arg, const uint8_t *buf, size_t len)
 	}
 }
 
-/* An OPEN without an answer after every attempt: its replica is silent.
- * The requests waiting for it were never sent there, so they move to the
- * next replica (writes too), or give up, not applied, after their attempts.
- */
-static void
-open_failed(struct pk_client *c, uint32_t ti, uint64_t now)
-{
-	uint16_t server = (uint16_t)(ti / c->cfg.partitions);
-
-	uint32_t kept = 0;
-
-	c->targets[ti].opening = false;
-	silence(c, server, now + 1000000u);
-	for (uint32_t i = 0; i < c->nqueue; i++) {
-		uint32_t idx = c->send_queue[i];
-		struct slot *s = &c->slots[idx];
-
-		c->send_queue[kept++] = idx;
-		if (!waits_for(c, s, ti))
-			continue;
-		s->attempts++;	/* one replica tried */
-		if (s->attempts >= c->cfg.attempts) {
-			s->queued = false;
-			finish(c, s, PK_TIMEOUT, 0, NULL, 0);
-			c->ready[c->nready - 1].result.no_reply = true;
-			kept--;
-			continue;
-		}
-		move_to(c, idx, next_server(c, server));
-	}
-	c->nqueue = kept;
-}
-
 /* Retries or gives up on requests past their deadline, and OPENs. */
 static uint64_t
 expire(struct pk_client *c)
@@ -725,7 +743,7 @@ expire(struct pk_client *c)
 			continue;
 		}
 		if (t->open_sends >= c->cfg.attempts)
-			open_failed(c, i, now);
+			open_failed(c, i, now + 1000000u, PK_TIMEOUT);
 		else
 			t->open_due = true;
 	}

@@ -777,19 +777,10 @@ accepted(struct pk_worker *w, struct pk_round *rd, uint64_t now, struct pk_out *
 
 /* ---- entry points ---- */
 
+/* Whether this replica serves clients at all (OPEN and every request). */
 static uint8_t
-validate(const struct pk_worker *w, const struct pk_msg *req, uint32_t hash)
+serving(const struct pk_worker *w)
 {
-	bool wants_value = req->op == PK_OP_PUT || req->op == PK_OP_CAS;
-
-	if (req->op < PK_OP_GET || req->op > PK_OP_MAX || req->key_len == 0)
-		return PK_BAD_REQUEST;
-	if (req->too_large || req->key_len > PK_MAX_KEY || req->state.len > w->tuning.max_value)
-		return PK_TOO_LARGE;
-	if (!wants_value && req->state.len != 0)
-		return PK_BAD_REQUEST;
-	if (hash % w->partitions != w->worker)
-		return PK_WRONG_PARTITION;
 	/* No lists: a restarted replica waiting for the control plane to
 	 * give it the cluster's config; proposing under a stale one could
 	 * miss the current quorums.
@@ -802,6 +793,29 @@ validate(const struct pk_worker *w, const struct pk_msg *req, uint32_t hash)
 	if (((w->cfg->prepare_mask | w->cfg->accept_mask) & (1u << w->node)) == 0 &&
 	    !w->cfg->outsiders_propose)
 		return PK_NOT_MEMBER;
+	return PK_OK;
+}
+
+/* The checks in the order docs/PROTOCOL.md section 8 gives: the first
+ * that fails answers.
+ */
+static uint8_t
+validate(const struct pk_worker *w, const struct pk_msg *req, uint32_t hash)
+{
+	bool wants_value = req->op == PK_OP_PUT || req->op == PK_OP_CAS;
+	uint8_t status;
+
+	if (req->op < PK_OP_GET || req->op > PK_OP_MAX || req->key_len == 0)
+		return PK_BAD_REQUEST;
+	if (req->too_large || req->key_len > PK_MAX_KEY || req->state.len > w->tuning.max_value)
+		return PK_TOO_LARGE;
+	if (!wants_value && req->state.len != 0)
+		return PK_BAD_REQUEST;
+	if (hash % w->partitions != w->worker)
+		return PK_WRONG_PARTITION;
+	status = serving(w);
+	if (status != PK_OK)
+		return status;
 	if (w->ops_used >= w->tuning.max_ops)
 		return PK_BUSY;
 	return PK_OK;
@@ -839,14 +853,24 @@ open_session(struct pk_worker *w, const struct pk_msg *req, uint64_t cookie, str
 			   .request_id = req->request_id, .op = PK_OP_OPEN };
 	struct pk_reply *r;
 
-	a.session = req->client_id != 0 ? pk_session_open(&w->sessions, req->client_id) : 0;
+	uint8_t status = serving(w);
+
+	if (status == PK_OK && req->client_id == 0)
+		status = PK_BAD_REQUEST;
+	if (status == PK_OK) {
+		a.session = pk_session_open(&w->sessions, req->client_id);
+		if (a.session == 0)
+			status = PK_BUSY;
+	}
+	if (status != PK_OK)
+		w->stats.req_rejected++;
 	r = pk_out_reply(w, out, cookie);
 	if (r == NULL)
 		return;
 	r->msg.client_id = a.client_id;
 	r->msg.request_id = a.request_id;
 	r->msg.session = a.session;
-	r->msg.status = a.session != 0 ? PK_OK : req->client_id != 0 ? PK_BUSY : PK_BAD_REQUEST;
+	r->msg.status = status;
 	r->msg.state.version = a.session != 0 ? w->tuning.session_lease / 1000 : 0;
 }
 

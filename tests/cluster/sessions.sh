@@ -83,6 +83,8 @@ expect "DEL answers its tombstone's version" "status=OK kind=0 version=2 " \
 # A spare is outside the lists: NOT_MEMBER, and the library moves on.
 out=$("$fabric" exec "$name" python3 "$forge_py" --to "$spare" --client-id 4242 get n)
 expect "a spare answers NOT_MEMBER" "status=NOT_MEMBER" "$out"
+out=$("$fabric" exec "$name" python3 "$forge_py" --to "$spare" --client-id 4242 open)
+expect "... to OPEN too" "status=NOT_MEMBER" "$out"
 refused=$(stat_of 3 req_rejected)
 check "a client that lists the spare is served by the others (8 keys)" 0 \
     "$fabric" exec "$name" bash -c "for k in a b c d e f g h; do
