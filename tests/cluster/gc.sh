@@ -3,10 +3,10 @@
 # each): 10,000 keys written, then deleted while a checked load runs on
 # other keys; the GC sweeps remove them from every replica's tables, with no
 # failed or non-linearizable operation, and each replica's arena shrinks by
-# at least 1 MB (10,000 records hold about 2.5 MB; the replicas remember
-# 8192 recent requests per partition, not the default 65,536, so that the
-# dedupe table's results, which grow meanwhile, stay small beside them;
-# retries come within 0.2 s, well inside 8192 requests). Deleted keys read
+# at least 1 MB (10,000 records hold about 2.5 MB; the replicas hold at
+# most 8192 session answers per partition, not the default 65,536, so
+# that those, which clients acknowledge as they go, stay small beside
+# them). Deleted keys read
 # as absent, and a key written again after its GC continues above its old
 # version. `gc hold` stops the sweeps until `gc release` or its lease ends;
 # a spare grown in by parnikctl first takes the members' GC floors (the highest,

@@ -463,8 +463,8 @@ harness_init(struct harness *h)
 	struct pk_worker_params p;
 
 	memset(h, 0, sizeof(*h));
-	/* The smallest dedupe table (16): a fast worker, and eviction of a
-	 * request still in flight within reach of a short input.
+	/* Room for 16 session answers: a fast worker, and a full session
+	 * (BUSY, then refused for good) within reach of a short input.
 	 */
 	fx_params(&p, &h->heap, NODE, true, 16, 16);
 	/* The configs a script may switch between: the start, the next

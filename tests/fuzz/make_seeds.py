@@ -7,13 +7,16 @@ import os
 import struct
 import sys
 
-GET, PUT, CAS, ADD, DEL = 1, 2, 3, 4, 5
+GET, PUT, CAS, ADD, DEL, OPEN = 1, 2, 3, 4, 5, 6
+OWN_SESSION, UNKNOWN_SESSION, ACKED = 0x40, 0xc0, 0x20  # bits of d
 KEYS = 'abcde'                  # index into fuzz_worker.c's keys[]
 VALUES = ['', '0', '1', '-7', 'x']  # the first of fuzz_worker.c's values[]
 
 
 def client(op, key, client_id=0, request=0, value='', arg=0):
-    """cmd 0: a = op | key << 3, b = value << 4 | client, c = request, d = arg."""
+    """cmd 0: a = op | key << 3, b = value << 4 | client, c = request, d = arg;
+    d's top bits also pick the session (none, the client's, an unknown one)
+    and bit 5 acknowledges ids below a few under the request's."""
     return bytes([0x00, op | (KEYS.index(key) << 3),
                   (VALUES.index(value) << 4) | client_id, request, arg & 0xff])
 
@@ -52,7 +55,8 @@ def peer(type_index, node, counter, key, token=0, state=b''):
 def raw_client(op, key, client_id, request, value=b''):
     """cmd 14: one CLIENT_REQ datagram body, decoded by pk_wire_decode."""
     k = key.encode()
-    body = struct.pack('<QQBBHHQ', client_id, request, op, 0, len(k), len(value), 0) + k + value
+    body = struct.pack('<QQQQBBHHQ', client_id, request, 0, 0, op, 0, len(k), len(value),
+                       0) + k + value
     msg = struct.pack('<BBH', 1, 0, len(body)) + body
     return bytes([0x0e, 0, len(msg)]) + msg
 
@@ -74,13 +78,21 @@ SEEDS = {
     'peer-acceptor.bin': peer(0, 1, 3, 'c') + peer(1, 1, 3, 'c', 0, bytes([0x05, 1, 3])),
     # A client request as a wire datagram.
     'raw-client.bin': raw_client(ADD, 'd', 3, 9),
-    # The leak: a DEL run by the 1RTT round that round_release starts is
-    # evicted from the dedupe table while in flight (16 newer requests),
-    # retried, and both runs finish into the one entry.
+    # The old leak: a DEL run by the 1RTT round that round_release starts
+    # was evicted from a shared dedupe table while in flight (16 newer
+    # requests), retried, and both runs finished into the one entry. The
+    # same script without sessions: every copy runs.
     'leak-round-release.bin': client(PUT, 'a', 1, 1) + client(DEL, 'a', 1, 2) +
     answer() + answer() +
     b''.join(client(GET, KEYS[1 + i % 4], 2, 16 + i) for i in range(16)) +
     client(DEL, 'a', 1, 2) + answer(4) + answer(),
+    # A session: OPEN, an ADD in it answered, its copy answered again, an
+    # acknowledged copy dropped, and one naming an unknown session.
+    'session-retry.bin': client(OPEN, 'a', 1, 1) + client(ADD, 'a', 1, 9, '', OWN_SESSION | 1) +
+    answer() + answer() + client(ADD, 'a', 1, 9, '', OWN_SESSION | 1) +
+    client(ADD, 'a', 1, 12, '', OWN_SESSION | ACKED | 1) +
+    client(ADD, 'a', 1, 9, '', OWN_SESSION | 1) +
+    client(ADD, 'b', 1, 13, '', UNKNOWN_SESSION | 1),
 }
 
 

@@ -115,7 +115,7 @@ test_lost_write_is_caught(void)
 	CHECK(!linearizable(h));
 }
 
-/* A retried ADD executed twice by the replicas (a dedupe entry evicted
+/* A retried ADD executed twice by the replicas (an old shared dedupe entry evicted
  * while the first run was in flight): the client saw one ADD, the key
  * moved twice. Both shapes are caught: a later read of 2, or the retry's
  * own reply of 2. With a second ADD whose outcome is unknown, reading 2 is
