@@ -234,10 +234,17 @@ complete(struct worker *w, const struct pk_completion *d, uint64_t t)
 	w->by_status[res->status & 63]++;
 	if (res->no_reply)
 		row->timeouts++;
+	else if (res->status == PK_BUSY)
+		row->busy++;
 	else if (res->status > PK_OVERFLOW)
 		row->errors++;
-	pk_hist_record(&row->lat, lat);
-	pk_hist_record(&w->total, lat);
+	/* Latency of the admitted requests: a request shed after all its
+	 * tries says nothing about how long the cluster takes to serve.
+	 */
+	if (res->no_reply || res->status != PK_BUSY) {
+		pk_hist_record(&row->lat, lat);
+		pk_hist_record(&w->total, lat);
+	}
 	/* Every definite reply carries the visible version (DEL's is its
 	 * tombstone's: the key's visible version is then 0).
 	 */
@@ -464,8 +471,10 @@ usage(FILE *f)
 		"  -h, --help             this text\n"
 		"\n"
 		"Every second: ops/s (completions), [sent/s in open loop], p50 and p99 of that\n"
-		"second's completions, errors (error replies) and timeouts (no reply at all).\n"
-		"Latencies come from a log-linear histogram (within 3.1%%), merged over threads.\n"
+		"second's completions, busy (shed by the replicas after the client's retries:\n"
+		"not applied), errors (other error replies) and timeouts (no reply at all).\n"
+		"Latencies (of admitted requests: BUSY ones apart) come from a log-linear\n"
+		"histogram (within 3.1%%), merged over threads.\n"
 		"\n"
 		"exit: 0 done (and linearizable with --check), 1 not linearizable, 2 usage,\n"
 		"      3 open loop: this client could not offer the rate, 6 no replica answers, or\n"
@@ -871,6 +880,7 @@ main(int argc, char **argv)
 			row->sent += r->sent;
 			row->done += r->done;
 			row->errors += r->errors;
+			row->busy += r->busy;
 			row->timeouts += r->timeouts;
 			pk_hist_merge(&row->lat, &r->lat);
 			all_finished = all_finished && atomic_load(&ws[t].finished);
@@ -899,6 +909,7 @@ main(int argc, char **argv)
 			rep.elapsed = (double)(ws[t].last_completion - start_ns) / 1e9;
 		for (unsigned int s = 0; s <= MAX_SECONDS; s++) {
 			rep.errors += ws[t].rows[s].errors;
+			rep.busy += ws[t].rows[s].busy;
 			rep.timeouts += ws[t].rows[s].timeouts;
 		}
 		for (unsigned int s = 0; s < 64; s++)

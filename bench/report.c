@@ -33,8 +33,8 @@ unknown_outcomes(const struct run_report *r)
 void
 report_header(FILE *f, bool open_loop)
 {
-	fprintf(f, "%6s %10s%s %9s %9s %8s %8s\n", "second", "ops/s", open_loop ? "     sent/s" : "",
-		"p50 us", "p99 us", "errors", "timeouts");
+	fprintf(f, "%6s %10s%s %9s %9s %8s %8s %8s\n", "second", "ops/s",
+		open_loop ? "     sent/s" : "", "p50 us", "p99 us", "busy", "errors", "timeouts");
 	fflush(f);
 }
 
@@ -44,8 +44,8 @@ report_row(FILE *f, unsigned int second, const struct sec_row *r, bool open_loop
 	fprintf(f, "%6u %10" PRIu64, second, r->done);
 	if (open_loop)
 		fprintf(f, " %10" PRIu64, r->sent);
-	fprintf(f, " %9.1f %9.1f %8" PRIu64 " %8" PRIu64 "\n", us(&r->lat, 0.5), us(&r->lat, 0.99),
-		r->errors, r->timeouts);
+	fprintf(f, " %9.1f %9.1f %8" PRIu64 " %8" PRIu64 " %8" PRIu64 "\n", us(&r->lat, 0.5),
+		us(&r->lat, 0.99), r->busy, r->errors, r->timeouts);
 	fflush(f);
 }
 
@@ -90,8 +90,8 @@ report_summary(FILE *f, const struct run_report *r)
 	for (unsigned int s = 0; s < 64; s++)
 		if (r->by_status[s] > 0)
 			fprintf(f, " %s %" PRIu64, pk_status_name((int)s), r->by_status[s]);
-	fprintf(f, "\nerrors: %" PRIu64 ", timeouts (no reply at all): %" PRIu64 "\n", r->errors,
-		r->timeouts);
+	fprintf(f, "\nerrors: %" PRIu64 ", busy (shed, not applied): %" PRIu64
+		", timeouts (no reply at all): %" PRIu64 "\n", r->errors, r->busy, r->timeouts);
 	/* The outcomes a client cannot know, whether a reply said so or none
 	 * came: what a load must keep near zero.
 	 */
@@ -150,9 +150,9 @@ report_json(const char *path, const struct run_report *r)
 	json_str(f, r->transport);
 	fprintf(f, ", \"rate\": %.0f},\n", r->rate);
 	fprintf(f, "  \"summary\": {\"ops\": %" PRIu64 ", \"elapsed_s\": %.3f, \"ops_per_s\": %.1f, "
-		"\"errors\": %" PRIu64 ", \"timeouts\": %" PRIu64 ", \"unknown_outcomes\": %" PRIu64
-		", \"latency_us\": ",
-		r->ops, r->elapsed, per_s(r, r->ops), r->errors,
+		"\"errors\": %" PRIu64 ", \"busy\": %" PRIu64 ", \"timeouts\": %" PRIu64
+		", \"unknown_outcomes\": %" PRIu64 ", \"latency_us\": ",
+		r->ops, r->elapsed, per_s(r, r->ops), r->errors, r->busy,
 		r->timeouts, unknown_outcomes(r));
 	json_latency(f, &r->lat);
 	fprintf(f, ", \"linearizable\": \"%s\", \"history_ops\": %" PRIu64 "},\n", lin[r->lin],
@@ -180,8 +180,9 @@ report_json(const char *path, const struct run_report *r)
 		const struct sec_row *row = &r->rows[i];
 
 		fprintf(f, "    {\"second\": %u, \"sent\": %" PRIu64 ", \"ops\": %" PRIu64
-			", \"errors\": %" PRIu64 ", \"timeouts\": %" PRIu64 ", \"latency_us\": ",
-			i + 1, row->sent, row->done, row->errors, row->timeouts);
+			", \"errors\": %" PRIu64 ", \"busy\": %" PRIu64 ", \"timeouts\": %" PRIu64
+			", \"latency_us\": ",
+			i + 1, row->sent, row->done, row->errors, row->busy, row->timeouts);
 		json_latency(f, &row->lat);
 		fprintf(f, "}%s\n", i + 1 < r->nrows ? "," : "");
 	}

@@ -14,7 +14,8 @@
 struct sec_row {
 	uint64_t sent;		/* requests submitted that second */
 	uint64_t done;		/* completions that second (latency in <lat>) */
-	uint64_t errors;	/* completions with an error status (timeouts apart) */
+	uint64_t errors;	/* completions with an error status (BUSY, timeouts apart) */
+	uint64_t busy;		/* completions BUSY: shed by the replicas, not applied */
 	uint64_t timeouts;	/* given up without any reply */
 	struct pk_hist lat;
 };
@@ -36,7 +37,7 @@ struct run_report {
 	double window;		/* seconds the rate is computed over */
 	uint64_t ops, sent;
 	uint64_t by_status[64];
-	uint64_t errors, timeouts;
+	uint64_t errors, busy, timeouts;
 	struct pk_hist lat;	/* closed loop: from submit; open loop: from intended send */
 	/* open loop */
 	uint64_t intended;	/* requests due before the end */

@@ -55,6 +55,9 @@ dp_options_usage(FILE *f)
 		"                       adaptive when lcores outnumber cores)\n"
 		"  --idle-max-us US     adaptive: longest sleep, 1..100000 (default 200)\n"
 		"  --max-keys N         keys per partition (default 1048576)\n"
+		"  --max-rounds N       rounds a partition runs at once (default 512,\n"
+		"                       1..16384); a request that would start another is\n"
+		"                       answered BUSY at once (load shedding)\n"
 		"  --sessions N         client sessions per partition (default 16384,\n"
 		"                       1..16777216); OPEN answers BUSY beyond\n"
 		"  --session-records N  answers held for retries per partition, in all\n"
@@ -244,7 +247,7 @@ dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *out, char *e
 {
 	enum {
 		O_NODE = 1, O_ADDR, O_MEMBER, O_PORT, O_PARTS, O_CLUSTER, O_BOOT, O_NEIGH,
-		O_IDLE, O_IDLEMAX, O_GCINT, O_KEYS, O_SESSIONS, O_SESSREC, O_LEASE, O_VALUE, O_NO1RTT, O_STATS, O_CTL, O_HELP, O_LISTS,
+		O_IDLE, O_IDLEMAX, O_GCINT, O_KEYS, O_ROUNDS, O_SESSIONS, O_SESSREC, O_LEASE, O_VALUE, O_NO1RTT, O_STATS, O_CTL, O_HELP, O_LISTS,
 		O_PEERKEY, O_INSECURE, O_CLIENTKEY, O_FORCEBOOT, O_BOOTWAIT,
 	};
 	static const struct option longopts[] = {
@@ -261,6 +264,7 @@ dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *out, char *e
 		{ "idle-max-us", required_argument, NULL, O_IDLEMAX },
 		{ "gc-interval", required_argument, NULL, O_GCINT },
 		{ "max-keys", required_argument, NULL, O_KEYS },
+		{ "max-rounds", required_argument, NULL, O_ROUNDS },
 		{ "sessions", required_argument, NULL, O_SESSIONS },
 		{ "session-records", required_argument, NULL, O_SESSREC },
 		{ "session-lease-ms", required_argument, NULL, O_LEASE },
@@ -285,6 +289,7 @@ dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *out, char *e
 	o->partitions = 1;
 	o->cluster_id = 1;
 	o->max_keys = 1u << 20;
+	o->max_rounds = 512;
 	o->max_sessions = 1u << 14;
 	o->session_records = 1u << 16;
 	o->session_lease_ms = 60000;
@@ -381,6 +386,11 @@ dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *out, char *e
 			if (!parse_uint(optarg, 1ul << 30, &v) || v == 0)
 				return fail(err, errlen, "--max-keys '%s' is not 1..2^30", optarg);
 			o->max_keys = (uint32_t)v;
+			break;
+		case O_ROUNDS:
+			if (!parse_uint(optarg, 16384, &v) || v == 0)
+				return fail(err, errlen, "--max-rounds '%s' is not 1..16384", optarg);
+			o->max_rounds = (uint32_t)v;
 			break;
 		case O_SESSIONS:
 			if (!parse_uint(optarg, 1ul << 24, &v) || v == 0)

@@ -46,6 +46,7 @@ struct dp_options {
 	uint32_t idle_max_us;	/* adaptive: longest sleep */
 	uint32_t gc_interval_ms; /* GC sweeps at most this often; 0: on command */
 	uint32_t max_keys;	/* per partition */
+	uint32_t max_rounds;	/* rounds per partition at once (shedding) */
 	uint32_t max_sessions;	/* client sessions per partition */
 	uint32_t session_records;	/* answers held per partition */
 	uint32_t session_lease_ms;

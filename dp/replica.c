@@ -56,6 +56,7 @@ make_partitions(struct dp_replica *r, const struct dp_options *o)
 	memset(&wp, 0, sizeof(wp));
 	pk_tuning_default(&wp.tuning);
 	wp.tuning.max_keys = o->max_keys;
+	wp.tuning.max_rounds = o->max_rounds;
 	wp.tuning.max_sessions = o->max_sessions;
 	wp.tuning.max_session_records = o->session_records;
 	wp.tuning.session_lease = (uint64_t)o->session_lease_ms * 1000u;

@@ -23,6 +23,8 @@
 struct slot {
 	bool used;
 	bool queued;		/* waiting in its destination's datagram */
+	bool backing_off;	/* refused BUSY: sent again at <deadline> */
+	uint8_t busy;		/* BUSY answers so far: the backoff doubles */
 	uint8_t op;
 	uint16_t key_len;
 	uint16_t len;
@@ -91,6 +93,7 @@ struct pk_client {
 	uint32_t nready;
 	struct dgram_batch *tx;
 	struct pk_client_seal seal;
+	uint64_t rng;		/* backoff jitter */
 };
 
 void
@@ -132,6 +135,7 @@ pk_client_open(const struct pk_client_config *cfg, char *err, size_t errlen)
 	if (c->cfg.client_id == 0)
 		c->cfg.client_id = 1;	/* 0 would opt out of deduplication */
 	pk_client_seal_init(&c->seal, cfg->client_secret, c->cfg.client_id);
+	c->rng = c->cfg.client_id | 1;
 	c->cfg.client_secret = NULL;	/* the caller's buffer is not ours to keep */
 	c->by_key = cfg->home < 0;
 	c->home = c->by_key ? 0 : (unsigned int)cfg->home % c->nservers;
@@ -660,6 +664,27 @@ send_anew(struct pk_client *c, struct slot *s)
 	enqueue(c, idx);
 }
 
+/* BUSY: the replica sheds load. Send again under a new id after a
+ * jittered, doubling wait (1 ms, 2 ms, ... at most 64 ms, each between
+ * half and one and a half of it), so that refused clients do not come
+ * back all at once.
+ */
+static void
+back_off(struct pk_client *c, struct slot *s)
+{
+	unsigned int shift = s->busy < 6 ? s->busy : 6;
+	uint64_t base = 1000u << shift;
+
+	c->rng ^= c->rng << 13;
+	c->rng ^= c->rng >> 7;
+	c->rng ^= c->rng << 17;
+	if (s->busy < UINT8_MAX)
+		s->busy++;
+	renumber(c, (uint32_t)(s - c->slots));
+	s->backing_off = true;
+	s->deadline = dp_mono_us() + base / 2 + c->rng % (base + 1);
+}
+
 static void
 match_replies(void *arg, const uint8_t *buf, size_t len)
 {
@@ -709,7 +734,7 @@ match_replies(void *arg, const uint8_t *buf, size_t len)
 			}
 		}
 		if (m->status == PK_BUSY && s->attempts < c->cfg.attempts) {
-			send_anew(c, s);	/* refused, kept refused: a new id */
+			back_off(c, s);	/* refused, kept refused: a new id, later */
 			continue;
 		}
 		if (m->status == PK_NOT_MEMBER && s->attempts < c->cfg.attempts) {
@@ -755,6 +780,11 @@ expire(struct pk_client *c)
 		if (s->deadline > now) {
 			if (s->deadline < next)
 				next = s->deadline;
+			continue;
+		}
+		if (s->backing_off) {
+			s->backing_off = false;
+			enqueue(c, i);
 			continue;
 		}
 		/* New requests avoid the silent replica for a while. */

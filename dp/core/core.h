@@ -85,6 +85,7 @@ struct pk_worker {
 	struct pk_round *rounds;	/* pool, max_ops entries */
 	struct pk_round *round_free;
 	struct pk_round *active;	/* rounds not FREE */
+	uint32_t rounds_active;		/* and how many (tuning.max_rounds) */
 	struct pk_op *ops;		/* pool */
 	struct pk_op *op_free;
 	uint32_t ops_used;

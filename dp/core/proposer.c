@@ -240,6 +240,7 @@ round_alloc(struct pk_worker *w, struct pk_rec *rec)
 		w->active->prev = rd;
 	w->active = rd;
 	rec->round = rd;
+	w->rounds_active++;
 	w->stats.rounds++;
 	return rd;
 }
@@ -264,6 +265,7 @@ round_release(struct pk_worker *w, struct pk_round *rd, uint64_t now, struct pk_
 		rd->next->prev = rd->prev;
 	rd->next = w->round_free;
 	w->round_free = rd;
+	w->rounds_active--;
 	rec->round = NULL;
 	/* Ops that queued while this round ran form the next batch. */
 	if (rec->q_head != NULL)
@@ -843,6 +845,22 @@ count_request(struct pk_worker *w, uint8_t op)
 	}
 }
 
+/* Load shedding: a request that would start a round is refused BUSY at
+ * once (nothing started, nothing half-done) while max_rounds rounds run or
+ * the caller's outbox has no room for the round's first message, so that
+ * the work already accepted completes instead of every round timing out
+ * together. Requests joining a key's running round cost no round.
+ */
+static bool
+admit_round(struct pk_worker *w, const struct pk_out *out)
+{
+	if (w->rounds_active < w->tuning.max_rounds && out->nsend < out->send_cap &&
+	    out->nreply < out->reply_cap)
+		return true;
+	w->stats.req_shed++;
+	return false;
+}
+
 /* OPEN: the client's live session with this partition, or a new one. The
  * reply carries its number and, as the state's version, the lease in ms.
  */
@@ -931,6 +949,8 @@ pk_proposer_submit(struct pk_worker *w, const struct pk_msg *req, uint64_t cooki
 			status = PK_TABLE_FULL;
 		else if (rec->q_len >= w->tuning.max_queue)
 			status = PK_BUSY;
+		else if (rec->round == NULL && !admit_round(w, out))
+			status = PK_BUSY;	/* shed: counted in admit_round */
 	}
 	if (status != PK_OK) {
 		w->stats.req_rejected++;

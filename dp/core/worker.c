@@ -16,6 +16,7 @@ pk_tuning_default(struct pk_tuning *t)
 	t->backoff_max = 20000;
 	t->max_keys = 1u << 20;
 	t->max_ops = 16384;
+	t->max_rounds = 512;
 	t->max_queue = 256;
 	t->max_value = PK_MAX_VALUE;
 	t->max_sessions = 1u << 14;
@@ -310,6 +311,7 @@ params_ok(const struct pk_worker_params *p)
 	       p->incarnation > 0 && t->max_keys > 0 && t->max_ops > 0 &&
 	       t->max_ops < (1u << 31) && t->max_queue > 0 && t->max_value <= PK_MAX_VALUE &&
 	       t->phase_timeout > 0 && t->backoff_base > 0 && t->max_sessions > 0 &&
+	       t->max_rounds > 0 &&
 	       t->max_session_records > 0 && t->session_window > 0 &&
 	       p->env.alloc != NULL && p->env.free != NULL &&
 	       (p->env.index == NULL ||

@@ -13,6 +13,7 @@
 	X(req_add, "ADD requests")                                          \
 	X(req_del, "DEL requests")                                          \
 	X(req_rejected, "requests refused before a round (bad, busy, full)")  \
+	X(req_shed, "requests answered BUSY: max rounds running, or no room to send") \
 	X(req_dup_dropped, "duplicate writes dropped while the first runs") \
 	X(req_dup_replied, "duplicate writes answered again from their session") \
 	X(req_expired, "requests answered SESSION_EXPIRED (no such session)") \

@@ -69,6 +69,8 @@ struct pk_tuning {
 	uint64_t backoff_max;
 	uint32_t max_keys;		/* key table bound: TABLE_FULL beyond */
 	uint32_t max_ops;		/* operations queued or in flight */
+	uint32_t max_rounds;		/* rounds running at once; a request that
+					 * would start another is answered BUSY */
 	uint16_t max_queue;		/* operations queued behind one key */
 	uint16_t max_value;		/* value bytes accepted, <= PK_MAX_VALUE */
 	/* client sessions (docs/PROTOCOL.md section 9) */

@@ -41,7 +41,7 @@ test_good_line(void)
 	uint32_t ip;
 
 	CHECK_EQ(parse(&o, GOOD " --partitions 4 --port 9000 --cluster 7 --idle poll "
-			       "--max-keys 1000 --max-value 512 --sessions 4096 --session-records 8192 --session-lease-ms 5000 --bootstrap --no-1rtt "
+			       "--max-keys 1000 --max-value 512 --max-rounds 64 --sessions 4096 --session-records 8192 --session-lease-ms 5000 --bootstrap --no-1rtt "
 			       "--neighbour 198.18.0.3=02:00:00:00:00:03@1", err), 0);
 	CHECK_EQ(o.node, 1);
 	inet_pton(AF_INET, "198.18.0.2", &ip);
@@ -50,6 +50,7 @@ test_good_line(void)
 	CHECK(o.partitions == 4 && o.base_port == 9000 && o.cluster_id == 7);
 	CHECK(o.idle == DP_IDLE_POLL && o.max_keys == 1000 && o.max_value == 512);
 	CHECK_EQ(o.max_sessions, 4096);
+	CHECK_EQ(o.max_rounds, 64);
 	CHECK_EQ(o.session_records, 8192);
 	CHECK_EQ(o.session_lease_ms, 5000);
 	CHECK(o.bootstrap && !o.one_rtt);
@@ -93,6 +94,8 @@ test_bad_lines(void)
 		GOOD " --max-value 1025",
 		GOOD " --max-keys 0",
 		GOOD " --sessions 0",
+		GOOD " --max-rounds 0",
+		GOOD " --max-rounds 16385",
 		GOOD " --session-records 15",
 		GOOD " --session-records 16777217",
 		GOOD " --session-lease-ms 999",

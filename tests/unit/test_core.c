@@ -866,6 +866,50 @@ test_doubt_cleared_by_version(void)
 	CHECK_EQ(fx_fini(&f), 0);
 }
 
+/* Load shedding: with max_rounds rounds running, a request that would
+ * start another is answered BUSY at once and starts nothing; one on a key
+ * whose round runs joins it; a round ending makes room again.
+ */
+static void
+test_shed_past_max_rounds(void)
+{
+	struct fx f;
+	struct pk_worker_params p;
+	struct pk_send prep;
+	struct pk_msg r;
+
+	memset(&f, 0, sizeof(f));
+	fx_params(&p, &f.heap, 0, true, 16, 0);
+	p.tuning.max_rounds = 2;
+	pk_config_majority(&f.cfg, 3, 1);
+	CHECK((f.w = pk_worker_new(&p, &f.cfg)) != NULL);
+	f.now = 1000;
+	fx_client(&f, PK_OP_PUT, "a", "1", 0, 1);
+	prep = *fx_sent(&f, PK_MSG_PREPARE);
+	fx_client(&f, PK_OP_PUT, "b", "1", 0, 2);
+	CHECK(fx_sent(&f, PK_MSG_PREPARE) != NULL);
+	fx_client(&f, PK_OP_PUT, "c", "1", 0, 3);
+	CHECK(f.out.nsend == 0 && f.out.nreply == 1 && f.replies[0].msg.status == PK_BUSY);
+	CHECK_EQ(pk_worker_stats(f.w)->req_shed, 1);
+	fx_client(&f, PK_OP_ADD, "a", NULL, 1, 4);	/* joins a's round */
+	CHECK(f.out.nsend == 0 && f.out.nreply == 0);
+	/* a's round ends (with the queued ADD in its next batch: still one
+	 * round for a), b's runs: c is still shed; then room after a's.
+	 */
+	r = reply_to(&prep, PK_MSG_PROMISE, 1);
+	fx_peer(&f, &r);
+	r = reply_to(fx_sent(&f, PK_MSG_ACCEPT), PK_MSG_ACCEPTED, 1);
+	fx_peer(&f, &r);
+	CHECK(f.out.nreply == 1 && f.replies[0].msg.status == PK_OK);
+	r = reply_to(fx_sent(&f, PK_MSG_ACCEPT), PK_MSG_ACCEPTED, 1);	/* the ADD, 1RTT */
+	fx_peer(&f, &r);
+	CHECK(f.out.nreply == 1 && f.replies[0].cookie == 4 && f.replies[0].msg.status == PK_OK);
+	fx_client(&f, PK_OP_PUT, "c", "1", 0, 5);
+	CHECK(fx_sent(&f, PK_MSG_PREPARE) != NULL);
+	CHECK_EQ(pk_worker_stats(f.w)->req_shed, 1);
+	CHECK_EQ(fx_fini(&f), 0);
+}
+
 static void
 test_duplicate_request_runs_once(void)
 {
@@ -1156,6 +1200,7 @@ main(int argc, char **argv)
 		{ "doubt_adopted_by_origin", test_doubt_adopted_by_origin },
 		{ "doubt_settled_by_a_write_over_ours", test_doubt_settled_by_a_write_over_ours },
 		{ "doubt_absent_origins_never_match", test_doubt_absent_origins_never_match },
+		{ "shed_past_max_rounds", test_shed_past_max_rounds },
 		{ "doubt_cleared_by_version", test_doubt_cleared_by_version },
 		{ "duplicate_request_runs_once", test_duplicate_request_runs_once },
 		{ "proposer_conflicts_fast_forward_and_retry",
