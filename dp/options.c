@@ -55,7 +55,7 @@ dp_options_usage(FILE *f)
 		"                       adaptive when lcores outnumber cores)\n"
 		"  --idle-max-us US     adaptive: longest sleep, 1..100000 (default 200)\n"
 		"  --max-keys N         keys per partition (default 1048576)\n"
-		"  --max-rounds N       rounds a partition runs at once (default 512,\n"
+		"  --max-rounds N       rounds a partition runs at once (default 2048,\n"
 		"                       1..16384); a request that would start another is\n"
 		"                       answered BUSY at once (load shedding)\n"
 		"  --sessions N         client sessions per partition (default 16384,\n"
@@ -289,7 +289,7 @@ dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *out, char *e
 	o->partitions = 1;
 	o->cluster_id = 1;
 	o->max_keys = 1u << 20;
-	o->max_rounds = 512;
+	o->max_rounds = 2048;
 	o->max_sessions = 1u << 14;
 	o->session_records = 1u << 16;
 	o->session_lease_ms = 60000;
