@@ -54,8 +54,14 @@ fx_init_sessions(struct fx *f, uint16_t node, bool admitted, uint32_t max_keys,
 
 	memset(f, 0, sizeof(*f));
 	fx_params(&p, &f->heap, node, admitted, max_keys, max_records);
+	return fx_start(f, &p);
+}
+
+bool
+fx_start(struct fx *f, const struct pk_worker_params *p)
+{
 	pk_config_majority(&f->cfg, 3, 1);
-	f->w = pk_worker_new(&p, &f->cfg);
+	f->w = pk_worker_new(p, &f->cfg);
 	f->now = 1000;
 	fx_out_reset(f);
 	return f->w != NULL;

@@ -33,6 +33,10 @@ void fx_params(struct pk_worker_params *p, struct test_heap *heap, uint16_t node
  */
 bool fx_init_sessions(struct fx *f, uint16_t node, bool admitted, uint32_t max_keys,
 		      uint32_t max_records);
+/* Starts the fixture's worker from <p> (fx_params into a zeroed <f>, then
+ * changed by the test) under a 3-node majority config.
+ */
+bool fx_start(struct fx *f, const struct pk_worker_params *p);
 /* Frees the worker; returns the bytes still allocated (0: no leak). */
 long fx_fini(struct fx *f);
 struct pk_ballot bal(uint64_t counter, uint16_t node);

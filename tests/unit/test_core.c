@@ -881,9 +881,7 @@ test_shed_past_max_rounds(void)
 	memset(&f, 0, sizeof(f));
 	fx_params(&p, &f.heap, 0, true, 16, 0);
 	p.tuning.max_rounds = 2;
-	pk_config_majority(&f.cfg, 3, 1);
-	CHECK((f.w = pk_worker_new(&p, &f.cfg)) != NULL);
-	f.now = 1000;
+	CHECK(fx_start(&f, &p));
 	fx_client(&f, PK_OP_PUT, "a", "1", 0, 1);
 	prep = *fx_sent(&f, PK_MSG_PREPARE);
 	fx_client(&f, PK_OP_PUT, "b", "1", 0, 2);

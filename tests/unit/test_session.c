@@ -231,10 +231,7 @@ test_running_write_keeps_its_session(void)
 	memset(&f, 0, sizeof(f));
 	fx_params(&p, &f.heap, 0, true, 16, 0);
 	p.tuning.session_lease = 300000;
-	pk_config_majority(&f.cfg, 3, 1);
-	CHECK((f.w = pk_worker_new(&p, &f.cfg)) != NULL);
-	f.now = 1000;
-	fx_out_reset(&f);
+	CHECK(fx_start(&f, &p));
 	CHECK(fx_open(&f, &c, 7) != 0);
 	fx_client_in(&f, &c, 2, PK_OP_ADD, "b", NULL, 1, 2);
 	CHECK(fx_sent(&f, PK_MSG_PREPARE) != NULL);
