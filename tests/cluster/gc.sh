@@ -24,7 +24,7 @@ stat_of() {  # stat_of NODE NAME: a counter of the replica's total
     ctl "$1" stats | grep -o "\"$2\":[0-9]*" | head -1 | cut -d: -f2
 }
 bench_clean() {  # the bench output in $1 shows no failed operation
-    grep -q "^errors: 0, timeouts (no reply at all): 0$" "$1"
+    grep -q "^errors: 0, busy (shed, not applied): 0, timeouts (no reply at all): 0$" "$1"
 }
 
 "$fabric" exec "$name" "$bench" -s "$S" -p 2 --threads 2 --depth 8 --keys 10000 \
@@ -74,7 +74,7 @@ shrank() {  # every replica's arena is at least 1 MB smaller than when full
 check "every replica's memory (jemalloc arena) shrank by 1 MB or more" 0 shrank
 wait "$loadpid"
 check "the load ran linearizable, without a failed op" 0 bash -c \
-    "grep -q '^linearizable: yes' /tmp/$name.load && grep -q '^errors: 0, timeouts (no reply at all): 0$' /tmp/$name.load"
+    "grep -q '^linearizable: yes' /tmp/$name.load && grep -q '^errors: 0, busy (shed, not applied): 0, timeouts (no reply at all): 0$' /tmp/$name.load"
 
 check "a deleted key reads as absent (exit 1)" 1 cli get doomed-4242
 cli put doomed-77 after >/dev/null
