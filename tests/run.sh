@@ -3,7 +3,8 @@
 # packages (when root), configures meson into build/ (and build-asan/ with
 # AddressSanitizer + UndefinedBehaviorSanitizer), builds, runs the unit and
 # sim suites in both and the cluster suite (real parnikd replicas on a netns
-# fabric; needs root) in build/, and closes with "N passed, N failed".
+# fabric; needs root) in build/, then each libFuzzer harness for 15 s
+# (tests/fuzz/run.sh), and closes with "N passed, N failed".
 #
 #   tests/run.sh            everything (CI runs this)
 # More simulator seeds: build/tests/parnik-sim --scenario all --seeds 500
@@ -57,6 +58,19 @@ export ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
 run_suites build-asan "unit sim" -Db_sanitize=address,undefined -Db_lundef=false -Dsim_quick=true
 
-echo "cases (unit test cases and simulator scenarios, both builds): $cases_passed passed, $cases_failed failed"
+echo "== fuzzers (libFuzzer, ASan + UBSan; 15 s each: tests/fuzz/run.sh --minutes N is the long mode)"
+rc=0
+tests/fuzz/run.sh --seconds 15 | tee build/meson-logs/fuzz-summary.txt || rc=$?
+if [ $rc -eq 0 ]; then
+    passed=$((passed + 1))
+elif [ $rc -ne 77 ]; then
+    failed=$((failed + 1))
+fi
+read -r cp cf < <(awk '/^[0-9]+ passed, [0-9]+ failed$/ { p += $1; f += $3 } END { print p + 0, f + 0 }' \
+                  build/meson-logs/fuzz-summary.txt)
+cases_passed=$((cases_passed + cp))
+cases_failed=$((cases_failed + cf))
+
+echo "cases (unit test cases, simulator scenarios and fuzzers, both builds): $cases_passed passed, $cases_failed failed"
 echo "tests: $passed passed, $failed failed"
 [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
