@@ -65,53 +65,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 }
 
 #ifdef PK_FUZZ_STANDALONE
-#include <dirent.h>
+#include "standalone.h"
 
-static int
-run_file(const char *path)
+void
+fuzz_standalone_begin(void)
 {
-	static uint8_t buf[1 << 16];
-	FILE *f = fopen(path, "rb");
-	size_t n;
-
-	if (f == NULL) {
-		perror(path);
-		return 1;
-	}
-	n = fread(buf, 1, sizeof(buf), f);
-	fclose(f);
-	LLVMFuzzerTestOneInput(buf, n);
-	return 0;
 }
 
 int
-main(int argc, char **argv)
+fuzz_standalone_end(int runs, int errors)
 {
-	int files = 0, rc = 0;
-
-	for (int i = 1; i < argc; i++) {
-		DIR *d = opendir(argv[i]);
-		struct dirent *e;
-
-		if (d == NULL) {
-			rc |= run_file(argv[i]);
-			files++;
-			continue;
-		}
-		while ((e = readdir(d)) != NULL) {
-			char path[4096];
-
-			if (e->d_name[0] == '.')
-				continue;
-			snprintf(path, sizeof(path), "%s/%s", argv[i], e->d_name);
-			rc |= run_file(path);
-			files++;
-		}
-		closedir(d);
-	}
-	printf("fuzz_wire: %d input(s), %d taken by the decoder and round-tripped\n", files,
+	printf("fuzz_wire: %d input(s), %d taken by the decoder and round-tripped\n", runs,
 	       decoded);
-	printf("%d passed, %d failed\n", rc == 0 ? files : 0, rc == 0 ? 0 : 1);
-	return rc;
+	printf("%d passed, %d failed\n", runs - errors, errors);
+	return errors != 0 || runs == 0 ? 1 : 0;
 }
 #endif

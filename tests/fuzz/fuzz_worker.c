@@ -572,73 +572,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 }
 
 #ifdef PK_FUZZ_STANDALONE
-#include <dirent.h>
-#include <sys/stat.h>
+#include "standalone.h"
 
-static int
-run_file(const char *path)
+void
+fuzz_standalone_begin(void)
 {
-	FILE *f = fopen(path, "rb");
-	uint8_t *buf;
-	long len;
-
-	if (f == NULL || fseek(f, 0, SEEK_END) != 0 || (len = ftell(f)) < 0 ||
-	    fseek(f, 0, SEEK_SET) != 0) {
-		fprintf(stderr, "fuzz_worker: cannot read %s\n", path);
-		if (f != NULL)
-			fclose(f);
-		return -1;
-	}
-	buf = malloc(len > 0 ? (size_t)len : 1);
-	if (buf == NULL || fread(buf, 1, (size_t)len, f) != (size_t)len) {
-		fprintf(stderr, "fuzz_worker: cannot read %s\n", path);
-		free(buf);
-		fclose(f);
-		return -1;
-	}
-	fclose(f);
-	/* Named first: a leak or crash aborts the process mid-input. */
-	fprintf(stderr, "fuzz_worker: %s (%ld bytes)\n", path, len);
-	LLVMFuzzerTestOneInput(buf, (size_t)len);
-	free(buf);
-	return 0;
+	trace = getenv("FUZZ_WORKER_TRACE") != NULL;
 }
 
-/* Runs every file named, and every file of every directory named. */
 int
-main(int argc, char **argv)
+fuzz_standalone_end(int runs, int errors)
 {
-	int runs = 0, errors = 0;
-
-	trace = getenv("FUZZ_WORKER_TRACE") != NULL;
-
-	for (int i = 1; i < argc; i++) {
-		struct stat st;
-		DIR *d;
-		struct dirent *e;
-
-		if (stat(argv[i], &st) != 0 || !S_ISDIR(st.st_mode)) {
-			errors += run_file(argv[i]) != 0;
-			runs++;
-			continue;
-		}
-		d = opendir(argv[i]);
-		if (d == NULL) {
-			fprintf(stderr, "fuzz_worker: cannot open %s\n", argv[i]);
-			errors++;
-			continue;
-		}
-		while ((e = readdir(d)) != NULL) {
-			char path[4096];
-
-			if (e->d_name[0] == '.')
-				continue;
-			snprintf(path, sizeof(path), "%s/%s", argv[i], e->d_name);
-			errors += run_file(path) != 0;
-			runs++;
-		}
-		closedir(d);
-	}
 	printf("fuzz_worker: %d inputs, %d unreadable\n", runs, errors);
 	return errors != 0 || runs == 0 ? 1 : 0;
 }

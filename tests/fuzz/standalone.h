@@ -1,0 +1,16 @@
+/* What a fuzz harness provides to the corpus runner (standalone.c). */
+#ifndef TESTS_FUZZ_STANDALONE_H
+#define TESTS_FUZZ_STANDALONE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+/* Before the first input (read the environment, ...). */
+void fuzz_standalone_begin(void);
+/* After the last: prints the harness's report; returns the exit status
+ * (<errors> inputs could not be read).
+ */
+int fuzz_standalone_end(int runs, int errors);
+
+#endif
