@@ -94,6 +94,7 @@ struct pk_client {
 	struct dgram_batch *tx;
 	struct pk_client_seal seal;
 	uint64_t rng;		/* backoff jitter */
+	uint64_t flush_next;	/* earliest deadline the last flush set (us) */
 };
 
 void
@@ -451,6 +452,8 @@ send_opens(struct pk_client *c, uint64_t now)
 		t->open_due = false;
 		t->open_sends++;
 		t->open_deadline = now + (uint64_t)c->cfg.timeout_ms * 1000u;
+		if (t->open_deadline < c->flush_next)
+			c->flush_next = t->open_deadline;
 		if (close_dgram(c, d, &w) != 0)
 			return -1;
 	}
@@ -486,10 +489,10 @@ static int
 flush(struct pk_client *c)
 {
 	uint64_t now = dp_mono_us();
-	uint32_t waiting = 0;
+	uint32_t waiting = 0, ready = 0;
 
 	c->tx->n = 0;
-	uint32_t ready = 0;
+	c->flush_next = UINT64_MAX;
 
 	/* Those waiting for a session first, then the rest, each in order. */
 	for (uint32_t i = 0; i < c->nqueue; i++) {
@@ -538,6 +541,8 @@ flush(struct pk_client *c)
 			s->attempts++;
 			s->id_sends++;
 			s->deadline = now + (uint64_t)c->cfg.timeout_ms * 1000u;
+			if (s->deadline < c->flush_next)
+				c->flush_next = s->deadline;
 		}
 		c->nqueue = kept;
 		if (close_dgram(c, d, &w) != 0)
@@ -817,8 +822,15 @@ pk_client_poll_us(struct pk_client *c, struct pk_completion *done, int max, int6
 		if (flush(c) != 0 || c->net->receive(c->net, match_replies, c) != 0)
 			return -1;
 		next = expire(c);
-		if (c->nqueue > 0 && flush(c) != 0)
-			return -1;
+		if (c->nqueue > 0) {
+			/* Retries expire() queued go out now: wait for their
+			 * deadlines too, not only the ones it saw.
+			 */
+			if (flush(c) != 0)
+				return -1;
+			if (c->flush_next < next)
+				next = c->flush_next;
+		}
 		if (c->nready > 0 || wait_us == 0 || c->inflight == 0)
 			break;
 		now = dp_mono_us();
