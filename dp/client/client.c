@@ -521,7 +521,7 @@ flush(struct pk_client *c)
 			m.type = PK_MSG_CLIENT_REQ;
 			m.client_id = c->cfg.client_id;
 			m.request_id = s->request_id;
-			m.session = s->session != 0 ? s->session : target_of(c, s)->session;
+			m.session = session_for(c, s, now);	/* not 0: sorted out above */
 			m.acked = acked(c, target_of(c, s));
 			m.op = s->op;
 			m.arg = s->arg;
@@ -590,7 +590,6 @@ static void
 open_failed(struct pk_client *c, uint32_t ti, uint64_t silent_until, int status)
 {
 	uint16_t server = (uint16_t)(ti / c->cfg.partitions);
-
 	uint32_t kept = 0;
 
 	c->targets[ti].opening = false;

@@ -159,19 +159,21 @@ struct asker {
 	uint8_t op;
 };
 
-static void
+/* Returns the reply queued (NULL when the outbox is full). */
+static struct pk_reply *
 send_reply(struct pk_worker *w, struct pk_out *out, const struct asker *a, uint8_t status,
 	   const struct pk_blob *result)
 {
 	struct pk_reply *r = pk_out_reply(w, out, a->cookie);
 
 	if (r == NULL)
-		return;
+		return NULL;
 	r->msg.client_id = a->client_id;
 	r->msg.request_id = a->request_id;
 	r->msg.session = a->session;
 	r->msg.status = status;
 	reply_state(a->op, result, &r->msg.state);
+	return r;
 }
 
 /* Answers a request: its session keeps the answer of a write (every
@@ -625,6 +627,9 @@ static bool
 settle_doubt(struct pk_worker *w, struct pk_round *rd, uint64_t now, struct pk_out *out)
 {
 	bool zero = pk_ballot_is_zero(&rd->best_ballot);
+	/* Our latest value, when it has an origin to recognise it by. */
+	bool ours = rd->best != NULL && rd->newval != NULL &&
+		    !pk_ballot_is_zero(&rd->newval->origin);
 	bool below = best_version(rd) < rd->doubt_min_version;
 	bool rival_at_ours = rd->best != NULL && rd->best->kind != PK_KIND_ABSENT &&
 			     rd->best->version == rd->doubt_min_version &&
@@ -632,16 +637,12 @@ settle_doubt(struct pk_worker *w, struct pk_round *rd, uint64_t now, struct pk_o
 
 	rd->in_doubt = false;
 	if (pk_ballot_cmp(&rd->best_ballot, &rd->doubt_last) == 0 ||
-	    (rd->best != NULL && rd->newval != NULL &&
-	     !pk_ballot_is_zero(&rd->newval->origin) &&
-	     pk_ballot_cmp(&rd->best->origin, &rd->newval->origin) == 0)) {
+	    (ours && pk_ballot_cmp(&rd->best->origin, &rd->newval->origin) == 0)) {
 		w->stats.doubt_adopted++;
 		send_accept(w, rd, now, out);
 		return true;
 	}
-	if (!zero && rd->best != NULL && rd->newval != NULL &&
-	    pk_ballot_cmp(&rd->best_ballot, &rd->doubt_last) > 0 &&
-	    !pk_ballot_is_zero(&rd->newval->origin) &&
+	if (ours && !zero && pk_ballot_cmp(&rd->best_ballot, &rd->doubt_last) > 0 &&
 	    pk_ballot_cmp(&rd->best->parent, &rd->newval->origin) == 0) {
 		/* A rival wrote over our latest value: ours is in B*'s
 		 * ancestry, with the results we computed. Making B*'s state
@@ -861,17 +862,17 @@ admit_round(struct pk_worker *w, const struct pk_out *out)
 	return false;
 }
 
-/* OPEN: the client's live session with this partition, or a new one. The
- * reply carries its number and, as the state's version, the lease in ms.
+/* OPEN: a new session of the client with this partition (replacing its
+ * old one). The reply carries its number and, as the state's version, the
+ * lease in ms.
  */
 static void
 open_session(struct pk_worker *w, const struct pk_msg *req, uint64_t cookie, struct pk_out *out)
 {
 	struct asker a = { .cookie = cookie, .client_id = req->client_id,
 			   .request_id = req->request_id, .op = PK_OP_OPEN };
-	struct pk_reply *r;
-
 	uint8_t status = serving(w);
+	struct pk_reply *r;
 
 	if (status == PK_OK && req->client_id == 0)
 		status = PK_BAD_REQUEST;
@@ -882,14 +883,9 @@ open_session(struct pk_worker *w, const struct pk_msg *req, uint64_t cookie, str
 	}
 	if (status != PK_OK)
 		w->stats.req_rejected++;
-	r = pk_out_reply(w, out, cookie);
-	if (r == NULL)
-		return;
-	r->msg.client_id = a.client_id;
-	r->msg.request_id = a.request_id;
-	r->msg.session = a.session;
-	r->msg.status = status;
-	r->msg.state.version = a.session != 0 ? w->tuning.session_lease / 1000 : 0;
+	r = send_reply(w, out, &a, status, NULL);
+	if (r != NULL && status == PK_OK)
+		r->msg.state.version = w->tuning.session_lease / 1000;
 }
 
 /* A request naming a session: false when it is answered (or dropped)

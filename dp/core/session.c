@@ -226,33 +226,29 @@ pk_session_open(struct pk_sessions *t, uint64_t client_id)
 		 * last run's. Its writes still running answer nothing into it.
 		 */
 		drop_entries(t, s);
-		s->number = t->next_number++;
-		if (t->next_number == 0)
-			t->next_number = 1;
 		s->acked = s->refused_below = 0;
 		s->running = 0;
 		touch(t, s);
-		t->stats->sess_opened++;
-		return s->number;
+	} else {
+		pk_sessions_expire(t);
+		if (t->free_head == NIL) {
+			t->stats->sess_full++;
+			return 0;
+		}
+		idx = t->free_head;
+		s = &t->s[idx];
+		t->free_head = s->lru_next;
+		memset(s, 0, sizeof(*s));
+		s->client_id = client_id;
+		index_add(t, idx);
+		lru_append(t, idx);
+		s->last_active = t->clock;
+		t->live++;
+		t->stats->sessions_live = t->live;
 	}
-	pk_sessions_expire(t);
-	if (t->free_head == NIL) {
-		t->stats->sess_full++;
-		return 0;
-	}
-	idx = t->free_head;
-	s = &t->s[idx];
-	t->free_head = s->lru_next;
-	memset(s, 0, sizeof(*s));
-	s->client_id = client_id;
 	s->number = t->next_number++;
 	if (t->next_number == 0)
-		t->next_number = 1;
-	index_add(t, idx);
-	lru_append(t, idx);
-	s->last_active = t->clock;
-	t->live++;
-	t->stats->sessions_live = t->live;
+		t->next_number = 1;	/* 0 is no session */
 	t->stats->sess_opened++;
 	return s->number;
 }
