@@ -42,7 +42,6 @@ for run in $(seq "$runs"); do
     done
     sleep 5
     ip -n "pk$idx-br" link set "pk${idx}r2b" down
-    cut_at=$(now_ms)
     sleep "$isolate"
     healed_at=$(now_ms)
     ip -n "pk$idx-br" link set "pk${idx}r2b" up
@@ -56,6 +55,5 @@ for run in $(seq "$runs"); do
         printf "%4s %-8s %10s %9s ms %10s %10s%s\n" "$run" "client $i" "replica $i" "$gap" "$ok" \
             "$failed" "$extra"
     done
-    : "$cut_at"
     bench/fabric.sh down "$name" >/dev/null
 done
