@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "dpdk_transport.h"
+#include "final_reads.h"
 #include "lincheck.h"
 #include "parnik/client.h"
 #include "parnik/keyfile.h"
@@ -66,6 +67,7 @@ struct opts {
 	double rate;		/* open loop, ops/s over all threads; 0: closed loop */
 	bool poisson;		/* open-loop arrivals: Poisson (default) or evenly spaced */
 	bool check;
+	bool final_reads;	/* read every key through each replica at the end */
 	bool pin;		/* thread i sends everything to replica i */
 	bool sequential;	/* each key once, in order, then stop */
 	const char *history;
@@ -75,21 +77,6 @@ struct opts {
 	const char *dpdk_ip;
 	char mix_text[128];
 	char dist_text[64];
-};
-
-/* One operation as recorded for the checker. */
-struct record {
-	uint8_t op;
-	uint8_t status;
-	uint32_t key;
-	uint64_t arg;
-	int64_t written;	/* PUT / CAS value */
-	uint64_t invoke;	/* ns since start: the actual submit */
-	uint64_t complete;
-	uint64_t version;
-	int64_t result;		/* GET / ADD value */
-	bool has_result;
-	bool result_padded;	/* the value came zero-padded (a PUT / CAS of --value-size) */
 };
 
 struct worker {
@@ -250,16 +237,8 @@ complete(struct worker *w, const struct pk_completion *d, uint64_t t)
 	 */
 	if (res->status <= PK_OVERFLOW)
 		w->last_version[x->key % VERSION_SLOTS] = x->op == PK_OP_DEL ? 0 : res->version;
-	if (o->check) {
-		struct record *r = &w->rec[x->rec];
-
-		r->complete = t - start_ns;
-		r->status = (uint8_t)res->status;
-		r->version = res->version;
-		r->has_result = res->status == PK_OK && (x->op == PK_OP_GET || x->op == PK_OP_ADD) &&
-				workload_parse_value(res->value, res->len, &r->result);
-		r->result_padded = res->len > 1 && res->value[0] == '0';
-	}
+	if (o->check)
+		record_result(&w->rec[x->rec], res, t - start_ns);
 }
 
 static void *
@@ -356,10 +335,32 @@ out:
 	return NULL;
 }
 
-/* Replays every thread's records into one history and checks it. */
+/* Adds record <r> of client <client> to <h>. */
+static void
+replay(struct lin_history *h, uint32_t client, const struct record *r, const struct workload *wl)
+{
+	char key[48], val[PK_MAX_VALUE], out[PK_MAX_VALUE];
+	int kl = key_name(key, sizeof(key), r->key);
+	/* The bytes as sent and received: a padded value is no integer to
+	 * ADD, for the replica and the checker alike.
+	 */
+	int vl = (int)workload_format_value(wl, r->written, val);
+	int ol = !r->has_result ? 0
+		 : r->result_padded ? (int)workload_format_value(wl, r->result, out)
+				    : snprintf(out, sizeof(out), "%" PRId64, r->result);
+	uint32_t id = lin_invoke(h, client, key, (uint16_t)kl, r->op, r->arg, val, (uint16_t)vl,
+				 r->invoke);
+
+	if (r->complete != 0)	/* else never completed: unknown */
+		lin_complete(h, id, r->complete, r->status, r->version, out, (uint16_t)ol);
+}
+
+/* Replays every thread's records, then the <nfinal> final reads, into one
+ * history and checks it.
+ */
 static enum lin_verdict
-check_history(struct worker *ws, unsigned int n, const struct workload *wl, const char *dump,
-	      uint64_t *total)
+check_history(struct worker *ws, unsigned int n, const struct record *final, uint64_t nfinal,
+	      const struct workload *wl, const char *dump, uint64_t *total)
 {
 	struct lin_history *h = lin_new();
 	struct lin_result res;
@@ -371,24 +372,13 @@ check_history(struct worker *ws, unsigned int n, const struct workload *wl, cons
 	*total = 0;
 	for (unsigned int t = 0; t < n; t++)
 		for (uint64_t i = 0; i < ws[t].nrec; i++) {
-			const struct record *r = &ws[t].rec[i];
-			char key[48], val[PK_MAX_VALUE], out[PK_MAX_VALUE];
-			int kl = key_name(key, sizeof(key), r->key);
-			/* The bytes as sent and received: a padded value is no
-			 * integer to ADD, for the replica and the checker alike.
-			 */
-			int vl = (int)workload_format_value(wl, r->written, val);
-			int ol = !r->has_result ? 0
-				 : r->result_padded ? (int)workload_format_value(wl, r->result, out)
-						    : snprintf(out, sizeof(out), "%" PRId64, r->result);
-			uint32_t id = lin_invoke(h, t, key, (uint16_t)kl, r->op, r->arg, val,
-						 (uint16_t)vl, r->invoke);
-
+			replay(h, t, &ws[t].rec[i], wl);
 			(*total)++;
-			if (r->complete == 0)
-				continue;	/* never completed: unknown */
-			lin_complete(h, id, r->complete, r->status, r->version, out, (uint16_t)ol);
 		}
+	for (uint64_t i = 0; i < nfinal; i++) {
+		replay(h, n, &final[i], wl);
+		(*total)++;
+	}
 	if (dump != NULL) {
 		FILE *f = fopen(dump, "w");
 
@@ -467,6 +457,10 @@ usage(FILE *f)
 		"      --json FILE        setup, summary, open-loop figures, results by status\n"
 		"                         and every second's row, as JSON\n"
 		"      --check            record the history and check linearizability\n"
+		"      --final-reads      after the load, read every key through each replica,\n"
+		"                         check the reads with the history and count the\n"
+		"                         acknowledged writes they do not show (lost writes;\n"
+		"                         implies --check)\n"
 		"      --history FILE     also write the history (lincheck text format)\n"
 		"  -h, --help             this text\n"
 		"\n"
@@ -549,6 +543,7 @@ parse_args(int argc, char **argv, struct opts *o)
 		{ "value-size", required_argument, NULL, 'V' },
 		{ "timeout", required_argument, NULL, 'T' },
 		{ "check", no_argument, NULL, 'C' },
+		{ "final-reads", no_argument, NULL, 'F' },
 		{ "history", required_argument, NULL, 'H' },
 		{ "json", required_argument, NULL, 'J' },
 		{ "pin", no_argument, NULL, 'P' },
@@ -661,6 +656,10 @@ parse_args(int argc, char **argv, struct opts *o)
 			o->client.timeout_ms = (uint32_t)v;
 			break;
 		case 'C':
+			o->check = true;
+			break;
+		case 'F':
+			o->final_reads = true;
 			o->check = true;
 			break;
 		case 'H':
@@ -810,6 +809,47 @@ stop_ports(const struct opts *o)
 #endif
 }
 
+/* --final-reads: every key through each replica, then the lost-write
+ * count (final_reads.h). Returns 0, or -1 when writes were lost or the
+ * reads could not run.
+ */
+static int
+audit(const struct opts *o, struct worker *ws, struct record **final, uint64_t *nfinal)
+{
+	struct record *load[MAX_THREADS];
+	uint64_t nrec[MAX_THREADS];
+	struct lost_report lr;
+	int nservers = 1;
+	char err[256];
+
+	for (const char *p = o->client.servers; *p != 0; p++)
+		nservers += *p == ',';
+	for (int i = 0; i < nservers; i++)
+		if (final_reads_run(&o->client, i, o->wl.keys, o->depth, key_name, start_ns, final,
+				    nfinal, err, sizeof(err)) != 0) {
+			fprintf(stderr, "parnik-bench: %s\n", err);
+			return -1;
+		}
+	for (unsigned int t = 0; t < o->threads; t++) {
+		load[t] = ws[t].rec;
+		nrec[t] = ws[t].nrec;
+	}
+	lost_writes(load, nrec, o->threads, *final, *nfinal, o->wl.keys, &lr);
+	printf("final reads: %u keys through %d replicas, %" PRIu64 " answered, %" PRIu64
+	       " unanswered; %u keys written, %u with a certain last write\n",
+	       o->wl.keys, nservers, lr.reads, lr.unread, lr.keys, lr.decided);
+	if (lr.lost > 0) {
+		char key[48];
+
+		key_name(key, sizeof(key), (uint32_t)lr.first_lost);
+		printf("lost writes: %u (keys whose final read misses an acknowledged write, "
+		       "first %s)\n", lr.lost, key);
+	} else {
+		printf("lost writes: 0\n");
+	}
+	return lr.lost > 0 ? -1 : 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -817,6 +857,8 @@ main(int argc, char **argv)
 	static struct sec_row rows[MAX_SECONDS + 1];
 	struct run_report rep;
 	struct opts o;
+	struct record *final = NULL;	/* --final-reads */
+	uint64_t nfinal = 0;
 	unsigned int shown = 0;
 	char err[512];
 	int rc = parse_args(argc, argv, &o);
@@ -949,9 +991,13 @@ main(int argc, char **argv)
 			rep.rate_verdict = RATE_CLIENT_LIMIT;
 	}
 	report_summary(stdout, &rep);
+	if (o.final_reads && audit(&o, ws, &final, &nfinal) != 0)
+		rc = EXIT_NOT_LINEARIZABLE;
 	stop_ports(&o);
 	if (o.check)
-		rep.lin = check_history(ws, o.threads, &o.wl, o.history, &rep.history_ops);
+		rep.lin = check_history(ws, o.threads, final, nfinal, &o.wl, o.history,
+					&rep.history_ops);
+	free(final);
 	if (o.json != NULL && report_json(o.json, &rep) != 0) {
 		fprintf(stderr, "parnik-bench: cannot write %s\n", o.json);
 		rc = EXIT_USAGE;

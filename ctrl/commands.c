@@ -14,7 +14,8 @@ static const char help_text[] =
 	"add-accept ID QUORUM | rm-accept ID QUORUM | add-prepare ID QUORUM | "
 	"rm-prepare ID QUORUM | set-config EPOCH PREPARE_IDS QP ACCEPT_IDS QA | admit | "
 	"rescan [WINDOW] | catchup NODE [WINDOW] | job | gc [hold [SECONDS]|release] | floors | "
-	"raise-floor PARTITION BALLOT VERSION | shutdown";
+	"raise-floor PARTITION BALLOT VERSION | fault [clear | [dir=in|out|both] "
+	"[to=peers|clients|ID,...] [loss=PCT] [dup=PCT] [delay=MS] [jitter=MS]] | shutdown";
 
 static size_t
 error_reply(char *out, size_t cap, const char *msg)
@@ -220,6 +221,25 @@ run_raise_floor(const struct ctl_host *h, int argc, char **argv, char *out, size
 	return j.len;
 }
 
+/* fault | fault clear | fault SETTING... (fault_spec.h) */
+static size_t
+run_fault(const struct ctl_host *h, int argc, char **argv, char *out, size_t cap)
+{
+	struct ctl_fault f;
+	struct ctl_json j;
+	char err[160];
+
+	if (argc > 1 && ctl_fault_parse(argc, argv, &f, err, sizeof(err)) != 0)
+		return error_reply(out, cap, err);
+	ctl_json_init(&j, out, cap);
+	ctl_json_open(&j, NULL);
+	ctl_json_bool(&j, "ok", true);
+	if (h->fault(h->ctx, argc > 1 ? &f : NULL, &j, err, sizeof(err)) != 0)
+		return error_reply(out, cap, err);
+	ctl_json_close(&j);
+	return j.len;
+}
+
 static bool
 is_edit(const char *cmd)
 {
@@ -254,6 +274,8 @@ ctl_command_run(const struct ctl_host *h, const char *line, char *out, size_t ca
 		return run_gc(h, argc, argv, out, cap);
 	if (strcmp(argv[0], "raise-floor") == 0)
 		return run_raise_floor(h, argc, argv, out, cap);
+	if (strcmp(argv[0], "fault") == 0)
+		return run_fault(h, argc, argv, out, cap);
 	if (strcmp(argv[0], "admit") == 0 || strcmp(argv[0], "rescan") == 0 ||
 	    strcmp(argv[0], "catchup") == 0 || strcmp(argv[0], "job") == 0)
 		return run_job_command(h, argc, argv, out, cap);

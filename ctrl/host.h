@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "fault_spec.h"
 #include "json.h"
 #include "parnik/types.h"
 
@@ -75,6 +76,14 @@ struct ctl_host {
 	 */
 	int (*raise_floor)(void *ctx, uint16_t partition, const struct pk_ballot *ballot,
 			   uint64_t version, struct ctl_json *j, char *err, size_t errlen);
+	/* The injected fault rule (replicas started with --fault-injection):
+	 * shows it when <f> is NULL, else puts <f> in force (dir 0 clears).
+	 * Fills "fault" (the rule in the command's grammar) and the frames
+	 * the rule dropped, duplicated and delayed so far; returns 0, or -1
+	 * with <err> (fault injection not enabled).
+	 */
+	int (*fault)(void *ctx, const struct ctl_fault *f, struct ctl_json *j, char *err,
+		     size_t errlen);
 	/* The current or last job's progress ("job":{...}). */
 	void (*job)(void *ctx, struct ctl_json *j);
 	/* Asks the replica to stop, as SIGTERM does. */

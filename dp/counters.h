@@ -40,6 +40,10 @@
 	X(keys, "keys held in the tables (a gauge)")                     \
 	X(keys_accepted, "keys whose acceptor holds an accepted state (a gauge)") \
 	X(tombstones, "keys holding a deleted state: GC pending (a gauge)") \
+	X(fault_dropped, "frames dropped by the injected fault (--fault-injection)") \
+	X(fault_duplicated, "frames duplicated by the injected fault")       \
+	X(fault_delayed, "frames held back by the injected fault")         \
+	X(fault_overflow, "frames dropped: too many held back at once")    \
 	X(busy_cycles, "TSC cycles of passes that did work")             \
 	X(total_cycles, "TSC cycles of all passes")
 

@@ -404,6 +404,40 @@ h_raise_floor(void *ctx, uint16_t partition, const struct pk_ballot *ballot, uin
 	return 0;
 }
 
+static int
+h_fault(void *ctx, const struct ctl_fault *f, struct ctl_json *j, char *err, size_t errlen)
+{
+	struct dp_replica *r = ctx;
+	struct dp_fault_rule rule;
+	struct ctl_fault shown;
+	static struct dp_counters sum;
+	char text[160];
+
+	if (!r->opt->fault_injection) {
+		snprintf(err, errlen, "fault injection is off (start parnikd with --fault-injection)");
+		return -1;
+	}
+	if (f != NULL) {
+		rule = (struct dp_fault_rule){ .loss_ppm = f->loss_ppm, .dup_ppm = f->dup_ppm,
+					       .delay_us = f->delay_us, .jitter_us = f->jitter_us,
+					       .peers = f->peers, .clients = f->clients,
+					       .dir = f->dir };
+		dp_fault_store(&r->fault, &rule);
+	}
+	(void)dp_fault_load(&r->fault, &rule);
+	shown = (struct ctl_fault){ .loss_ppm = rule.loss_ppm, .dup_ppm = rule.dup_ppm,
+				    .delay_us = rule.delay_us, .jitter_us = rule.jitter_us,
+				    .peers = rule.peers, .clients = rule.clients, .dir = rule.dir };
+	ctl_fault_format(&shown, text, sizeof(text));
+	ctl_json_str(j, "fault", text);
+	dp_replica_counters(r, &sum);
+	ctl_json_u64(j, "dropped", sum.dp.fault_dropped);
+	ctl_json_u64(j, "duplicated", sum.dp.fault_duplicated);
+	ctl_json_u64(j, "delayed", sum.dp.fault_delayed);
+	ctl_json_u64(j, "overflow", sum.dp.fault_overflow);
+	return 0;
+}
+
 static void
 h_job(void *ctx, struct ctl_json *j)
 {
@@ -452,6 +486,7 @@ dp_ctl_host_init(struct ctl_host *h, struct dp_replica *r, void (*stop)(void))
 		.gc = h_gc,
 		.floors = h_floors,
 		.raise_floor = h_raise_floor,
+		.fault = h_fault,
 		.job = h_job,
 		.shutdown = h_shutdown,
 		.thread_begin = h_thread_begin,

@@ -55,14 +55,16 @@ worker_count(void)
 	return (uint16_t)(n > 1 ? n - 1 : 1);
 }
 
-/* Mbufs for every RX and TX ring, the lcore caches, the hand-off rings and
- * datagrams being built, rounded to 2^q - 1 as the mempool likes.
+/* Mbufs for every RX and TX ring, the lcore caches, the hand-off rings,
+ * datagrams being built and frames an injected fault holds back, rounded
+ * to 2^q - 1 as the mempool likes.
  */
 static unsigned int
-pool_size(unsigned int nports, uint16_t nworkers)
+pool_size(unsigned int nports, uint16_t nworkers, bool faults)
 {
 	unsigned int n = nports * nworkers * 2048u + nworkers * (256u + 2 * DP_BURST) +
-			 (unsigned int)nworkers * nworkers * 1024u + 4096u;
+			 (unsigned int)nworkers * nworkers * 1024u + 4096u +
+			 (faults ? nworkers * DP_FAULT_HELD : 0u);
 	unsigned int q = 1;
 
 	while (q - 1 < n)
@@ -209,7 +211,7 @@ main(int argc, char **argv)
 		 */
 		o.idle = (long)rte_lcore_count() >= cores ? DP_IDLE_ADAPTIVE : DP_IDLE_POLL;
 	}
-	pool = rte_pktmbuf_pool_create("pk_mbufs", pool_size(rte_eth_dev_count_avail(), nworkers), 256, 0,
+	pool = rte_pktmbuf_pool_create("pk_mbufs", pool_size(rte_eth_dev_count_avail(), nworkers, o.fault_injection), 256, 0,
 				       RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
 	if (pool == NULL) {
 		fprintf(stderr, "parnikd: cannot create the mbuf pool (memory: -m)\n");

@@ -71,6 +71,8 @@ dp_options_usage(FILE *f)
 		"  --gc-interval MS     deletion GC sweeps at most this often while deleted keys\n"
 		"                       wait (default 1000; 0: only on the 'gc' command)\n"
 		"  --stats-file PATH    counters written here on shutdown (default stdout)\n"
+		"  --fault-injection    let the control socket's 'fault' command drop, duplicate\n"
+		"                       and delay this replica's frames (nemesis tests only)\n"
 		"  --ctl PATH           control socket for parnikctl (default\n"
 		"                       /run/parnik/parnikd-NODE.sock)\n"
 		"  --help\n"
@@ -248,7 +250,7 @@ dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *out, char *e
 	enum {
 		O_NODE = 1, O_ADDR, O_MEMBER, O_PORT, O_PARTS, O_CLUSTER, O_BOOT, O_NEIGH,
 		O_IDLE, O_IDLEMAX, O_GCINT, O_KEYS, O_ROUNDS, O_SESSIONS, O_SESSREC, O_LEASE, O_VALUE, O_NO1RTT, O_STATS, O_CTL, O_HELP, O_LISTS,
-		O_PEERKEY, O_INSECURE, O_CLIENTKEY, O_FORCEBOOT, O_BOOTWAIT,
+		O_PEERKEY, O_INSECURE, O_CLIENTKEY, O_FORCEBOOT, O_BOOTWAIT, O_FAULTS,
 	};
 	static const struct option longopts[] = {
 		{ "node", required_argument, NULL, O_NODE },
@@ -277,6 +279,7 @@ dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *out, char *e
 		{ "peer-key", required_argument, NULL, O_PEERKEY },
 		{ "insecure-peers", no_argument, NULL, O_INSECURE },
 		{ "client-key", required_argument, NULL, O_CLIENTKEY },
+		{ "fault-injection", no_argument, NULL, O_FAULTS },
 		{ "help", no_argument, NULL, O_HELP },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -441,6 +444,9 @@ dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *out, char *e
 			break;
 		case O_INSECURE:
 			o->insecure_peers = true;
+			break;
+		case O_FAULTS:
+			o->fault_injection = true;
 			break;
 		case O_HELP:
 			dp_options_usage(out);

@@ -70,6 +70,7 @@ struct dp_options {
 	uint8_t peer_secret[PK_AUTH_SECRET_LEN];
 	bool have_client_key;
 	uint8_t client_secret[PK_AUTH_SECRET_LEN];
+	bool fault_injection;	/* the `fault` command may impair the ports (faults.h) */
 	char stats_file[256];	/* where to print counters on shutdown; "" = stdout */
 	char ctl_path[108];	/* control socket (a Unix socket path's limit) */
 };

@@ -333,3 +333,21 @@ dp_packet_build_arp_request(uint8_t *f, const struct dp_iface *ifc, uint32_t tar
 	memcpy(a + 24, &target_ip, 4);
 	return DP_ETH_LEN + ARP_LEN;
 }
+
+uint32_t
+dp_packet_remote_ip(const uint8_t *f, uint16_t len, bool out)
+{
+	uint32_t ip;
+	unsigned int at;
+
+	if (len < 42)	/* an ARP frame, the shortest we look into */
+		return 0;
+	if (f[12] == 0x08 && f[13] == 0x00)
+		at = out ? 30 : 26;	/* IPv4 destination / source */
+	else if (f[12] == 0x08 && f[13] == 0x06)
+		at = out ? 38 : 28;	/* ARP target / sender protocol address */
+	else
+		return 0;
+	memcpy(&ip, f + at, 4);
+	return ip;
+}

@@ -95,6 +95,12 @@ uint16_t dp_packet_build_udp(uint8_t *frame, const uint8_t src_mac[6], const uin
 uint16_t dp_packet_build_arp_request(uint8_t *frame, const struct dp_iface *ifc,
 				     uint32_t target_ip);
 
+/* The IPv4 address of a frame's remote end (network order): an IPv4
+ * frame's source (coming in, <out> false) or destination (going out), an
+ * ARP frame's sender or target; 0 for any other frame or one too short.
+ */
+uint32_t dp_packet_remote_ip(const uint8_t *frame, uint16_t len, bool out);
+
 /* RFC 1071 ones' complement sum, folded (not inverted), of <len> bytes. */
 uint32_t dp_csum_add(uint32_t sum, const uint8_t *p, uint32_t len);
 uint16_t dp_csum_fold(uint32_t sum);

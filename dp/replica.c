@@ -116,6 +116,11 @@ make_lcores(struct dp_replica *r)
 					  .replies = l->replies, .reply_cap = DP_OUTBOX };
 		pk_hist_reset(&l->live.latency);
 		pk_hist_reset(&l->pub.latency);
+		/* Distinct draws per replica and lcore; reproducibility is not
+		 * the point of this layer (the simulator has seeds).
+		 */
+		dp_fault_lcore_init(&l->fault, rte_rdtsc() ^ ((uint64_t)r->opt->node << 48) ^
+							 ((uint64_t)w << 40));
 		if (dp_mem_init(&l->mem) != 0)
 			return -1;
 		if (dp_idle_init(&l->idle) != 0) {

@@ -23,6 +23,7 @@
 
 #include "census.h"
 #include "counters.h"
+#include "faults.h"
 #include "floors.h"
 #include "idle.h"
 #include "installs.h"
@@ -108,6 +109,8 @@ struct dp_lcore {
 	struct dp_mem mem;			/* its partitions' arena */
 	struct dp_idle_state idle;
 	struct dp_installs installs;		/* catch-up sends in flight */
+	bool faults_on;				/* this pass: a fault rule is active */
+	struct dp_fault_lcore fault;		/* --fault-injection: rule, held frames */
 	struct dp_counters live;		/* written by this lcore only */
 	struct dp_counters pub __rte_cache_aligned;	/* published snapshot */
 	uint64_t next_publish;			/* TSC */
@@ -136,6 +139,7 @@ struct dp_replica {
 	struct rte_ring *inject[DP_MAX_WORKERS];	/* control-plane requests (inject.h) */
 	struct dp_neigh neigh;
 	struct dp_gate gate;	/* keys and identity: fixed after init */
+	struct dp_fault_cell fault;	/* the `fault` command's rule (faults.h) */
 	struct dp_census census;	/* --bootstrap: what the members hold */
 	uint64_t tsc_hz;
 	double ns_per_tsc;

@@ -60,14 +60,26 @@ tx_flush_all(struct dp_lcore *l)
 		tx_flush(l, pi);
 }
 
+/* Queues <m> for the port, past any fault rule. */
 static void
-tx_frame(struct dp_lcore *l, unsigned int pi, struct rte_mbuf *m)
+tx_put(struct dp_lcore *l, unsigned int pi, struct rte_mbuf *m)
 {
 	struct dp_txbuf *b = &l->tx[pi];
 
 	b->m[b->n++] = m;
 	if (b->n == DP_BURST)
 		tx_flush(l, pi);
+}
+
+static void fault_frame(struct dp_lcore *l, unsigned int pi, struct rte_mbuf *m, bool out);
+
+static void
+tx_frame(struct dp_lcore *l, unsigned int pi, struct rte_mbuf *m)
+{
+	if (unlikely(l->faults_on))
+		fault_frame(l, pi, m, true);
+	else
+		tx_put(l, pi, m);
 }
 
 /* Sets the length of a single-segment frame. */
@@ -418,6 +430,91 @@ handle_frame(struct dp_lcore *l, unsigned int pi, struct rte_mbuf *m)
 	rte_pktmbuf_free(m);
 }
 
+/* ---- injected faults (--fault-injection, faults.h) ---- */
+
+/* The bit of the member at <ip>, or 0 for any other address (a client). */
+static uint16_t
+member_bit(const struct dp_replica *r, uint32_t ip)
+{
+	for (unsigned int i = 0; i < r->opt->nmembers; i++)
+		if (r->opt->members[i].ip == ip)
+			return (uint16_t)(1u << r->opt->members[i].id);
+	return 0;
+}
+
+/* A frame past the fault layer: out to the port, or in to be handled. */
+static void
+fault_pass(struct dp_lcore *l, unsigned int pi, struct rte_mbuf *m, bool out)
+{
+	if (out)
+		tx_put(l, pi, m);
+	else
+		handle_frame(l, pi, m);
+}
+
+static void
+fault_deliver(struct dp_lcore *l, unsigned int pi, struct rte_mbuf *m, bool out, uint32_t delay)
+{
+	if (delay == 0) {
+		fault_pass(l, pi, m, out);
+	} else if (dp_fault_hold(&l->fault, m, (uint16_t)pi, out, l->now_us + delay)) {
+		l->live.dp.fault_delayed++;
+	} else {
+		l->live.dp.fault_overflow++;
+		rte_pktmbuf_free(m);
+	}
+}
+
+/* Applies the active rule to a frame coming in or going <out>. */
+static void
+fault_frame(struct dp_lcore *l, unsigned int pi, struct rte_mbuf *m, bool out)
+{
+	struct dp_replica *r = l->r;
+	uint32_t ip = dp_packet_remote_ip(rte_pktmbuf_mtod(m, uint8_t *), rte_pktmbuf_data_len(m),
+					  out);
+	struct dp_fault_act a;
+
+	if (ip == 0 || !dp_fault_applies(&l->fault, out, member_bit(r, ip))) {
+		fault_pass(l, pi, m, out);
+		return;
+	}
+	dp_fault_decide(&l->fault, &a);
+	if (a.copies == 0) {
+		l->live.dp.fault_dropped++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	if (a.copies == 2) {
+		/* Copied before the original goes on: handling may rewrite it. */
+		struct rte_mbuf *dup = rte_pktmbuf_copy(m, r->pool, 0, UINT32_MAX);
+
+		if (dup != NULL) {
+			l->live.dp.fault_duplicated++;
+			fault_deliver(l, pi, dup, out, a.delay_us[1]);
+		} else {
+			l->live.dp.no_mbuf++;
+		}
+	}
+	fault_deliver(l, pi, m, out, a.delay_us[0]);
+}
+
+/* Each pass: follows the rule and lets the held frames that are due go
+ * on (those held under a rule since cleared too). Returns how many went.
+ */
+static unsigned int
+fault_release(struct dp_lcore *l)
+{
+	struct dp_fault_held h;
+	unsigned int n = 0;
+
+	l->faults_on = dp_fault_follow(&l->fault, &l->r->fault);
+	while (dp_fault_take_due(&l->fault, l->now_us, &h)) {
+		fault_pass(l, h.port, h.frame, h.out);
+		n++;
+	}
+	return n;
+}
+
 static unsigned int
 poll_ports(struct dp_lcore *l)
 {
@@ -432,8 +529,12 @@ poll_ports(struct dp_lcore *l)
 			continue;
 		nb = rte_eth_rx_burst(r->ports[pi].id, l->index, pkts, DP_BURST);
 		l->live.dp.rx_frames += nb;
-		for (uint16_t i = 0; i < nb; i++)
-			handle_frame(l, pi, pkts[i]);
+		for (uint16_t i = 0; i < nb; i++) {
+			if (unlikely(l->faults_on))
+				fault_frame(l, pi, pkts[i], false);
+			else
+				handle_frame(l, pi, pkts[i]);
+		}
 		got += nb;
 	}
 	return got;
@@ -660,6 +761,16 @@ publish(struct dp_lcore *l)
 	dp_counters_publish(&l->pub, &l->live);
 }
 
+/* At shutdown: the held frames are dropped, as a link going down would. */
+static void
+fault_drop_held(struct dp_lcore *l)
+{
+	struct dp_fault_held h;
+
+	while (dp_fault_take_due(&l->fault, UINT64_MAX, &h))
+		rte_pktmbuf_free(h.frame);
+}
+
 void
 dp_worker_run(struct dp_replica *r, uint16_t index)
 {
@@ -684,6 +795,8 @@ dp_worker_run(struct dp_replica *r, uint16_t index)
 		l->now_us = tsc_to_us(r, start);
 		follow_config(l);
 		got = poll_ports(l) + poll_rings(l) + poll_inject(l);
+		if (unlikely(r->opt->fault_injection))
+			got += fault_release(l);
 		tick_partitions(l);
 		greet(l);
 		if (index == 0)
@@ -703,6 +816,12 @@ dp_worker_run(struct dp_replica *r, uint16_t index)
 			l->live.dp.busy_cycles += end - start;
 		if (r->opt->idle == DP_IDLE_ADAPTIVE) {
 			uint32_t us = dp_idle_after_pass(&l->idle, got > 0, r->opt->idle_max_us);
+			uint64_t due = dp_fault_next_due(&l->fault);
+
+			/* Wake for the next held frame (its delay is the fault). */
+			if (unlikely(due != UINT64_MAX) && us > 0)
+				us = due <= l->now_us ? 0
+				     : (uint32_t)RTE_MIN((uint64_t)us, due - l->now_us);
 
 			if (us > 0) {
 				urcu_qsbr_thread_offline();
@@ -711,6 +830,7 @@ dp_worker_run(struct dp_replica *r, uint16_t index)
 			}
 		}
 	}
+	fault_drop_held(l);
 	tx_flush_all(l);
 	dp_mem_flush(&l->mem);
 	publish(l);

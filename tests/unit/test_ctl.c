@@ -148,6 +148,23 @@ fake_raise_floor(void *ctx, uint16_t partition, const struct pk_ballot *ballot, 
 	return 0;
 }
 
+/* Echoes the rule it was given in the command's grammar. */
+static int
+fake_fault(void *ctx, const struct ctl_fault *f, struct ctl_json *j, char *err, size_t errlen)
+{
+	char text[160];
+
+	(void)ctx;
+	(void)err;
+	(void)errlen;
+	if (f == NULL)
+		snprintf(text, sizeof(text), "shown");
+	else
+		ctl_fault_format(f, text, sizeof(text));
+	ctl_json_str(j, "fault", text);
+	return 0;
+}
+
 static void
 fake_job(void *ctx, struct ctl_json *j)
 {
@@ -176,6 +193,7 @@ static const struct ctl_host host = {
 	.gc = fake_gc,
 	.floors = fake_floors,
 	.raise_floor = fake_raise_floor,
+	.fault = fake_fault,
 	.job = fake_job,
 	.shutdown = fake_shutdown,
 };
@@ -321,6 +339,47 @@ test_commands(void)
 	CHECK(ask(fd, "raise-floor 1 1.1.0.0\n", buf, sizeof(buf)) > 0 &&
 	      strstr(buf, "usage: raise-floor") != NULL);
 	CHECK(ask(fd, "shutdown\n", buf, sizeof(buf)) > 0 && shutdowns == 1);
+	close(fd);
+}
+
+/* The fault rule's grammar: what each setting means, the defaults, and a
+ * clear refusal of everything else.
+ */
+static void
+test_fault_grammar(void)
+{
+	char buf[4096];
+	int fd = connect_ctl();
+
+	CHECK(fd >= 0);
+	CHECK(ask(fd, "fault\n", buf, sizeof(buf)) > 0 && strstr(buf, "\"fault\":\"shown\"") != NULL);
+	CHECK(ask(fd, "fault clear\n", buf, sizeof(buf)) > 0 &&
+	      strstr(buf, "\"fault\":\"none\"") != NULL);
+	CHECK(ask(fd, "fault loss=30\n", buf, sizeof(buf)) > 0);
+	CHECK(strstr(buf, "\"dir=both to=peers,clients loss=30.0000 dup=0.0000 delay=0.000 "
+			  "jitter=0.000\"") != NULL);
+	CHECK(ask(fd, "fault dir=in to=2,0 dup=0.5 delay=1.25 jitter=0.001\n", buf, sizeof(buf)) > 0);
+	CHECK(strstr(buf, "\"dir=in to=0,2 loss=0.0000 dup=0.5000 delay=1.250 jitter=0.001\"") !=
+	      NULL);
+	CHECK(ask(fd, "fault to=clients dir=out loss=100\n", buf, sizeof(buf)) > 0);
+	CHECK(strstr(buf, "\"dir=out to=clients loss=100.0000") != NULL);
+	/* Refused: no effect, unknown settings, values out of range or odd. */
+	CHECK(ask(fd, "fault to=peers\n", buf, sizeof(buf)) > 0 && strstr(buf, "no effect") != NULL);
+	CHECK(ask(fd, "fault loss=100.0001\n", buf, sizeof(buf)) > 0 &&
+	      strstr(buf, "percentage") != NULL);
+	CHECK(ask(fd, "fault loss=101\n", buf, sizeof(buf)) > 0 && strstr(buf, "percentage") != NULL);
+	CHECK(ask(fd, "fault loss=-1\n", buf, sizeof(buf)) > 0 && strstr(buf, "percentage") != NULL);
+	CHECK(ask(fd, "fault loss=.\n", buf, sizeof(buf)) > 0 && strstr(buf, "percentage") != NULL);
+	CHECK(ask(fd, "fault loss=1.2.3\n", buf, sizeof(buf)) > 0 && strstr(buf, "percentage") != NULL);
+	CHECK(ask(fd, "fault delay=10001\n", buf, sizeof(buf)) > 0 && strstr(buf, "time") != NULL);
+	CHECK(ask(fd, "fault delay=6000 jitter=5000\n", buf, sizeof(buf)) > 0 &&
+	      strstr(buf, "more than 10000") != NULL);
+	CHECK(ask(fd, "fault to=16 loss=1\n", buf, sizeof(buf)) > 0 && strstr(buf, "member ids") != NULL);
+	CHECK(ask(fd, "fault to= loss=1\n", buf, sizeof(buf)) > 0 && strstr(buf, "member ids") != NULL);
+	CHECK(ask(fd, "fault dir=up loss=1\n", buf, sizeof(buf)) > 0 && strstr(buf, "in, out") != NULL);
+	CHECK(ask(fd, "fault loss\n", buf, sizeof(buf)) > 0 && strstr(buf, "KEY=VALUE") != NULL);
+	CHECK(ask(fd, "fault speed=3\n", buf, sizeof(buf)) > 0 &&
+	      strstr(buf, "unknown setting") != NULL);
 	close(fd);
 }
 
@@ -505,6 +564,7 @@ main(int argc, char **argv)
 {
 	static const struct check_case cases[] = {
 		{ "commands", test_commands },
+		{ "fault_grammar", test_fault_grammar },
 		{ "junk_and_long_lines", test_junk_and_long_lines },
 		{ "client_gone_before_reply", test_client_gone_before_reply },
 		{ "too_many_clients", test_too_many_clients },
