@@ -30,6 +30,7 @@
 #   bench/fabric.sh exec-echo NAME CMD...                     run CMD in the echo namespace: a
 #                                     kernel host on the same bridge (.99), for baselines
 #   bench/fabric.sh kill NAME I                               kill -9 replica I
+#   bench/fabric.sh pause NAME I / resume NAME I              SIGSTOP / SIGCONT replica I
 #   bench/fabric.sh restart NAME I                            start replica I again after a
 #                                     kill: empty, without --bootstrap (amnesiac: it answers
 #                                     UNAVAILABLE and does not vote until parnikctl re-admits it)
@@ -50,7 +51,7 @@ parnikctl=${PARNIKCTL:-$top/build/ctrl/parnikctl}
 state_root=${PARNIK_FABRIC_DIR:-/tmp/parnik-fabric}
 
 usage() {
-    sed -n '2,43p' "$0" | sed 's/^# \{0,1\}//'
+    sed -n '2,44p' "$0" | sed 's/^# \{0,1\}//'
     exit 2
 }
 
@@ -320,6 +321,8 @@ case $cmd in
         cat "$state_root/$name/dpdk-client-$kind" ;;
     exec-echo) ip netns exec "pk$(net_index "$name")-ec" "$@" ;;
     kill) kill -KILL "$(cat "$state_root/$name/r$1.pid")" ;;
+    pause) kill -STOP "$(cat "$state_root/$name/r$1.pid")" ;;
+    resume) kill -CONT "$(cat "$state_root/$name/r$1.pid")" ;;
     restart) start_replica "$state_root/$name" "$1" ;;
     sockets) cat "$state_root/$name/sockets" ;;
     ctl) i=$1; shift; "$parnikctl" -s "$state_root/$name/r$i.sock" "$@" ;;

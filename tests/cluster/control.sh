@@ -20,6 +20,8 @@ done
 check "lists: 3 members, quorums of 2" 0 bash -c \
     "\"$fabric\" ctl $name 0 lists | grep -q '\"prepare\":{\"members\":\\[0,1,2\\],\"quorum\":2}'"
 check "an unknown command is refused (exit 1)" 1 ctl 0 frobnicate
+check "fault injection is refused without --fault-injection" 0 bash -c \
+    "\"$fabric\" ctl $name 0 fault loss=100 | grep -q 'fault injection is off'"
 check "telemetry /parnik/config lists the members" 0 bash -c \
     "\"$fabric\" telemetry $name 1 /parnik/config | grep -q '\"accept\": \[0, 1, 2\]'"
 
