@@ -40,6 +40,7 @@
 	X(keys, "keys held in the tables (a gauge)")                     \
 	X(keys_accepted, "keys whose acceptor holds an accepted state (a gauge)") \
 	X(tombstones, "keys holding a deleted state: GC pending (a gauge)") \
+	X(shed_episodes, "standing queues at the ports: new requests answered BUSY") \
 	X(fault_dropped, "frames dropped by the injected fault (--fault-injection)") \
 	X(fault_duplicated, "frames duplicated by the injected fault")       \
 	X(fault_delayed, "frames held back by the injected fault")         \

@@ -58,6 +58,9 @@ dp_options_usage(FILE *f)
 		"  --max-rounds N       rounds a partition runs at once (default 2048,\n"
 		"                       1..16384); a request that would start another is\n"
 		"                       answered BUSY at once (load shedding)\n"
+		"  --shed-queue-us US   answer new requests BUSY while every receive burst\n"
+		"                       has come back full for US microseconds (a standing\n"
+		"                       queue; 100..1000000; default 0: off)\n"
 		"  --sessions N         client sessions per partition (default 16384,\n"
 		"                       1..16777216); OPEN answers BUSY beyond\n"
 		"  --session-records N  answers held for retries per partition, in all\n"
@@ -249,7 +252,7 @@ dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *out, char *e
 {
 	enum {
 		O_NODE = 1, O_ADDR, O_MEMBER, O_PORT, O_PARTS, O_CLUSTER, O_BOOT, O_NEIGH,
-		O_IDLE, O_IDLEMAX, O_GCINT, O_KEYS, O_ROUNDS, O_SESSIONS, O_SESSREC, O_LEASE, O_VALUE, O_NO1RTT, O_STATS, O_CTL, O_HELP, O_LISTS,
+		O_IDLE, O_IDLEMAX, O_GCINT, O_KEYS, O_ROUNDS, O_SHEDQ, O_SESSIONS, O_SESSREC, O_LEASE, O_VALUE, O_NO1RTT, O_STATS, O_CTL, O_HELP, O_LISTS,
 		O_PEERKEY, O_INSECURE, O_CLIENTKEY, O_FORCEBOOT, O_BOOTWAIT, O_FAULTS,
 	};
 	static const struct option longopts[] = {
@@ -267,6 +270,7 @@ dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *out, char *e
 		{ "gc-interval", required_argument, NULL, O_GCINT },
 		{ "max-keys", required_argument, NULL, O_KEYS },
 		{ "max-rounds", required_argument, NULL, O_ROUNDS },
+		{ "shed-queue-us", required_argument, NULL, O_SHEDQ },
 		{ "sessions", required_argument, NULL, O_SESSIONS },
 		{ "session-records", required_argument, NULL, O_SESSREC },
 		{ "session-lease-ms", required_argument, NULL, O_LEASE },
@@ -394,6 +398,12 @@ dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *out, char *e
 			if (!parse_uint(optarg, 16384, &v) || v == 0)
 				return fail(err, errlen, "--max-rounds '%s' is not 1..16384", optarg);
 			o->max_rounds = (uint32_t)v;
+			break;
+		case O_SHEDQ:
+			if (!parse_uint(optarg, 1000000, &v) || (v != 0 && v < 100))
+				return fail(err, errlen, "--shed-queue-us '%s' is not 0 or 100..1000000",
+					    optarg);
+			o->shed_queue_us = (uint32_t)v;
 			break;
 		case O_SESSIONS:
 			if (!parse_uint(optarg, 1ul << 24, &v) || v == 0)

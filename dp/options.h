@@ -47,6 +47,7 @@ struct dp_options {
 	uint32_t gc_interval_ms; /* GC sweeps at most this often; 0: on command */
 	uint32_t max_keys;	/* per partition */
 	uint32_t max_rounds;	/* rounds per partition at once (shedding) */
+	uint32_t shed_queue_us;	/* shed while the ports' queue stands this long; 0: off */
 	uint32_t max_sessions;	/* client sessions per partition */
 	uint32_t session_records;	/* answers held per partition */
 	uint32_t session_lease_ms;

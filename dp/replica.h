@@ -109,6 +109,8 @@ struct dp_lcore {
 	struct dp_mem mem;			/* its partitions' arena */
 	struct dp_idle_state idle;
 	struct dp_installs installs;		/* catch-up sends in flight */
+	uint64_t backlog_since;			/* us: every burst full since (0: none) */
+	bool shedding;				/* a standing queue: BUSY to new requests */
 	bool faults_on;				/* this pass: a fault rule is active */
 	struct dp_fault_lcore fault;		/* --fault-injection: rule, held frames */
 	struct dp_counters live;		/* written by this lcore only */

@@ -362,10 +362,12 @@ handle_payload(struct dp_lcore *l, unsigned int pi, uint8_t *frame, const struct
 
 			if (dp_gate_client_refused(&r->gate, &gout))
 				refuse_client(l, pi, p, pp, &msgs[i]);
-			else
+			else {
+				msgs[i].shed = l->shedding;
 				pk_worker_client(part->w, &msgs[i],
 						 client_slot(l, part, pi, pp, sealed), l->now_us,
 						 &l->out);
+			}
 		} else if (msgs[i].type != PK_MSG_CLIENT_REP) {
 			pk_worker_peer(part->w, &msgs[i], l->now_us, &l->out);
 		}
@@ -515,12 +517,40 @@ fault_release(struct dp_lcore *l)
 	return n;
 }
 
+/* Load shedding on a standing queue (the idea of CoDel; --shed-queue-us,
+ * off by default): a port that fills every burst that long has a queue
+ * that is not draining,
+ * and each request in it waits longer than the last. Until a burst comes
+ * back short, new client requests are answered BUSY at once, through the
+ * core (so the refusal is held in the session like any other) and at the
+ * cost of a decode: the queue drains in a fraction of the time rounds
+ * would take, and the requests admitted meet a short queue. Peer messages
+ * are never shed: they finish the rounds already admitted.
+ */
+static void
+follow_backlog(struct dp_lcore *l, bool full)
+{
+	uint32_t standing = l->r->opt->shed_queue_us;
+
+	if (!full || standing == 0) {
+		l->backlog_since = 0;
+		l->shedding = false;
+	} else if (l->backlog_since == 0) {
+		l->backlog_since = l->now_us;
+	} else if (l->now_us - l->backlog_since >= standing) {
+		if (!l->shedding)
+			l->live.dp.shed_episodes++;
+		l->shedding = true;
+	}
+}
+
 static unsigned int
 poll_ports(struct dp_lcore *l)
 {
 	struct dp_replica *r = l->r;
 	struct rte_mbuf *pkts[DP_BURST];
 	unsigned int got = 0;
+	bool full = false;
 
 	for (unsigned int pi = 0; pi < r->nports; pi++) {
 		uint16_t nb;
@@ -536,7 +566,9 @@ poll_ports(struct dp_lcore *l)
 				handle_frame(l, pi, pkts[i]);
 		}
 		got += nb;
+		full = full || nb == DP_BURST;
 	}
+	follow_backlog(l, full);
 	return got;
 }
 

@@ -937,6 +937,11 @@ pk_proposer_submit(struct pk_worker *w, const struct pk_msg *req, uint64_t cooki
 	}
 	if (req->session != 0 && !admit(w, req, &a, out))
 		return;
+	if (req->shed) {
+		w->stats.req_shed++;
+		answer(w, out, &a, PK_BUSY, NULL);
+		return;
+	}
 	hash = pk_hash(req->key, req->key_len);
 	status = validate(w, req, hash);
 	if (status == PK_OK) {

@@ -122,6 +122,11 @@ struct pk_msg {
 	uint64_t acked;		/* CLIENT_REQ: the client is done with ids below it */
 	bool too_large;		/* CLIENT_REQ decoded with a key or value over
 				 * its limit: answered TOO_LARGE */
+	bool shed;		/* CLIENT_REQ, set by the host, never on the wire:
+				 * the host is overloaded (a standing queue at its
+				 * ports), so the request is answered at once (BUSY,
+				 * held in its session like any refusal) and runs
+				 * nothing */
 	uint64_t arg;		/* CAS: expected version; ADD: int64 delta;
 				 * HELLO_REP: keys held */
 	uint8_t op;		/* CLIENT_REQ: enum pk_opcode */

@@ -340,6 +340,43 @@ test_open_again_replaces(void)
 	CHECK_EQ(fx_fini(&f), 0);
 }
 
+/* A request the host cannot hold a reply address for (shed) is answered
+ * BUSY at once and runs nothing; the session holds that answer, so a copy
+ * arriving later (with room again) is refused too, never run.
+ */
+static void
+test_shed_request_is_held_refused(void)
+{
+	struct fx f;
+	struct fx_session c;
+	struct pk_msg m;
+
+	CHECK(fx_init(&f, 0, true, 16));
+	CHECK(fx_open(&f, &c, 7) != 0);
+	memset(&m, 0, sizeof(m));
+	m.type = PK_MSG_CLIENT_REQ;
+	m.op = PK_OP_ADD;
+	m.key = (const uint8_t *)"a";
+	m.key_len = 1;
+	m.arg = 1;
+	m.client_id = 7;
+	m.session = c.number;
+	m.request_id = 3;
+	m.shed = true;
+	fx_out_reset(&f);
+	pk_worker_client(f.w, &m, 1, f.now, &f.out);
+	CHECK_EQ(replied(&f, 1), PK_BUSY);
+	CHECK_EQ(f.out.nsend, 0);
+	CHECK_EQ(stats(&f)->req_shed, 1);
+	m.shed = false;
+	fx_out_reset(&f);
+	pk_worker_client(f.w, &m, 2, f.now, &f.out);
+	CHECK_EQ(replied(&f, 2), PK_BUSY);
+	CHECK_EQ(f.out.nsend, 0);
+	CHECK_EQ(stats(&f)->rounds, 0);
+	CHECK_EQ(fx_fini(&f), 0);
+}
+
 /* Worker freed with answers held and a write running: nothing leaks. */
 static void
 test_free_with_sessions_leaks_nothing(void)
@@ -370,6 +407,7 @@ main(int argc, char **argv)
 		{ "bounds_answer_busy", test_bounds_answer_busy },
 		{ "refusals_are_held", test_refusals_are_held },
 		{ "open_again_replaces", test_open_again_replaces },
+		{ "shed_request_is_held_refused", test_shed_request_is_held_refused },
 		{ "free_with_sessions_leaks_nothing", test_free_with_sessions_leaks_nothing },
 	};
 

@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# Overload: what a 3-replica cluster does when offered more than it can
+# serve, against its own capacity measured in the same run.
+#
+#  1. capacity: a closed loop (PUTs) at the depth where throughput peaks;
+#     its ops/s and p99;
+#  2. open loop at 2x and 10x that capacity (Poisson arrivals, latency from
+#     each request's due time, BUSY answers reported apart from errors);
+#  3. recovery: a closed loop right after the 10x run; its first second
+#     against the capacity;
+#  4. the replicas' resident memory before and after.
+# Prints one table per fabric (offered, OK/s, BUSY/s, unknown/s, p50/p99 of
+# admitted requests) and writes bench/results/overload.tsv and
+# bench/plots/overload.png (goodput against offered load, beside the ideal
+# min(offered, capacity)).
+#
+#   bench/overload.sh [--fabric af_packet|memif|both] [--seconds S] [--runs N]
+#       af_packet: replicas on af_packet, the kernel-UDP client (4 threads)
+#       memif:     replicas linked by memif, parnik-bench's DPDK client on
+#                  memif ports (one thread)
+#       defaults: both fabrics, 10 s per load, 1 run
+# Needs root (network namespaces); builds what is missing.
+set -euo pipefail
+top=$(cd "$(dirname "$0")/.." && pwd)
+cd "$top"
+fabrics="af_packet memif"
+seconds=10
+runs=1
+while [ $# -gt 0 ]; do
+    case $1 in
+        --fabric) fabrics=$2; [ "$2" = both ] && fabrics="af_packet memif"; shift 2 ;;
+        --seconds) seconds=$2; shift 2 ;;
+        --runs) runs=$2; shift 2 ;;
+        *) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+    esac
+done
+[ "$(id -u)" -eq 0 ] || { echo "overload: needs root" >&2; exit 2; }
+tests/deps.sh
+[ -f build/build.ninja ] || meson setup build >/dev/null
+ninja -C build >/dev/null
+name=overload
+bench=build/bench/parnik-bench
+out=/tmp/parnik-overload
+mkdir -p "$out" bench/results bench/plots
+trap 'bench/fabric.sh down "$name" >/dev/null 2>&1 || true' EXIT INT TERM
+
+# json FILE EXPR: one figure from a parnik-bench --json file.
+json() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"; }
+rss_mb() {  # the replicas' resident memory, MB, summed
+    local f t=0
+    for f in /tmp/parnik-fabric/$name/r[0-2].pid; do
+        t=$((t + $(awk '/^VmRSS/ { print $2 }' "/proc/$(cat "$f")/status")))
+    done
+    echo $((t / 1024))
+}
+
+tsv=bench/results/overload.tsv
+printf "fabric\trun\tload\toffered\tok_per_s\tbusy_per_s\tunknown_per_s\tp50_us\tp99_us\n" >"$tsv"
+for fabric in $fabrics; do
+    for run in $(seq "$runs"); do
+        if [ "$fabric" = memif ]; then
+            bench/fabric.sh up "$name" --replicas 3 --memif --client-memif >/dev/null
+            read -r -a how <<<"$(bench/fabric.sh dpdk-client "$name" memif)"
+            closed=(--depth 512 "${how[@]}")
+            open=(--depth 4096 "${how[@]}")
+        else
+            bench/fabric.sh up "$name" --replicas 3 >/dev/null
+            closed=(--threads 4 --depth 64)
+            open=(--threads 8 --depth 4096)
+        fi
+        S=$(bench/fabric.sh servers "$name")
+        pb() { bench/fabric.sh exec "$name" "$bench" -s "$S" --mix put=1 --keys 100000 "$@"; }
+        pb "${closed[@]}" --seconds 3 >/dev/null	# warm-up: sessions, ARP, allocator
+        mem0=$(rss_mb)
+        pb "${closed[@]}" --seconds "$seconds" --json "$out/cap.json" >"$out/cap.txt"
+        cap=$(json "$out/cap.json" "round(d['summary']['ops_per_s'])")
+        cap_p99=$(json "$out/cap.json" "d['summary']['latency_us']['p99']")
+        printf "\n== %s, run %s: capacity %s ops/s closed loop (p99 %s us), replicas %s MB\n" \
+            "$fabric" "$run" "$cap" "$cap_p99" "$mem0"
+        printf "%-10s %10s %10s %10s %10s %9s %9s %8s\n" load offered "OK/s" "BUSY/s" "unknown/s" \
+            "p50 us" "p99 us" "p99/cap"
+        row() {  # row LABEL JSON OFFERED
+            local f=$2 w ok busy unk p50 p99
+            w=$(json "$f" "min(d['summary']['elapsed_s'], d['setup']['seconds'])")
+            ok=$(json "$f" "round(d['results'].get('OK', 0) / $w)")
+            busy=$(json "$f" "round(d['results'].get('BUSY', 0) / $w)")
+            unk=$(json "$f" "round(d['summary']['unknown_outcomes'] / $w)")
+            p50=$(json "$f" "d['summary']['latency_us']['p50']")
+            p99=$(json "$f" "d['summary']['latency_us']['p99']")
+            printf "%-10s %10s %10s %10s %10s %9s %9s %7.1fx\n" "$1" "$3" "$ok" "$busy" "$unk" \
+                "$p50" "$p99" "$(python3 -c "print($p99 / $cap_p99)")"
+            printf "%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n" "$fabric" "$run" "$1" "$3" "$ok" "$busy" \
+                "$unk" "$p50" "$p99" >>"$tsv"
+        }
+        row capacity "$out/cap.json" "$cap"
+        for x in 2 10; do
+            rc=0
+            pb "${open[@]}" --rate $((cap * x)) --seconds "$seconds" --json "$out/x$x.json" \
+                >"$out/x$x.txt" || rc=$?
+            [ $rc -eq 0 ] || [ $rc -eq 3 ] || { echo "overload: parnik-bench exit $rc"; tail -3 "$out/x$x.txt"; }
+            row "${x}x" "$out/x$x.json" $((cap * x))
+            grep -q "could not offer" "$out/x$x.txt" && echo "           (the client could not offer ${x}x: $(grep -o 'sent [0-9.]*[^;]*' "$out/x$x.txt" | head -1))"
+        done
+        pb "${closed[@]}" --seconds 3 --json "$out/after.json" >/dev/null
+        first=$(json "$out/after.json" "d['seconds'][0]['ops']")
+        printf "after 10x: first second %s ops (%s%% of capacity); replicas %s MB (before %s MB)\n" \
+            "$first" "$((first * 100 / cap))" "$(rss_mb)" "$mem0"
+        bench/fabric.sh down "$name" >/dev/null
+    done
+done
+
+# Goodput against offered load, per fabric, with the ideal line.
+if command -v gnuplot >/dev/null; then
+    plot=""
+    for fabric in $fabrics; do
+        awk -F'\t' -v f="$fabric" '$1 == f { print $4, $5 }' "$tsv" | sort -n >"$out/$fabric.dat"
+        cap=$(awk -F'\t' -v f="$fabric" '$1 == f && $3 == "capacity" { print $5; exit }' "$tsv")
+        plot="$plot '$out/$fabric.dat' with linespoints title 'Parnik $fabric (OK ops/s)', \
+              (x < $cap ? x : $cap) with lines dashtype 2 title 'ideal $fabric',"
+    done
+    gnuplot <<EOF || echo "overload: gnuplot failed"
+set terminal pngcairo size 900,550 noenhanced
+set output 'bench/plots/overload.png'
+set xlabel 'offered load (ops/s)'
+set ylabel 'goodput (OK ops/s)'
+set logscale x
+set key top left
+set grid
+plot ${plot%,}
+EOF
+    echo "plot: bench/plots/overload.png; figures: $tsv"
+fi
