@@ -38,9 +38,13 @@ build() {
 build fuzz_worker "$src/tests/fuzz/fuzz_worker.c" "$src"/dp/core/*.c "$src/tests/lib/heap.c" \
     "$src/tests/lib/core_fx.c"
 build fuzz_wire "$src/tests/fuzz/fuzz_wire.c" "$src"/dp/core/*.c
+build fuzz_text "$src/tests/fuzz/fuzz_text.c" -I"$src/ctrl" -I"$src/dp" -I"$src/dp/client" \
+    "$src"/ctrl/{commands,fault_spec,json}.c "$src"/dp/{options,packet}.c \
+    "$src"/dp/client/{servers,keyfile}.c "$src"/dp/core/*.c
 
 failures=0
-for h in fuzz_worker:corpus fuzz_wire:corpus-wire; do
+harnesses="fuzz_worker:corpus fuzz_wire:corpus-wire fuzz_text:corpus-text"
+for h in $harnesses; do
     name=${h%%:*}
     corpus=$work/$name-corpus
     rm -rf "$corpus" "$work/$name-artifacts"
@@ -59,5 +63,5 @@ for h in fuzz_worker:corpus fuzz_wire:corpus-wire; do
         echo "ok   $name: ${runs:-0} inputs in ${seconds}s, ${cov:-?} edges covered, no finding"
     fi
 done
-echo "$((2 - failures)) passed, $failures failed"
+echo "$(($(echo $harnesses | wc -w) - failures)) passed, $failures failed"
 [ $failures -eq 0 ]
