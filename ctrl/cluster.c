@@ -596,11 +596,56 @@ shrink(struct cluster *c, uint16_t node)
 	return step(c, "shrink, step 3: accept list", w);
 }
 
+/* After a majority of the accept list is lost for good: <node>, a
+ * surviving voter, becomes the only acceptor (lists {node}, quorums 1),
+ * with whatever its acceptors hold. Writes that only the lost replicas
+ * accepted are gone; the operator said so (--i-accept-data-loss). Refused
+ * while a majority of the accept list still votes: then the ordinary
+ * commands apply and nothing need be lost.
+ */
+static int
+recover_from(struct cluster *c, uint16_t node)
+{
+	int i = find(c, node);
+	uint16_t alive = 0;
+	struct lists w;
+	int rc;
+
+	if (i < 0 || !c->r[i].voting) {
+		say(c, "refused: node %u is %s", node,
+		    i < 0 ? "not running (give its socket with -s)"
+			  : "not voting (restarted: it holds nothing to recover from)");
+		return 1;
+	}
+	for (unsigned int k = 0; k < c->n; k++)
+		if (c->r[k].up && c->r[k].voting)
+			alive |= (uint16_t)(1u << c->r[k].node);
+	if (pk_mask_count(alive & c->cur.accept) >= pk_majority(c->cur.accept)) {
+		say(c, "refused: a majority of the accept list still votes (nodes running and "
+		    "voting: mask %#x); use shrink, replace or readmit, which lose nothing", alive);
+		return 1;
+	}
+	say(c, "RECOVERY WITH DATA LOSS: node %u (%llu keys accepted) becomes the only acceptor; "
+	    "writes only the lost replicas held are gone", node,
+	    (unsigned long long)c->r[i].keys);
+	say(c, "the lost replicas must never come back with their old state: restart them "
+	    "empty (or stop them) before they can reach each other");
+	w = c->cur;
+	w.prepare = w.accept = (uint16_t)(1u << node);
+	w.qp = w.qa = 1;
+	rc = step(c, "recover: the survivor alone", w);
+	if (rc == 0)
+		say(c, "node %u serves alone now; grow the others back in, restarted empty: "
+		    "parnikctl -s SOCKETS grow NODE", node);
+	return rc;
+}
+
 int
 ctl_cluster_is_command(const char *cmd)
 {
 	return strcmp(cmd, "grow") == 0 || strcmp(cmd, "shrink") == 0 ||
-	       strcmp(cmd, "replace") == 0 || strcmp(cmd, "readmit") == 0;
+	       strcmp(cmd, "replace") == 0 || strcmp(cmd, "readmit") == 0 ||
+	       strcmp(cmd, "recover-from") == 0;
 }
 
 static bool
@@ -623,8 +668,22 @@ ctl_cluster(const char **paths, unsigned int npaths, int argc, char **argv,
 	uint16_t a, b = 0;
 	int rc;
 	bool two = strcmp(argv[0], "replace") == 0;
+	bool recover = strcmp(argv[0], "recover-from") == 0;
 	bool catchup = argc > 1 && strcmp(argv[argc - 1], "--catchup") == 0;
 
+	if (recover) {
+		if (argc != 3 || !parse_node(argv[1], &a) ||
+		    strcmp(argv[2], "--i-accept-data-loss") != 0) {
+			fprintf(stderr,
+				"usage: parnikctl -s SOCKETS recover-from NODE --i-accept-data-loss\n"
+				"  only after a majority of the replicas is lost for good: NODE, a "
+				"survivor,\n  becomes the only acceptor with what it holds; writes "
+				"only the lost\n  replicas held are lost. Lost replicas must come back "
+				"empty.\n");
+			return 2;
+		}
+		argc = 2;
+	}
 	if (catchup)
 		argc--;
 	if (argc != (two ? 3 : 2) || !parse_node(argv[1], &a) || (two && !parse_node(argv[2], &b)) ||
@@ -666,7 +725,9 @@ ctl_cluster(const char **paths, unsigned int npaths, int argc, char **argv,
 		(void)gc_hold_all(&c, false);
 		goto out;
 	}
-	if (strcmp(argv[0], "grow") == 0) {
+	if (recover) {
+		rc = recover_from(&c, a);
+	} else if (strcmp(argv[0], "grow") == 0) {
 		rc = grow(&c, a);
 	} else if (strcmp(argv[0], "shrink") == 0) {
 		rc = shrink(&c, a);

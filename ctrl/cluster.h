@@ -14,6 +14,11 @@
  *   replace OLD NEW   grow NEW, then shrink OLD (OLD may be dead).
  *   readmit NODE   a restarted (amnesiac) NODE still in the lists: shrink
  *                  it out, re-admit it, grow it back in.
+ *   recover-from NODE --i-accept-data-loss   after a majority is lost for
+ *                  good: NODE, a surviving voter, becomes the only acceptor
+ *                  (lists {NODE}, quorum 1) with what it holds; refused
+ *                  while a majority still votes. The others are then grown
+ *                  back in, restarted empty.
  *   --catchup      (grow, replace, readmit) the odd-to-even grow copies the
  *                  sources' accepted states into NODE (CASPaxos 2.3.3)
  *                  instead of rescanning: K(F+1) records moved, not
