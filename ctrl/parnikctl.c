@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "cluster.h"
+#include "snapshot.h"
 #include "ctl_client.h"
 #include "parnik/keyfile.h"
 #include "watch.h"
@@ -35,6 +36,7 @@ usage(FILE *f)
 		"       parnikctl -s SOCKET,SOCKET,... [--timeout S] grow|readmit NODE [--catchup]\n"
 		"       parnikctl -s SOCKET,SOCKET,... [--timeout S] shrink NODE\n"
 		"       parnikctl -s SOCKET,SOCKET,... [--timeout S] replace OLD NEW [--catchup]\n"		"       parnikctl -s SOCKET,SOCKET,... recover-from NODE --i-accept-data-loss\n"
+		"       parnikctl -s SOCKET,SOCKET,... snapshot|restore FILE [--key KEYFILE]\n"
 		"       parnikctl keygen FILE\n"
 		"  -s, --socket PATH   a replica's control socket (default %s)\n"
 		"replica commands: help ping status stats config lists keys PARTITION [FROM\n"
@@ -66,6 +68,10 @@ usage(FILE *f)
 		"                      NODE (catch-up) instead of the rescan: cheaper\n"
 		"  --timeout S         give up a step after S seconds of retries (default 60);\n"
 		"                      every cluster command can be run again to resume\n"
+		"backups (every replica's socket):\n"
+		"  snapshot FILE [--key KEYFILE]  every key, read through the data path\n"
+		"                      (linearizable, key by key), written sorted to FILE\n"
+		"  restore FILE [--key KEYFILE]   PUT every key of FILE into an empty cluster\n"
 		"keygen FILE           write a new random key (mode 0600; FILE must not exist):\n"
 		"                      the cluster's --peer-key, copied to every replica, or a\n"
 		"                      --client-key shared with the clients\n"
@@ -130,6 +136,8 @@ main(int argc, char **argv)
 		usage(stderr);
 		return 2;
 	}
+	if (ctl_snapshot_is_command(argv[i]))
+		return ctl_snapshot(paths, (unsigned int)npaths, argc - i, argv + i);
 	if (ctl_cluster_is_command(argv[i]))
 		return ctl_cluster(paths, (unsigned int)npaths, argc - i, argv + i,
 				   (unsigned int)timeout_s);

@@ -158,6 +158,7 @@ h_config(void *ctx, struct ctl_json *j)
 
 	ctl_json_u64(j, "cluster", r->opt->cluster_id);
 	ctl_json_u64(j, "partitions", r->opt->partitions);
+	ctl_json_u64(j, "port", r->opt->base_port);
 	ctl_json_bool(j, "one_rtt", dp_replica_config(r)->one_rtt);
 	ctl_json_open_array(j, "members");
 	for (unsigned int i = 0; i < r->opt->nmembers; i++) {

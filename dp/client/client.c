@@ -358,7 +358,10 @@ pk_client_submit(struct pk_client *c, const struct pk_request *req, void *user)
 		return PK_BAD_REQUEST;
 	if (req->key_len > PK_MAX_KEY || req->len > PK_MAX_VALUE)
 		return PK_TOO_LARGE;
-	if (c->inflight == c->cfg.window)
+	/* Completions not yet polled hold their place in the window too: the
+	 * ready queue has room for <window> of them, however the caller polls.
+	 */
+	if (c->inflight + c->nready >= c->cfg.window)
 		return PK_BUSY;
 	/* Slots come from the free list, or the never-used tail of the array. */
 	idx = c->free_head;
