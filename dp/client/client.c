@@ -18,6 +18,7 @@
 #include "parnik/wire.h"
 
 #define SLOT_BITS 16
+#define RETRY_BUDGET_MAX 1000	/* tenths: 100 BUSY retries in reserve */
 #define NO_SLOT UINT32_MAX
 
 struct slot {
@@ -94,6 +95,11 @@ struct pk_client {
 	struct dgram_batch *tx;
 	struct pk_client_seal seal;
 	uint64_t rng;		/* backoff jitter */
+	/* BUSY retries allowed, in tenths: every new request adds one, every
+	 * retry takes ten, so retries stay within 10% of requests (plus a
+	 * starting reserve); past it, BUSY goes to the caller at once.
+	 */
+	uint32_t retry_budget;
 	uint64_t flush_next;	/* earliest deadline the last flush set (us) */
 };
 
@@ -137,6 +143,7 @@ pk_client_open(const struct pk_client_config *cfg, char *err, size_t errlen)
 		c->cfg.client_id = 1;	/* 0 would opt out of deduplication */
 	pk_client_seal_init(&c->seal, cfg->client_secret, c->cfg.client_id);
 	c->rng = c->cfg.client_id | 1;
+	c->retry_budget = RETRY_BUDGET_MAX;
 	c->cfg.client_secret = NULL;	/* the caller's buffer is not ours to keep */
 	c->by_key = cfg->home < 0;
 	c->home = c->by_key ? 0 : (unsigned int)cfg->home % c->nservers;
@@ -387,6 +394,8 @@ pk_client_submit(struct pk_client *c, const struct pk_request *req, void *user)
 	if (req->len > 0)
 		memcpy(s->value, req->value, req->len);
 	c->inflight++;
+	if (c->retry_budget < RETRY_BUDGET_MAX)
+		c->retry_budget++;
 	enqueue(c, idx);
 	return 0;
 }
@@ -674,7 +683,9 @@ send_anew(struct pk_client *c, struct slot *s)
 /* BUSY: the replica sheds load. Send again under a new id after a
  * jittered, doubling wait (1 ms, 2 ms, ... at most 64 ms, each between
  * half and one and a half of it), so that refused clients do not come
- * back all at once.
+ * back all at once. Retries share a budget (retry_budget): under lasting
+ * overload most BUSY answers go to the caller, which is what shedding
+ * needs (the way gRPC and Finagle bound retries).
  */
 static void
 back_off(struct pk_client *c, struct slot *s)
@@ -740,8 +751,14 @@ match_replies(void *arg, const uint8_t *buf, size_t len)
 				continue;
 			}
 		}
-		if (m->status == PK_BUSY && s->attempts < c->cfg.attempts) {
-			back_off(c, s);	/* refused, kept refused: a new id, later */
+		/* Refused, kept refused: a new id, later; unless retries are
+		 * past their budget, when the cluster sheds load that retries
+		 * would only multiply.
+		 */
+		if (m->status == PK_BUSY && s->attempts < c->cfg.attempts &&
+		    c->retry_budget >= 10) {
+			c->retry_budget -= 10;
+			back_off(c, s);
 			continue;
 		}
 		if (m->status == PK_NOT_MEMBER && s->attempts < c->cfg.attempts) {

@@ -22,7 +22,10 @@
  * replica restarted) after more than one copy was sent, PK_SESSION_EXPIRED
  * (also unknown). A refused request (BUSY, NOT_MEMBER, a lost session with
  * one copy sent) is sent again under a new id; NOT_MEMBER moves it, and new
- * requests, to another replica. A GET moves on to the next replica after a
+ * requests, to another replica. BUSY retries share a budget of 10% of the
+ * requests submitted (plus a reserve of 100): past it, BUSY is the answer,
+ * so a shedding cluster is not offered its refused load again and again.
+ * A GET moves on to the next replica after a
  * timeout. After a request finds its replica silent, the client sends new
  * requests for those keys to the next one; a request never sent (its
  * replica's OPEN got no answer) moves too.

@@ -11,6 +11,8 @@
 
 #include "check.h"
 #include "parnik/client.h"
+#include "parnik/transport.h"
+#include "parnik/wire.h"
 #include "udp_cluster.h"
 
 static const char *cli_path;
@@ -161,6 +163,135 @@ test_slow_poller_keeps_the_window(void)
 	udp_cluster_stop(uc);
 }
 
+/* A transport whose "cluster" sheds everything: OPEN is answered with a
+ * session, every request BUSY. It counts the requests it sees.
+ */
+struct shedder {
+	struct pk_transport t;
+	uint8_t replies[64][PK_MAX_DGRAM];
+	uint16_t lens[64];
+	unsigned int n;
+	uint64_t requests;
+};
+
+static int
+shed_send(struct pk_transport *t, const struct pk_dgram *d, unsigned int n)
+{
+	struct shedder *sh = (struct shedder *)t;
+	static const struct pk_wire_expect exp = { .cluster_id = 1, .partitions = 1 };
+
+	for (unsigned int i = 0; i < n; i++) {
+		struct pk_msg msgs[PK_MAX_BATCH];
+		struct pk_dgram_hdr hdr;
+		struct pk_wbuf w;
+		int got = pk_wire_decode(d[i].data, d[i].len, &exp, &hdr, msgs, PK_MAX_BATCH);
+
+		if (got <= 0 || sh->n == 64)
+			continue;	/* lost: the client's timeouts cover it */
+		pk_wire_begin(&w, sh->replies[sh->n], PK_MAX_DGRAM, &hdr);
+		for (int k = 0; k < got; k++) {
+			struct pk_msg r = { .type = PK_MSG_CLIENT_REP, .client_id = msgs[k].client_id,
+					    .request_id = msgs[k].request_id,
+					    .session = msgs[k].session, .status = PK_BUSY };
+
+			if (msgs[k].op == PK_OP_OPEN) {
+				r.session = 77;
+				r.status = PK_OK;
+				r.state.version = 60000;
+			} else {
+				sh->requests++;
+			}
+			(void)pk_wire_add(&w, &r);
+		}
+		sh->lens[sh->n++] = (uint16_t)w.len;
+	}
+	return 0;
+}
+
+static int
+shed_receive(struct pk_transport *t, pk_deliver_fn deliver, void *arg)
+{
+	struct shedder *sh = (struct shedder *)t;
+
+	for (unsigned int i = 0; i < sh->n; i++)
+		deliver(arg, sh->replies[i], sh->lens[i]);
+	sh->n = 0;
+	return 0;
+}
+
+static int
+shed_wait(struct pk_transport *t, uint64_t timeout_us)
+{
+	(void)t;
+	if (((struct shedder *)t)->n == 0)
+		usleep(timeout_us < 1000 ? (useconds_t)timeout_us : 1000);
+	return 0;
+}
+
+static void
+shed_close(struct pk_transport *t)
+{
+	(void)t;
+}
+
+static struct pk_transport *
+shed_open(void *arg, char *err, size_t errlen)
+{
+	struct shedder *sh = arg;
+
+	(void)err;
+	(void)errlen;
+	sh->t = (struct pk_transport){ .send = shed_send, .receive = shed_receive,
+				       .wait = shed_wait, .close = shed_close };
+	return &sh->t;
+}
+
+/* Against a cluster that sheds everything, BUSY retries stay within their
+ * budget (10% of the requests, plus 100): the refused load is not offered
+ * again five times over, and every request ends BUSY.
+ */
+static void
+test_busy_retries_have_a_budget(void)
+{
+	static struct shedder sh;
+	struct pk_client_config cfg;
+	struct pk_completion done[64];
+	struct pk_client *c;
+	uint32_t submitted = 0, busy = 0, other = 0;
+	char err[256], key[16];
+
+	pk_client_config_default(&cfg);
+	cfg.servers = "127.0.0.1:1";
+	cfg.transport = shed_open;
+	cfg.transport_arg = &sh;
+	cfg.window = 64;
+	c = pk_client_open(&cfg, err, sizeof(err));
+	CHECK(c != NULL);
+	while (busy + other < 2000) {
+		while (submitted < 2000) {
+			struct pk_request req = { .op = PK_OP_PUT, .key = key, .value = "v", .len = 1 };
+
+			req.key_len = (size_t)snprintf(key, sizeof(key), "b%u", submitted);
+			if (pk_client_submit(c, &req, NULL) != 0)
+				break;
+			submitted++;
+		}
+		int n = pk_client_poll(c, done, 64, 1000);
+
+		CHECK(n >= 0);
+		for (int i = 0; i < n; i++) {
+			if (done[i].result.status == PK_BUSY)
+				busy++;
+			else
+				other++;
+		}
+	}
+	CHECK_EQ(busy, 2000);
+	/* 2000 first sends, at most 200 + 100 retries (not 2000 x 5). */
+	CHECK(sh.requests >= 2000 && sh.requests <= 2300);
+	pk_client_close(c);
+}
+
 static void
 test_reads_fail_over_writes_move_home(void)
 {
@@ -290,6 +421,7 @@ main(int argc, char **argv)
 		{ "every_operation", test_every_operation },
 		{ "pipelined_adds", test_pipelined_adds },
 		{ "slow_poller_keeps_the_window", test_slow_poller_keeps_the_window },
+		{ "busy_retries_have_a_budget", test_busy_retries_have_a_budget },
 		{ "reads_fail_over_writes_move_home", test_reads_fail_over_writes_move_home },
 		{ "write_to_dead_replica_is_unknown", test_write_to_dead_replica_is_unknown },
 		{ "cli_exit_codes", test_cli_exit_codes },
