@@ -43,7 +43,11 @@ build fuzz_text "$src/tests/fuzz/fuzz_text.c" -I"$src/ctrl" -I"$src/dp" -I"$src/
     "$src"/dp/client/{servers,keyfile}.c "$src"/dp/core/*.c
 
 failures=0
-harnesses="fuzz_worker:corpus fuzz_wire:corpus-wire fuzz_text:corpus-text"
+build fuzz_cluster "$src/tests/fuzz/fuzz_cluster.c" -I"$src/tests/sim" \
+    "$src"/tests/sim/{run,sim,monitor,scenarios,membership,steps,forged,workload}.c \
+    "$src/tests/lib/lincheck.c" "$src"/dp/core/*.c
+
+harnesses="fuzz_worker:corpus fuzz_wire:corpus-wire fuzz_text:corpus-text fuzz_cluster:corpus-cluster"
 for h in $harnesses; do
     name=${h%%:*}
     corpus=$work/$name-corpus

@@ -42,6 +42,12 @@ sim_rand(struct sim *s)
 	/* splitmix64: tiny, good enough, and the whole run's only source. */
 	uint64_t z = (s->rng += 0x9e3779b97f4a7c15ull);
 
+	if (s->p.entropy != NULL && s->entropy_pos + 8 <= s->p.entropy_len) {
+		memcpy(&z, s->p.entropy + s->entropy_pos, 8);
+		s->entropy_pos += 8;
+		return z;
+	}
+
 	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
 	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
 	return z ^ (z >> 31);

@@ -87,6 +87,13 @@ struct sim_params {
 	uint64_t time_limit;
 	uint64_t seed;
 	bool verbose;
+	/* When set, the first draws of the PRNG are these bytes, 8 per
+	 * draw, instead of the seed's (a fuzzer's input steering every
+	 * choice: which datagram drops, how long each waits, which op a
+	 * client sends); the seed's sequence takes over after them.
+	 */
+	const uint8_t *entropy;
+	size_t entropy_len;
 };
 
 struct sim_stats {
@@ -116,6 +123,7 @@ struct sim_lag {
 struct sim {
 	struct sim_params p;
 	uint64_t rng;
+	size_t entropy_pos;	/* bytes of p.entropy drawn */
 	uint64_t now;
 	uint64_t seq;
 	uint64_t trace;		/* FNV hash of every event: the replay check */
