@@ -580,10 +580,9 @@ fuzz_standalone_begin(void)
 	trace = getenv("FUZZ_WORKER_TRACE") != NULL;
 }
 
-int
-fuzz_standalone_end(int runs, int errors)
+void
+fuzz_standalone_report(int runs)
 {
-	printf("fuzz_worker: %d inputs, %d unreadable\n", runs, errors);
-	return errors != 0 || runs == 0 ? 1 : 0;
+	printf("fuzz_worker: %d inputs\n", runs);
 }
 #endif

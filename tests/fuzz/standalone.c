@@ -73,5 +73,7 @@ main(int argc, char **argv)
 		}
 		closedir(d);
 	}
-	return fuzz_standalone_end(runs, errors);
+	fuzz_standalone_report(runs);
+	printf("%d passed, %d failed\n", runs - errors, errors);
+	return errors != 0 || runs == 0 ? 1 : 0;
 }
