@@ -58,6 +58,11 @@ fresh_ballot(struct pk_worker *w)
 	return b;
 }
 
+/* Sends a round's tick may need at most (a retry to its members, a REMOVE,
+ * an INSTALL: each one message whatever the member count).
+ */
+#define TICK_SEND_ROOM 4
+
 /* After a conflict with <seen>, the next fresh ballot must exceed it. */
 static void
 fast_forward(struct pk_worker *w, const struct pk_ballot *seen)
@@ -1173,10 +1178,27 @@ round_tick(struct pk_worker *w, struct pk_round *rd, uint64_t now, struct pk_out
 		arm(w, rd, next);
 }
 
+/* Whether the outbox has room for whatever <rd>'s tick may emit: a
+ * message to the members, and an answer to each of its ops (its deadline
+ * may have come).
+ */
+static bool
+tick_fits(const struct pk_round *rd, const struct pk_out *out)
+{
+	uint32_t ops = 0;
+
+	if (out->send_cap - out->nsend < TICK_SEND_ROOM)
+		return false;
+	for (const struct pk_op *op = rd->ops; op != NULL && ops <= out->reply_cap; op = op->next)
+		ops++;
+	return out->reply_cap - out->nreply > ops;
+}
+
 void
 pk_proposer_tick(struct pk_worker *w, uint64_t now, struct pk_out *out)
 {
 	struct pk_timer *due;
+	uint32_t handled = 0;
 
 	if (now < w->next_deadline)
 		return;
@@ -1188,8 +1210,20 @@ pk_proposer_tick(struct pk_worker *w, uint64_t now, struct pk_out *out)
 		struct pk_round *rd = (struct pk_round *)((char *)due - offsetof(struct pk_round, timer));
 
 		due = due->next;
-		if (rd->phase != PK_PHASE_FREE)
-			round_tick(w, rd, now, out);
+		if (rd->phase == PK_PHASE_FREE)
+			continue;
+		/* Bounded work: when many rounds time out together (overload),
+		 * those whose answers would not fit wait for the next tick,
+		 * after the caller drained the outbox, instead of having their
+		 * messages dropped. The first always runs: progress.
+		 */
+		if (handled > 0 && !tick_fits(rd, out)) {
+			w->stats.tick_deferred++;
+			arm(w, rd, now);
+			continue;
+		}
+		handled++;
+		round_tick(w, rd, now, out);
 	}
 	w->next_deadline = pk_wheel_next(&w->wheel);
 }

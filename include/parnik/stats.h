@@ -59,7 +59,8 @@
 	X(peer_dropped, "peer messages dropped: wrong worker, bad sender")  \
 	X(peer_bounds_refused, "peer messages refused: a ballot counter or version past the bounds") \
 	X(acc_epoch_refused, "PREPARE/ACCEPT/INSTALL of a config epoch more than one away") \
-	X(out_overflow, "outgoing messages dropped: outbox full")
+	X(out_overflow, "outgoing messages dropped: outbox full")                \
+	X(tick_deferred, "round timers put off to the next tick: outbox nearly full")
 
 struct pk_stats {
 #define PK_STAT_FIELD(name, desc) uint64_t name;

@@ -908,6 +908,47 @@ test_shed_past_max_rounds(void)
 	CHECK_EQ(fx_fini(&f), 0);
 }
 
+/* Overload: 200 rounds reach their op deadline in one tick, with room for
+ * 64 answers. The tick answers what fits and puts the rest off to the next
+ * ticks (the caller drains between them): every op is answered once, none
+ * is dropped (out_overflow stays 0).
+ */
+static void
+test_mass_timeout_fits_the_outbox(void)
+{
+	struct fx f;
+	struct pk_worker_params p;
+	bool answered[200] = { false };
+	uint32_t replies = 0;
+	char key[16];
+
+	memset(&f, 0, sizeof(f));
+	fx_params(&p, &f.heap, 0, true, 256, 0);
+	p.tuning.max_ops = 256;
+	CHECK(fx_start(&f, &p));
+	for (int i = 0; i < 200; i++) {
+		snprintf(key, sizeof(key), "k%d", i);
+		fx_client(&f, PK_OP_PUT, key, "1", 0, (uint64_t)i);
+		CHECK(f.out.nreply == 0);	/* a round started, nothing refused */
+	}
+	/* Nobody answers: every round's op deadline comes at once. */
+	fx_tick(&f, p.tuning.op_timeout + 1);
+	for (int t = 0; t < 50 && replies < 200; t++) {
+		for (uint32_t i = 0; i < f.out.nreply; i++) {
+			uint64_t c = f.replies[i].cookie;
+
+			CHECK(c < 200 && !answered[c]);
+			answered[c] = true;
+			replies++;
+		}
+		fx_tick(&f, 0);
+	}
+	CHECK_EQ(replies, 200);
+	CHECK_EQ(pk_worker_stats(f.w)->out_overflow, 0);
+	CHECK(pk_worker_stats(f.w)->tick_deferred > 0);
+	CHECK_EQ(fx_fini(&f), 0);
+}
+
 static void
 test_duplicate_request_runs_once(void)
 {
@@ -1199,6 +1240,7 @@ main(int argc, char **argv)
 		{ "doubt_settled_by_a_write_over_ours", test_doubt_settled_by_a_write_over_ours },
 		{ "doubt_absent_origins_never_match", test_doubt_absent_origins_never_match },
 		{ "shed_past_max_rounds", test_shed_past_max_rounds },
+		{ "mass_timeout_fits_the_outbox", test_mass_timeout_fits_the_outbox },
 		{ "doubt_cleared_by_version", test_doubt_cleared_by_version },
 		{ "duplicate_request_runs_once", test_duplicate_request_runs_once },
 		{ "proposer_conflicts_fast_forward_and_retry",
