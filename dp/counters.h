@@ -32,6 +32,7 @@
 	X(handoff_full, "frames dropped: the owner's ring was full")     \
 	X(injected, "requests from the control plane (rescan, GC) run")  \
 	X(reply_addr_lost, "replies whose client address was recycled")  \
+	X(client_shed, "client requests shed: every reply address slot busy") \
 	X(idle_sleeps, "sleeps of the adaptive idle mode")               \
 	X(idle_kicks, "wake-ups sent to this lcore by hand-offs while it slept") \
 	X(frees_deferred, "frees passed through an RCU grace period")    \

@@ -39,7 +39,14 @@
 
 #define DP_MAX_PORTS 8
 #define DP_MAX_WORKERS 16
-#define DP_CLIENT_SLOTS 4096	/* reply addresses remembered per partition */
+#define DP_CLIENT_SLOTS 16384	/* reply addresses remembered per partition */
+/* A request whose reply address slot still waits for a reply younger than
+ * this is shed (answered BUSY at once): the replica never recycles the
+ * address of a request it may still answer (the core answers within its
+ * op deadline, 1 s).
+ */
+#define DP_CLIENT_SLOT_HOLD_US 2000000u
+#define DP_COOKIE_SHED (1ull << 62)	/* the reply goes to l->shed_to */
 #define DP_BURST 32
 #define DP_OUTBOX 1024
 #define DP_MAX_CONFIGS 4096	/* membership steps in one process life */
@@ -53,6 +60,7 @@ struct dp_client_addr {
 	uint32_t ip;
 	uint16_t udp_port;
 	bool sealed;		/* the request carried the client MAC: so does the reply */
+	bool waiting;		/* its reply is not out yet */
 };
 
 /* A partition, touched only by its owner lcore (but for the floor cells). */
@@ -90,6 +98,8 @@ struct dp_replica;
 /* One worker lcore. Cache-aligned: lcores never write each other's. */
 struct dp_lcore {
 	struct dp_replica *r;
+	struct dp_client_addr shed_to;	/* the shed request's source (DP_COOKIE_SHED) */
+	unsigned int shed_pi;		/* and the index of its port */
 	uint16_t index;		/* worker index, 0..nworkers-1 */
 	unsigned int lcore_id;
 	uint16_t nparts;

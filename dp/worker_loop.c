@@ -227,17 +227,22 @@ emit_reply(struct dp_lcore *l, struct dp_partition *part, uint16_t partition,
 	   const struct pk_reply *rep)
 {
 	struct dp_replica *r = l->r;
-	const struct dp_client_addr *a = &part->clients[rep->cookie % DP_CLIENT_SLOTS];
+	struct dp_client_addr *a = &part->clients[rep->cookie % DP_CLIENT_SLOTS];
 	int pi;
 
 	if (unlikely((rep->cookie & DP_COOKIE_INJECTED) != 0)) {
 		dp_ireq_complete(rep->cookie, rep->msg.status);
 		return;
 	}
+	if (unlikely(rep->cookie == DP_COOKIE_SHED)) {
+		emit_reply_to(l, partition, &l->shed_to, l->shed_pi, &rep->msg);
+		return;
+	}
 	if (unlikely(a->seq != rep->cookie)) {
 		l->live.dp.reply_addr_lost++;
 		return;
 	}
+	a->waiting = false;
 	pi = r->port_index[a->port];
 	if (pi < 0)
 		return;
@@ -269,16 +274,35 @@ drain(struct dp_lcore *l, uint16_t p)
 
 /* ---- receive ---- */
 
-/* Remembers where client request <m> came from and returns its cookie. */
+/* Remembers where client request <m> came from and returns its cookie; or
+ * DP_COOKIE_SHED when the next slot still holds the address of a request
+ * the replica may yet answer: the request is then shed (answered BUSY at
+ * once, to l->shed_to, where it came from).
+ */
 static uint64_t
 client_slot(struct dp_lcore *l, struct dp_partition *part, unsigned int pi,
 	    const struct dp_parsed *pp, bool sealed)
 {
-	uint64_t seq = part->next_client++;
+	uint64_t seq = part->next_client;
 	struct dp_client_addr *a = &part->clients[seq % DP_CLIENT_SLOTS];
+	uint64_t now_tsc = rte_rdtsc();
 
+	if (a->waiting && (double)(now_tsc - a->arrival_tsc) * l->r->ns_per_tsc <
+				  DP_CLIENT_SLOT_HOLD_US * 1000.0) {
+		a = &l->shed_to;
+		a->port = l->r->ports[pi].id;
+		a->ip = pp->src_ip;
+		a->udp_port = pp->src_port;
+		a->sealed = sealed;
+		memcpy(a->mac, pp->src_mac, 6);
+		l->shed_pi = pi;
+		l->live.dp.client_shed++;
+		return DP_COOKIE_SHED;
+	}
+	part->next_client++;
 	a->seq = seq;
-	a->arrival_tsc = rte_rdtsc();
+	a->waiting = true;
+	a->arrival_tsc = now_tsc;
 	memcpy(a->mac, pp->src_mac, 6);
 	a->port = l->r->ports[pi].id;
 	a->ip = pp->src_ip;
@@ -363,10 +387,10 @@ handle_payload(struct dp_lcore *l, unsigned int pi, uint8_t *frame, const struct
 			if (dp_gate_client_refused(&r->gate, &gout))
 				refuse_client(l, pi, p, pp, &msgs[i]);
 			else {
-				msgs[i].shed = l->shedding;
-				pk_worker_client(part->w, &msgs[i],
-						 client_slot(l, part, pi, pp, sealed), l->now_us,
-						 &l->out);
+				uint64_t cookie = client_slot(l, part, pi, pp, sealed);
+
+				msgs[i].shed = l->shedding || cookie == DP_COOKIE_SHED;
+				pk_worker_client(part->w, &msgs[i], cookie, l->now_us, &l->out);
 			}
 		} else if (msgs[i].type != PK_MSG_CLIENT_REP) {
 			pk_worker_peer(part->w, &msgs[i], l->now_us, &l->out);
