@@ -597,11 +597,11 @@ shrink(struct cluster *c, uint16_t node)
 }
 
 /* After a majority of the accept list is lost for good: <node>, a
- * surviving voter, becomes the only acceptor (lists {node}, quorums 1),
- * with whatever its acceptors hold. Writes that only the lost replicas
- * accepted are gone; the operator said so (--i-accept-data-loss). Refused
- * while a majority of the accept list still votes: then the ordinary
- * commands apply and nothing need be lost.
+ * surviving voter of the accept list, takes in what the other survivors
+ * hold (catch-up) and becomes the only acceptor (lists {node}, quorums 1).
+ * Writes that only the lost replicas accepted are gone; the operator said
+ * so (--i-accept-data-loss). Refused while quorums of both lists still
+ * vote: then the ordinary commands apply and nothing need be lost.
  */
 static int
 recover_from(struct cluster *c, uint16_t node)
@@ -611,18 +611,20 @@ recover_from(struct cluster *c, uint16_t node)
 	struct lists w;
 	int rc;
 
-	if (i < 0 || !c->r[i].voting) {
+	if (i < 0 || !c->r[i].voting || (c->cur.accept & (1u << node)) == 0) {
 		say(c, "refused: node %u is %s", node,
 		    i < 0 ? "not running (give its socket with -s)"
-			  : "not voting (restarted: it holds nothing to recover from)");
+		    : !c->r[i].voting ? "not voting (restarted: it holds nothing to recover from)"
+				      : "not in the accept list (its keys may be stale)");
 		return 1;
 	}
 	for (unsigned int k = 0; k < c->n; k++)
 		if (c->r[k].up && c->r[k].voting)
 			alive |= (uint16_t)(1u << c->r[k].node);
-	if (pk_mask_count(alive & c->cur.accept) >= pk_majority(c->cur.accept)) {
-		say(c, "refused: a majority of the accept list still votes (nodes running and "
-		    "voting: mask %#x); use shrink, replace or readmit, which lose nothing", alive);
+	if (pk_mask_count(alive & c->cur.accept) >= c->cur.qa &&
+	    pk_mask_count(alive & c->cur.prepare) >= c->cur.qp) {
+		say(c, "refused: quorums of both lists still vote (nodes running and voting: "
+		    "mask %#x); use shrink, replace or readmit, which lose nothing", alive);
 		return 1;
 	}
 	say(c, "RECOVERY WITH DATA LOSS: node %u (%llu keys accepted) becomes the only acceptor; "
@@ -630,6 +632,19 @@ recover_from(struct cluster *c, uint16_t node)
 	    (unsigned long long)c->r[i].keys);
 	say(c, "the lost replicas must never come back with their old state: restart them "
 	    "empty (or stop them) before they can reach each other");
+	/* What the other survivors of the accept list hold goes into NODE
+	 * first (catch-up copies accepted states with their ballots; the
+	 * higher ballot wins): a write they accepted without NODE is kept.
+	 */
+	for (unsigned int k = 0; k < c->n; k++) {
+		if ((int)k == i || !c->r[k].up || !c->r[k].voting ||
+		    (c->cur.accept & (1u << c->r[k].node)) == 0)
+			continue;
+		say(c, "copying node %u's accepted states into node %u", c->r[k].node, node);
+		rc = job_one(c, k, node);
+		if (rc != 0)
+			return rc;
+	}
 	w = c->cur;
 	w.prepare = w.accept = (uint16_t)(1u << node);
 	w.qp = w.qa = 1;

@@ -125,6 +125,18 @@ item_cmp(const void *a, const void *b)
 
 /* ---- reading the replicas' replies ---- */
 
+static int
+hexval(char ch)
+{
+	if (ch >= '0' && ch <= '9')
+		return ch - '0';
+	if (ch >= 'a' && ch <= 'f')
+		return ch - 'a' + 10;
+	if (ch >= 'A' && ch <= 'F')
+		return ch - 'A' + 10;
+	return -1;
+}
+
 /* Decodes the JSON string at <p> (after its opening quote) into <out>
  * (the replica writes \", \\ and \u00XX for other bytes). Returns the
  * position after the closing quote, or NULL.
@@ -142,7 +154,15 @@ json_string(const char *p, uint8_t *out, uint16_t *len, size_t cap)
 		if (c == '\\') {
 			p++;
 			if (*p == 'u') {
-				if (sscanf(p + 1, "%4x", &c) != 1 || c > 0xff)
+				c = 0;
+				for (int k = 1; k <= 4; k++) {
+					int d = hexval(p[k]);
+
+					if (d < 0)
+						return NULL;	/* also stops at the NUL */
+					c = c * 16 + (unsigned int)d;
+				}
+				if (c > 0xff)
 					return NULL;
 				p += 4;
 			} else if (*p == '"' || *p == '\\' || *p == '/') {
@@ -247,7 +267,7 @@ run_all(struct run *r, struct items *s, bool put)
 		got = pk_client_poll(c, done, 64, 100);
 		if (got < 0) {
 			fprintf(stderr, "parnikctl: client socket failed\n");
-			failed += s->n - next;
+			failed += s->n - next + pk_client_inflight(c);
 			break;
 		}
 		for (int i = 0; i < got; i++) {
@@ -320,40 +340,74 @@ connect_cluster(struct run *r, const char **paths, unsigned int npaths, const ch
  * <s>; <asked> counts the replicas that answered. Returns 0, or 1 on a
  * reply it cannot read.
  */
+/* Lists every key of replica <path>'s partitions into <s>. Returns 0 when
+ * every page was read, 1 when the replica did not answer (or failed), -1
+ * on a reply it cannot read.
+ */
+static int
+list_replica(const char *path, uint64_t partitions, struct items *s)
+{
+	char err[256];
+
+	for (uint64_t p = 0; p < partitions; p++) {
+		long long from = 0;
+		unsigned int limit = PAGE_KEYS;
+
+		while (from >= 0) {
+			char line[64];
+
+			snprintf(line, sizeof(line), "keys %llu %lld %u", (unsigned long long)p, from,
+				 limit);
+			if (ctl_client_call(path, line, reply, sizeof(reply), err, sizeof(err)) != 0)
+				return 1;
+			if (!ctl_reply_ok(reply) && strstr(reply, "too large") && limit > 1) {
+				limit /= 2;
+				continue;
+			}
+			from = page_keys(s, reply);
+			if (from == -2) {
+				fprintf(stderr, "parnikctl: cannot read a key page of %s\n", path);
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
+/* Every key any replica of <paths> holds (a key lives on a majority), in
+ * <s>. Deletion GC is held meanwhile on each replica: pages go by position
+ * in its table, and a record removed behind the cursor would shift a key
+ * past it. A majority of the replicas given must list every partition (a
+ * key written while the others were down lives on them). Returns 0, or 1
+ * (said why).
+ */
 static int
 collect_keys(const char **paths, unsigned int npaths, uint64_t partitions, struct items *s,
 	     unsigned int *asked)
 {
 	char err[256];
+	int rc = 0;
 
 	*asked = 0;
 	for (unsigned int i = 0; i < npaths; i++)
-		for (uint64_t p = 0; p < partitions; p++) {
-			long long from = 0;
-			unsigned int limit = PAGE_KEYS;
+		(void)ctl_client_call(paths[i], "gc hold 600", reply, sizeof(reply), err,
+				      sizeof(err));
+	for (unsigned int i = 0; i < npaths && rc == 0; i++) {
+		int got = list_replica(paths[i], partitions, s);
 
-			while (from >= 0) {
-				char line[64];
-
-				snprintf(line, sizeof(line), "keys %llu %lld %u",
-					 (unsigned long long)p, from, limit);
-				if (ctl_client_call(paths[i], line, reply, sizeof(reply), err,
-						    sizeof(err)) != 0)
-					break;	/* not running: the others hold its keys */
-				if (!ctl_reply_ok(reply) && strstr(reply, "too large") && limit > 1) {
-					limit /= 2;
-					continue;
-				}
-				from = page_keys(s, reply);
-				if (from == -2) {
-					fprintf(stderr, "parnikctl: cannot read a key page of %s\n",
-						paths[i]);
-					return 1;
-				}
-				*asked += p == 0 && from < 0;
-			}
-		}
-	return 0;
+		if (got < 0)
+			rc = 1;
+		*asked += got == 0;
+	}
+	for (unsigned int i = 0; i < npaths; i++)
+		(void)ctl_client_call(paths[i], "gc release", reply, sizeof(reply), err,
+				      sizeof(err));
+	if (rc == 0 && *asked < npaths / 2 + 1) {
+		fprintf(stderr, "parnikctl: only %u of the %u replicas given listed their keys: "
+			"a majority must\n", *asked, npaths);
+		rc = 1;
+	}
+	return rc;
 }
 
 static int

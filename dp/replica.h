@@ -47,6 +47,7 @@
  */
 #define DP_CLIENT_SLOT_HOLD_US 2000000u
 #define DP_COOKIE_SHED (1ull << 62)	/* the reply goes to l->shed_to */
+#define DP_CLIENT_SLOT_SKIP 64	/* waiting slots passed over before shedding */
 #define DP_BURST 32
 #define DP_OUTBOX 1024
 #define DP_MAX_CONFIGS 4096	/* membership steps in one process life */

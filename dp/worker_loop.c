@@ -275,20 +275,29 @@ drain(struct dp_lcore *l, uint16_t p)
 /* ---- receive ---- */
 
 /* Remembers where client request <m> came from and returns its cookie; or
- * DP_COOKIE_SHED when the next slot still holds the address of a request
- * the replica may yet answer: the request is then shed (answered BUSY at
- * once, to l->shed_to, where it came from).
+ * DP_COOKIE_SHED when the next slots all still hold the addresses of
+ * requests the replica may yet answer: the request is then shed (answered
+ * BUSY at once, to l->shed_to, where it came from).
  */
 static uint64_t
 client_slot(struct dp_lcore *l, struct dp_partition *part, unsigned int pi,
 	    const struct dp_parsed *pp, bool sealed)
 {
+	uint64_t now_tsc = rte_rdtsc();
+	uint64_t hold = (uint64_t)(DP_CLIENT_SLOT_HOLD_US * 1000.0 / l->r->ns_per_tsc);
 	uint64_t seq = part->next_client;
 	struct dp_client_addr *a = &part->clients[seq % DP_CLIENT_SLOTS];
-	uint64_t now_tsc = rte_rdtsc();
 
-	if (a->waiting && (double)(now_tsc - a->arrival_tsc) * l->r->ns_per_tsc <
-				  DP_CLIENT_SLOT_HOLD_US * 1000.0) {
+	/* A slot still waiting is passed over (its request keeps its number):
+	 * one the core answers late, or never (a copy dropped as a duplicate),
+	 * holds up no other.
+	 */
+	for (unsigned int skip = 0; skip < DP_CLIENT_SLOT_SKIP && a->waiting &&
+				    now_tsc - a->arrival_tsc < hold; skip++) {
+		seq = ++part->next_client;
+		a = &part->clients[seq % DP_CLIENT_SLOTS];
+	}
+	if (a->waiting && now_tsc - a->arrival_tsc < hold) {
 		a = &l->shed_to;
 		a->port = l->r->ports[pi].id;
 		a->ip = pp->src_ip;

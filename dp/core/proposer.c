@@ -1179,18 +1179,16 @@ round_tick(struct pk_worker *w, struct pk_round *rd, uint64_t now, struct pk_out
 }
 
 /* Whether the outbox has room for whatever <rd>'s tick may emit: a
- * message to the members, and an answer to each of its ops (its deadline
- * may have come).
+ * message to the members, and an answer to each of its ops and of those
+ * queued behind its key (their deadlines may have come).
  */
 static bool
 tick_fits(const struct pk_round *rd, const struct pk_out *out)
 {
-	uint32_t ops = 0;
+	uint32_t ops = rd->nops + rd->rec->q_len;
 
 	if (out->send_cap - out->nsend < TICK_SEND_ROOM)
 		return false;
-	for (const struct pk_op *op = rd->ops; op != NULL && ops <= out->reply_cap; op = op->next)
-		ops++;
 	return out->reply_cap - out->nreply > ops;
 }
 

@@ -7,7 +7,8 @@
 #  - restore into a new cluster B, snapshot B: the same file, byte for byte;
 #    an awkward key reads back through the CLI;
 #  - restore into a cluster holding keys is refused, and a truncated or
-#    corrupted file is refused before anything is written.
+#    corrupted file is refused before anything is written;
+#  - a snapshot is refused when a majority of the replicas cannot list.
 # Skips (77) without root or parnikd.
 set -u
 . "$(dirname "$0")/common.sh" "${1:-}" cs$$
@@ -52,5 +53,9 @@ check "an awkward key reads back through the CLI" 0 bash -c \
     "[ \"\$(\"$fabric\" exec $second \"$PARNIK\" -s \"$("$fabric" servers "$second")\" -p 2 \
       get 'back\\slash')\" = 'v-back\\slash' ]"
 check "restore into a cluster holding keys is refused" 1 ctlc "$second" restore "$dir/a.snap"
+"$fabric" kill "$second" 1
+"$fabric" kill "$second" 2
+check "a snapshot with 2 of 3 replicas down is refused (keys may live only on them)" 1 \
+    ctlc "$second" snapshot "$dir/c.snap"
 rm -rf "$dir"
 summary
