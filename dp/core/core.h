@@ -48,6 +48,7 @@ struct pk_round {
 	uint32_t nops;
 	uint32_t attempts;
 	uint64_t deadline;
+	uint64_t phase_start;		/* when this phase's messages went out */
 	struct pk_timer timer;		/* min(deadline, its ops' deadlines) */
 	const struct pk_config *cfg;	/* config this phase runs under */
 };
@@ -89,6 +90,14 @@ struct pk_worker {
 	struct pk_op *ops;		/* pool */
 	struct pk_op *op_free;
 	uint32_t ops_used;
+	/* Phase latency, smoothed, and its variation (us; RFC 6298's
+	 * estimator): a phase waits srtt + 4 rttvar, at least the tuned
+	 * phase timeout, before it retries. Under load, rounds that take
+	 * longer than the floor are then not retried while their answers
+	 * are on the way (each retry would only add load). 0: no sample.
+	 */
+	uint64_t srtt;
+	uint64_t rttvar;
 	uint64_t next_deadline;		/* at or before the wheel's first expiry */
 	struct pk_wheel wheel;		/* one timer per active round */
 };

@@ -62,6 +62,8 @@ fresh_ballot(struct pk_worker *w)
  * an INSTALL: each one message whatever the member count).
  */
 #define TICK_SEND_ROOM 4
+/* The longest a phase waits for its quorum, however slow the samples. */
+#define PHASE_WAIT_MAX 100000u
 
 /* After a conflict with <seen>, the next fresh ballot must exceed it. */
 static void
@@ -361,6 +363,32 @@ phase_quorum(const struct pk_round *rd)
 	return rd->cfg->accept_quorum;
 }
 
+/* How long a phase waits for its quorum before it retries. */
+static uint64_t
+phase_wait(const struct pk_worker *w)
+{
+	uint64_t t = w->srtt + 4 * w->rttvar;
+
+	if (t < w->tuning.phase_timeout)
+		return w->tuning.phase_timeout;
+	return t < PHASE_WAIT_MAX ? t : PHASE_WAIT_MAX;
+}
+
+/* A phase reached its quorum: one more latency sample. */
+static void
+phase_done(struct pk_worker *w, const struct pk_round *rd, uint64_t now)
+{
+	uint64_t r = now > rd->phase_start ? now - rd->phase_start : 0;
+
+	if (w->srtt == 0) {
+		w->srtt = r > 0 ? r : 1;
+		w->rttvar = r / 2;
+		return;
+	}
+	w->rttvar = (3 * w->rttvar + (w->srtt > r ? w->srtt - r : r - w->srtt)) / 4;
+	w->srtt = (7 * w->srtt + r) / 8;
+}
+
 static void
 begin_phase(struct pk_worker *w, struct pk_round *rd, uint8_t phase, uint64_t now)
 {
@@ -368,7 +396,8 @@ begin_phase(struct pk_worker *w, struct pk_round *rd, uint8_t phase, uint64_t no
 	rd->voted = 0;
 	rd->refused = 0;
 	rd->saw_conflict = false;
-	rd->deadline = now + w->tuning.phase_timeout;
+	rd->phase_start = now;
+	rd->deadline = now + phase_wait(w);
 	rearm(w, rd);
 }
 
@@ -1028,8 +1057,10 @@ on_promise(struct pk_worker *w, struct pk_round *rd, const struct pk_msg *m, uin
 		rd->best_ballot = m->ballot2;
 	}
 	rd->voted |= bit;
-	if (pk_mask_count(rd->voted) >= rd->cfg->prepare_quorum)
+	if (pk_mask_count(rd->voted) >= rd->cfg->prepare_quorum) {
+		phase_done(w, rd, now);
 		prepared(w, rd, now, out);
+	}
 }
 
 static void
@@ -1084,8 +1115,10 @@ pk_proposer_on_reply(struct pk_worker *w, const struct pk_msg *m, uint64_t now,
 		return;
 	case PK_MSG_ACCEPTED:
 		rd->voted |= bit;
-		if (pk_mask_count(rd->voted) >= phase_quorum(rd))
+		if (pk_mask_count(rd->voted) >= phase_quorum(rd)) {
+			phase_done(w, rd, now);
 			accepted(w, rd, now, out);
+		}
 		return;
 	case PK_MSG_REMOVED:
 		on_removed(w, rd, m, now, out);
@@ -1178,24 +1211,38 @@ round_tick(struct pk_worker *w, struct pk_round *rd, uint64_t now, struct pk_out
 		arm(w, rd, next);
 }
 
-/* Whether the outbox has room for whatever <rd>'s tick may emit: a
- * message to the members, and an answer to each of its ops and of those
- * queued behind its key (their deadlines may have come).
+/* What the rounds ticked so far may still add to the outbox once the
+ * tick's messages to this replica itself are delivered (its acceptor's
+ * answer to each; with a quorum of one, the answers to their ops).
+ */
+struct tick_reserve {
+	uint32_t sends;
+	uint32_t replies;
+};
+
+/* Whether the outbox has room for whatever <rd>'s tick may emit, beyond
+ * <rs>: a message to the members and the local answer to it, and an
+ * answer to each of its ops and of those queued behind its key (their
+ * deadlines may have come). Reserves that room when it does.
  */
 static bool
-tick_fits(const struct pk_round *rd, const struct pk_out *out)
+tick_fits(const struct pk_round *rd, const struct pk_out *out, struct tick_reserve *rs)
 {
 	uint32_t ops = rd->nops + rd->rec->q_len;
 
-	if (out->send_cap - out->nsend < TICK_SEND_ROOM)
+	if (out->send_cap - out->nsend < rs->sends + TICK_SEND_ROOM ||
+	    out->reply_cap - out->nreply <= rs->replies + ops)
 		return false;
-	return out->reply_cap - out->nreply > ops;
+	rs->sends += 1;
+	rs->replies += ops;
+	return true;
 }
 
 void
 pk_proposer_tick(struct pk_worker *w, uint64_t now, struct pk_out *out)
 {
 	struct pk_timer *due;
+	struct tick_reserve rs = { 0, 0 };
 	uint32_t handled = 0;
 
 	if (now < w->next_deadline)
@@ -1215,7 +1262,7 @@ pk_proposer_tick(struct pk_worker *w, uint64_t now, struct pk_out *out)
 		 * after the caller drained the outbox, instead of having their
 		 * messages dropped. The first always runs: progress.
 		 */
-		if (handled > 0 && !tick_fits(rd, out)) {
+		if (!tick_fits(rd, out, &rs) && handled > 0) {
 			w->stats.tick_deferred++;
 			arm(w, rd, now);
 			continue;
