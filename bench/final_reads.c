@@ -7,13 +7,7 @@
 #include "final_reads.h"
 
 #define FINAL_READS_MAX_NS (120ull * 1000000000u)
-/* How long after its invocation a write of unknown outcome may still take
- * effect: the client sends for about a second, a copy may wait in a paused
- * replica's receive ring (the nemesis pauses up to 5 s), and the replica
- * answers within a second of taking it. Past this, a later certain write
- * is the key's last.
- */
-#define UNKNOWN_HORIZON_NS (10ull * 1000000000u)
+
 
 static uint64_t
 now_ns(void)
@@ -128,7 +122,8 @@ read_agrees(const struct record *r, const struct record *last)
 
 void
 lost_writes(struct record *const *load, const uint64_t *nrec, unsigned int nload,
-	    const struct record *reads, uint64_t nreads, uint32_t keys, struct lost_report *out)
+	    const struct record *reads, uint64_t nreads, uint32_t keys, uint64_t horizon_ns,
+	    struct lost_report *out)
 {
 	struct key_end *end = calloc(keys > 0 ? keys : 1, sizeof(*end));
 	bool *bad = calloc(keys > 0 ? keys : 1, sizeof(*bad));
@@ -168,7 +163,7 @@ lost_writes(struct record *const *load, const uint64_t *nrec, unsigned int nload
 	for (uint32_t k = 0; k < keys; k++) {
 		/* An unknown write may land long after it was sent. */
 		if (end[k].maybe > 0 &&
-		    (end[k].last == NULL || end[k].maybe - 1 + UNKNOWN_HORIZON_NS > end[k].last->invoke))
+		    (end[k].last == NULL || end[k].maybe - 1 + horizon_ns > end[k].last->invoke))
 			end[k].open = true;
 		out->keys += end[k].written;
 		out->decided += !end[k].open;

@@ -6,8 +6,8 @@
  * every final read must show exactly what that write left: an
  * acknowledged write that a read does not show is a lost write. Keys whose
  * end is open (writes overlapping at the end, or a write of unknown
- * outcome sent less than 10 s before the last certain one: it may still
- * land) are left to the linearizability checker, which sees the final
+ * outcome sent less than a horizon (10 s by default) before the last
+ * certain one: it may still land) are left to the linearizability checker, which sees the final
  * reads too.
  */
 #ifndef BENCH_FINAL_READS_H
@@ -40,11 +40,19 @@ struct lost_report {
 	int64_t first_lost;	/* a lost key for the message, or -1 */
 };
 
+/* How long after its invocation a write of unknown outcome may still take
+ * effect, by default: the client sends for about a second, a copy may wait
+ * in a paused replica's receive ring, and the replica answers within a
+ * second of taking it. Past this, a later certain write is the key's last.
+ */
+#define UNKNOWN_HORIZON_DEFAULT_S 10
+
 /* The audit: <load> holds <nload> arrays of the load's records (<nrec>
- * each), <reads> the <nreads> final reads; keys are 0..keys-1.
+ * each), <reads> the <nreads> final reads; keys are 0..keys-1; an unknown
+ * write may land up to <horizon_ns> after its invocation.
  */
 void lost_writes(struct record *const *load, const uint64_t *nrec, unsigned int nload,
-		 const struct record *reads, uint64_t nreads, uint32_t keys,
+		 const struct record *reads, uint64_t nreads, uint32_t keys, uint64_t horizon_ns,
 		 struct lost_report *out);
 
 #endif

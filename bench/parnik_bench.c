@@ -68,6 +68,7 @@ struct opts {
 	bool poisson;		/* open-loop arrivals: Poisson (default) or evenly spaced */
 	bool check;
 	bool final_reads;	/* read every key through each replica at the end */
+	unsigned int unknown_horizon_s;	/* --final-reads: an unknown write may land this late */
 	bool pin;		/* thread i sends everything to replica i */
 	bool sequential;	/* each key once, in order, then stop */
 	const char *history;
@@ -461,6 +462,8 @@ usage(FILE *f)
 		"                         check the reads with the history and count the\n"
 		"                         acknowledged writes they do not show (lost writes;\n"
 		"                         implies --check)\n"
+		"      --unknown-horizon S  for that count, a write of unknown outcome may\n"
+		"                         still land S seconds after it was sent (default 10)\n"
 		"      --history FILE     also write the history (lincheck text format)\n"
 		"  -h, --help             this text\n"
 		"\n"
@@ -544,6 +547,7 @@ parse_args(int argc, char **argv, struct opts *o)
 		{ "timeout", required_argument, NULL, 'T' },
 		{ "check", no_argument, NULL, 'C' },
 		{ "final-reads", no_argument, NULL, 'F' },
+		{ "unknown-horizon", required_argument, NULL, 'Z' },
 		{ "history", required_argument, NULL, 'H' },
 		{ "json", required_argument, NULL, 'J' },
 		{ "pin", no_argument, NULL, 'P' },
@@ -563,6 +567,7 @@ parse_args(int argc, char **argv, struct opts *o)
 
 	memset(o, 0, sizeof(*o));
 	pk_client_config_default(&o->client);
+	o->unknown_horizon_s = UNKNOWN_HORIZON_DEFAULT_S;
 	workload_default(&o->wl);
 	o->threads = 4;
 	o->depth = 16;
@@ -661,6 +666,11 @@ parse_args(int argc, char **argv, struct opts *o)
 		case 'F':
 			o->final_reads = true;
 			o->check = true;
+			break;
+		case 'Z':
+			if (!parse_u(optarg, 3600, &v) || v == 0)
+				what = "--unknown-horizon must be 1..3600 s";
+			o->unknown_horizon_s = (unsigned int)v;
 			break;
 		case 'H':
 			o->history = optarg;
@@ -834,7 +844,8 @@ audit(const struct opts *o, struct worker *ws, struct record **final, uint64_t *
 		load[t] = ws[t].rec;
 		nrec[t] = ws[t].nrec;
 	}
-	lost_writes(load, nrec, o->threads, *final, *nfinal, o->wl.keys, &lr);
+	lost_writes(load, nrec, o->threads, *final, *nfinal, o->wl.keys,
+		    (uint64_t)o->unknown_horizon_s * 1000000000u, &lr);
 	printf("final reads: %u keys through %d replicas, %" PRIu64 " answered, %" PRIu64
 	       " unanswered; %u keys written, %u with a certain last write\n",
 	       o->wl.keys, nservers, lr.reads, lr.unread, lr.keys, lr.decided);

@@ -49,10 +49,14 @@ SOCKS=$("$fabric" sockets "$name")
 ctl() { "$fabric" ctl "$name" "$@"; }
 cluster() { "$PARNIKCTL" -s "$SOCKS" --timeout 60 "$@"; }
 
+# horizon: how long after it was sent a write of unknown outcome may still
+# land (for the lost-write count): a second of client sends, the longest
+# pause (a copy waits in the paused replica's ring), a second of op
+# deadline, and a margin.
 if [ $long -eq 1 ]; then
-    seconds=40 calm=12 rounds=6 pauses="0.1 0.5 1 2 5"
+    seconds=40 calm=12 rounds=6 pauses="0.1 0.5 1 2 5" horizon=8
 else
-    seconds=15 calm=8 rounds=3 pauses="0.1 0.5 1 2"
+    seconds=15 calm=8 rounds=3 pauses="0.1 0.5 1 2" horizon=5
 fi
 nemesis_ok=1     # cleared by a fault step that failed (a command refused)
 table=/tmp/$name.table
@@ -160,6 +164,7 @@ run() {
     nemesis_ok=1
     "$fabric" exec "$name" "$bench" -s "$S" -p 2 --threads 2 --depth 4 --keys 20 \
         --seconds "$secs" --mix get=30,put=20,cas=20,add=20,del=10 --final-reads \
+        --unknown-horizon "$horizon" \
         --prefix "$nemesis-$$" >"$out" 2>&1 &
     local load=$!
     sleep 1

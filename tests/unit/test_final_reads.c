@@ -40,7 +40,7 @@ audit(struct record *load, uint64_t n, const struct record *reads, uint64_t nrea
 	struct record *arrays[1] = { load };
 	struct lost_report lr;
 
-	lost_writes(arrays, &n, 1, reads, nreads, keys, &lr);
+	lost_writes(arrays, &n, 1, reads, nreads, keys, 10 * S, &lr);
 	return lr;
 }
 
