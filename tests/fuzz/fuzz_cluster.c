@@ -70,11 +70,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 #include "standalone.h"
 
 void
-fuzz_standalone_begin(void)
-{
-}
-
-void
 fuzz_standalone_report(int runs)
 {
 	printf("fuzz_cluster: %d input(s), %d simulated runs, %llu definite ops\n", runs,

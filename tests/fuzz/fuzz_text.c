@@ -323,11 +323,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 #include "standalone.h"
 
 void
-fuzz_standalone_begin(void)
-{
-}
-
-void
 fuzz_standalone_report(int runs)
 {
 	printf("fuzz_text: %d input(s); taken: control %d, fault %d, ids %d, ballot %d, "

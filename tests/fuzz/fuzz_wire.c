@@ -68,11 +68,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 #include "standalone.h"
 
 void
-fuzz_standalone_begin(void)
-{
-}
-
-void
 fuzz_standalone_report(int runs)
 {
 	printf("fuzz_wire: %d input(s), %d taken by the decoder and round-tripped\n", runs,

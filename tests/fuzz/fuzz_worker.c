@@ -500,6 +500,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct input in = { .p = data, .end = data + size };
 
 	harness_init(&h);
+#ifdef PK_FUZZ_STANDALONE
+	trace = getenv("FUZZ_WORKER_TRACE") != NULL;
+#endif
 	while (more(&in)) {
 		uint8_t cmd = u8(&in);
 
@@ -573,12 +576,6 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 #ifdef PK_FUZZ_STANDALONE
 #include "standalone.h"
-
-void
-fuzz_standalone_begin(void)
-{
-	trace = getenv("FUZZ_WORKER_TRACE") != NULL;
-}
 
 void
 fuzz_standalone_report(int runs)

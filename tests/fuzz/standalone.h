@@ -6,8 +6,6 @@
 #include <stdint.h>
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-/* Before the first input (read the environment, ...). */
-void fuzz_standalone_begin(void);
 /* After the last: prints the harness's own line about the <runs> inputs
  * (the runner then prints "N passed, N failed" and exits 0 when every
  * input was read and run).
