@@ -15,9 +15,15 @@ S=$("$fabric" servers "$name")
 dir=${PARNIK_FABRIC_DIR:-/tmp/parnik-fabric}/$name
 cli() { "$fabric" exec "$name" "$PARNIK" -s "$S" -p 2 "$@"; }
 
+# The replicas may serve a moment before their census line reaches the log.
 voted=0
-for i in 0 1 2; do
-    grep -q "bootstrap: .* none holds state: voting" "$dir/r$i.log" && voted=$((voted + 1))
+for try in $(seq 50); do
+    voted=0
+    for i in 0 1 2; do
+        grep -q "bootstrap: .* none holds state: voting" "$dir/r$i.log" && voted=$((voted + 1))
+    done
+    [ $voted -eq 3 ] && break
+    sleep 0.1
 done
 check "a new cluster: every member found the others empty and votes" 0 test $voted -eq 3
 for i in $(seq 1 20); do cli put "k$i" "v$i" >/dev/null; done
