@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The nemesis suite: real replicas (3 + 2 spares, 2 partitions, started with
 # --fault-injection) under a checked mixed load (GET/PUT/CAS/ADD/DEL over
-# 20 keys, so keys conflict) while one kind of fault runs, then all kinds
+# 50 keys, so keys conflict) while one kind of fault runs, then all kinds
 # mixed:
 #  - loss (30%), duplication, reordering, delay with jitter, on one
 #    replica's link and on the client's link (parnikd's fault injection at
@@ -49,6 +49,10 @@ SOCKS=$("$fabric" sockets "$name")
 ctl() { "$fabric" ctl "$name" "$@"; }
 cluster() { "$PARNIKCTL" -s "$SOCKS" --timeout 60 "$@"; }
 
+# 50 keys: the 8 requests in flight still meet on keys, and each key's
+# history stays short enough for the checker to decide (with 20, one key
+# of 15,000 ops with unknown outcomes ran out of its search budget).
+keys=50
 # horizon: how long after it was sent a write of unknown outcome may still
 # land (for the lost-write count): a second of client sends, the longest
 # pause (a copy waits in the paused replica's ring), a second of op
@@ -162,7 +166,7 @@ run() {
     local label=$1 nemesis=$2 secs=${3:-$seconds} out=/tmp/$name.run rc=0 nem
     [ -z "$only" ] || [ "$only" = "$nemesis" ] || return 0
     nemesis_ok=1
-    "$fabric" exec "$name" "$bench" -s "$S" -p 2 --threads 2 --depth 4 --keys 20 \
+    "$fabric" exec "$name" "$bench" -s "$S" -p 2 --threads 2 --depth 4 --keys "$keys" \
         --seconds "$secs" --mix get=30,put=20,cas=20,add=20,del=10 --final-reads \
         --unknown-horizon "$horizon" \
         --prefix "$nemesis-$$" >"$out" 2>&1 &
@@ -187,7 +191,7 @@ run() {
     # The lost-write count judged some keys (not all left to the checker).
     decided=$(sed -n 's/^final reads: .*, \([0-9]*\) with a certain last write$/\1/p' "$out")
     printf '%-40s %7s %7s %7s %7s %9s %5s %6s\n' "$label" "${ops:-?}" "${ok:-?}" \
-        "${failed:-?}" "${unknown:-?}" "${lin:-?}" "${lost:-?}" "${decided:-?}/20" >>"$table"
+        "${failed:-?}" "${unknown:-?}" "${lin:-?}" "${lost:-?}" "${decided:-?}/$keys" >>"$table"
     if [ "$rc" -ne 0 ] || [ "$lin" != yes ] || [ "${lost:-x}" != 0 ] || [ "${unread:-x}" != 0 ] ||
        [ "${ok:-0}" -eq 0 ] || [ "${decided:-0}" -eq 0 ] || [ "$nemesis_ok" -ne 1 ]; then
         echo "     bench exit $rc; last lines:"
