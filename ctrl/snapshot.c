@@ -6,6 +6,7 @@
 #include "ctl_client.h"
 #include "parnik/client.h"
 #include "parnik/keyfile.h"
+#include "parnik/wire.h"
 #include "snapshot.h"
 
 #define REPLY_CAP (300 * 1024)	/* above the server's reply limit */
@@ -32,16 +33,6 @@ static char reply[REPLY_CAP];
 
 /* ---- the key set ---- */
 
-static uint64_t
-hash_bytes(const uint8_t *p, size_t n)
-{
-	uint64_t h = 1469598103934665603ull;	/* FNV-1a */
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ p[i]) * 1099511628211ull;
-	return h;
-}
-
 static bool
 items_grow_slots(struct items *s)
 {
@@ -51,7 +42,7 @@ items_grow_slots(struct items *s)
 	if (slots == NULL)
 		return false;
 	for (size_t i = 0; i < s->n; i++) {
-		size_t at = hash_bytes(s->v[i].key, s->v[i].klen) & (n - 1);
+		size_t at = pk_hash(s->v[i].key, s->v[i].klen) & (n - 1);
 
 		while (slots[at] != 0)
 			at = (at + 1) & (n - 1);
@@ -73,7 +64,7 @@ items_add(struct items *s, const uint8_t *key, uint16_t klen, bool dedupe)
 	if (dedupe) {
 		if (2 * (s->n + 1) > s->nslots && !items_grow_slots(s))
 			return false;
-		at = hash_bytes(key, klen) & (s->nslots - 1);
+		at = pk_hash(key, klen) & (s->nslots - 1);
 		for (; s->slots[at] != 0; at = (at + 1) & (s->nslots - 1)) {
 			const struct item *o = &s->v[s->slots[at] - 1];
 
