@@ -2,21 +2,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "final_reads.h"
+#include "lincheck.h"
 
 #define FINAL_READS_MAX_NS (120ull * 1000000000u)
 
-
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 void
 record_result(struct record *r, const struct pk_result *res, uint64_t t)
@@ -38,7 +29,7 @@ final_reads_run(const struct pk_client_config *cfg, int server, uint32_t keys,
 	struct pk_completion done[64];
 	struct pk_client *cl;
 	struct record *all;
-	uint64_t base = *n, give_up = now_ns() + FINAL_READS_MAX_NS;
+	uint64_t base = *n, give_up = record_now_ns() + FINAL_READS_MAX_NS;
 	uint32_t next = 0;
 
 	all = realloc(*recs, (base + keys) * sizeof(*all));
@@ -53,7 +44,7 @@ final_reads_run(const struct pk_client_config *cfg, int server, uint32_t keys,
 		return -1;
 	if (depth > 64)
 		depth = 64;
-	while ((next < keys || pk_client_inflight(cl) > 0) && now_ns() < give_up) {
+	while ((next < keys || pk_client_inflight(cl) > 0) && record_now_ns() < give_up) {
 		int got;
 
 		while (next < keys && pk_client_inflight(cl) < depth) {
@@ -65,7 +56,7 @@ final_reads_run(const struct pk_client_config *cfg, int server, uint32_t keys,
 			memset(r, 0, sizeof(*r));
 			r->op = PK_OP_GET;
 			r->key = next;
-			r->invoke = now_ns() - start_ns;
+			r->invoke = record_now_ns() - start_ns;
 			if (pk_client_submit(cl, &req, (void *)(uintptr_t)(base + next)) != 0)
 				break;
 			next++;
@@ -75,7 +66,7 @@ final_reads_run(const struct pk_client_config *cfg, int server, uint32_t keys,
 			break;
 		for (int i = 0; i < got; i++)
 			record_result(&all[(uintptr_t)done[i].user], &done[i].result,
-				      now_ns() - start_ns);
+				      record_now_ns() - start_ns);
 	}
 	*n = base + next;
 	pk_client_close(cl);
@@ -90,7 +81,7 @@ effect_of(const struct record *r)
 {
 	if (r->op == PK_OP_GET)
 		return NO_CHANGE;
-	if (r->complete == 0 || r->status == PK_UNKNOWN_OUTCOME || r->status == PK_SESSION_EXPIRED)
+	if (r->complete == 0 || lin_status_unknown(r->status))
 		return MAYBE;
 	if (r->status == PK_OK || (r->op == PK_OP_DEL && r->status == PK_NOT_FOUND))
 		return CHANGE;

@@ -122,15 +122,6 @@ key_name(char *buf, size_t size, uint32_t k)
 	return snprintf(buf, size, "%s-%u", key_prefix, k);
 }
 
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
 static void
 on_signal(int sig)
 {
@@ -271,9 +262,9 @@ run(void *arg)
 	for (uint32_t i = 0; i < o->depth; i++)
 		free_ctx[i] = i;
 	/* The schedule starts once this thread is ready to send. */
-	due += now_ns() - start_ns;
+	due += record_now_ns() - start_ns;
 	for (;;) {
-		uint64_t now = now_ns();
+		uint64_t now = record_now_ns();
 		int64_t wait_us = 100000;
 		bool more;
 		int n;
@@ -299,7 +290,7 @@ run(void *arg)
 					pk_hist_record(&w->client_lag, now - due);
 				w->late_sends += !waited && now - due > CLIENT_LATE_NS;
 				due += next_gap(w);
-				now = now_ns();
+				now = record_now_ns();
 				waited = waited && due <= now;
 			}
 		}
@@ -314,7 +305,7 @@ run(void *arg)
 			snprintf(w->err, sizeof(w->err), "client socket failed");
 			break;
 		}
-		now = now_ns();
+		now = record_now_ns();
 		if (n > 0)
 			w->last_completion = now;
 		for (int i = 0; i < n; i++) {
@@ -888,7 +879,7 @@ main(int argc, char **argv)
 	rc = 0;
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
-	start_ns = now_ns();
+	start_ns = record_now_ns();
 	if (key_prefix[0] == 0)
 		snprintf(key_prefix, sizeof(key_prefix), "b%" PRIx64,
 			 (uint64_t)time(NULL) * 1000003u ^ start_ns ^ (uint64_t)getpid());
@@ -915,7 +906,7 @@ main(int argc, char **argv)
 	/* One row per finished second, read with a little grace after it. */
 	while (shown < o.seconds) {
 		uint64_t due = start_ns + (uint64_t)(shown + 1) * 1000000000u + 50000000u;
-		uint64_t now = now_ns();
+		uint64_t now = record_now_ns();
 		bool all_finished = true;
 		struct sec_row *row = &rows[shown];
 

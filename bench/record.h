@@ -6,6 +6,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "parnik/client.h"
 
@@ -22,6 +23,18 @@ struct record {
 	bool has_result;
 	bool result_padded;	/* the value came zero-padded (a PUT / CAS of --value-size) */
 };
+
+/* The clock of every record's times (monotonic ns): the load's and the
+ * final reads' alike, so they order in one history.
+ */
+static inline uint64_t
+record_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
 
 /* Fills <r>'s answer from <res>, completed at <t> ns since the start. */
 void record_result(struct record *r, const struct pk_result *res, uint64_t t);

@@ -205,12 +205,17 @@ lin_give_up(struct lin_history *h, uint32_t id)
 	h->ops[id].gave_up = true;
 }
 
+bool
+lin_status_unknown(int status)
+{
+	return status == PK_UNKNOWN_OUTCOME || status == PK_SESSION_EXPIRED;
+}
+
 /* An op that may have happened but whose result we do not know. */
 static bool
 is_unknown(const struct lin_op *o)
 {
-	return !o->done || o->gave_up || o->status == PK_UNKNOWN_OUTCOME ||
-	       o->status == PK_SESSION_EXPIRED;
+	return !o->done || o->gave_up || lin_status_unknown(o->status);
 }
 
 /* An op the replica refused before writing anything: it never happened. */

@@ -27,6 +27,12 @@ void lin_free(struct lin_history *h);
 uint32_t lin_invoke(struct lin_history *h, uint32_t client, const void *key, uint16_t key_len,
 		    uint8_t op, uint64_t arg, const void *val, uint16_t val_len, uint64_t t);
 
+/* Whether an answer with <status> leaves the op's outcome unknown (it may
+ * or may not have happened): UNKNOWN_OUTCOME, SESSION_EXPIRED. An op never
+ * answered is unknown too.
+ */
+bool lin_status_unknown(int status);
+
 /* Records a reply at time <t>: status, the version and value it carried. */
 void lin_complete(struct lin_history *h, uint32_t id, uint64_t t, uint8_t status,
 		  uint64_t version, const void *val, uint16_t val_len);
