@@ -284,7 +284,7 @@ client_slot(struct dp_lcore *l, struct dp_partition *part, unsigned int pi,
 	    const struct dp_parsed *pp, bool sealed)
 {
 	uint64_t now_tsc = rte_rdtsc();
-	uint64_t hold = (uint64_t)(DP_CLIENT_SLOT_HOLD_US * 1000.0 / l->r->ns_per_tsc);
+	uint64_t hold = l->r->tsc_hz / 1000000u * DP_CLIENT_SLOT_HOLD_US;	/* no FP per request */
 	uint64_t seq = part->next_client;
 	struct dp_client_addr *a = &part->clients[seq % DP_CLIENT_SLOTS];
 
