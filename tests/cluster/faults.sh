@@ -87,20 +87,23 @@ cycles() {
 }
 
 # --- the faults (each runs in the background while the load runs) ---
+# client_link NODES SPEC...: the rule on the client side of each replica
+# of NODES (a comma list).
+client_link() {
+    local nodes=$1 i
+    shift
+    for i in ${nodes//,/ }; do fault "$i" to=clients "$@"; done
+}
 link_loss() { cycles 3 1 fault 1 loss=30; }
-client_loss() { cycles 3 1 eval 'fault 0 to=clients loss=30; fault 1 to=clients loss=30;
-                                 fault 2 to=clients loss=30'; }
+client_loss() { cycles 3 1 client_link 0,1,2 loss=30; }
 link_dup() { cycles 3 1 fault 1 dup=30; }
-client_dup() { cycles 3 1 eval 'fault 0 to=clients dup=30; fault 1 to=clients dup=30;
-                                fault 2 to=clients dup=30'; }
+client_dup() { cycles 3 1 client_link 0,1,2 dup=30; }
 link_reorder() { cycles 3 1 fault 1 jitter=3; }
 link_delay() { cycles 3 1 fault 1 delay=5 jitter=5; }
-client_delay() { cycles 3 1 eval 'fault 0 to=clients delay=5 jitter=5;
-                                  fault 1 to=clients delay=5 jitter=5;
-                                  fault 2 to=clients delay=5 jitter=5'; }
+client_delay() { cycles 3 1 client_link 0,1,2 delay=5 jitter=5; }
 isolate() { cycles 2 1 fault 2 loss=100; }
 one_way() { cycles 2 1 fault 2 dir=in to=peers loss=100; }
-client_minority() { cycles 2 1 eval 'fault 1 to=clients loss=100; fault 2 to=clients loss=100'; }
+client_minority() { cycles 2 1 client_link 1,2 loss=100; }
 pause_resume() {
     local p
     for p in $pauses; do
@@ -148,12 +151,12 @@ mixed() {
     done
 }
 link_loss_once() { fault 1 loss=30; sleep 1; heal; }
-client_dup_once() { fault 0 to=clients dup=30; fault 2 to=clients dup=30; sleep 1; heal; }
+client_dup_once() { client_link 0,2 dup=30; sleep 1; heal; }
 link_reorder_once() { fault 0 jitter=3; sleep 1; heal; }
 isolate_once() { fault $((RANDOM % 3)) loss=100; sleep 1; heal; }
 pause_once() { local i=$((RANDOM % 3)); "$fabric" pause "$name" $i; sleep 0.7;
                "$fabric" resume "$name" $i; }
-client_minority_once() { fault 0 to=clients loss=100; fault 1 to=clients loss=100; sleep 1; heal; }
+client_minority_once() { client_link 0,1 loss=100; sleep 1; heal; }
 link_delay_once() { fault 2 delay=5 jitter=5; sleep 1; heal; }
 
 # The nemesis runs in a background subshell, which cannot clear the
