@@ -88,19 +88,28 @@ down() {
             [ -f "$pidf" ] || continue
             kill -TERM "$(cat "$pidf")" 2>/dev/null || true
         done
-        sleep 0.5
-        for pidf in "$dir"/r*.pid; do
-            [ -f "$pidf" ] || continue
-            kill -KILL "$(cat "$pidf")" 2>/dev/null || true
-        done
-        # Down means gone: wait (up to 5 s) until no replica process is left.
-        for _ in $(seq 50); do
-            local alive=0
-            for pidf in "$dir"/r*.pid; do
-                [ -f "$pidf" ] && kill -0 "$(cat "$pidf")" 2>/dev/null && alive=1
+        # A replica writes its counters as it shuts down: give it up to 5 s
+        # (a loaded host is slow), then SIGKILL whatever is left.
+        local signal
+        for signal in TERM KILL; do
+            for _ in $(seq 50); do
+                local alive=0
+                for pidf in "$dir"/r*.pid; do
+                    [ -f "$pidf" ] && kill -0 "$(cat "$pidf")" 2>/dev/null && alive=1
+                done
+                [ $alive -eq 0 ] && break
+                sleep 0.1
             done
             [ $alive -eq 0 ] && break
-            sleep 0.1
+            [ $signal = KILL ] && break
+            for pidf in "$dir"/r*.pid; do
+                [ -f "$pidf" ] && kill -0 "$(cat "$pidf")" 2>/dev/null || continue
+                echo "fabric: replica $(basename "$pidf" .pid) ignored SIGTERM for 5 s: SIGKILL; its threads (name, state, CPU ticks):" >&2
+                for task in /proc/"$(cat "$pidf")"/task/*; do
+                    awk '{ print "fabric:   ", $2, $3, $14 + $15 }' "$task/stat" >&2 2>/dev/null
+                done
+                kill -KILL "$(cat "$pidf")" 2>/dev/null || true
+            done
         done
     fi
     for ns in $(ip netns list | awk '{print $1}' | grep -E "^pk$idx-" || true); do

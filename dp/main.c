@@ -20,6 +20,7 @@
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 
+#include "crash.h"
 #include "ctl_host.h"
 #include "options.h"
 #include "replica.h"
@@ -195,6 +196,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "parnikd: EAL start failed (see the EAL's message above)\n");
 		return 1;
 	}
+	dp_crash_report_install();
 	nworkers = worker_count();
 	if (nworkers > o.partitions || nworkers > DP_MAX_WORKERS) {
 		fprintf(stderr, "parnikd: %u worker lcores for %u partition(s): give at most one "

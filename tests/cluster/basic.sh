@@ -78,5 +78,5 @@ check "no namespace left behind" 0 bash -c "! ip netns list | grep -q '^pk'$(pri
 check "no parnikd left behind" 0 bash -c "! pgrep -f 'file-prefi[x] pk[0-9]*-r' >/dev/null"
 check "replicas counted the malformed datagrams" 0 \
     awk '$1 == "decode_errors" && $2 > 0 { n++ } END { exit n < 2 }' "$dir"/r0.stats "$dir"/r1.stats
-rm -rf /tmp/$name.out /tmp/$name.junkload /tmp/$name.killload "$dir"
-summary
+rm -rf /tmp/$name.out /tmp/$name.junkload /tmp/$name.killload 
+summary && rm -rf "$dir"

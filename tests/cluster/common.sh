@@ -36,7 +36,20 @@ check() {   # check DESCRIPTION EXPECTED-EXIT CMD...
     result "$what" $([ "$rc" -eq "$want" ] && echo 0 || echo 1)
 }
 
+# After a failure, the replicas' own words: the last lines of each log
+# (the EAL's start-up chatter left out), so a failure in CI can be read.
+show_logs() {
+    local log
+    for log in "${PARNIK_FABRIC_DIR:-/tmp/parnik-fabric}/$name"/r*.log; do
+        [ -f "$log" ] || continue
+        echo "---- $(basename "$log"), last lines:"
+        grep -v '^EAL\|^TELEMETRY\|rte_pmd' "$log" | tail -12 | sed 's/^/     /'
+    done
+}
+
 summary() {
     echo "$passes passed, $failures failed"
-    [ $failures -eq 0 ]
+    [ $failures -eq 0 ] && return 0
+    show_logs
+    return 1
 }

@@ -57,5 +57,4 @@ check "restore into a cluster holding keys is refused" 1 ctlc "$second" restore 
 "$fabric" kill "$second" 2
 check "a snapshot with 2 of 3 replicas down is refused (keys may live only on them)" 1 \
     ctlc "$second" snapshot "$dir/c.snap"
-rm -rf "$dir"
-summary
+summary && rm -rf "$dir"
