@@ -94,6 +94,7 @@ struct worker {
 	struct pk_hist total;
 	/* open loop */
 	uint64_t not_sent, window_waits, late_sends;
+	uint64_t throttled;	/* BUSY from the client's own throttle */
 	struct pk_hist client_lag;
 	uint64_t last_completion;	/* ns */
 	atomic_bool finished;
@@ -318,6 +319,7 @@ run(void *arg)
 		w->not_sent++;
 		due += next_gap(w);
 	}
+	w->throttled = pk_client_throttled(c);
 out:
 	pk_client_close(c);
 	free(ctx);
@@ -459,8 +461,9 @@ usage(FILE *f)
 		"  -h, --help             this text\n"
 		"\n"
 		"Every second: ops/s (completions), [sent/s in open loop], p50 and p99 of that\n"
-		"second's completions, busy (shed by the replicas after the client's retries:\n"
-		"not applied), errors (other error replies) and timeouts (no reply at all).\n"
+		"second's completions, busy (shed by the replicas after the client's retries,\n"
+		"or refused by libparnik's own throttle: not applied), errors (other error\n"
+		"replies) and timeouts (no reply at all).\n"
 		"Latencies (of admitted requests: BUSY ones apart) come from a log-linear\n"
 		"histogram (within 3.1%%), merged over threads.\n"
 		"\n"
@@ -949,6 +952,7 @@ main(int argc, char **argv)
 		rep.not_sent += ws[t].not_sent;
 		rep.window_waits += ws[t].window_waits;
 		rep.late_sends += ws[t].late_sends;
+		rep.throttled += ws[t].throttled;
 		if (ws[t].last_completion > start_ns + (uint64_t)(rep.elapsed * 1e9))
 			rep.elapsed = (double)(ws[t].last_completion - start_ns) / 1e9;
 		for (unsigned int s = 0; s <= MAX_SECONDS; s++) {

@@ -91,7 +91,8 @@ report_summary(FILE *f, const struct run_report *r)
 		if (r->by_status[s] > 0)
 			fprintf(f, " %s %" PRIu64, pk_status_name((int)s), r->by_status[s]);
 	fprintf(f, "\nerrors: %" PRIu64 ", busy (shed, not applied): %" PRIu64
-		", timeouts (no reply at all): %" PRIu64 "\n", r->errors, r->busy, r->timeouts);
+		" (refused by the client's throttle: %" PRIu64 "), timeouts (no reply at all): %" PRIu64
+		"\n", r->errors, r->busy, r->throttled, r->timeouts);
 	/* The outcomes a client cannot know, whether a reply said so or none
 	 * came: what a load must keep near zero.
 	 */
@@ -150,9 +151,9 @@ report_json(const char *path, const struct run_report *r)
 	json_str(f, r->transport);
 	fprintf(f, ", \"rate\": %.0f},\n", r->rate);
 	fprintf(f, "  \"summary\": {\"ops\": %" PRIu64 ", \"elapsed_s\": %.3f, \"ops_per_s\": %.1f, "
-		"\"errors\": %" PRIu64 ", \"busy\": %" PRIu64 ", \"timeouts\": %" PRIu64
-		", \"unknown_outcomes\": %" PRIu64 ", \"latency_us\": ",
-		r->ops, r->elapsed, per_s(r, r->ops), r->errors, r->busy,
+		"\"errors\": %" PRIu64 ", \"busy\": %" PRIu64 ", \"throttled\": %" PRIu64
+		", \"timeouts\": %" PRIu64 ", \"unknown_outcomes\": %" PRIu64 ", \"latency_us\": ",
+		r->ops, r->elapsed, per_s(r, r->ops), r->errors, r->busy, r->throttled,
 		r->timeouts, unknown_outcomes(r));
 	json_latency(f, &r->lat);
 	fprintf(f, ", \"linearizable\": \"%s\", \"history_ops\": %" PRIu64 "},\n", lin[r->lin],

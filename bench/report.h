@@ -38,6 +38,7 @@ struct run_report {
 	uint64_t ops, sent;
 	uint64_t by_status[64];
 	uint64_t errors, busy, timeouts;
+	uint64_t throttled;	/* of <busy>: refused by the client itself */
 	struct pk_hist lat;	/* closed loop: from submit; open loop: from intended send */
 	/* open loop */
 	uint64_t intended;	/* requests due before the end */

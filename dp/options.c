@@ -296,7 +296,7 @@ dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *out, char *e
 	o->partitions = 1;
 	o->cluster_id = 1;
 	o->max_keys = 1u << 20;
-	o->max_rounds = 2048;
+	o->max_rounds = 256;
 	o->max_sessions = 1u << 14;
 	o->session_records = 1u << 16;
 	o->session_lease_ms = 60000;

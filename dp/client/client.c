@@ -14,6 +14,7 @@
 #include "../clock.h"
 #include "seal.h"
 #include "servers.h"
+#include "throttle.h"
 #include "parnik/client.h"
 #include "parnik/wire.h"
 
@@ -100,6 +101,9 @@ struct pk_client {
 	 * starting reserve); past it, BUSY goes to the caller at once.
 	 */
 	uint32_t retry_budget;
+	/* Refusing here what the cluster would refuse (throttle.c). */
+	struct pk_throttle throttle;
+	uint64_t throttled;	/* requests refused here */
 	uint64_t flush_next;	/* earliest deadline the last flush set (us) */
 };
 
@@ -144,6 +148,7 @@ pk_client_open(const struct pk_client_config *cfg, char *err, size_t errlen)
 	pk_client_seal_init(&c->seal, cfg->client_secret, c->cfg.client_id);
 	c->rng = c->cfg.client_id | 1;
 	c->retry_budget = RETRY_BUDGET_MAX;
+	pk_throttle_init(&c->throttle, dp_mono_us());
 	c->cfg.client_secret = NULL;	/* the caller's buffer is not ours to keep */
 	c->by_key = cfg->home < 0;
 	c->home = c->by_key ? 0 : (unsigned int)cfg->home % c->nservers;
@@ -191,6 +196,12 @@ uint32_t
 pk_client_inflight(const struct pk_client *c)
 {
 	return c->inflight;
+}
+
+uint64_t
+pk_client_throttled(const struct pk_client *c)
+{
+	return c->throttled;
 }
 
 static struct target *
@@ -344,6 +355,16 @@ pick_server(const struct pk_client *c, uint32_t hash)
 	return (uint16_t)first;
 }
 
+/* xorshift64: backoff jitter and throttling draws. */
+static uint64_t
+next_random(struct pk_client *c)
+{
+	c->rng ^= c->rng << 13;
+	c->rng ^= c->rng >> 7;
+	c->rng ^= c->rng << 17;
+	return c->rng;
+}
+
 static void
 enqueue(struct pk_client *c, uint32_t idx)
 {
@@ -370,6 +391,20 @@ pk_client_submit(struct pk_client *c, const struct pk_request *req, void *user)
 	 */
 	if (c->inflight + c->nready >= c->cfg.window)
 		return PK_BUSY;
+	/* The cluster has been refusing a share of this client's requests:
+	 * refuse that share here, answered BUSY at the next poll, and spare
+	 * the replicas the datagrams.
+	 */
+	if (pk_throttle_refuse(&c->throttle, (double)(next_random(c) >> 11) / (double)(1ull << 53),
+			       dp_mono_us())) {
+		struct pk_completion *done = &c->ready[c->nready++];
+
+		memset(&done->result, 0, offsetof(struct pk_result, value));
+		done->user = user;
+		done->result.status = PK_BUSY;
+		c->throttled++;
+		return 0;
+	}
 	/* Slots come from the free list, or the never-used tail of the array. */
 	idx = c->free_head;
 	if (idx == NO_SLOT)
@@ -693,9 +728,7 @@ back_off(struct pk_client *c, struct slot *s)
 	unsigned int shift = s->busy < 6 ? s->busy : 6;
 	uint64_t base = 1000u << shift;
 
-	c->rng ^= c->rng << 13;
-	c->rng ^= c->rng >> 7;
-	c->rng ^= c->rng << 17;
+	next_random(c);
 	if (s->busy < UINT8_MAX)
 		s->busy++;
 	renumber(c, (uint32_t)(s - c->slots));
@@ -732,6 +765,7 @@ match_replies(void *arg, const uint8_t *buf, size_t len)
 			continue;	/* late or duplicate reply */
 		if (m->status != PK_NOT_MEMBER)
 			c->silent_until[s->server] = 0;	/* it answers */
+		pk_throttle_answered(&c->throttle, m->status != PK_BUSY, dp_mono_us());
 		if (m->status == PK_SESSION_EXPIRED) {
 			struct target *t = target_of(c, s);
 

@@ -16,7 +16,7 @@ pk_tuning_default(struct pk_tuning *t)
 	t->backoff_max = 20000;
 	t->max_keys = 1u << 20;
 	t->max_ops = 16384;
-	t->max_rounds = 2048;
+	t->max_rounds = 256;
 	t->max_queue = 256;
 	t->max_value = PK_MAX_VALUE;
 	t->max_sessions = 1u << 14;

@@ -132,6 +132,14 @@ struct pk_request {
 /* Queues <req>; <user> comes back with its completion. Returns 0, or a
  * status: PK_TOO_LARGE / PK_BAD_REQUEST for an invalid request, PK_BUSY
  * when the window is full (poll, then submit again).
+ *
+ * Adaptive throttling: while the cluster answers BUSY to part of this
+ * client's requests, the client refuses about that share itself (the
+ * completion says BUSY, nothing is sent; pk_client_throttled counts
+ * them), so an overloaded cluster is not also made to refuse them. It
+ * lets through 10% more than the cluster has been accepting, over about
+ * the last second, and stops refusing within a second of the cluster
+ * accepting again.
  */
 int pk_client_submit(struct pk_client *c, const struct pk_request *req, void *user);
 
@@ -153,5 +161,8 @@ int pk_client_poll_us(struct pk_client *c, struct pk_completion *done, int max, 
 
 /* Requests submitted and not yet completed. */
 uint32_t pk_client_inflight(const struct pk_client *c);
+
+/* Requests this client refused itself (adaptive throttling), so far. */
+uint64_t pk_client_throttled(const struct pk_client *c);
 
 #endif
