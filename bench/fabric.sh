@@ -106,7 +106,8 @@ down() {
                 [ -f "$pidf" ] && kill -0 "$(cat "$pidf")" 2>/dev/null || continue
                 echo "fabric: replica $(basename "$pidf" .pid) ignored SIGTERM for 5 s: SIGKILL; its threads (name, state, CPU ticks):" >&2
                 for task in /proc/"$(cat "$pidf")"/task/*; do
-                    awk '{ print "fabric:   ", $2, $3, $14 + $15 }' "$task/stat" >&2 2>/dev/null
+                    [ -r "$task/stat" ] || continue
+                    awk '{ print "fabric:   ", $2, $3, $14 + $15 }' "$task/stat" >&2 2>/dev/null || true
                 done
                 kill -KILL "$(cat "$pidf")" 2>/dev/null || true
             done

@@ -91,8 +91,9 @@ report_summary(FILE *f, const struct run_report *r)
 		if (r->by_status[s] > 0)
 			fprintf(f, " %s %" PRIu64, pk_status_name((int)s), r->by_status[s]);
 	fprintf(f, "\nerrors: %" PRIu64 ", busy (shed, not applied): %" PRIu64
-		" (refused by the client's throttle: %" PRIu64 "), timeouts (no reply at all): %" PRIu64
-		"\n", r->errors, r->busy, r->throttled, r->timeouts);
+		", timeouts (no reply at all): %" PRIu64 "\n", r->errors, r->busy, r->timeouts);
+	fprintf(f, "throttled: %" PRIu64 " of the busy refused by the client itself, not sent\n",
+		r->throttled);
 	/* The outcomes a client cannot know, whether a reply said so or none
 	 * came: what a load must keep near zero.
 	 */

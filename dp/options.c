@@ -55,7 +55,7 @@ dp_options_usage(FILE *f)
 		"                       adaptive when lcores outnumber cores)\n"
 		"  --idle-max-us US     adaptive: longest sleep, 1..100000 (default 200)\n"
 		"  --max-keys N         keys per partition (default 1048576)\n"
-		"  --max-rounds N       rounds a partition runs at once (default 2048,\n"
+		"  --max-rounds N       rounds a partition runs at once (default 256,\n"
 		"                       1..16384); a request that would start another is\n"
 		"                       answered BUSY at once (load shedding)\n"
 		"  --shed-queue-us US   answer new requests BUSY while every receive burst\n"

@@ -195,7 +195,11 @@ pk_client_close(struct pk_client *c)
 uint32_t
 pk_client_inflight(const struct pk_client *c)
 {
-	return c->inflight;
+	/* Completed but not yet polled counts too: a caller that drains
+	 * until this is 0 must also collect those (a throttled request is
+	 * one at once).
+	 */
+	return c->inflight + c->nready;
 }
 
 uint64_t

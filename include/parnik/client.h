@@ -25,6 +25,8 @@
  * requests, to another replica. BUSY retries share a budget of 10% of the
  * requests submitted (plus a reserve of 100): past it, BUSY is the answer,
  * so a shedding cluster is not offered its refused load again and again.
+ * And while the cluster refuses a share of the requests, the client
+ * refuses about that share itself, unsent (pk_client_submit).
  * A GET moves on to the next replica after a
  * timeout. After a request finds its replica silent, the client sends new
  * requests for those keys to the next one; a request never sent (its
@@ -159,7 +161,9 @@ int pk_client_poll(struct pk_client *c, struct pk_completion *done, int max, int
  */
 int pk_client_poll_us(struct pk_client *c, struct pk_completion *done, int max, int64_t wait_us);
 
-/* Requests submitted and not yet completed. */
+/* Requests submitted and not yet handed out by a poll (in flight, or
+ * completed and waiting for the next poll): drain until it is 0.
+ */
 uint32_t pk_client_inflight(const struct pk_client *c);
 
 /* Requests this client refused itself (adaptive throttling), so far. */
