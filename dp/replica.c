@@ -172,6 +172,7 @@ dp_replica_init(struct dp_replica *r, const struct dp_options *o, struct rte_mem
 	r->opt = o;
 	r->pool = pool;
 	r->tsc_hz = rte_get_tsc_hz();
+	r->client_hold_tsc = r->tsc_hz / 1000000u * DP_CLIENT_SLOT_HOLD_US;
 	r->ns_per_tsc = 1e9 / (double)r->tsc_hz;
 	r->nworkers = nworkers;
 	memset(r->port_index, -1, sizeof(r->port_index));

@@ -155,6 +155,7 @@ struct dp_replica {
 	struct dp_fault_cell fault;	/* the `fault` command's rule (faults.h) */
 	struct dp_census census;	/* --bootstrap: what the members hold */
 	uint64_t tsc_hz;
+	uint64_t client_hold_tsc;	/* DP_CLIENT_SLOT_HOLD_US in TSC cycles */
 	double ns_per_tsc;
 	bool stop;		/* set by the main thread; read with an atomic load */
 	bool admitted;		/* acceptors vote (atomic; set by the control thread) */

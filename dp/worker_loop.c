@@ -279,12 +279,18 @@ drain(struct dp_lcore *l, uint16_t p)
  * requests the replica may yet answer: the request is then shed (answered
  * BUSY at once, to l->shed_to, where it came from).
  */
+/* Whether <a> still holds the address of a request the replica may answer. */
+static bool
+slot_held(const struct dp_lcore *l, const struct dp_client_addr *a, uint64_t now_tsc)
+{
+	return a->waiting && now_tsc - a->arrival_tsc < l->r->client_hold_tsc;
+}
+
 static uint64_t
 client_slot(struct dp_lcore *l, struct dp_partition *part, unsigned int pi,
 	    const struct dp_parsed *pp, bool sealed)
 {
 	uint64_t now_tsc = rte_rdtsc();
-	uint64_t hold = l->r->tsc_hz / 1000000u * DP_CLIENT_SLOT_HOLD_US;	/* no FP per request */
 	uint64_t seq = part->next_client;
 	struct dp_client_addr *a = &part->clients[seq % DP_CLIENT_SLOTS];
 
@@ -292,12 +298,12 @@ client_slot(struct dp_lcore *l, struct dp_partition *part, unsigned int pi,
 	 * one the core answers late, or never (a copy dropped as a duplicate),
 	 * holds up no other.
 	 */
-	for (unsigned int skip = 0; skip < DP_CLIENT_SLOT_SKIP && a->waiting &&
-				    now_tsc - a->arrival_tsc < hold; skip++) {
+	for (unsigned int skip = 0; skip < DP_CLIENT_SLOT_SKIP && slot_held(l, a, now_tsc);
+	     skip++) {
 		seq = ++part->next_client;
 		a = &part->clients[seq % DP_CLIENT_SLOTS];
 	}
-	if (a->waiting && now_tsc - a->arrival_tsc < hold) {
+	if (slot_held(l, a, now_tsc)) {
 		a = &l->shed_to;
 		a->port = l->r->ports[pi].id;
 		a->ip = pp->src_ip;

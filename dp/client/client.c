@@ -294,20 +294,29 @@ acked(const struct pk_client *c, const struct target *t)
 				    : (c->id_counter + 1) << SLOT_BITS;
 }
 
+/* Queues a completion for the next poll (the window keeps room for it). */
 static void
-finish(struct pk_client *c, struct slot *s, int status, uint64_t version, const uint8_t *value,
-       uint16_t len)
+push_ready(struct pk_client *c, void *user, int status, uint64_t version, const uint8_t *value,
+	   uint16_t len)
 {
 	struct pk_completion *done = &c->ready[c->nready++];
-	uint32_t idx = (uint32_t)(s - c->slots);
 
-	done->user = s->user;
+	done->user = user;
 	done->result.status = status;
 	done->result.no_reply = false;
 	done->result.version = version;
 	done->result.len = len;
 	if (len > 0)
 		memcpy(done->result.value, value, len);
+}
+
+static void
+finish(struct pk_client *c, struct slot *s, int status, uint64_t version, const uint8_t *value,
+       uint16_t len)
+{
+	uint32_t idx = (uint32_t)(s - c->slots);
+
+	push_ready(c, s->user, status, version, value, len);
 	order_unlink(c, idx);
 	s->used = false;
 	s->next_free = c->free_head;
@@ -401,11 +410,7 @@ pk_client_submit(struct pk_client *c, const struct pk_request *req, void *user)
 	 */
 	if (pk_throttle_refuse(&c->throttle, (double)(next_random(c) >> 11) / (double)(1ull << 53),
 			       dp_mono_us())) {
-		struct pk_completion *done = &c->ready[c->nready++];
-
-		memset(&done->result, 0, offsetof(struct pk_result, value));
-		done->user = user;
-		done->result.status = PK_BUSY;
+		push_ready(c, user, PK_BUSY, 0, NULL, 0);
 		c->throttled++;
 		return 0;
 	}
@@ -750,6 +755,7 @@ match_replies(void *arg, const uint8_t *buf, size_t len)
 	struct pk_dgram_hdr hdr;
 	size_t open_len = pk_client_seal_in(&c->seal, buf, len);
 	int n = open_len == 0 ? 0 : pk_wire_decode(buf, open_len, &exp, &hdr, msgs, PK_MAX_BATCH);
+	uint64_t now = n > 0 ? dp_mono_us() : 0;	/* one clock read per datagram */
 
 	for (int i = 0; i < n; i++) {
 		const struct pk_msg *m = &msgs[i];
@@ -769,7 +775,7 @@ match_replies(void *arg, const uint8_t *buf, size_t len)
 			continue;	/* late or duplicate reply */
 		if (m->status != PK_NOT_MEMBER)
 			c->silent_until[s->server] = 0;	/* it answers */
-		pk_throttle_answered(&c->throttle, m->status != PK_BUSY, dp_mono_us());
+		pk_throttle_answered(&c->throttle, m->status != PK_BUSY, now);
 		if (m->status == PK_SESSION_EXPIRED) {
 			struct target *t = target_of(c, s);
 
@@ -803,7 +809,7 @@ match_replies(void *arg, const uint8_t *buf, size_t len)
 			/* Not applied; that replica left the cluster (or is a
 			 * spare): this and new requests go elsewhere.
 			 */
-			silence(c, s->server, dp_mono_us() + 10000000u);
+			silence(c, s->server, now + 10000000u);
 			move_to(c, idx, next_server(c, s->server));
 			send_anew(c, s);
 			continue;
