@@ -59,6 +59,11 @@ struct target {
 	uint32_t oldest, newest;	/* its requests in flight, by request id */
 	bool opening;
 	bool open_due;		/* an OPEN to send at the next flush */
+	/* Refusing here what this target would refuse (throttle.c): one
+	 * per target, so a hot partition or replica holds back only the
+	 * requests that go to it.
+	 */
+	struct pk_throttle throttle;
 };
 
 /* OPEN's request ids: the top bit (never set by a request's counter) and
@@ -101,9 +106,7 @@ struct pk_client {
 	 * starting reserve); past it, BUSY goes to the caller at once.
 	 */
 	uint32_t retry_budget;
-	/* Refusing here what the cluster would refuse (throttle.c). */
-	struct pk_throttle throttle;
-	uint64_t throttled;	/* requests refused here */
+	uint64_t throttled;	/* requests refused here (targets' throttles) */
 	uint64_t flush_next;	/* earliest deadline the last flush set (us) */
 };
 
@@ -148,7 +151,6 @@ pk_client_open(const struct pk_client_config *cfg, char *err, size_t errlen)
 	pk_client_seal_init(&c->seal, cfg->client_secret, c->cfg.client_id);
 	c->rng = c->cfg.client_id | 1;
 	c->retry_budget = RETRY_BUDGET_MAX;
-	pk_throttle_init(&c->throttle, dp_mono_us());
 	c->cfg.client_secret = NULL;	/* the caller's buffer is not ours to keep */
 	c->by_key = cfg->home < 0;
 	c->home = c->by_key ? 0 : (unsigned int)cfg->home % c->nservers;
@@ -163,6 +165,8 @@ pk_client_open(const struct pk_client_config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		goto err;
 	}
+	for (size_t i = 0; i < (size_t)c->nservers * cfg->partitions; i++)
+		pk_throttle_init(&c->targets[i].throttle, dp_mono_us());
 	for (uint32_t i = 0; i < c->nservers * (uint32_t)cfg->partitions; i++)
 		c->targets[i].oldest = c->targets[i].newest = NO_SLOT;
 	for (uint32_t i = 0; i < cfg->window; i++)
@@ -392,7 +396,8 @@ pk_client_submit(struct pk_client *c, const struct pk_request *req, void *user)
 {
 	bool wants_value = req->op == PK_OP_PUT || req->op == PK_OP_CAS;
 	struct slot *s;
-	uint32_t idx;
+	uint32_t idx, hash;
+	uint16_t partition, server;
 
 	if (req->op < PK_OP_GET || req->op > PK_OP_MAX || req->key_len == 0 ||
 	    (!wants_value && req->len != 0))
@@ -404,12 +409,15 @@ pk_client_submit(struct pk_client *c, const struct pk_request *req, void *user)
 	 */
 	if (c->inflight + c->nready >= c->cfg.window)
 		return PK_BUSY;
-	/* The cluster has been refusing a share of this client's requests:
+	hash = pk_hash(req->key, req->key_len);
+	partition = (uint16_t)(hash % c->cfg.partitions);
+	server = pick_server(c, hash);
+	/* Its target has been refusing a share of this client's requests:
 	 * refuse that share here, answered BUSY at the next poll, and spare
-	 * the replicas the datagrams.
+	 * the replica the datagrams.
 	 */
-	if (pk_throttle_refuse(&c->throttle, (double)(next_random(c) >> 11) / (double)(1ull << 53),
-			       dp_mono_us())) {
+	if (pk_throttle_refuse(&c->targets[(size_t)server * c->cfg.partitions + partition].throttle,
+			       (double)(next_random(c) >> 11) / (double)(1ull << 53), dp_mono_us())) {
 		push_ready(c, user, PK_BUSY, 0, NULL, 0);
 		c->throttled++;
 		return 0;
@@ -427,12 +435,8 @@ pk_client_submit(struct pk_client *c, const struct pk_request *req, void *user)
 	s->len = (uint16_t)req->len;
 	s->arg = req->arg;
 	s->user = user;
-	{
-		uint32_t hash = pk_hash(req->key, req->key_len);
-
-		s->partition = (uint16_t)(hash % c->cfg.partitions);
-		s->server = pick_server(c, hash);
-	}
+	s->partition = partition;
+	s->server = server;
 	renumber(c, idx);
 	memcpy(s->key, req->key, req->key_len);
 	if (req->len > 0)
@@ -775,7 +779,7 @@ match_replies(void *arg, const uint8_t *buf, size_t len)
 			continue;	/* late or duplicate reply */
 		if (m->status != PK_NOT_MEMBER)
 			c->silent_until[s->server] = 0;	/* it answers */
-		pk_throttle_answered(&c->throttle, m->status != PK_BUSY, now);
+		pk_throttle_answered(&target_of(c, s)->throttle, m->status != PK_BUSY, now);
 		if (m->status == PK_SESSION_EXPIRED) {
 			struct target *t = target_of(c, s);
 

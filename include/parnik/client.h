@@ -135,13 +135,14 @@ struct pk_request {
  * status: PK_TOO_LARGE / PK_BAD_REQUEST for an invalid request, PK_BUSY
  * when the window is full (poll, then submit again).
  *
- * Adaptive throttling: while the cluster answers BUSY to part of this
- * client's requests, the client refuses about that share itself (the
- * completion says BUSY, nothing is sent; pk_client_throttled counts
- * them), so an overloaded cluster is not also made to refuse them. It
- * lets through 10% more than the cluster has been accepting, over about
- * the last second, and stops refusing within a second of the cluster
- * accepting again.
+ * Adaptive throttling: while a partition of a replica answers BUSY to
+ * part of this client's requests, the client refuses about that share of
+ * the new requests for it itself (the completion says BUSY, nothing is
+ * sent; pk_client_throttled counts them), so an overloaded replica is not
+ * also made to refuse them. It lets through 10% more than the partition
+ * has been accepting, over about the last second, and stops refusing
+ * within a second of it accepting again. Other partitions and replicas
+ * are not held back.
  */
 int pk_client_submit(struct pk_client *c, const struct pk_request *req, void *user);
 

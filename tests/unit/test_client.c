@@ -172,13 +172,16 @@ struct shedder {
 	uint16_t lens[64];
 	unsigned int n;
 	uint64_t requests;
+	uint16_t partitions;	/* the cluster's (0: 1) */
+	int serves;		/* this partition answers OK, the others BUSY (-1: none) */
 };
 
 static int
 shed_send(struct pk_transport *t, const struct pk_dgram *d, unsigned int n)
 {
 	struct shedder *sh = (struct shedder *)t;
-	static const struct pk_wire_expect exp = { .cluster_id = 1, .partitions = 1 };
+	const struct pk_wire_expect exp = { .cluster_id = 1,
+					    .partitions = sh->partitions > 0 ? sh->partitions : 1 };
 
 	for (unsigned int i = 0; i < n; i++) {
 		struct pk_msg msgs[PK_MAX_BATCH];
@@ -200,6 +203,10 @@ shed_send(struct pk_transport *t, const struct pk_dgram *d, unsigned int n)
 				r.state.version = 60000;
 			} else {
 				sh->requests++;
+				if (hdr.partition == sh->serves) {
+					r.status = PK_OK;
+					r.state.version = 1;
+				}
 			}
 			(void)pk_wire_add(&w, &r);
 		}
@@ -266,6 +273,7 @@ test_busy_retries_have_a_budget(void)
 	cfg.transport = shed_open;
 	cfg.transport_arg = &sh;
 	cfg.window = 64;
+	sh.serves = -1;
 	c = pk_client_open(&cfg, err, sizeof(err));
 	CHECK(c != NULL);
 	while (busy + other < 2000) {
@@ -294,6 +302,59 @@ test_busy_retries_have_a_budget(void)
 	CHECK(pk_client_throttled(c) >= 1000);
 	CHECK(sh.requests >= 2000 - pk_client_throttled(c) &&
 	      sh.requests <= 2300 - pk_client_throttled(c));
+	pk_client_close(c);
+}
+
+/* The throttle is per partition of a replica: while partition 0 sheds
+ * everything, the client holds back requests for it, and none of those
+ * for partition 1, which accepts them all.
+ */
+static void
+test_throttle_holds_back_only_the_refusing_partition(void)
+{
+	static struct shedder sh;
+	struct pk_client_config cfg;
+	struct pk_completion done[64];
+	struct pk_client *c;
+	uint32_t submitted = 0, finished = 0, ok[2] = { 0, 0 }, busy[2] = { 0, 0 };
+	char err[256], key[16];
+
+	pk_client_config_default(&cfg);
+	cfg.servers = "127.0.0.1:1";
+	cfg.partitions = 2;
+	cfg.transport = shed_open;
+	cfg.transport_arg = &sh;
+	cfg.window = 64;
+	sh.partitions = 2;
+	sh.serves = 1;
+	c = pk_client_open(&cfg, err, sizeof(err));
+	CHECK(c != NULL);
+	while (finished < 4000) {
+		while (submitted < 4000) {
+			struct pk_request req = { .op = PK_OP_PUT, .key = key, .value = "v", .len = 1 };
+
+			req.key_len = (size_t)snprintf(key, sizeof(key), "p%u", submitted);
+			if (pk_client_submit(c, &req,
+					     (void *)(uintptr_t)(1 + pk_partition_of(key, req.key_len, 2))) != 0)
+				break;
+			submitted++;
+		}
+		int n = pk_client_poll(c, done, 64, 1000);
+
+		CHECK(n >= 0);
+		for (int i = 0; i < n; i++) {
+			unsigned int p = (unsigned int)((uintptr_t)done[i].user - 1);
+
+			CHECK(p < 2);
+			ok[p] += done[i].result.status == PK_OK;
+			busy[p] += done[i].result.status == PK_BUSY;
+		}
+		finished += (uint32_t)n;
+	}
+	CHECK(ok[0] == 0 && busy[0] > 1000);
+	CHECK(busy[1] == 0 && ok[1] > 1000);
+	CHECK_EQ(ok[0] + busy[0] + ok[1] + busy[1], 4000);
+	CHECK(pk_client_throttled(c) >= busy[0] / 2);
 	pk_client_close(c);
 }
 
@@ -427,6 +488,8 @@ main(int argc, char **argv)
 		{ "pipelined_adds", test_pipelined_adds },
 		{ "slow_poller_keeps_the_window", test_slow_poller_keeps_the_window },
 		{ "busy_retries_have_a_budget", test_busy_retries_have_a_budget },
+		{ "throttle_holds_back_only_the_refusing_partition",
+		  test_throttle_holds_back_only_the_refusing_partition },
 		{ "reads_fail_over_writes_move_home", test_reads_fail_over_writes_move_home },
 		{ "write_to_dead_replica_is_unknown", test_write_to_dead_replica_is_unknown },
 		{ "cli_exit_codes", test_cli_exit_codes },
