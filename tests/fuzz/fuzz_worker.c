@@ -467,6 +467,11 @@ harness_init(struct harness *h)
 	 * (BUSY, then refused for good) within reach of a short input.
 	 */
 	fx_params(&p, &h->heap, NODE, true, 16, 16);
+	/* Eight sessions: a full table is within reach of a short input, and
+	 * a worker is built per input, so the default 16k-session table would
+	 * spend most of each run in page faults.
+	 */
+	p.tuning.max_sessions = 8;
 	/* The configs a script may switch between: the start, the next
 	 * epoch, without 1RTT, and without lists (a replica waiting for the
 	 * control plane).

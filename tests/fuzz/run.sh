@@ -4,18 +4,21 @@
 # Prints, per harness, the inputs run and the coverage reached; fails on any
 # crash, leak or sanitizer report (its input is kept under the work dir).
 #
-#   tests/fuzz/run.sh [--seconds N | --minutes N] [--keep DIR]
+#   tests/fuzz/run.sh [--seconds N | --minutes N] [--only NAME,...] [--keep DIR]
 #       default 20 seconds per harness (tests/run.sh); --minutes 30 is the
-#       long mode. Skips (exit 77) without clang-14.
+#       long mode. --only runs the named harnesses (fuzz_worker, fuzz_wire,
+#       fuzz_text, fuzz_cluster). Skips (exit 77) without clang-14.
 set -euo pipefail
 src=$(cd "$(dirname "$0")/../.." && pwd)
 seconds=20
 work=""
+only=""
 while [ $# -gt 0 ]; do
     case $1 in
         --seconds) seconds=$2; shift 2 ;;
         --minutes) seconds=$(($2 * 60)); shift 2 ;;
         --keep) work=$2; shift 2 ;;
+        --only) only=,$2,; shift 2 ;;
         *) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
     esac
 done
@@ -43,6 +46,7 @@ build fuzz_text "$src/tests/fuzz/fuzz_text.c" -I"$src/ctrl" -I"$src/dp" -I"$src/
     "$src"/dp/client/{servers,keyfile}.c "$src"/dp/core/*.c
 
 failures=0
+ran=0
 build fuzz_cluster "$src/tests/fuzz/fuzz_cluster.c" -I"$src/tests/sim" \
     "$src"/tests/sim/{run,sim,monitor,scenarios,membership,steps,forged,workload}.c \
     "$src/tests/lib/lincheck.c" "$src"/dp/core/*.c
@@ -50,10 +54,14 @@ build fuzz_cluster "$src/tests/fuzz/fuzz_cluster.c" -I"$src/tests/sim" \
 harnesses="fuzz_worker:corpus fuzz_wire:corpus-wire fuzz_text:corpus-text fuzz_cluster:corpus-cluster"
 for h in $harnesses; do
     name=${h%%:*}
+    if [ -n "$only" ] && [ "${only#*,"$name",}" = "$only" ]; then
+        continue
+    fi
     corpus=$work/$name-corpus
     rm -rf "$corpus" "$work/$name-artifacts"
     mkdir -p "$corpus" "$work/$name-artifacts"
     cp "$src/tests/fuzz/${h#*:}"/* "$corpus/"
+    ran=$((ran + 1))
     rc=0
     ASAN_OPTIONS=detect_leaks=1 "$work/$name" -max_total_time="$seconds" -print_final_stats=1 \
         -artifact_prefix="$work/$name-artifacts/" "$corpus" >"$work/$name.log" 2>&1 || rc=$?
@@ -67,5 +75,5 @@ for h in $harnesses; do
         echo "ok   $name: ${runs:-0} inputs in ${seconds}s, ${cov:-?} edges covered, no finding"
     fi
 done
-echo "$(($(echo $harnesses | wc -w) - failures)) passed, $failures failed"
+echo "$((ran - failures)) passed, $failures failed"
 [ $failures -eq 0 ]
