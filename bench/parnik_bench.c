@@ -96,6 +96,7 @@ struct worker {
 	uint64_t not_sent, window_waits, late_sends;
 	uint64_t throttled;	/* BUSY from the client's own throttle */
 	struct pk_hist client_lag;
+	struct pk_hist service;	/* open loop: admitted requests, from submit */
 	uint64_t last_completion;	/* ns */
 	atomic_bool finished;
 	char err[256];
@@ -105,6 +106,7 @@ struct worker {
 struct slot_ctx {
 	uint64_t rec;		/* index into w->rec */
 	uint64_t start;		/* latency origin: submit (closed) or due time (open) */
+	uint64_t submitted;	/* open loop: when it was handed to the client */
 	uint8_t op;
 	uint32_t key;
 };
@@ -224,6 +226,8 @@ complete(struct worker *w, const struct pk_completion *d, uint64_t t)
 	if (res->no_reply || res->status != PK_BUSY) {
 		pk_hist_record(&row->lat, lat);
 		pk_hist_record(&w->total, lat);
+		if (o->rate > 0)
+			pk_hist_record(&w->service, t - x->submitted);
 	}
 	/* Every definite reply carries the visible version (DEL's is its
 	 * tombstone's: the key's visible version is then 0).
@@ -280,6 +284,7 @@ run(void *arg)
 			struct slot_ctx *x = &ctx[s];
 
 			x->start = open_loop ? due : now;
+			x->submitted = now;
 			if (!issue(w, c, x, ++seq, now)) {
 				free_ctx[nfree++] = s;
 				break;
@@ -900,6 +905,7 @@ main(int argc, char **argv)
 			pk_hist_reset(&ws[t].rows[s].lat);
 		pk_hist_reset(&ws[t].total);
 		pk_hist_reset(&ws[t].client_lag);
+		pk_hist_reset(&ws[t].service);
 		if (pthread_create(&ws[t].thread, NULL, run, &ws[t]) != 0) {
 			perror("pthread_create");
 			return EXIT_USAGE;
@@ -940,6 +946,7 @@ main(int argc, char **argv)
 	memset(&rep, 0, sizeof(rep));
 	pk_hist_reset(&rep.lat);
 	pk_hist_reset(&rep.client_lag);
+	pk_hist_reset(&rep.service);
 	for (unsigned int t = 0; t < o.threads; t++) {
 		pthread_join(ws[t].thread, NULL);
 		if (ws[t].err[0] != 0) {
@@ -948,6 +955,7 @@ main(int argc, char **argv)
 		}
 		pk_hist_merge(&rep.lat, &ws[t].total);
 		pk_hist_merge(&rep.client_lag, &ws[t].client_lag);
+		pk_hist_merge(&rep.service, &ws[t].service);
 		rep.sent += ws[t].sent;
 		rep.not_sent += ws[t].not_sent;
 		rep.window_waits += ws[t].window_waits;

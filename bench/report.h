@@ -46,6 +46,11 @@ struct run_report {
 	uint64_t window_waits;	/* sent late because the window was full */
 	uint64_t late_sends;	/* sent over 1 ms late with the window open */
 	struct pk_hist client_lag;	/* send lateness with the window open */
+	/* Admitted requests from their submit to their answer: the cluster's
+	 * part of <lat>, without the time a due request waited for the
+	 * client's window.
+	 */
+	struct pk_hist service;
 	enum rate_verdict rate_verdict;
 	enum lin_verdict lin;
 	uint64_t history_ops;

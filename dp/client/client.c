@@ -57,6 +57,7 @@ struct target {
 	uint64_t open_deadline;	/* us: OPEN in flight until then */
 	uint32_t open_sends;
 	uint32_t oldest, newest;	/* its requests in flight, by request id */
+	uint32_t sort_at;	/* flush's scratch: where its next request goes */
 	bool opening;
 	bool open_due;		/* an OPEN to send at the next flush */
 	/* Refusing here what this target would refuse (throttle.c): one
@@ -108,6 +109,13 @@ struct pk_client {
 	uint32_t retry_budget;
 	uint64_t throttled;	/* requests refused here (targets' throttles) */
 	uint64_t flush_next;	/* earliest deadline the last flush set (us) */
+	/* No deadline (a request's or an OPEN's) is earlier than this: set
+	 * by expire()'s scan of every slot and lowered by each deadline set
+	 * since, so a poll scans the window only when something may be due
+	 * (the scan touches a cache line per slot: with thousands in flight,
+	 * scanning at every poll was most of an open-loop client's time).
+	 */
+	uint64_t expire_at;
 };
 
 void
@@ -485,6 +493,13 @@ close_dgram(struct pk_client *c, struct pk_dgram *d, const struct pk_wbuf *w)
 	return 0;
 }
 
+static void
+note_deadline(struct pk_client *c, uint64_t t)
+{
+	if (t < c->expire_at)
+		c->expire_at = t;
+}
+
 /* OPENs the sessions that are due, one datagram each. */
 static int
 send_opens(struct pk_client *c, uint64_t now)
@@ -514,6 +529,7 @@ send_opens(struct pk_client *c, uint64_t now)
 		t->open_deadline = now + (uint64_t)c->cfg.timeout_ms * 1000u;
 		if (t->open_deadline < c->flush_next)
 			c->flush_next = t->open_deadline;
+		note_deadline(c, t->open_deadline);
 		if (close_dgram(c, d, &w) != 0)
 			return -1;
 	}
@@ -554,7 +570,12 @@ flush(struct pk_client *c)
 	c->tx->n = 0;
 	c->flush_next = UINT64_MAX;
 
-	/* Those waiting for a session first, then the rest, each in order. */
+	/* Those waiting for a session first, then the rest grouped by target
+	 * (a counting sort, in order within each): a datagram goes to one
+	 * target, so each takes a run of the queue. Scanning the whole queue
+	 * once per datagram instead cost most of an open-loop client's time
+	 * when the queue grows under overload.
+	 */
 	for (uint32_t i = 0; i < c->nqueue; i++) {
 		uint32_t idx = c->send_queue[i];
 
@@ -563,20 +584,40 @@ flush(struct pk_client *c)
 		else
 			c->send_spare[ready++] = idx;
 	}
-	memcpy(c->send_queue + waiting, c->send_spare, (size_t)ready * sizeof(uint32_t));
+	if (ready > 0) {
+		uint32_t ntargets = c->nservers * c->cfg.partitions, at = waiting;
+
+		for (uint32_t t = 0; t < ntargets; t++)
+			c->targets[t].sort_at = 0;
+		for (uint32_t i = 0; i < ready; i++)
+			target_of(c, &c->slots[c->send_spare[i]])->sort_at++;
+		for (uint32_t t = 0; t < ntargets; t++) {
+			uint32_t n = c->targets[t].sort_at;
+
+			c->targets[t].sort_at = at;
+			at += n;
+		}
+		for (uint32_t i = 0; i < ready; i++) {
+			uint32_t idx = c->send_spare[i];
+
+			c->send_queue[target_of(c, &c->slots[idx])->sort_at++] = idx;
+		}
+	}
 	if (send_opens(c, now) != 0)
 		return -1;
-	while (c->nqueue > waiting) {
-		struct slot *first = &c->slots[c->send_queue[waiting]];
+	for (uint32_t i = waiting; i < c->nqueue;) {
+		struct slot *first = &c->slots[c->send_queue[i]];
 		uint16_t server = first->server, partition = first->partition;
 		struct pk_wbuf w;
 		struct pk_dgram *d = next_dgram(c, server, partition, &w);
-		uint32_t kept = waiting;
+		uint32_t start = i;
 
-		for (uint32_t i = waiting; i < c->nqueue; i++) {
+		for (; i < c->nqueue; i++) {
 			struct slot *s = &c->slots[c->send_queue[i]];
 			struct pk_msg m;
 
+			if (s->server != server || s->partition != partition)
+				break;
 			memset(&m, 0, sizeof(m));
 			m.type = PK_MSG_CLIENT_REQ;
 			m.client_id = c->cfg.client_id;
@@ -589,11 +630,8 @@ flush(struct pk_client *c)
 			m.key_len = s->key_len;
 			m.state.data = s->value;
 			m.state.len = s->len;
-			if (s->server != server || s->partition != partition ||
-			    pk_wire_add(&w, &m) != 0) {
-				c->send_queue[kept++] = c->send_queue[i];
-				continue;
-			}
+			if (pk_wire_add(&w, &m) != 0)
+				break;	/* full: the next datagram takes the rest */
 			if (s->op != PK_OP_GET)
 				s->session = m.session;
 			target_of(c, s)->last_used = now;
@@ -603,11 +641,26 @@ flush(struct pk_client *c)
 			s->deadline = now + (uint64_t)c->cfg.timeout_ms * 1000u;
 			if (s->deadline < c->flush_next)
 				c->flush_next = s->deadline;
+			note_deadline(c, s->deadline);
 		}
-		c->nqueue = kept;
-		if (close_dgram(c, d, &w) != 0)
+		if (i == start) {
+			/* Cannot happen (submit refuses what an empty datagram
+			 * cannot hold), but must not loop forever if it did.
+			 */
+			first->queued = false;
+			finish(c, first, PK_TOO_LARGE, 0, NULL, 0);
+			i++;
+			continue;
+		}
+		if (close_dgram(c, d, &w) != 0) {
+			/* What went out leaves the queue; the rest stays. */
+			memmove(c->send_queue + waiting, c->send_queue + i,
+				(size_t)(c->nqueue - i) * sizeof(uint32_t));
+			c->nqueue -= i - waiting;
 			return -1;
+		}
 	}
+	c->nqueue = waiting;
 	return c->tx->n > 0 ? send_batch(c, c->tx) : 0;
 }
 
@@ -747,6 +800,7 @@ back_off(struct pk_client *c, struct slot *s)
 	renumber(c, (uint32_t)(s - c->slots));
 	s->backing_off = true;
 	s->deadline = dp_mono_us() + base / 2 + c->rng % (base + 1);
+	note_deadline(c, s->deadline);
 }
 
 static void
@@ -829,6 +883,9 @@ expire(struct pk_client *c)
 	uint64_t now = dp_mono_us(), next = UINT64_MAX;
 	uint32_t ntargets = c->nservers * c->cfg.partitions;
 
+	if (now < c->expire_at)
+		return c->expire_at;
+	c->expire_at = UINT64_MAX;	/* lowered by deadlines set during the scan */
 	for (uint32_t i = 0; i < ntargets; i++) {
 		struct target *t = &c->targets[i];
 
@@ -874,7 +931,8 @@ expire(struct pk_client *c)
 			move_to(c, i, next_server(c, s->server));
 		enqueue(c, i);
 	}
-	return next;
+	note_deadline(c, next);
+	return c->expire_at;
 }
 
 int

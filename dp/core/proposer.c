@@ -64,6 +64,7 @@ fresh_ballot(struct pk_worker *w)
 #define TICK_SEND_ROOM 4
 /* The longest a phase waits for its quorum, however slow the samples. */
 #define PHASE_WAIT_MAX 100000u
+#define PHASE_WINDOW 100000u	/* us: see slow_cur in core.h */
 
 /* After a conflict with <seen>, the next fresh ballot must exceed it. */
 static void
@@ -363,12 +364,21 @@ phase_quorum(const struct pk_round *rd)
 	return rd->cfg->accept_quorum;
 }
 
-/* How long a phase waits for its quorum before it retries. */
+/* How long a phase waits for its quorum before it retries: RFC 6298's
+ * srtt + 4 rttvar, or twice the slowest phase of the last one or two
+ * windows if that is longer; at least the tuned floor, at most
+ * PHASE_WAIT_MAX. A sample never exceeds the wait in force (a slower phase
+ * fails instead), so a heavier tail raises the wait at most twofold per
+ * window, and a quiet one lets it fall back within two windows.
+ */
 static uint64_t
 phase_wait(const struct pk_worker *w)
 {
 	uint64_t t = w->srtt + 4 * w->rttvar;
+	uint64_t slow = w->slow_cur > w->slow_prev ? w->slow_cur : w->slow_prev;
 
+	if (t < 2 * slow)
+		t = 2 * slow;
 	if (t < w->tuning.phase_timeout)
 		return w->tuning.phase_timeout;
 	return t < PHASE_WAIT_MAX ? t : PHASE_WAIT_MAX;
@@ -380,6 +390,14 @@ phase_done(struct pk_worker *w, const struct pk_round *rd, uint64_t now)
 {
 	uint64_t r = now > rd->phase_start ? now - rd->phase_start : 0;
 
+	if (now - w->slow_since >= PHASE_WINDOW) {
+		/* A window with no phase at all leaves nothing to remember. */
+		w->slow_prev = now - w->slow_since >= 2 * PHASE_WINDOW ? 0 : w->slow_cur;
+		w->slow_cur = 0;
+		w->slow_since = now;
+	}
+	if (r > w->slow_cur)
+		w->slow_cur = r;
 	if (w->srtt == 0) {
 		w->srtt = r > 0 ? r : 1;
 		w->rttvar = r / 2;

@@ -4,22 +4,26 @@
 # Prints, per harness, the inputs run and the coverage reached; fails on any
 # crash, leak or sanitizer report (its input is kept under the work dir).
 #
-#   tests/fuzz/run.sh [--seconds N | --minutes N] [--only NAME,...] [--keep DIR]
+#   tests/fuzz/run.sh [--seconds N | --minutes N] [--jobs J] [--only NAME,...]
+#                     [--keep DIR]
 #       default 20 seconds per harness (tests/run.sh); --minutes 30 is the
-#       long mode. --only runs the named harnesses (fuzz_worker, fuzz_wire,
+#       long mode. --jobs runs J fuzzers per harness over one corpus (one
+#       per core). --only runs the named harnesses (fuzz_worker, fuzz_wire,
 #       fuzz_text, fuzz_cluster). Skips (exit 77) without clang-14.
 set -euo pipefail
 src=$(cd "$(dirname "$0")/../.." && pwd)
 seconds=20
 work=""
 only=""
+jobs=1
 while [ $# -gt 0 ]; do
     case $1 in
         --seconds) seconds=$2; shift 2 ;;
         --minutes) seconds=$(($2 * 60)); shift 2 ;;
         --keep) work=$2; shift 2 ;;
         --only) only=,$2,; shift 2 ;;
-        *) sed -n '2,10p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+        --jobs) jobs=$2; shift 2 ;;
+        *) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
     esac
 done
 cc=$(command -v clang-14 || command -v clang || true)
@@ -63,10 +67,23 @@ for h in $harnesses; do
     cp "$src/tests/fuzz/${h#*:}"/* "$corpus/"
     ran=$((ran + 1))
     rc=0
-    ASAN_OPTIONS=detect_leaks=1 "$work/$name" -max_total_time="$seconds" -print_final_stats=1 \
-        -artifact_prefix="$work/$name-artifacts/" "$corpus" >"$work/$name.log" 2>&1 || rc=$?
-    runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/$name.log")
-    cov=$(grep -oE 'cov: [0-9]+' "$work/$name.log" | tail -1 | cut -d' ' -f2)
+    # J fuzzers share the corpus directory (each rereads what the others
+    # added, -reload); their inputs add up.
+    pids=""
+    rm -f "$work/$name".[0-9]*.log
+    for j in $(seq "$jobs"); do
+        ASAN_OPTIONS=detect_leaks=1 "$work/$name" -max_total_time="$seconds" \
+            -print_final_stats=1 -seed="$j" -reload=1 \
+            -artifact_prefix="$work/$name-artifacts/" "$corpus" >"$work/$name.$j.log" 2>&1 &
+        pids="$pids $!"
+    done
+    for p in $pids; do
+        wait "$p" || rc=$?
+    done
+    cat "$work/$name".[0-9]*.log >"$work/$name.log"
+    runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$work/$name.log" |
+        awk '{ t += $1 } END { print t + 0 }')
+    cov=$(grep -oE 'cov: [0-9]+' "$work/$name.log" | cut -d' ' -f2 | sort -n | tail -1)
     if [ $rc -ne 0 ] || [ -n "$(ls -A "$work/$name-artifacts")" ]; then
         echo "FAIL $name: a finding after ${runs:-?} inputs (log and input in $work)"
         grep -E "ERROR|SUMMARY|fuzz_" "$work/$name.log" | head -5 | sed 's/^/     /'

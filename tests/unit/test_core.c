@@ -467,6 +467,62 @@ test_proposer_2rtt_then_1rtt(void)
 	CHECK_EQ(fx_fini(&f), 0);
 }
 
+/* A 1RTT PUT of <key> that node 1 answers after <delay> us of ticks; false
+ * when the accept timed out first (the answer then finds no phase).
+ */
+static bool
+put_answered_after(struct fx *f, const char *key, uint64_t delay, uint64_t cookie)
+{
+	const struct pk_send *s;
+	struct pk_send acc;
+	struct pk_msg r;
+
+	fx_client(f, PK_OP_PUT, key, "v", 0, cookie);
+	s = fx_sent(f, PK_MSG_ACCEPT);
+	if (s == NULL)
+		return false;
+	acc = *s;
+	for (uint64_t t = 0; t < delay; t += 100)
+		fx_tick(f, delay - t < 100 ? delay - t : 100);
+	r = reply_to(&acc, PK_MSG_ACCEPTED, 1);
+	fx_peer(f, &r);
+	return f->out.nreply == 1 && f->replies[0].msg.status == PK_OK;
+}
+
+/* The phase wait follows the slow tail, not only the mean: one phase of
+ * 1.9 ms among fast ones lets the next wait 3 ms without a retry (srtt +
+ * 4 rttvar alone would retry at the 2 ms floor), and two quiet windows
+ * later the floor holds again.
+ */
+static void
+test_phase_waits_twice_the_slowest_recent_phase(void)
+{
+	struct fx f;
+	struct pk_send acc;
+	struct pk_msg r;
+	uint64_t cookie = 100;
+
+	CHECK(fx_init(&f, 0, true, 16));
+	acc = put_2rtt(&f, "k", "v", cookie++);
+	r = reply_to(&acc, PK_MSG_ACCEPTED, 1);
+	fx_peer(&f, &r);
+	for (int i = 0; i < 20; i++)
+		CHECK(put_answered_after(&f, "k", 10, cookie++));
+	CHECK(put_answered_after(&f, "k", 1900, cookie++));
+	for (int i = 0; i < 20; i++)
+		CHECK(put_answered_after(&f, "k", 10, cookie++));
+	CHECK(put_answered_after(&f, "k", 3000, cookie++));
+	CHECK_EQ(pk_worker_stats(f.w)->accept_fail, 0);
+	/* Two windows (100 ms each) of fast phases only. */
+	for (int i = 0; i < 3; i++) {
+		fx_tick(&f, 100001);
+		CHECK(put_answered_after(&f, "k", 10, cookie++));
+	}
+	CHECK(!put_answered_after(&f, "k", 3000, cookie++));
+	CHECK_EQ(pk_worker_stats(f.w)->accept_fail, 1);
+	CHECK_EQ(fx_fini(&f), 0);
+}
+
 static void
 test_proposer_accept_timeout_settles_doubt(void)
 {
@@ -1232,6 +1288,8 @@ main(int argc, char **argv)
 		{ "oldest_epoch_after_config_change", test_oldest_epoch_after_config_change },
 		{ "no_lists_unavailable", test_no_lists_unavailable },
 		{ "proposer_2rtt_then_1rtt", test_proposer_2rtt_then_1rtt },
+		{ "phase_waits_twice_the_slowest_recent_phase",
+		  test_phase_waits_twice_the_slowest_recent_phase },
 		{ "proposer_accept_timeout_settles_doubt",
 		  test_proposer_accept_timeout_settles_doubt },
 		{ "proposer_superseded_doubt_is_unknown", test_proposer_superseded_doubt_is_unknown },
