@@ -123,16 +123,16 @@ for fabric in $fabrics; do
         printf "%-9s %9s %8s %8s %8s %9s %10s %9s %7s %5s %6s %6s\n" load offered "OK/s" "BUSY/s" \
             "unkn./s" "p50 us" "p99 us" "p99 sent" "/cap" "srv" "client" "us/OK"
         row() {  # row LABEL JSON OFFERED (after a measure)
-            local f=$2 ok busy unk p50 p99 svc w srv cli per
+            local f=$2 ok busy unk p50 p99 svc oks srv cli per
             # One read of the file: the rates over the load's own span.
-            read -r ok busy unk p50 p99 svc w < <(python3 - "$f" <<'PY'
+            read -r ok busy unk p50 p99 svc oks < <(python3 - "$f" <<'PY'
 import json, sys
 d = json.load(open(sys.argv[1]))
 w = min(d['summary']['elapsed_s'], d['setup']['seconds'])
 r, s = d['results'], d['summary']
 print(round(r.get('OK', 0) / w), round(r.get('BUSY', 0) / w),
       round(s['unknown_outcomes'] / w), s['latency_us']['p50'], s['latency_us']['p99'],
-      d.get('open_loop', {}).get('service_latency_us', s['latency_us'])['p99'], s['elapsed_s'])
+      d.get('open_loop', {}).get('service_latency_us', s['latency_us'])['p99'], r.get('OK', 0))
 PY
 )
             # Cores over the command's whole run (start-up included), and
@@ -140,7 +140,7 @@ PY
             read -r srv cli per < <(python3 -c "
 e = max(1, $wall_cs)
 print('%.2f %.2f %.1f' % ($cpu_rep / e, $cpu_cli / e,
-                          $cpu_rep * 1e4 / max(1, $ok * $w)))")
+                          $cpu_rep * 1e4 / max(1, $oks)))")
             printf "%-9s %9s %8s %8s %8s %9s %10s %9s %6.1fx %5s %6s %6s\n" "$1" "$3" "$ok" "$busy" \
                 "$unk" "$p50" "$p99" "$svc" "$(python3 -c "print($svc / $cap_p99)")" "$srv" "$cli" \
                 "$per"

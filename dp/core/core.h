@@ -100,10 +100,10 @@ struct pk_worker {
 	uint64_t rttvar;
 	/* The slowest phase of the current and of the previous window
 	 * (PHASE_WINDOW us each), and when the current one began: a phase also
-	 * waits twice the slowest recent one. Phase latency on a shared host
-	 * has a heavy tail (a peer descheduled for a few ms), which srtt and
-	 * rttvar smooth away; each retry it causes is load that makes the next
-	 * phase slower still.
+	 * waits twice the slowest of the last complete window. Phase latency
+	 * on a shared host has a heavy tail (a peer descheduled for a few ms),
+	 * which srtt and rttvar smooth away; each retry it causes is load that
+	 * makes the next phase slower still.
 	 */
 	uint64_t slow_cur;
 	uint64_t slow_prev;

@@ -365,17 +365,20 @@ phase_quorum(const struct pk_round *rd)
 }
 
 /* How long a phase waits for its quorum before it retries: RFC 6298's
- * srtt + 4 rttvar, or twice the slowest phase of the last one or two
- * windows if that is longer; at least the tuned floor, at most
- * PHASE_WAIT_MAX. A sample never exceeds the wait in force (a slower phase
- * fails instead), so a heavier tail raises the wait at most twofold per
- * window, and a quiet one lets it fall back within two windows.
+ * srtt + 4 rttvar, or twice the slowest phase of the last complete window
+ * (PHASE_WINDOW us) if that is longer; at least the tuned floor, at most
+ * PHASE_WAIT_MAX. Only a complete window counts: a sample hardly exceeds
+ * the wait in force (a slower phase fails instead), so a heavier tail
+ * raises the wait at most about twofold per window, where the window being
+ * filled would let it double at every slow phase. A window ended a window
+ * ago or more, phase or no phase since, no longer counts.
  */
 static uint64_t
-phase_wait(const struct pk_worker *w)
+phase_wait(const struct pk_worker *w, uint64_t now)
 {
 	uint64_t t = w->srtt + 4 * w->rttvar;
-	uint64_t slow = w->slow_cur > w->slow_prev ? w->slow_cur : w->slow_prev;
+	uint64_t age = now - w->slow_since;
+	uint64_t slow = age < PHASE_WINDOW ? w->slow_prev : age < 2 * PHASE_WINDOW ? w->slow_cur : 0;
 
 	if (t < 2 * slow)
 		t = 2 * slow;
@@ -415,7 +418,7 @@ begin_phase(struct pk_worker *w, struct pk_round *rd, uint8_t phase, uint64_t no
 	rd->refused = 0;
 	rd->saw_conflict = false;
 	rd->phase_start = now;
-	rd->deadline = now + phase_wait(w);
+	rd->deadline = now + phase_wait(w, now);
 	rearm(w, rd);
 }
 

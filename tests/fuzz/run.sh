@@ -31,6 +31,13 @@ if [ -z "$cc" ]; then
     echo "fuzz: no clang (apt-get install clang-14): skipped"
     exit 77
 fi
+case $jobs in
+    '' | *[!0-9]* | 0) echo "fuzz: --jobs must be a positive number" >&2; exit 2 ;;
+esac
+# A new seed per run (libFuzzer's own default), printed so a run can be
+# repeated with FUZZ_SEED; job j takes base + j.
+seed_base=${FUZZ_SEED:-$(od -An -N3 -tu4 /dev/urandom | tr -d ' ')}
+echo "fuzz: seed base $seed_base (FUZZ_SEED=$seed_base repeats it)"
 [ -n "$work" ] || work=$(mktemp -d /tmp/parnik-fuzz.XXXXXX)
 mkdir -p "$work"
 flags=(-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -g -O1
@@ -73,7 +80,7 @@ for h in $harnesses; do
     rm -f "$work/$name".[0-9]*.log
     for j in $(seq "$jobs"); do
         ASAN_OPTIONS=detect_leaks=1 "$work/$name" -max_total_time="$seconds" \
-            -print_final_stats=1 -seed="$j" -reload=1 \
+            -print_final_stats=1 -seed=$((seed_base + j)) -reload=1 \
             -artifact_prefix="$work/$name-artifacts/" "$corpus" >"$work/$name.$j.log" 2>&1 &
         pids="$pids $!"
     done
@@ -92,5 +99,9 @@ for h in $harnesses; do
         echo "ok   $name: ${runs:-0} inputs in ${seconds}s, ${cov:-?} edges covered, no finding"
     fi
 done
+if [ $ran -eq 0 ]; then
+    echo "fuzz: no harness named in --only$(echo "$only" | tr , ' ')"
+    exit 2
+fi
 echo "$((ran - failures)) passed, $failures failed"
 [ $failures -eq 0 ]

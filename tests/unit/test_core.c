@@ -490,9 +490,9 @@ put_answered_after(struct fx *f, const char *key, uint64_t delay, uint64_t cooki
 }
 
 /* The phase wait follows the slow tail, not only the mean: one phase of
- * 1.9 ms among fast ones lets the next wait 3 ms without a retry (srtt +
- * 4 rttvar alone would retry at the 2 ms floor), and two quiet windows
- * later the floor holds again.
+ * 1.9 ms among fast ones lets the phases of the next window wait 3 ms
+ * without a retry (srtt + 4 rttvar alone would retry at the 2 ms floor),
+ * and after a quiet window the floor holds again.
  */
 static void
 test_phase_waits_twice_the_slowest_recent_phase(void)
@@ -511,10 +511,15 @@ test_phase_waits_twice_the_slowest_recent_phase(void)
 	CHECK(put_answered_after(&f, "k", 1900, cookie++));
 	for (int i = 0; i < 20; i++)
 		CHECK(put_answered_after(&f, "k", 10, cookie++));
+	/* The window being filled does not count yet: a 100 ms window. */
+	fx_tick(&f, 100001);
+	CHECK(put_answered_after(&f, "k", 10, cookie++));
 	CHECK(put_answered_after(&f, "k", 3000, cookie++));
 	CHECK_EQ(pk_worker_stats(f.w)->accept_fail, 0);
-	/* Two windows (100 ms each) of fast phases only. */
-	for (int i = 0; i < 3; i++) {
+	/* The window of that 3 ms phase, then one of fast phases only: the
+	 * floor again.
+	 */
+	for (int i = 0; i < 2; i++) {
 		fx_tick(&f, 100001);
 		CHECK(put_answered_after(&f, "k", 10, cookie++));
 	}
