@@ -12,7 +12,8 @@
 #     wait grows with the run and dominates "p99 us"); "/cap" compares it
 #     with the p99 at capacity;
 #  3. recovery: a closed loop right after the 10x run; its first second
-#     against the capacity;
+#     against the capacity, and against the capacity run's own first
+#     second (a new client's start: ARP, sessions);
 #  4. the replicas' resident memory before and after.
 # Prints one table per fabric (offered, OK/s, BUSY/s, unknown/s, p50/p99 of
 # admitted requests; the CPU the replicas and the load generator used, in
@@ -158,10 +159,12 @@ print('%.2f %.2f %.1f' % ($cpu_rep / e, $cpu_cli / e,
         done
         pb "${closed[@]}" --seconds 3 --json "$out/after.json" >/dev/null
         # Service is what succeeded: BUSY, errors and timeouts are not.
-        first=$(json "$out/after.json" \
-            "(lambda r: r['ops'] - r['busy'] - r['errors'] - r['timeouts'])(d['seconds'][0])")
-        printf "after 10x: first second %s OK (%s%% of capacity); replicas %s MB (before %s MB)\n" \
-            "$first" "$((first * 100 / cap))" "$(rss_mb)" "$mem0"
+        ok1="(lambda r: r['ops'] - r['busy'] - r['errors'] - r['timeouts'])(d['seconds'][0])"
+        first=$(json "$out/after.json" "$ok1")
+        cap_first=$(json "$out/cap.json" "$ok1")
+        printf "after 10x: first second %s OK (%s%% of capacity, %s%% of the capacity run's first second); replicas %s MB (before %s MB)\n" \
+            "$first" "$((first * 100 / cap))" "$((first * 100 / (cap_first > 0 ? cap_first : 1)))" \
+            "$(rss_mb)" "$mem0"
         bench/fabric.sh down "$name" >/dev/null
     done
 done
