@@ -54,22 +54,22 @@ trap 'bench/fabric.sh down "$name" >/dev/null 2>&1 || true' EXIT INT TERM
 
 # json FILE EXPR: one figure from a parnik-bench --json file.
 json() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print($2)" "$1"; }
-rss_mb() {  # the replicas' resident memory, MB, summed
+# replicas_sum FILE AWK: a figure of each replica's /proc/PID/FILE, summed.
+replicas_sum() {
     local f t=0
     for f in /tmp/parnik-fabric/$name/r[0-2].pid; do
-        t=$((t + $(awk '/^VmRSS/ { print $2 }' "/proc/$(cat "$f")/status")))
+        t=$((t + $(awk "$2" "/proc/$(cat "$f")/$1")))
     done
-    echo $((t / 1024))
+    echo "$t"
+}
+rss_mb() {  # the replicas' resident memory, MB
+    echo $(($(replicas_sum status '/^VmRSS/ { print $2 }') / 1024))
 }
 
 # CPU time in 1/100 s: the replicas' (from /proc), and this shell's
 # finished children's (parnik-bench, through bash's times).
 replica_cs() {
-    local f t=0
-    for f in /tmp/parnik-fabric/$name/r[0-2].pid; do
-        t=$((t + $(awk '{ print $14 + $15 }' "/proc/$(cat "$f")/stat")))
-    done
-    echo $((t * 100 / $(getconf CLK_TCK)))
+    echo $(($(replicas_sum stat '{ print $14 + $15 }') * 100 / $(getconf CLK_TCK)))
 }
 children_cs() {  # into $_cs; times must run in this shell, not in a subshell
     times >"$out/times"

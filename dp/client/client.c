@@ -108,7 +108,6 @@ struct pk_client {
 	 */
 	uint32_t retry_budget;
 	uint64_t throttled;	/* requests refused here (targets' throttles) */
-	uint64_t flush_next;	/* earliest deadline the last flush set (us) */
 	/* No deadline (a request's or an OPEN's) is earlier than this: set
 	 * by expire()'s scan of every slot and lowered by each deadline set
 	 * since, so a poll scans the window only when something may be due
@@ -134,6 +133,7 @@ struct pk_client *
 pk_client_open(const struct pk_client_config *cfg, char *err, size_t errlen)
 {
 	struct pk_client *c = calloc(1, sizeof(*c));
+	uint64_t opened = dp_mono_us();
 	pk_transport_open_fn open_net = cfg->transport != NULL ? cfg->transport
 							       : pk_udp_transport_open;
 
@@ -173,10 +173,10 @@ pk_client_open(const struct pk_client_config *cfg, char *err, size_t errlen)
 		snprintf(err, errlen, "out of memory");
 		goto err;
 	}
-	for (size_t i = 0; i < (size_t)c->nservers * cfg->partitions; i++)
-		pk_throttle_init(&c->targets[i].throttle, dp_mono_us());
-	for (uint32_t i = 0; i < c->nservers * (uint32_t)cfg->partitions; i++)
+	for (uint32_t i = 0; i < c->nservers * (uint32_t)cfg->partitions; i++) {
 		c->targets[i].oldest = c->targets[i].newest = NO_SLOT;
+		pk_throttle_init(&c->targets[i].throttle, opened);
+	}
 	for (uint32_t i = 0; i < cfg->window; i++)
 		c->slots[i].next_free = i + 1 < cfg->window ? i + 1 : NO_SLOT;
 	c->net = open_net(cfg->transport_arg, err, errlen);
@@ -527,8 +527,6 @@ send_opens(struct pk_client *c, uint64_t now)
 		t->open_due = false;
 		t->open_sends++;
 		t->open_deadline = now + (uint64_t)c->cfg.timeout_ms * 1000u;
-		if (t->open_deadline < c->flush_next)
-			c->flush_next = t->open_deadline;
 		note_deadline(c, t->open_deadline);
 		if (close_dgram(c, d, &w) != 0)
 			return -1;
@@ -568,7 +566,6 @@ flush(struct pk_client *c)
 	uint32_t waiting = 0, ready = 0;
 
 	c->tx->n = 0;
-	c->flush_next = UINT64_MAX;
 
 	/* Those waiting for a session first, then the rest grouped by target
 	 * (a counting sort, in order within each): a datagram goes to one
@@ -639,8 +636,6 @@ flush(struct pk_client *c)
 			s->attempts++;
 			s->id_sends++;
 			s->deadline = now + (uint64_t)c->cfg.timeout_ms * 1000u;
-			if (s->deadline < c->flush_next)
-				c->flush_next = s->deadline;
 			note_deadline(c, s->deadline);
 		}
 		if (i == start) {
@@ -949,12 +944,11 @@ pk_client_poll_us(struct pk_client *c, struct pk_completion *done, int max, int6
 		next = expire(c);
 		if (c->nqueue > 0) {
 			/* Retries expire() queued go out now: wait for their
-			 * deadlines too, not only the ones it saw.
+			 * deadlines too (flush lowered expire_at to them).
 			 */
 			if (flush(c) != 0)
 				return -1;
-			if (c->flush_next < next)
-				next = c->flush_next;
+			next = c->expire_at;
 		}
 		if (c->nready > 0 || wait_us == 0 || c->inflight == 0)
 			break;
