@@ -39,6 +39,8 @@ struct bench_dpdk_stats {
 	uint64_t tx_full;	/* the TX ring or the mbuf pool was full: lost, retried */
 	uint64_t unresolved;	/* for a replica that never answered ARP: lost */
 	uint64_t answered;	/* ARP requests / pings for our address answered */
+	uint64_t sleeps;	/* waits that slept until a frame (or the timeout) */
+	uint64_t bells_rung;	/* memif doorbells rung: a replica's queue slept */
 };
 
 /* Initialises the EAL, starts every port, waits for their links and

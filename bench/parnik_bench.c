@@ -810,8 +810,10 @@ stop_ports(const struct opts *o)
 	bench_dpdk_stats(&st);
 	printf("DPDK ports: %" PRIu64 " frames sent, %" PRIu64 " received, %" PRIu64
 	       " dropped on receive, %" PRIu64 " lost to a full TX ring or pool, %" PRIu64
-	       " for a replica not resolved, %" PRIu64 " ARP / ping answered\n",
-	       st.tx_frames, st.rx_frames, st.rx_dropped, st.tx_full, st.unresolved, st.answered);
+	       " for a replica not resolved, %" PRIu64 " ARP / ping answered; %" PRIu64
+	       " sleeps, %" PRIu64 " doorbells rung\n",
+	       st.tx_frames, st.rx_frames, st.rx_dropped, st.tx_full, st.unresolved, st.answered,
+	       st.sleeps, st.bells_rung);
 	bench_dpdk_fini();
 #else
 	(void)o;

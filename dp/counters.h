@@ -35,6 +35,8 @@
 	X(client_shed, "client requests shed: every reply address slot busy") \
 	X(idle_sleeps, "sleeps of the adaptive idle mode")               \
 	X(idle_kicks, "wake-ups sent to this lcore by hand-offs while it slept") \
+	X(idle_woken, "sleeps ended early by an arriving frame or a hand-off") \
+	X(bells_rung, "memif doorbells rung: the peer's queue slept") \
 	X(frees_deferred, "frees passed through an RCU grace period")    \
 	X(rcu_batches, "batches of frees handed to call_rcu")            \
 	X(frees_leaked, "frees given up: no memory to defer them")       \

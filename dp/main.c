@@ -8,11 +8,13 @@
  * Test profile (no hugepages): --no-huge -m 256 --no-shconf --file-prefix NAME
  * --no-pci --vdev net_af_packet0,iface=IFACE,qdisc_bypass=1,framecnt=4096
  */
+#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include <rte_eal.h>
@@ -28,14 +30,20 @@
 #include "telemetry.h"
 
 static struct dp_replica r;
+static int stop_fd = -1;	/* eventfd: wakes the main lcore waiting for a stop */
 
-/* From a signal handler or the control thread: the workers and the main
- * lcore all watch this one flag.
+/* From a signal handler or another thread: the workers watch the flag (a
+ * sleeping one sees it within its longest sleep), the main lcore the
+ * eventfd. Both stores are async-signal-safe.
  */
 static void
 request_stop(void)
 {
+	const uint64_t one = 1;
+
 	__atomic_store_n(&r.stop, true, __ATOMIC_RELAXED);
+	if (stop_fd >= 0 && write(stop_fd, &one, sizeof(one)) < 0)
+		return;	/* the main lcore's poll times out and looks anyway */
 }
 
 static void
@@ -110,9 +118,10 @@ steer_ports(struct dp_replica *rep, const struct dp_options *o)
 		struct dp_port *p = &rep->ports[i];
 		bool hw = dp_port_steer(p, o, owner, why, sizeof(why));
 
-		printf("parnikd: port %u (%s): %u RX / %u TX queue(s), steering %s%s%s\n", p->id,
-		       p->driver, p->nrxq, p->ntxq, hw ? "by rte_flow" : "in software",
-		       hw ? "" : " - ", hw ? "" : why);
+		printf("parnikd: port %u (%s): %u RX / %u TX queue(s), wakes on arrival by %s, "
+		       "steering %s%s%s\n", p->id, p->driver, p->nrxq, p->ntxq,
+		       dp_wake_kind_name((enum dp_wake_kind)rep->lcores[0]->wake_kind[i]),
+		       hw ? "by rte_flow" : "in software", hw ? "" : " - ", hw ? "" : why);
 	}
 }
 
@@ -128,7 +137,7 @@ census_thread(void *arg)
 
 	if (dp_replica_census(rep) != 0) {
 		census_refused = true;
-		__atomic_store_n(&rep->stop, true, __ATOMIC_RELAXED);
+		request_stop();
 	}
 	return NULL;
 }
@@ -147,9 +156,17 @@ run_workers(struct dp_replica *rep)
 		rte_eal_remote_launch(dp_worker_main, rep->lcores[w], lcore);
 		w++;
 	}
-	/* The main lcore only waits: the control socket has its own thread. */
-	while (!__atomic_load_n(&rep->stop, __ATOMIC_RELAXED))
-		usleep(10000);
+	/* The main lcore only waits, asleep (rte_eal_mp_wait_lcore spins): the
+	 * control socket has its own thread.
+	 */
+	while (!__atomic_load_n(&rep->stop, __ATOMIC_RELAXED)) {
+		struct pollfd pfd = { .fd = stop_fd, .events = POLLIN };
+
+		if (stop_fd < 0)
+			usleep(10000);
+		else
+			(void)poll(&pfd, 1, 1000);
+	}
 	rte_eal_mp_wait_lcore();
 }
 
@@ -228,6 +245,7 @@ main(int argc, char **argv)
 	steer_ports(&r, &o);
 	/* Telemetry is a window, not a duty: without it the replica serves. */
 	(void)dp_telemetry_register(&r);
+	stop_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	/* A peer that hangs up (control or telemetry client) must cost an
@@ -256,7 +274,7 @@ main(int argc, char **argv)
 		census_started = pthread_create(&census_tid, NULL, census_thread, &r) == 0;
 		if (!census_started) {
 			fprintf(stderr, "parnikd: no thread for the --bootstrap census\n");
-			__atomic_store_n(&r.stop, true, __ATOMIC_RELAXED);
+			request_stop();
 			census_refused = true;
 		}
 	}

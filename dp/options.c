@@ -53,7 +53,12 @@ dp_options_usage(FILE *f)
 		"                       PORT is a DPDK port id (default 0)\n"
 		"  --idle poll|adaptive busy polling, or sleeps after empty polls (default:\n"
 		"                       adaptive when lcores outnumber cores)\n"
-		"  --idle-max-us US     adaptive: longest sleep, 1..100000 (default 200)\n"
+		"  --idle-max-us US     adaptive: longest sleep of a worker polling a queue\n"
+		"                       that cannot wake it on arrival (af_packet),\n"
+		"                       1..100000 (default 200)\n"
+		"  --idle-spin-us US    adaptive: how long a worker keeps polling after its\n"
+		"                       last work before it sleeps, 0..100000 (default "
+		DP_STR(DP_IDLE_SPIN_US_DEFAULT) ")\n"
 		"  --max-keys N         keys per partition (default 1048576)\n"
 		"  --max-rounds N       rounds a partition runs at once (default 256,\n"
 		"                       1..16384); a request that would start another is\n"
@@ -252,7 +257,7 @@ dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *out, char *e
 {
 	enum {
 		O_NODE = 1, O_ADDR, O_MEMBER, O_PORT, O_PARTS, O_CLUSTER, O_BOOT, O_NEIGH,
-		O_IDLE, O_IDLEMAX, O_GCINT, O_KEYS, O_ROUNDS, O_SHEDQ, O_SESSIONS, O_SESSREC, O_LEASE, O_VALUE, O_NO1RTT, O_STATS, O_CTL, O_HELP, O_LISTS,
+		O_IDLE, O_IDLEMAX, O_IDLESPIN, O_GCINT, O_KEYS, O_ROUNDS, O_SHEDQ, O_SESSIONS, O_SESSREC, O_LEASE, O_VALUE, O_NO1RTT, O_STATS, O_CTL, O_HELP, O_LISTS,
 		O_PEERKEY, O_INSECURE, O_CLIENTKEY, O_FORCEBOOT, O_BOOTWAIT, O_FAULTS,
 	};
 	static const struct option longopts[] = {
@@ -267,6 +272,7 @@ dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *out, char *e
 		{ "neighbour", required_argument, NULL, O_NEIGH },
 		{ "idle", required_argument, NULL, O_IDLE },
 		{ "idle-max-us", required_argument, NULL, O_IDLEMAX },
+		{ "idle-spin-us", required_argument, NULL, O_IDLESPIN },
 		{ "gc-interval", required_argument, NULL, O_GCINT },
 		{ "max-keys", required_argument, NULL, O_KEYS },
 		{ "max-rounds", required_argument, NULL, O_ROUNDS },
@@ -303,6 +309,7 @@ dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *out, char *e
 	o->max_value = PK_MAX_VALUE;
 	o->one_rtt = true;
 	o->idle_max_us = 200;
+	o->idle_spin_us = DP_IDLE_SPIN_US_DEFAULT;
 	o->gc_interval_ms = 1000;
 	o->bootstrap_wait_ms = 10000;
 	optind = 1;
@@ -383,6 +390,11 @@ dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *out, char *e
 			if (!parse_uint(optarg, 100000, &v) || v == 0)
 				return fail(err, errlen, "--idle-max-us '%s' is not 1..100000", optarg);
 			o->idle_max_us = (uint32_t)v;
+			break;
+		case O_IDLESPIN:
+			if (!parse_uint(optarg, 100000, &v))
+				return fail(err, errlen, "--idle-spin-us '%s' is not 0..100000", optarg);
+			o->idle_spin_us = (uint32_t)v;
 			break;
 		case O_GCINT:
 			if (!parse_uint(optarg, 3600000, &v))

@@ -14,6 +14,9 @@
 #include "parnik/types.h"
 
 #define DP_MAX_PARTITIONS 64
+#define DP_IDLE_SPIN_US_DEFAULT 20
+#define DP_STR_(x) #x
+#define DP_STR(x) DP_STR_(x)
 #define DP_MAX_NEIGHBOURS 32
 /* Highest DPDK port id a --neighbour may name (RTE_MAX_ETHPORTS is 32 in
  * Debian's DPDK; this file stays DPDK-free, replica.c checks they agree).
@@ -44,6 +47,7 @@ struct dp_options {
 	uint32_t cluster_id;
 	uint8_t idle;		/* enum dp_idle; 0 until resolved at startup */
 	uint32_t idle_max_us;	/* adaptive: longest sleep */
+	uint32_t idle_spin_us;	/* adaptive: polling after the last work */
 	uint32_t gc_interval_ms; /* GC sweeps at most this often; 0: on command */
 	uint32_t max_keys;	/* per partition */
 	uint32_t max_rounds;	/* rounds per partition at once (shedding) */

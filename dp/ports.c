@@ -3,6 +3,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <rte_bus.h>
+#include <rte_dev.h>
+#include <rte_devargs.h>
 #include <rte_ethdev.h>
 #include <rte_flow.h>
 
@@ -21,6 +24,7 @@ dp_port_start(struct dp_port *p, uint16_t port, unsigned int nworkers, struct rt
 	int rc;
 
 	memset(p, 0, sizeof(*p));
+	dp_bell_init(&p->bell);
 	memset(&conf, 0, sizeof(conf));
 	p->id = port;
 	rc = rte_eth_dev_info_get(port, &info);
@@ -35,7 +39,16 @@ dp_port_start(struct dp_port *p, uint16_t port, unsigned int nworkers, struct rt
 		snprintf(why, whylen, "%s offers no queue", p->driver);
 		return -EINVAL;
 	}
+	/* Rx interrupts wake a sleeping worker on arrival (wake.h); a PMD that
+	 * refuses them is configured without.
+	 */
+	conf.intr_conf.rxq = 1;
 	rc = rte_eth_dev_configure(port, p->nrxq, p->ntxq, &conf);
+	if (rc != 0) {
+		conf.intr_conf.rxq = 0;
+		rc = rte_eth_dev_configure(port, p->nrxq, p->ntxq, &conf);
+	}
+	p->rx_intr = rc == 0 && conf.intr_conf.rxq == 1;
 	if (rc == 0)
 		rc = rte_eth_dev_adjust_nb_rx_tx_desc(port, &nb_rx, &nb_tx);
 	for (uint16_t q = 0; rc == 0 && q < p->nrxq; q++)
@@ -53,6 +66,15 @@ dp_port_start(struct dp_port *p, uint16_t port, unsigned int nworkers, struct rt
 	 * on PMDs that filter, and its failure is not fatal.
 	 */
 	(void)rte_eth_promiscuous_enable(port);
+	if (strcmp(p->driver, "net_memif") == 0) {
+		const struct rte_devargs *da = rte_dev_devargs(info.device);
+		uint16_t nq = p->nrxq > p->ntxq ? p->nrxq : p->ntxq;
+
+		/* Without a doorbell the port still works, woken by a timer. */
+		if (dp_bell_open(&p->bell, da != NULL && da->args != NULL ? da->args : "", nq,
+				 why, whylen) != 0)
+			fprintf(stderr, "port %u: %s; a timer wakes its workers\n", port, why);
+	}
 	return 0;
 }
 
@@ -133,4 +155,5 @@ dp_port_stop(struct dp_port *p)
 		(void)rte_flow_flush(p->id, &err);
 	(void)rte_eth_dev_stop(p->id);
 	(void)rte_eth_dev_close(p->id);
+	dp_bell_close(&p->bell);
 }

@@ -12,6 +12,7 @@
 
 #include <rte_mempool.h>
 
+#include "doorbell.h"
 #include "options.h"
 
 struct dp_port {
@@ -19,11 +20,14 @@ struct dp_port {
 	uint16_t nrxq;		/* RX queues: worker w polls queue w when w < nrxq */
 	uint16_t ntxq;		/* TX queues: worker w sends on w % ntxq */
 	bool hw_steering;	/* rte_flow rules put each partition on its owner's queue */
+	bool rx_intr;		/* configured with Rx interrupts (the PMD may still lack them) */
+	struct dp_bell bell;	/* memif: the doorbell to its other end (wake.h) */
 	char driver[32];
 };
 
-/* Configures and starts <port> with up to <nworkers> queue pairs. Returns 0
- * or a negative errno with <why> filled.
+/* Configures and starts <port> with up to <nworkers> queue pairs, with Rx
+ * interrupts where the PMD takes them and a doorbell on memif. Returns 0 or
+ * a negative errno with <why> filled.
  */
 int dp_port_start(struct dp_port *p, uint16_t port, unsigned int nworkers,
 		  struct rte_mempool *pool, char *why, size_t whylen);

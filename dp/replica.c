@@ -127,6 +127,12 @@ make_lcores(struct dp_replica *r)
 			fprintf(stderr, "parnikd: no eventfd for the idle mode\n");
 			return -1;
 		}
+		/* Worker w polls RX queue w of every port that has one. */
+		dp_wake_init(&l->wake);
+		for (unsigned int pi = 0; pi < r->nports; pi++)
+			if (w < r->ports[pi].nrxq)
+				l->wake_kind[pi] = (uint8_t)dp_wake_add(&l->wake, &l->idle,
+									&r->ports[pi], w);
 		for (uint16_t p = 0; p < r->opt->partitions; p++)
 			if (r->part[p].owner == w)
 				l->parts[l->nparts++] = p;
@@ -374,8 +380,10 @@ dp_replica_fini(struct dp_replica *r)
 			rte_ring_free(r->ring[a][b]);
 		}
 		rte_ring_free(r->inject[a]);	/* its requests belong to the jobs */
-		if (r->lcores[a] != NULL)
+		if (r->lcores[a] != NULL) {
+			dp_wake_fini(&r->lcores[a]->wake);
 			dp_idle_fini(&r->lcores[a]->idle);
+		}
 		rte_free(r->lcores[a]);
 	}
 }

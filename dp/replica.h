@@ -36,6 +36,7 @@
 #include "packet.h"
 #include "parnik/worker.h"
 #include "ports.h"
+#include "wake.h"
 
 #define DP_MAX_PORTS 8
 #define DP_MAX_WORKERS 16
@@ -119,6 +120,9 @@ struct dp_lcore {
 	uint32_t oldest_epoch;			/* atomic: oldest epoch still counting */
 	struct dp_mem mem;			/* its partitions' arena */
 	struct dp_idle_state idle;
+	struct dp_wake wake;			/* what ends a sleep on arrival */
+	uint8_t wake_kind[DP_MAX_PORTS];	/* enum dp_wake_kind, per port */
+	bool worked;				/* the last pass had work */
 	struct dp_installs installs;		/* catch-up sends in flight */
 	uint64_t backlog_since;			/* us: every burst full since (0: none) */
 	bool shedding;				/* a standing queue: BUSY to new requests */

@@ -45,6 +45,8 @@ tx_flush(struct dp_lcore *l, unsigned int pi)
 	sent = rte_eth_tx_burst(p->id, q, b->m, b->n);
 	if (shared)
 		rte_spinlock_unlock(&r->txlock[pi][q]);
+	if (sent > 0 && dp_bell_present(&p->bell) && dp_bell_ring(&p->bell, q))
+		l->live.dp.bells_rung++;
 	l->live.dp.tx_frames += sent;
 	if (sent < b->n) {
 		rte_pktmbuf_free_bulk(&b->m[sent], b->n - sent);
@@ -829,6 +831,7 @@ publish(struct dp_lcore *l)
 	l->live.dp.frees_leaked = l->mem.leaked;
 	l->live.dp.idle_sleeps = l->idle.sleeps;
 	l->live.dp.idle_kicks = __atomic_load_n(&l->idle.kicks, __ATOMIC_RELAXED);
+	l->live.dp.idle_woken = l->idle.woken;
 	dp_counters_publish(&l->pub, &l->live);
 }
 
@@ -840,6 +843,59 @@ fault_drop_held(struct dp_lcore *l)
 
 	while (dp_fault_take_due(&l->fault, UINT64_MAX, &h))
 		rte_pktmbuf_free(h.frame);
+}
+
+/* How long a worker whose every queue can wake it may sleep: until its
+ * next timer (a core deadline, the next HELLO round), and at most one
+ * counter publication period, so stats and config changes stay fresh.
+ */
+static uint32_t
+sleep_cap_us(const struct dp_lcore *l)
+{
+	uint64_t until = l->now_us + 1000000u / PUBLISH_PER_SECOND;
+
+	for (uint16_t i = 0; i < l->nparts; i++) {
+		uint64_t d = pk_worker_next_deadline(l->r->part[l->parts[i]].w);
+
+		if (d < until)
+			until = d;
+	}
+	if (l->census_next < until)
+		until = l->census_next;
+	return until > l->now_us ? (uint32_t)(until - l->now_us) : 0;
+}
+
+/* The adaptive idle mode after a pass (idle.h, wake.h): keep polling, or
+ * arm the wake sources and look once more, or sleep.
+ */
+static void
+idle(struct dp_lcore *l)
+{
+	const struct dp_replica *r = l->r;
+	bool frames_wake = l->wake.complete;
+	uint32_t cap = frames_wake ? sleep_cap_us(l) : r->opt->idle_max_us;
+	uint32_t us = dp_idle_after_pass(&l->idle, l->worked, l->now_us, r->opt->idle_spin_us, cap,
+					 frames_wake);
+	uint64_t due = dp_fault_next_due(&l->fault);
+
+	/* Wake for the next held frame (its delay is the fault). */
+	if (unlikely(due != UINT64_MAX) && us > 0)
+		us = due <= l->now_us ? 0 : (uint32_t)RTE_MIN((uint64_t)us, due - l->now_us);
+	if (us == 0) {
+		dp_wake_disarm(&l->wake);
+		return;
+	}
+	if (!l->wake.armed && l->wake.n > 0) {
+		/* The next pass is the last look: what came before the arming
+		 * is seen there, what comes after wakes us.
+		 */
+		dp_wake_arm(&l->wake);
+		return;
+	}
+	urcu_qsbr_thread_offline();
+	dp_idle_sleep(&l->idle, us, handoff_pending, l);
+	urcu_qsbr_thread_online();
+	dp_wake_disarm(&l->wake);
 }
 
 void
@@ -885,21 +941,9 @@ dp_worker_run(struct dp_replica *r, uint16_t index)
 		}
 		if (got > 0)
 			l->live.dp.busy_cycles += end - start;
-		if (r->opt->idle == DP_IDLE_ADAPTIVE) {
-			uint32_t us = dp_idle_after_pass(&l->idle, got > 0, r->opt->idle_max_us);
-			uint64_t due = dp_fault_next_due(&l->fault);
-
-			/* Wake for the next held frame (its delay is the fault). */
-			if (unlikely(due != UINT64_MAX) && us > 0)
-				us = due <= l->now_us ? 0
-				     : (uint32_t)RTE_MIN((uint64_t)us, due - l->now_us);
-
-			if (us > 0) {
-				urcu_qsbr_thread_offline();
-				dp_idle_sleep(&l->idle, us, handoff_pending, l);
-				urcu_qsbr_thread_online();
-			}
-		}
+		l->worked = got > 0;
+		if (r->opt->idle == DP_IDLE_ADAPTIVE)
+			idle(l);
 	}
 	fault_drop_held(l);
 	tx_flush_all(l);
