@@ -66,6 +66,11 @@ dp_options_usage(FILE *f)
 		"  --shed-queue-us US   answer new requests BUSY while every receive burst\n"
 		"                       has come back full for US microseconds (a standing\n"
 		"                       queue; 100..1000000; default 0: off)\n"
+		"  --tx-flush auto|datagram|pass  frames leave after each received\n"
+		"                       datagram's work (peers start sooner) or once per\n"
+		"                       pass (fewer transmit calls); auto: per pass on\n"
+		"                       af_packet, where each is a system call, per\n"
+		"                       datagram on the others\n"
 		"  --sessions N         client sessions per partition (default 16384,\n"
 		"                       1..16777216); OPEN answers BUSY beyond\n"
 		"  --session-records N  answers held for retries per partition, in all\n"
@@ -257,7 +262,7 @@ dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *out, char *e
 {
 	enum {
 		O_NODE = 1, O_ADDR, O_MEMBER, O_PORT, O_PARTS, O_CLUSTER, O_BOOT, O_NEIGH,
-		O_IDLE, O_IDLEMAX, O_IDLESPIN, O_GCINT, O_KEYS, O_ROUNDS, O_SHEDQ, O_SESSIONS, O_SESSREC, O_LEASE, O_VALUE, O_NO1RTT, O_STATS, O_CTL, O_HELP, O_LISTS,
+		O_IDLE, O_IDLEMAX, O_IDLESPIN, O_GCINT, O_KEYS, O_ROUNDS, O_SHEDQ, O_TXFLUSH, O_SESSIONS, O_SESSREC, O_LEASE, O_VALUE, O_NO1RTT, O_STATS, O_CTL, O_HELP, O_LISTS,
 		O_PEERKEY, O_INSECURE, O_CLIENTKEY, O_FORCEBOOT, O_BOOTWAIT, O_FAULTS,
 	};
 	static const struct option longopts[] = {
@@ -277,6 +282,7 @@ dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *out, char *e
 		{ "max-keys", required_argument, NULL, O_KEYS },
 		{ "max-rounds", required_argument, NULL, O_ROUNDS },
 		{ "shed-queue-us", required_argument, NULL, O_SHEDQ },
+		{ "tx-flush", required_argument, NULL, O_TXFLUSH },
 		{ "sessions", required_argument, NULL, O_SESSIONS },
 		{ "session-records", required_argument, NULL, O_SESSREC },
 		{ "session-lease-ms", required_argument, NULL, O_LEASE },
@@ -416,6 +422,17 @@ dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *out, char *e
 				return fail(err, errlen, "--shed-queue-us '%s' is not 0 or 100..1000000",
 					    optarg);
 			o->shed_queue_us = (uint32_t)v;
+			break;
+		case O_TXFLUSH:
+			if (strcmp(optarg, "auto") == 0)
+				o->tx_flush = DP_TX_AUTO;
+			else if (strcmp(optarg, "datagram") == 0)
+				o->tx_flush = DP_TX_DATAGRAM;
+			else if (strcmp(optarg, "pass") == 0)
+				o->tx_flush = DP_TX_PASS;
+			else
+				return fail(err, errlen,
+					    "--tx-flush '%s': expected auto, datagram or pass", optarg);
 			break;
 		case O_SESSIONS:
 			if (!parse_uint(optarg, 1ul << 24, &v) || v == 0)

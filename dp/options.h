@@ -23,6 +23,13 @@
  */
 #define DP_MAX_PORT_ID 31
 
+/* When the frames a worker built leave its TX buffers. */
+enum dp_tx_flush {
+	DP_TX_AUTO = 0,		/* by port type: see dp_port_start */
+	DP_TX_DATAGRAM = 1,	/* after each received datagram's work */
+	DP_TX_PASS = 2,		/* once, at the end of each pass */
+};
+
 enum dp_idle {
 	DP_IDLE_POLL = 1,	/* busy polling: bare metal, dedicated cores */
 	DP_IDLE_ADAPTIVE = 2,	/* short sleeps after empty polls: shared cores */
@@ -52,6 +59,7 @@ struct dp_options {
 	uint32_t max_keys;	/* per partition */
 	uint32_t max_rounds;	/* rounds per partition at once (shedding) */
 	uint32_t shed_queue_us;	/* shed while the ports' queue stands this long; 0: off */
+	uint8_t tx_flush;	/* enum dp_tx_flush */
 	uint32_t max_sessions;	/* client sessions per partition */
 	uint32_t session_records;	/* answers held per partition */
 	uint32_t session_lease_ms;

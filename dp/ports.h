@@ -22,6 +22,10 @@ struct dp_port {
 	bool hw_steering;	/* rte_flow rules put each partition on its owner's queue */
 	bool rx_intr;		/* configured with Rx interrupts (the PMD may still lack them) */
 	struct dp_bell bell;	/* memif: the doorbell to its other end (wake.h) */
+	/* Frames leave after each received datagram's work, not only at the
+	 * end of a pass (enum dp_tx_flush, resolved for this port).
+	 */
+	bool tx_per_datagram;
 	char driver[32];
 };
 

@@ -62,6 +62,15 @@ tx_flush_all(struct dp_lcore *l)
 		tx_flush(l, pi);
 }
 
+/* After a datagram's work: the ports that send at once (--tx-flush). */
+static void
+tx_flush_eager(struct dp_lcore *l)
+{
+	for (unsigned int pi = 0; pi < l->r->nports; pi++)
+		if (l->r->ports[pi].tx_per_datagram)
+			tx_flush(l, pi);
+}
+
 /* Queues <m> for the port, past any fault rule. */
 static void
 tx_put(struct dp_lcore *l, unsigned int pi, struct rte_mbuf *m)
@@ -160,8 +169,10 @@ dgram_add(struct dp_lcore *l, struct dp_open *o, uint16_t partition, const struc
 	}
 }
 
-/* Sends every open datagram of <partition> now: peers start on their part
- * of the round while this lcore goes on with its burst.
+/* Closes every open datagram of <partition> and sends them now on the
+ * ports that send per datagram: peers start on their part of the round
+ * while this lcore goes on with its burst. The others send at the end of
+ * the pass.
  */
 static void
 dgram_close_all(struct dp_lcore *l, uint16_t partition)
@@ -169,7 +180,7 @@ dgram_close_all(struct dp_lcore *l, uint16_t partition)
 	for (uint16_t d = 0; d < PK_MAX_NODES; d++)
 		dgram_close(l, &l->peer_open[d], partition);
 	dgram_close(l, &l->reply_open, partition);
-	tx_flush_all(l);
+	tx_flush_eager(l);
 }
 
 /* A peer message for member <d>: into its open datagram, or counted as

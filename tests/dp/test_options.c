@@ -42,6 +42,7 @@ test_good_line(void)
 
 	CHECK_EQ(parse(&o, GOOD " --partitions 4 --port 9000 --cluster 7 --idle poll "
 			       "--max-keys 1000 --max-value 512 --max-rounds 64 --sessions 4096 --session-records 8192 --session-lease-ms 5000 --bootstrap --no-1rtt "
+			       "--idle-spin-us 0 --tx-flush pass "
 			       "--neighbour 198.18.0.3=02:00:00:00:00:03@1", err), 0);
 	CHECK_EQ(o.node, 1);
 	inet_pton(AF_INET, "198.18.0.2", &ip);
@@ -53,11 +54,15 @@ test_good_line(void)
 	CHECK_EQ(o.max_rounds, 64);
 	CHECK_EQ(o.session_records, 8192);
 	CHECK_EQ(o.session_lease_ms, 5000);
+	CHECK_EQ(o.idle_spin_us, 0);
+	CHECK_EQ(o.tx_flush, DP_TX_PASS);
 	CHECK(o.bootstrap && !o.one_rtt);
 	CHECK(o.nneighbours == 1 && o.neighbours[0].mac[5] == 3 && o.neighbours[0].port == 1);
 	/* Defaults. */
 	CHECK_EQ(parse(&o, GOOD, err), 0);
 	CHECK(o.partitions == 1 && o.base_port == 7700 && o.one_rtt && !o.bootstrap);
+	CHECK_EQ(o.idle_spin_us, DP_IDLE_SPIN_US_DEFAULT);
+	CHECK_EQ(o.tx_flush, DP_TX_AUTO);
 	CHECK_EQ(o.session_records, 65536);
 	CHECK_EQ(o.session_lease_ms, 60000);
 	CHECK_EQ(o.lists, 0x7);	/* every member */
@@ -91,6 +96,9 @@ test_bad_lines(void)
 		GOOD " --port 0",
 		GOOD " --port 65535 --partitions 2",			/* runs past 65535 */
 		GOOD " --idle sometimes",
+		GOOD " --idle-spin-us 100001",
+		GOOD " --idle-spin-us -1",
+		GOOD " --tx-flush sometimes",
 		GOOD " --max-value 1025",
 		GOOD " --max-keys 0",
 		GOOD " --sessions 0",
