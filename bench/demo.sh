@@ -1,19 +1,23 @@
 #!/usr/bin/env bash
-# The main job: a 3-replica Parnik cluster (parnikd on DPDK af_packet, in
-# network namespaces) under load from several client threads spread over
-# all replicas, a per-second table of ops/s and p50/p99, the whole history
-# checked for linearizability, a summary, and everything torn down after.
+# The main job: a 3-replica Parnik cluster (parnikd on DPDK ports, in
+# network namespaces) under load spread over all replicas, a per-second
+# table of ops/s and p50/p99, the whole history checked for
+# linearizability, a summary, and everything torn down after.
 #
-#   bench/demo.sh [--seconds S] [--threads T] [--partitions P] [--memif] [--tap]
-#                 [--reconfigure]
-#       defaults: 30 s, 4 client threads, replicas on af_packet with one
-#       partition (and worker lcore) per 3 cores, at least one: three
-#       replicas with more lcores than the machine has cores only add
-#       context switches. --memif links the replicas to each other over
-#       DPDK memif, --tap puts them on net_tap instead. --reconfigure
-#       also starts two spare replicas, fills 20,000 more keys, and while
-#       the load runs changes the membership live with parnikctl:
-#       3 -> 4 -> 5 -> 4 -> 3 acceptors (grow 3, grow 4, shrink 4, shrink 3)
+#   bench/demo.sh [--seconds S] [--threads T] [--partitions P]
+#                 [--af-packet | --tap] [--reconfigure]
+#       defaults: 30 s, the fastest configuration a plain machine offers:
+#       the replicas linked to each other over DPDK memif (shared memory)
+#       and parnik-bench's DPDK client on memif ports of its own, T x 8 in
+#       flight (T 4); one partition (and worker lcore) per 3 cores, at
+#       least one: three replicas with more lcores than the machine has
+#       cores only add context switches. --af-packet runs everything over
+#       af_packet on veth with T kernel-UDP client threads (what a cluster
+#       spread over machines looks like), --tap the same on net_tap.
+#       --reconfigure also starts two spare replicas, fills 20,000 more
+#       keys, and while the load runs changes the membership live with
+#       parnikctl: 3 -> 4 -> 5 -> 4 -> 3 acceptors (grow 3, grow 4,
+#       shrink 4, shrink 3)
 #
 # Needs root (network namespaces); installs what is missing and builds.
 set -euo pipefail
@@ -22,17 +26,18 @@ cd "$top"
 seconds=30
 threads=4
 partitions=$(( $(nproc) / 3 > 0 ? $(nproc) / 3 : 1 ))
-links=""
+links="--memif --client-memif"
 reconfigure=0
 while [ $# -gt 0 ]; do
     case $1 in
         --seconds) seconds=$2; shift 2 ;;
         --threads) threads=$2; shift 2 ;;
         --partitions) partitions=$2; shift 2 ;;
-        --memif) links="$links --memif"; shift ;;
-        --tap) links="$links --tap"; shift ;;
+        --memif) links="--memif --client-memif"; shift ;;	# the default, by name
+        --af-packet) links=""; shift ;;
+        --tap) links="--tap"; shift ;;
         --reconfigure) reconfigure=1; shift ;;
-        *) sed -n '2,18p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
+        *) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 2 ;;
     esac
 done
 if [ "$(id -u)" -ne 0 ]; then
@@ -48,7 +53,7 @@ name=demo
 trap 'bench/fabric.sh down "$name" >/dev/null 2>&1 || true' EXIT INT TERM
 edge="af_packet on veth"
 case $links in *--tap*) edge="net_tap" ;; esac
-case $links in *--memif*) edge="$edge, memif between replicas" ;; esac
+case $links in *--memif*) edge="memif between replicas, af_packet on veth for kernel clients" ;; esac
 spares=0
 [ $reconfigure -eq 0 ] || spares=2
 echo "== starting 3 replicas (parnikd: $edge; $partitions partition(s), one worker lcore each)" \
@@ -57,6 +62,16 @@ echo "== starting 3 replicas (parnikd: $edge; $partitions partition(s), one work
 bench/fabric.sh up "$name" --replicas 3 --spares "$spares" --partitions "$partitions" $links
 servers=$(bench/fabric.sh servers "$name")
 sockets=$(bench/fabric.sh sockets "$name")
+# The load's client: the DPDK one on memif, or kernel UDP threads.
+case $links in
+    *--client-memif*)
+        # shellcheck disable=SC2207 # the fabric prints options to split
+        client=(--depth $((threads * 8)) $(bench/fabric.sh dpdk-client "$name" memif))
+        client_says="parnik-bench's DPDK client on memif, $((threads * 8)) in flight" ;;
+    *)
+        client=(--threads "$threads" --depth 8)
+        client_says="$threads kernel-UDP threads x 8 in flight" ;;
+esac
 reconf_status=0
 if [ $reconfigure -eq 1 ]; then
     echo
@@ -77,10 +92,10 @@ if [ $reconfigure -eq 1 ]; then
     reconf_pid=$!
 fi
 echo
-echo "== load: $threads threads x 8 in flight, GET/PUT/CAS/ADD over 1000 keys, ${seconds}s"
+echo "== load: $client_says, GET/PUT/CAS/ADD over 1000 keys, ${seconds}s"
 status=0
 bench/fabric.sh exec "$name" build/bench/parnik-bench -s "$servers" -p "$partitions" \
-    --threads "$threads" --depth 8 --keys 1000 --seconds "$seconds" --check || status=$?
+    "${client[@]}" --keys 1000 --seconds "$seconds" --check || status=$?
 if [ $reconfigure -eq 1 ]; then
     wait "$reconf_pid" || reconf_status=$?
     echo
