@@ -420,7 +420,7 @@ dpdk_send(struct pk_transport *t, const struct pk_dgram *d, unsigned int n)
 		}
 		memcpy(f + DP_HDRS_LEN, d[i].data, d[i].len);
 		dp_packet_build_udp(f, bp->ifc.mac, h->mac, bp->ifc.ip, h->ip, bp->ifc.base_port,
-				    d[i].port, d[i].len);
+				    d[i].port, d[i].len, bp->p.udp_csum);
 		out[h->port][nout[h->port]++] = m;
 		if (nout[h->port] == BURST) {
 			tx(h->port, out[h->port], BURST);

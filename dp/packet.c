@@ -48,16 +48,53 @@ get32n(const uint8_t *p)
 	return v;
 }
 
+/* The one's complement sum is the same whatever the byte order of the
+ * 16-bit words it adds, once the folded result is put back in order
+ * (RFC 1071, section 2): so it adds 32-bit loads into 64 bits, folds, and
+ * swaps once, rather than building each big-endian word from two bytes.
+ */
 uint32_t
 dp_csum_add(uint32_t sum, const uint8_t *p, uint32_t len)
 {
-	uint32_t i;
+	uint64_t acc = 0;
+	uint16_t folded;
 
-	for (i = 0; i + 1 < len; i += 2)
-		sum += (uint32_t)(p[i] << 8 | p[i + 1]);
-	if (i < len)
-		sum += (uint32_t)p[i] << 8;
-	return sum;
+	for (; len >= 8; p += 8, len -= 8) {
+		uint64_t v;
+
+		memcpy(&v, p, 8);
+		acc += (v & 0xffffffffu) + (v >> 32);
+	}
+	if (len >= 4) {
+		uint32_t v;
+
+		memcpy(&v, p, 4);
+		acc += v;
+		p += 4;
+		len -= 4;
+	}
+	if (len >= 2) {
+		uint16_t v;
+
+		memcpy(&v, p, 2);
+		acc += v;
+		p += 2;
+		len -= 2;
+	}
+	if (len == 1) {
+		uint8_t last[2] = { p[0], 0 };	/* the high byte of a word, padded */
+		uint16_t v;
+
+		memcpy(&v, last, 2);
+		acc += v;
+	}
+	while (acc >> 16)
+		acc = (acc & 0xffffu) + (acc >> 16);
+	folded = (uint16_t)acc;
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	folded = (uint16_t)(folded << 8 | folded >> 8);
+#endif
+	return sum + folded;
 }
 
 uint16_t
@@ -285,7 +322,7 @@ dp_packet_classify(const struct dp_iface *ifc, uint8_t *f, uint16_t len, struct 
 uint16_t
 dp_packet_build_udp(uint8_t *f, const uint8_t src_mac[6], const uint8_t dst_mac[6],
 		    uint32_t src_ip, uint32_t dst_ip, uint16_t src_port, uint16_t dst_port,
-		    uint16_t payload_len)
+		    uint16_t payload_len, bool udp_csum)
 {
 	uint8_t *ip = f + DP_ETH_LEN, *udp = ip + DP_IP_LEN;
 	uint16_t udp_len = (uint16_t)(DP_UDP_LEN + payload_len);
@@ -309,6 +346,8 @@ dp_packet_build_udp(uint8_t *f, const uint8_t src_mac[6], const uint8_t dst_mac[
 	put16(udp + 2, dst_port);
 	put16(udp + 4, udp_len);
 	put16(udp + 6, 0);
+	if (!udp_csum)
+		return (uint16_t)(DP_HDRS_LEN + payload_len);	/* 0: none (IPv4 allows it) */
 	csum = (uint16_t)~dp_csum_fold(udp_sum(ip, udp, udp_len));
 	put16(udp + 6, csum == 0 ? 0xffff : csum);	/* 0 would mean "none" */
 	return (uint16_t)(DP_HDRS_LEN + payload_len);

@@ -84,12 +84,14 @@ void dp_packet_classify(const struct dp_iface *ifc, uint8_t *frame, uint16_t len
 			struct dp_parsed *out);
 
 /* Writes Ethernet + IPv4 + UDP headers before a payload of <payload_len>
- * bytes already at <frame> + DP_HDRS_LEN, with both checksums. Returns the
- * frame length. Ports in host order, addresses in network order.
+ * bytes already at <frame> + DP_HDRS_LEN, with the IPv4 header checksum and,
+ * if <udp_csum>, the UDP one (0, "none", otherwise: for links that cannot
+ * corrupt a frame, such as memif's shared memory). Returns the frame length.
+ * Ports in host order, addresses in network order.
  */
 uint16_t dp_packet_build_udp(uint8_t *frame, const uint8_t src_mac[6], const uint8_t dst_mac[6],
 			     uint32_t src_ip, uint32_t dst_ip, uint16_t src_port, uint16_t dst_port,
-			     uint16_t payload_len);
+			     uint16_t payload_len, bool udp_csum);
 
 /* Writes an ARP request for <target_ip> from <ifc> (42 bytes); returns 42. */
 uint16_t dp_packet_build_arp_request(uint8_t *frame, const struct dp_iface *ifc,

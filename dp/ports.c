@@ -33,6 +33,10 @@ dp_port_start(struct dp_port *p, uint16_t port, unsigned int nworkers, struct rt
 		return rc;
 	}
 	snprintf(p->driver, sizeof(p->driver), "%s", info.driver_name);
+	/* A frame in memif's shared memory cannot be corrupted on the way; peer
+	 * datagrams carry a MAC anyway. Everywhere else, a wire or a kernel.
+	 */
+	p->udp_csum = strcmp(p->driver, "net_memif") != 0;
 	p->nrxq = (uint16_t)(nworkers < info.max_rx_queues ? nworkers : info.max_rx_queues);
 	p->ntxq = (uint16_t)(nworkers < info.max_tx_queues ? nworkers : info.max_tx_queues);
 	if (p->nrxq == 0 || p->ntxq == 0) {

@@ -20,6 +20,7 @@ struct dp_port {
 	uint16_t nrxq;		/* RX queues: worker w polls queue w when w < nrxq */
 	uint16_t ntxq;		/* TX queues: worker w sends on w % ntxq */
 	bool hw_steering;	/* rte_flow rules put each partition on its owner's queue */
+	bool udp_csum;		/* UDP checksums on what we send: not on memif */
 	bool rx_intr;		/* configured with Rx interrupts (the PMD may still lack them) */
 	struct dp_bell bell;	/* memif: the doorbell to its other end (wake.h) */
 	/* Frames leave after each received datagram's work, not only at the

@@ -148,7 +148,8 @@ dgram_close(struct dp_lcore *l, struct dp_open *o, uint16_t partition)
 		plen = dp_gate_seal_reply(&r->gate, payload, plen, PK_MAX_DGRAM);
 	len = dp_packet_build_udp(rte_pktmbuf_mtod(o->m, uint8_t *), r->iface[o->pi].mac,
 				  o->hop.mac, r->opt->ip, o->dst_ip,
-				  (uint16_t)(r->opt->base_port + partition), o->dst_udp, plen);
+				  (uint16_t)(r->opt->base_port + partition), o->dst_udp, plen,
+				  r->ports[o->pi].udp_csum);
 	frame_set_len(o->m, len);
 	tx_frame(l, o->pi, o->m);
 	o->m = NULL;

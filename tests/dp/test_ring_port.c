@@ -100,7 +100,7 @@ send_requests(const struct pk_msg *reqs, int n, uint16_t partition)
 		CHECK_EQ(pk_wire_add(&w, &reqs[i]), 0);
 	len = dp_packet_build_udp(buf, client_mac, replica_mac, client_ip, replica_ip,
 				  CLIENT_PORT, (uint16_t)(opt.base_port + partition),
-				  (uint16_t)w.len);
+				  (uint16_t)w.len, true);
 	inject(buf, len);
 }
 
@@ -297,7 +297,7 @@ test_malformed_counted(void)
 		pk_wire_begin(&w, buf + DP_HDRS_LEN, 96, &hdr);
 		CHECK_EQ(pk_wire_add(&w, &req), 0);
 		len = dp_packet_build_udp(buf, client_mac, replica_mac, client_ip, replica_ip,
-					  CLIENT_PORT, opt.base_port, (uint16_t)w.len);
+					  CLIENT_PORT, opt.base_port, (uint16_t)w.len, true);
 		inject(buf, len);
 		/* The same frame with one payload byte flipped: bad UDP checksum. */
 		buf[len - 1] ^= 0x5a;
