@@ -45,9 +45,15 @@ if [ "$(id -u)" -ne 0 ]; then
     exit 2
 fi
 
-tests/deps.sh
-[ -f build/build.ninja ] || meson setup build >/dev/null
-ninja -C build >/dev/null
+# PARNIK_BUILD: a build directory made already (the test suite's); the
+# programs come from it and nothing is installed or built.
+build=${PARNIK_BUILD:-build}
+if [ -z "${PARNIK_BUILD:-}" ]; then
+    tests/deps.sh
+    [ -f build/build.ninja ] || meson setup build >/dev/null
+    ninja -C build >/dev/null
+fi
+export PARNIKD=${PARNIKD:-$build/dp/parnikd}
 
 name=demo
 trap 'bench/fabric.sh down "$name" >/dev/null 2>&1 || true' EXIT INT TERM
@@ -76,7 +82,7 @@ reconf_status=0
 if [ $reconfigure -eq 1 ]; then
     echo
     echo "== filling 20,000 cold keys (what the rescans must carry over)"
-    bench/fabric.sh exec "$name" build/bench/parnik-bench -s "$servers" -p "$partitions" \
+    bench/fabric.sh exec "$name" "$build"/bench/parnik-bench -s "$servers" -p "$partitions" \
         --threads 4 --depth 8 --keys 20000 --ops 15000 --mix put=1 --prefix cold \
         | grep -E "^(summary|errors)"
     # The membership changes, in the background while the load runs;
@@ -85,7 +91,7 @@ if [ $reconfigure -eq 1 ]; then
         sleep 3
         for step in "grow 3" "grow 4" "shrink 4" "shrink 3"; do
             # shellcheck disable=SC2086
-            build/ctrl/parnikctl -s "$sockets" $step | sed -u 's/^/    ctl /' || exit 1
+            "$build"/ctrl/parnikctl -s "$sockets" $step | sed -u 's/^/    ctl /' || exit 1
             sleep 2
         done
     ) &
@@ -94,7 +100,7 @@ fi
 echo
 echo "== load: $client_says, GET/PUT/CAS/ADD over 1000 keys, ${seconds}s"
 status=0
-bench/fabric.sh exec "$name" build/bench/parnik-bench -s "$servers" -p "$partitions" \
+bench/fabric.sh exec "$name" "$build"/bench/parnik-bench -s "$servers" -p "$partitions" \
     "${client[@]}" --keys 1000 --seconds "$seconds" --check || status=$?
 if [ $reconfigure -eq 1 ]; then
     wait "$reconf_pid" || reconf_status=$?

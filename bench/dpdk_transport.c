@@ -1,37 +1,30 @@
-/* parnik-bench's DPDK transport (see dpdk_transport.h): EAL and port
- * bring-up, ARP resolution of the replicas, and the pk_transport calls over
- * rte_eth_rx_burst / rte_eth_tx_burst.
+/* parnik-bench's DPDK transports (see dpdk_transport.h), one per client
+ * thread. Thread k's client sends from UDP port base + k on TX queue
+ * k mod (the port's queues), and polls the RX queues q with q mod threads
+ * = k. A replica answers on the queue of whichever of its workers served,
+ * so a reply may land on another thread's queue: classify maps its UDP
+ * port to its thread, and the frame goes to that thread's inbox (an MP/SC
+ * rte_ring), with a kick if it sleeps (idle.h), as parnikd hands frames
+ * between its workers. A thread whose client is not open (the pre-flight
+ * check runs on the first alone) leaves its queues to the open ones, which
+ * poll them when they can take the queue's lock (trylock), and which nap
+ * rather than sleep meanwhile (their wake sources are their own queues').
  */
-#define _GNU_SOURCE /* asprintf */
-#include <arpa/inet.h>
 #include <errno.h>
-#include <stdbool.h>
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <unistd.h>
 
-#include <rte_eal.h>
 #include <rte_ethdev.h>
-#include <rte_mbuf.h>
+#include <rte_lcore.h>
 #include <rte_pause.h>
+#include <rte_ring.h>
 
 #include "../dp/clock.h"
-#include "../dp/client/servers.h"
-#include "dpdk_transport.h"
-#include "parnik/client.h"
-#include "packet.h"
-#include "ports.h"
+#include "dpdk_shared.h"
 #include "wake.h"
 
-#define BURST 32
-#define POOL_MBUFS 8191
-#define MAX_SERVERS PK_CLIENT_MAX_SERVERS
-#define MAX_EAL_ARGS 64
-#define LINK_WAIT_US 5000000u	/* memif: the replica's server side must accept us */
-#define ARP_WAIT_US 2000000u
-#define ARP_RETRY_US 100000u
+#define INBOX 4096
 #define ARP_REPROBE_US 1000000u
 /* wait(): where every queue can wake it (wake.h), it looks once and
  * sleeps until a frame arrives; spinning first only took the CPU from the
@@ -43,357 +36,201 @@
 #define SPIN_US 50u
 #define NAP_NS 20000L
 
-struct hop {
-	uint32_t ip;
-	bool resolved;
-	uint16_t port;		/* index into ports[] */
-	uint8_t mac[6];
-};
-
-struct bench_port {
-	struct dp_port p;
-	struct dp_iface ifc;	/* our MAC on it, our address and UDP port */
-	struct rte_mbuf *stash[BURST];	/* received by wait(), not yet delivered */
+struct bench_tp {
+	struct pk_transport t;	/* first: the callbacks get the transport back */
+	unsigned int k;		/* thread index: UDP port base + k */
+	bool open;
+	bool registered;	/* we made the thread an EAL one (mempool cache) */
+	struct rte_ring *inbox;	/* replies other threads received for us */
+	struct rte_mbuf *stash[BENCH_BURST];	/* received by wait(), not yet delivered */
 	uint16_t nstash;
+	uint16_t stash_pi;
+	uint64_t last_arp;	/* us: unresolved replicas are asked again every second */
+	struct dp_idle_state idle;
+	struct dp_wake wake;	/* our RX queues */
+	struct bench_dpdk_stats st;
 };
 
-static struct {
-	bool up;
-	uint64_t last_arp;	/* us: unresolved replicas are asked again every second */
-	bool open;		/* a transport is open */
-	struct rte_mempool *pool;
-	struct bench_port ports[BENCH_DPDK_MAX_PORTS];
-	unsigned int nports;
-	struct hop hops[MAX_SERVERS];
-	unsigned int nhops;
-	struct bench_dpdk_stats st;
-	struct dp_idle_state idle;	/* sleeping in wait() */
-	struct dp_wake wake;		/* every RX queue of every port */
-	char describe[128];
-	struct pk_transport t;
-} g;
+static struct bench_tp tps[BENCH_MAX_THREADS];
+static rte_spinlock_t open_lock = RTE_SPINLOCK_INITIALIZER;
 
-static struct hop *
-hop_of(uint32_t ip)
+static uint16_t
+txq(const struct bench_tp *tp, unsigned int pi)
 {
-	for (unsigned int i = 0; i < g.nhops; i++)
-		if (g.hops[i].ip == ip)
-			return &g.hops[i];
-	return NULL;
+	return (uint16_t)(tp->k % bench_g.ports[pi].p.ntxq);
 }
 
-/* Sends <n> frames on port <pi>; what the ring refuses is freed and counted. */
 static void
-tx(unsigned int pi, struct rte_mbuf **m, uint16_t n)
+tx(struct bench_tp *tp, unsigned int pi, struct rte_mbuf **m, uint16_t n)
 {
-	uint16_t sent = 0;
+	uint16_t sent = bench_tx(pi, txq(tp, pi), m, n, &tp->st.bells_rung);
 
-	for (int tries = 0; sent < n && tries < 4; tries++)
-		sent += rte_eth_tx_burst(g.ports[pi].p.id, 0, m + sent, (uint16_t)(n - sent));
-	if (sent > 0 && dp_bell_present(&g.ports[pi].p.bell) && dp_bell_ring(&g.ports[pi].p.bell, 0))
-		g.st.bells_rung++;
-	g.st.tx_frames += sent;
-	g.st.tx_full += (uint64_t)(n - sent);
+	tp->st.tx_frames += sent;
+	tp->st.tx_full += (uint64_t)(n - sent);
 	if (sent < n)
 		rte_pktmbuf_free_bulk(m + sent, (unsigned int)(n - sent));
 }
 
-static void
-send_arp_requests(void)
-{
-	for (unsigned int pi = 0; pi < g.nports; pi++) {
-		struct rte_mbuf *m[MAX_SERVERS];
-		uint16_t n = 0;
-
-		for (unsigned int h = 0; h < g.nhops; h++) {
-			uint8_t *f;
-
-			if (g.hops[h].resolved || (m[n] = rte_pktmbuf_alloc(g.pool)) == NULL)
-				continue;
-			f = (uint8_t *)rte_pktmbuf_append(m[n], 64);
-			memset(f, 0, 64);	/* padded to the Ethernet minimum */
-			dp_packet_build_arp_request(f, &g.ports[pi].ifc, g.hops[h].ip);
-			n++;
-		}
-		tx(pi, m, n);
-	}
-}
-
-/* One frame from port <pi>: a reply for us is delivered, an ARP request or
- * ping for our address answered, an ARP reply from a replica learnt.
+/* Delivers a payload frame of ours, or frees it when there is no one to
+ * deliver to (fini).
  */
 static void
-handle(unsigned int pi, struct rte_mbuf *m, pk_deliver_fn deliver, void *arg)
+deliver_frame(struct bench_tp *tp, unsigned int pi, struct rte_mbuf *m, pk_deliver_fn deliver,
+	      void *arg)
 {
 	struct dp_parsed pp;
 	uint8_t *f = rte_pktmbuf_mtod(m, uint8_t *);
-	struct hop *h;
 
-	g.st.rx_frames++;
-	if (!rte_pktmbuf_is_contiguous(m)) {
-		g.st.rx_dropped++;
-		rte_pktmbuf_free(m);
-		return;
-	}
-	dp_packet_classify(&g.ports[pi].ifc, f, rte_pktmbuf_data_len(m), &pp);
-	switch (pp.verdict) {
-	case DP_PAYLOAD:
-		if (deliver != NULL)
-			deliver(arg, f + pp.payload_off, pp.payload_len);
-		else
-			g.st.rx_dropped++;
-		break;
-	case DP_REPLY:
-		m->data_len = m->pkt_len = pp.reply_len;
-		g.st.answered++;
-		tx(pi, &m, 1);
-		return;
-	case DP_LEARN:
-		/* The first port a replica answers on is the one we use. */
-		h = hop_of(pp.src_ip);
-		if (h != NULL && !h->resolved) {
-			memcpy(h->mac, pp.src_mac, 6);
-			h->port = (uint16_t)pi;
-			h->resolved = true;
-		}
-		break;
-	default:
-		g.st.rx_dropped++;
-		break;
-	}
+	dp_packet_classify(&bench_g.ports[pi].ifc, f, rte_pktmbuf_data_len(m), &pp);
+	if (deliver != NULL && pp.verdict == DP_PAYLOAD)
+		deliver(arg, f + pp.payload_off, pp.payload_len);
+	else
+		tp->st.rx_dropped++;
 	rte_pktmbuf_free(m);
 }
 
-/* Handles what wait() stashed on port <pi>, then everything pending. */
-static void
-drain(unsigned int pi, pk_deliver_fn deliver, void *arg)
-{
-	struct bench_port *bp = &g.ports[pi];
-	struct rte_mbuf *m[BURST];
-	uint16_t n;
-
-	for (uint16_t i = 0; i < bp->nstash; i++)
-		handle(pi, bp->stash[i], deliver, arg);
-	bp->nstash = 0;
-	for (uint16_t q = 0; q < bp->p.nrxq; q++)
-		do {
-			n = rte_eth_rx_burst(bp->p.id, q, m, BURST);
-			for (uint16_t i = 0; i < n; i++)
-				handle(pi, m[i], deliver, arg);
-		} while (n == BURST);
-}
-
-static unsigned int
-resolved_count(void)
-{
-	unsigned int n = 0;
-
-	for (unsigned int h = 0; h < g.nhops; h++)
-		n += g.hops[h].resolved;
-	return n;
-}
-
-/* Asks every replica for its MAC on every port, for up to ARP_WAIT_US.
- * Returns 0 when all answered; 1 when some did (the others are named in
- * <err>: a cluster serves with a replica down, and they are asked again
- * every second); -1 when none did.
+/* One frame from port <pi>: ours is delivered, another thread's handed
+ * over, the rest handled as bring-up does (ARP, ping, drops).
  */
-static int
-resolve(char *err, size_t errlen)
+static void
+handle(struct bench_tp *tp, unsigned int pi, struct rte_mbuf *m, pk_deliver_fn deliver,
+       void *arg)
 {
-	uint64_t start = dp_mono_us(), last = 0;
+	struct dp_parsed pp;
+	uint8_t *f = rte_pktmbuf_mtod(m, uint8_t *);
+	struct bench_tp *to;
 
-	while (resolved_count() < g.nhops && dp_mono_us() - start <= ARP_WAIT_US) {
-		uint64_t now = dp_mono_us();
-
-		if (last == 0 || now - last >= ARP_RETRY_US) {
-			send_arp_requests();
-			last = now;
-		}
-		for (unsigned int pi = 0; pi < g.nports; pi++)
-			drain(pi, NULL, NULL);
-		rte_pause();
+	tp->st.rx_frames++;
+	if (!rte_pktmbuf_is_contiguous(m)) {
+		tp->st.rx_dropped++;
+		rte_pktmbuf_free(m);
+		return;
 	}
-	g.last_arp = dp_mono_us();
-	if (resolved_count() == g.nhops)
-		return 0;
-	snprintf(err, errlen, "no ARP reply on any DPDK port in %u ms from", ARP_WAIT_US / 1000);
-	for (unsigned int h = 0; h < g.nhops; h++)
-		if (!g.hops[h].resolved) {
-			char a[INET_ADDRSTRLEN];
-			size_t l = strlen(err);
-
-			inet_ntop(AF_INET, &g.hops[h].ip, a, sizeof(a));
-			snprintf(err + l, errlen - l, " %s", a);
-		}
-	snprintf(err + strlen(err), errlen - strlen(err),
-		 " (replica down, or not on these ports' link)");
-	return resolved_count() > 0 ? 1 : -1;
-}
-
-static int
-wait_links(char *err, size_t errlen)
-{
-	uint64_t start = dp_mono_us();
-
-	for (unsigned int pi = 0; pi < g.nports; pi++) {
-		struct rte_eth_link link;
-
-		for (;;) {
-			memset(&link, 0, sizeof(link));
-			if (rte_eth_link_get_nowait(g.ports[pi].p.id, &link) == 0 &&
-			    link.link_status == RTE_ETH_LINK_UP)
-				break;
-			if (dp_mono_us() - start > LINK_WAIT_US) {
-				snprintf(err, errlen, "DPDK port %u (%s): link down after %u s", pi,
-					 g.ports[pi].p.driver, LINK_WAIT_US / 1000000u);
-				return -1;
-			}
-			usleep(10000);
-		}
-	}
-	return 0;
-}
-
-/* Splits <eal> (or the defaults) and the vdevs into an argv for rte_eal_init. */
-static int
-eal_argv(const struct bench_dpdk_config *cfg, char *buf, size_t buflen, char **argv)
-{
-	int argc = 0;
-	char *save = NULL;
-	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-
-	if (cfg->eal != NULL)
-		snprintf(buf, buflen, "%s", cfg->eal);
-	else	/* no hugepages, no shared config; the thread free to run on any CPU */
-		snprintf(buf, buflen,
-			 "--no-huge -m 256 --no-shconf --no-pci --log-level 4 "
-			 "--file-prefix parnik-bench-%d --lcores 0@(0-%ld)",
-			 (int)getpid(), ncpu > 1 ? ncpu - 1 : 0);
-	argv[argc++] = "parnik-bench";
-	for (char *tok = strtok_r(buf, " ", &save); tok != NULL; tok = strtok_r(NULL, " ", &save)) {
-		if (argc >= MAX_EAL_ARGS - 2 * BENCH_DPDK_MAX_PORTS - 1)
-			return -1;
-		argv[argc++] = tok;
-	}
-	for (unsigned int i = 0; i < cfg->nvdev; i++) {
-		argv[argc++] = "--vdev";
-		argv[argc++] = (char *)cfg->vdev[i];
-	}
-	argv[argc] = NULL;
-	return argc;
-}
-
-/* One hop per distinct server address, from libparnik's own list parser. */
-static int
-servers_to_hops(const char *list, char *err, size_t errlen)
-{
-	struct sockaddr_in addrs[PK_CLIENT_MAX_SERVERS];
-	unsigned int n = 0;
-
-	if (pk_servers_parse(list, 1, addrs, &n, err, errlen) != 0)
-		return -1;
-	for (unsigned int i = 0; i < n; i++)
-		if (hop_of(addrs[i].sin_addr.s_addr) == NULL)
-			g.hops[g.nhops++] = (struct hop){ .ip = addrs[i].sin_addr.s_addr };
-	return 0;
-}
-
-int
-bench_dpdk_init(const struct bench_dpdk_config *cfg, char *err, size_t errlen)
-{
-	static char eal_buf[1024];
-	static char *argv[MAX_EAL_ARGS];
-	uint16_t local_port = (uint16_t)(49152 + getpid() % 16384);
-	char skipped[512] = "";
-	uint16_t id;
-	int argc, rc;
-
-	if (cfg->nvdev == 0) {
-		snprintf(err, errlen, "DPDK mode needs at least one --dpdk port");
-		return -1;
-	}
-	if (servers_to_hops(cfg->servers, err, errlen) != 0)
-		return -1;
-	argc = eal_argv(cfg, eal_buf, sizeof(eal_buf), argv);
-	if (argc < 0) {
-		snprintf(err, errlen, "too many EAL arguments");
-		return -1;
-	}
-	if (rte_eal_init(argc, argv) < 0) {
-		snprintf(err, errlen, "EAL init failed: %s", rte_strerror(rte_errno));
-		return -1;
-	}
-	g.up = true;
-	g.pool = rte_pktmbuf_pool_create("bench_mbufs", POOL_MBUFS, 0, 0,
-					 RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
-	if (g.pool == NULL) {
-		snprintf(err, errlen, "mbuf pool: %s", rte_strerror(rte_errno));
-		return -1;
-	}
-	RTE_ETH_FOREACH_DEV(id) {
-		struct bench_port *bp = &g.ports[g.nports];
-		struct rte_ether_addr mac;
-		char why[256];
-
-		if (g.nports == BENCH_DPDK_MAX_PORTS)
-			break;
-		/* A port that cannot start (a memif whose replica is down) is
-		 * skipped: the replicas behind the others may serve.
-		 */
-		if (dp_port_start(&bp->p, id, cfg->queues > 0 ? cfg->queues : 1, g.pool, why,
-				  sizeof(why)) != 0) {
-			size_t l = strlen(skipped);
-
-			(void)rte_eth_dev_close(id);	/* or its PMD keeps serving a dead port */
-			snprintf(skipped + l, sizeof(skipped) - l, "%sDPDK port %u skipped: %s",
-				 l > 0 ? "; " : "", id, why);
-			continue;
-		}
-		rte_eth_macaddr_get(id, &mac);
-		memcpy(bp->ifc.mac, mac.addr_bytes, 6);
-		bp->ifc.ip = cfg->ip;
-		bp->ifc.base_port = local_port;
-		bp->ifc.partitions = 1;
-		g.nports++;
-	}
-	if (g.nports == 0) {
-		snprintf(err, errlen, "no DPDK port came up (check the --dpdk devices)%s%s",
-			 skipped[0] != 0 ? ": " : "", skipped);
-		return -1;
-	}
-	if (dp_idle_init(&g.idle) != 0) {
-		snprintf(err, errlen, "no eventfd: %s", strerror(errno));
-		return -1;
-	}
-	dp_wake_init(&g.wake);
-	for (unsigned int pi = 0; pi < g.nports; pi++)
-		for (uint16_t q = 0; q < g.ports[pi].p.nrxq; q++)
-			(void)dp_wake_add(&g.wake, &g.idle, &g.ports[pi].p, q);
-	snprintf(g.describe, sizeof(g.describe), "DPDK, %s x%u, wakes by %s", g.ports[0].p.driver,
-		 g.nports, g.wake.complete ? "arrival" : "timer");
-	if (wait_links(err, errlen) != 0)
-		return -1;
-	rc = resolve(err, errlen);
-	if (rc >= 0 && skipped[0] != 0) {
-		if (rc == 0)
-			snprintf(err, errlen, "%s", skipped);
+	dp_packet_classify(&bench_g.ports[pi].ifc, f, rte_pktmbuf_data_len(m), &pp);
+	if (bench_handle_local(pi, txq(tp, pi), m, &pp, &tp->st))
+		return;
+	if (pp.partition == tp->k) {
+		if (deliver != NULL)
+			deliver(arg, f + pp.payload_off, pp.payload_len);
 		else
-			snprintf(err + strlen(err), errlen - strlen(err), "; %s", skipped);
-		rc = 1;
+			tp->st.rx_dropped++;
+		rte_pktmbuf_free(m);
+		return;
 	}
-	return rc;
+	to = &tps[pp.partition];	/* classify kept it below nthreads */
+	m->port = (uint16_t)pi;	/* which port's interface parses it again */
+	if (rte_ring_mp_enqueue(to->inbox, m) != 0) {
+		tp->st.rx_dropped++;
+		rte_pktmbuf_free(m);
+		return;
+	}
+	tp->st.handed_off++;
+	dp_idle_kick(&to->idle);
+}
+
+static void
+drain_inbox(struct bench_tp *tp, pk_deliver_fn deliver, void *arg)
+{
+	struct rte_mbuf *m[BENCH_BURST];
+	unsigned int n;
+
+	do {
+		n = rte_ring_sc_dequeue_burst(tp->inbox, (void **)m, BENCH_BURST, NULL);
+		for (unsigned int i = 0; i < n; i++)
+			deliver_frame(tp, m[i]->port, m[i], deliver, arg);
+	} while (n == BENCH_BURST);
+}
+
+/* Receives from queue <q> of port <pi>: handles every frame (drain) or
+ * stashes one burst (look). The owner waits for the queue's lock (only an
+ * adopter ever holds it, briefly); an adopter passes a queue that is busy.
+ * Returns how many frames it took.
+ */
+static uint16_t
+poll_queue(struct bench_tp *tp, unsigned int pi, uint16_t q, bool own, bool look,
+	   pk_deliver_fn deliver, void *arg)
+{
+	struct bench_port *bp = &bench_g.ports[pi];
+	struct rte_mbuf *m[BENCH_BURST];
+	uint16_t n, got = 0;
+
+	if (own)
+		rte_spinlock_lock(&bp->rxlock[q]);
+	else if (!rte_spinlock_trylock(&bp->rxlock[q]))
+		return 0;
+	if (look) {
+		got = tp->nstash = rte_eth_rx_burst(bp->p.id, q, tp->stash, BENCH_BURST);
+		tp->stash_pi = (uint16_t)pi;
+	} else {
+		do {
+			n = rte_eth_rx_burst(bp->p.id, q, m, BENCH_BURST);
+			for (uint16_t i = 0; i < n; i++)
+				handle(tp, pi, m[i], deliver, arg);
+			got = (uint16_t)(got + n);
+		} while (n == BENCH_BURST);
+	}
+	rte_spinlock_unlock(&bp->rxlock[q]);
+	return got;
+}
+
+/* Whether any thread's client is closed: its queues need adopting. */
+static bool
+some_closed(void)
+{
+	for (unsigned int k = 0; k < bench_g.nthreads; k++)
+		if (!__atomic_load_n(&tps[k].open, __ATOMIC_ACQUIRE))
+			return true;
+	return false;
+}
+
+/* Every queue this thread polls now: its own, then those of closed
+ * clients. With <look>, stops at the first burst and stashes it.
+ */
+static uint16_t
+poll_queues(struct bench_tp *tp, bool look, pk_deliver_fn deliver, void *arg)
+{
+	uint16_t got = 0;
+	bool adopt = some_closed();
+
+	for (unsigned int pi = 0; pi < bench_g.nports; pi++) {
+		const struct bench_port *bp = &bench_g.ports[pi];
+
+		for (uint16_t q = 0; q < bp->p.nrxq; q++) {
+			unsigned int owner = q % bench_g.nthreads;
+			bool own = owner == tp->k;
+
+			if (!own && (!adopt || __atomic_load_n(&tps[owner].open, __ATOMIC_ACQUIRE)))
+				continue;
+			got = (uint16_t)(got + poll_queue(tp, pi, q, own, look, deliver, arg));
+			if (look && got > 0)
+				return got;
+		}
+	}
+	return got;
+}
+
+/* Handles what wait() stashed, the inbox, then everything pending on the
+ * queues this thread polls.
+ */
+static void
+drain(struct bench_tp *tp, pk_deliver_fn deliver, void *arg)
+{
+	for (uint16_t i = 0; i < tp->nstash; i++)
+		handle(tp, tp->stash_pi, tp->stash[i], deliver, arg);
+	tp->nstash = 0;
+	drain_inbox(tp, deliver, arg);
+	(void)poll_queues(tp, false, deliver, arg);
 }
 
 static int
 dpdk_send(struct pk_transport *t, const struct pk_dgram *d, unsigned int n)
 {
-	struct rte_mbuf *out[BENCH_DPDK_MAX_PORTS][BURST];
+	struct bench_tp *tp = (struct bench_tp *)t;
+	struct rte_mbuf *out[BENCH_DPDK_MAX_PORTS][BENCH_BURST];
 	uint16_t nout[BENCH_DPDK_MAX_PORTS] = { 0 };
 
-	(void)t;
 	for (unsigned int i = 0; i < n; i++) {
-		const struct hop *h = hop_of(d[i].ip);
+		const struct bench_hop *h = bench_hop_of(d[i].ip);
 		const struct bench_port *bp;
 		struct rte_mbuf *m;
 		uint8_t *f;
@@ -402,14 +239,14 @@ dpdk_send(struct pk_transport *t, const struct pk_dgram *d, unsigned int n)
 			errno = EHOSTUNREACH;
 			return -1;
 		}
-		if (!h->resolved) {
-			g.st.unresolved++;	/* lost: the client moves to another replica */
+		if (!__atomic_load_n(&h->resolved, __ATOMIC_ACQUIRE)) {
+			tp->st.unresolved++;	/* lost: the client moves to another replica */
 			continue;
 		}
-		bp = &g.ports[h->port];
-		m = rte_pktmbuf_alloc(g.pool);
+		bp = &bench_g.ports[h->port];
+		m = rte_pktmbuf_alloc(bench_g.pool);
 		if (m == NULL) {
-			g.st.tx_full++;	/* lost: the client's timeout retries it */
+			tp->st.tx_full++;	/* lost: the client's timeout retries it */
 			continue;
 		}
 		f = (uint8_t *)rte_pktmbuf_append(m, (uint16_t)(DP_HDRS_LEN + d[i].len));
@@ -419,78 +256,77 @@ dpdk_send(struct pk_transport *t, const struct pk_dgram *d, unsigned int n)
 			return -1;
 		}
 		memcpy(f + DP_HDRS_LEN, d[i].data, d[i].len);
-		dp_packet_build_udp(f, bp->ifc.mac, h->mac, bp->ifc.ip, h->ip, bp->ifc.base_port,
-				    d[i].port, d[i].len, bp->p.udp_csum);
+		dp_packet_build_udp(f, bp->ifc.mac, h->mac, bp->ifc.ip, h->ip,
+				    (uint16_t)(bp->ifc.base_port + tp->k), d[i].port, d[i].len,
+				    bp->p.udp_csum);
 		out[h->port][nout[h->port]++] = m;
-		if (nout[h->port] == BURST) {
-			tx(h->port, out[h->port], BURST);
+		if (nout[h->port] == BENCH_BURST) {
+			tx(tp, h->port, out[h->port], BENCH_BURST);
 			nout[h->port] = 0;
 		}
 	}
-	for (unsigned int pi = 0; pi < g.nports; pi++)
+	for (unsigned int pi = 0; pi < bench_g.nports; pi++)
 		if (nout[pi] > 0)
-			tx(pi, out[pi], nout[pi]);
+			tx(tp, pi, out[pi], nout[pi]);
 	return 0;
 }
 
 static int
 dpdk_receive(struct pk_transport *t, pk_deliver_fn deliver, void *arg)
 {
-	(void)t;
-	if (resolved_count() < g.nhops && dp_mono_us() - g.last_arp >= ARP_REPROBE_US) {
-		send_arp_requests();
-		g.last_arp = dp_mono_us();
+	struct bench_tp *tp = (struct bench_tp *)t;
+
+	if (tp->k == 0 && bench_resolved_count() < bench_g.nhops &&
+	    dp_mono_us() - tp->last_arp >= ARP_REPROBE_US) {
+		tp->st.tx_frames += bench_arp_unresolved(0, &tp->st.bells_rung);
+		tp->last_arp = dp_mono_us();
 	}
-	for (unsigned int pi = 0; pi < g.nports; pi++)
-		drain(pi, deliver, arg);
+	drain(tp, deliver, arg);
 	return 0;
 }
 
-/* One look at every queue: true when something was stashed for receive(). */
+/* One look at our queues and inbox: true when there is something for
+ * receive() (a burst is stashed).
+ */
 static bool
-stash_any(void)
+ready(struct bench_tp *tp)
 {
-	for (unsigned int pi = 0; pi < g.nports; pi++) {
-		struct bench_port *bp = &g.ports[pi];
-
-		for (uint16_t q = 0; q < bp->p.nrxq && bp->nstash == 0; q++)
-			bp->nstash = rte_eth_rx_burst(bp->p.id, q, bp->stash, BURST);
-		if (bp->nstash > 0)
-			return true;
-	}
-	return false;
+	if (tp->nstash > 0 || !rte_ring_empty(tp->inbox))
+		return true;
+	return poll_queues(tp, true, NULL, NULL) > 0;
 }
 
 static bool
-nothing_handed_off(void *arg)
+inbox_pending(void *arg)
 {
-	(void)arg;
-	return false;	/* one thread: no other lcore hands this one work */
+	const struct bench_tp *tp = arg;
+
+	return !rte_ring_empty(tp->inbox);
 }
 
 static int
 dpdk_wait(struct pk_transport *t, uint64_t timeout_us)
 {
+	struct bench_tp *tp = (struct bench_tp *)t;
 	uint64_t start = dp_mono_us();
 
-	(void)t;
 	for (;;) {
 		uint64_t spent;
 
-		if (stash_any())
+		if (ready(tp))
 			break;
 		spent = dp_mono_us() - start;
 		if (spent >= timeout_us)
 			break;
-		if (g.wake.complete) {
+		if (dp_wake_on_arrival(&tp->wake) && !some_closed()) {
 			/* Arm, look once more, then sleep until a frame rings. */
-			dp_wake_arm(&g.wake);
-			if (stash_any())
+			dp_wake_arm(&tp->wake);
+			if (ready(tp))
 				break;
-			g.st.sleeps++;
-			dp_idle_sleep(&g.idle, (uint32_t)RTE_MIN(timeout_us - spent, 1000000u),
-				      nothing_handed_off, NULL);
-			dp_wake_disarm(&g.wake);
+			tp->st.sleeps++;
+			dp_idle_sleep(&tp->idle, (uint32_t)RTE_MIN(timeout_us - spent, 1000000u),
+				      inbox_pending, tp);
+			dp_wake_disarm(&tp->wake);
 		} else if (spent < SPIN_US) {
 			rte_pause();
 		} else {
@@ -499,55 +335,125 @@ dpdk_wait(struct pk_transport *t, uint64_t timeout_us)
 			nanosleep(&nap, NULL);
 		}
 	}
-	dp_wake_disarm(&g.wake);
+	dp_wake_disarm(&tp->wake);
 	return 0;
 }
 
 static void
 dpdk_close(struct pk_transport *t)
 {
-	(void)t;
-	g.open = false;
+	struct bench_tp *tp = (struct bench_tp *)t;
+
+	if (tp->registered)
+		rte_thread_unregister();
+	tp->registered = false;
+	__atomic_store_n(&tp->open, false, __ATOMIC_RELEASE);
 }
 
 struct pk_transport *
 bench_dpdk_transport_open(void *unused, char *err, size_t errlen)
 {
+	struct bench_tp *tp = NULL;
+
 	(void)unused;
-	if (!g.up || g.open) {
-		snprintf(err, errlen, g.up ? "the DPDK ports are in use by another client"
-					   : "DPDK ports not initialised");
+	if (!bench_g.up) {
+		snprintf(err, errlen, "DPDK ports not initialised");
 		return NULL;
 	}
-	g.open = true;
-	g.t = (struct pk_transport){ .send = dpdk_send, .receive = dpdk_receive,
-				     .wait = dpdk_wait, .close = dpdk_close };
-	return &g.t;
+	rte_spinlock_lock(&open_lock);
+	for (unsigned int k = 0; k < bench_g.nthreads && tp == NULL; k++)
+		if (!tps[k].open) {
+			tp = &tps[k];
+			tp->open = true;
+		}
+	rte_spinlock_unlock(&open_lock);
+	if (tp == NULL) {
+		snprintf(err, errlen, "all %u DPDK transports are in use (one per --threads)",
+			 bench_g.nthreads);
+		return NULL;
+	}
+	/* A client thread of ours is no EAL lcore: registered, it gets an lcore
+	 * id, hence the mempool's per-lcore cache.
+	 */
+	tp->registered = rte_lcore_id() == LCORE_ID_ANY && rte_thread_register() == 0;
+	tp->t = (struct pk_transport){ .send = dpdk_send, .receive = dpdk_receive,
+				       .wait = dpdk_wait, .close = dpdk_close };
+	return &tp->t;
 }
 
-const char *
-bench_dpdk_describe(void)
+int
+bench_dpdk_transports_init(char *err, size_t errlen)
 {
-	return g.describe;
+	bool complete = true;
+
+	for (unsigned int k = 0; k < bench_g.nthreads; k++) {
+		struct bench_tp *tp = &tps[k];
+		char name[RTE_RING_NAMESIZE];
+
+		tp->k = k;
+		/* Safe to tear down from here on, whatever fails next. */
+		dp_wake_init(&tp->wake);
+		tp->idle.fd = -1;
+		snprintf(name, sizeof(name), "bench_inbox_%u", k);
+		tp->inbox = rte_ring_create(name, INBOX, SOCKET_ID_ANY, RING_F_SC_DEQ);
+		if (tp->inbox == NULL) {
+			snprintf(err, errlen, "ring %s: %s", name, rte_strerror(rte_errno));
+			return -1;
+		}
+		if (dp_idle_init(&tp->idle) != 0) {
+			snprintf(err, errlen, "no eventfd: %s", strerror(errno));
+			return -1;
+		}
+		for (unsigned int pi = 0; pi < bench_g.nports; pi++)
+			for (uint16_t q = (uint16_t)k; q < bench_g.ports[pi].p.nrxq;
+			     q += (uint16_t)bench_g.nthreads)
+				(void)dp_wake_add(&tp->wake, &tp->idle, &bench_g.ports[pi].p, q);
+		complete = complete && dp_wake_on_arrival(&tp->wake);
+	}
+	snprintf(bench_g.describe, sizeof(bench_g.describe), "DPDK, %s x%u, %u thread(s), wakes by %s",
+		 bench_g.ports[0].p.driver, bench_g.nports, bench_g.nthreads,
+		 complete ? "arrival" : "timer");
+	return 0;
+}
+
+void
+bench_dpdk_transports_fini(void)
+{
+	for (unsigned int k = 0; k < bench_g.nthreads; k++) {
+		struct bench_tp *tp = &tps[k];
+
+		if (tp->inbox == NULL)
+			continue;
+		__atomic_store_n(&tp->open, true, __ATOMIC_RELEASE);	/* no adopting now */
+		drain(tp, NULL, NULL);
+		dp_wake_fini(&tp->wake);
+		dp_idle_fini(&tp->idle);
+		rte_ring_free(tp->inbox);
+		tp->inbox = NULL;
+	}
+}
+
+struct bench_dpdk_stats *
+bench_dpdk_bringup_stats(void)
+{
+	return &tps[0].st;
 }
 
 void
 bench_dpdk_stats(struct bench_dpdk_stats *out)
 {
-	*out = g.st;
-}
+	memset(out, 0, sizeof(*out));
+	for (unsigned int k = 0; k < bench_g.nthreads; k++) {
+		const struct bench_dpdk_stats *s = &tps[k].st;
 
-void
-bench_dpdk_fini(void)
-{
-	if (!g.up)
-		return;
-	dp_wake_fini(&g.wake);
-	dp_idle_fini(&g.idle);
-	for (unsigned int pi = 0; pi < g.nports; pi++) {
-		drain(pi, NULL, NULL);
-		dp_port_stop(&g.ports[pi].p);
+		out->rx_frames += s->rx_frames;
+		out->tx_frames += s->tx_frames;
+		out->rx_dropped += s->rx_dropped;
+		out->tx_full += s->tx_full;
+		out->unresolved += s->unresolved;
+		out->answered += s->answered;
+		out->sleeps += s->sleeps;
+		out->bells_rung += s->bells_rung;
+		out->handed_off += s->handed_off;
 	}
-	rte_eal_cleanup();
-	g.up = false;
 }

@@ -5,9 +5,10 @@
  * on the port that reaches it), and replies come back to our address and
  * UDP port. Frames are parsed and built by parnikd's own code (dp/packet.h).
  *
- * One transport is open at a time (the pre-flight check, then the run),
- * used by one thread, which sends on queue 0 of a port and polls all its
- * RX queues.
+ * One transport per client thread (--threads with --dpdk): thread k sends
+ * from UDP port base + k on its own TX queue where the port has enough, and
+ * polls its share of the RX queues; a reply for another thread is handed to
+ * it (dpdk_transport.c). The pre-flight check borrows the first.
  */
 #ifndef PARNIK_BENCH_DPDK_TRANSPORT_H
 #define PARNIK_BENCH_DPDK_TRANSPORT_H
@@ -29,6 +30,7 @@ struct bench_dpdk_config {
 	 * W queues needs W here, or the replies of W-1 workers are lost.
 	 */
 	unsigned int queues;
+	unsigned int threads;	/* client threads, a transport each (0: 1) */
 	const char *servers;	/* "IPV4:PORT,...": the replicas to resolve */
 };
 
@@ -41,6 +43,7 @@ struct bench_dpdk_stats {
 	uint64_t answered;	/* ARP requests / pings for our address answered */
 	uint64_t sleeps;	/* waits that slept until a frame (or the timeout) */
 	uint64_t bells_rung;	/* memif doorbells rung: a replica's queue slept */
+	uint64_t handed_off;	/* replies received for another thread, passed on */
 };
 
 /* Initialises the EAL, starts every port, waits for their links and

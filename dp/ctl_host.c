@@ -424,6 +424,7 @@ h_fault(void *ctx, const struct ctl_fault *f, struct ctl_json *j, char *err, siz
 					       .peers = f->peers, .clients = f->clients,
 					       .dir = f->dir };
 		dp_fault_store(&r->fault, &rule);
+		dp_replica_kick_all(r);
 	}
 	(void)dp_fault_load(&r->fault, &rule);
 	shown = (struct ctl_fault){ .loss_ppm = rule.loss_ppm, .dup_ppm = rule.dup_ppm,

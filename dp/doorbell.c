@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -10,7 +11,7 @@
 
 #include "doorbell.h"
 
-#define BELL_MAGIC 0x706b626cu	/* "pkbl" */
+#define BELL_MAGIC 0x706b6201u	/* "pkb", layout 1 */
 #define BELL_PAGE 4096
 
 struct dp_bell_slot {
@@ -20,7 +21,8 @@ struct dp_bell_slot {
 
 struct dp_bell_page {
 	uint32_t magic;
-	uint8_t pad[60];
+	uint32_t present[2];	/* per side: 1 while a Parnik end rings this link */
+	uint8_t pad[52];
 	struct dp_bell_slot slot[2][DP_BELL_MAXQ];
 };
 
@@ -58,13 +60,84 @@ fail(struct dp_bell *b, char *why, size_t whylen, const char *what, const char *
 	return -1;
 }
 
+/* Refuses a file that someone else could have planted or can change: not
+ * of the kind expected, not ours, open to others, or linked twice. Whoever
+ * can write the page as us could truncate it under our mapping (SIGBUS),
+ * as they could the memif region itself: the trust is the same.
+ */
+static int
+ours(int fd, mode_t kind)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) != 0)
+		return -1;
+	if ((st.st_mode & S_IFMT) != kind || st.st_uid != geteuid() || (st.st_mode & 077) != 0 ||
+	    (kind == S_IFREG && st.st_nlink != 1)) {
+		errno = EPERM;
+		return -1;
+	}
+	return 0;
+}
+
+static int
+open_checked(const char *path, int flags, mode_t kind)
+{
+	int fd = open(path, flags | O_NOFOLLOW | O_CLOEXEC, 0600);
+
+	if (fd >= 0 && ours(fd, kind) != 0) {
+		int e = errno;
+
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
 static int
 open_fifo(const char *path)
 {
 	if (mkfifo(path, 0600) != 0 && errno != EEXIST)
 		return -1;
 	/* O_RDWR: neither end waits for the other to open (Linux). */
-	return open(path, O_RDWR | O_NONBLOCK | O_CLOEXEC);
+	return open_checked(path, O_RDWR | O_NONBLOCK, S_IFIFO);
+}
+
+/* Where an abstract socket's doorbell lives: a directory of our own under
+ * /dev/shm (abstract names have none), and in the name the network
+ * namespace, since abstract names are per namespace while /dev/shm is not.
+ * '/' and '_' are escaped so two socket names never meet.
+ */
+static int
+abstract_prefix(const char *sock, char *prefix, size_t len)
+{
+	struct stat st;
+	char dir[64];
+	int n;
+
+	snprintf(dir, sizeof(dir), "/dev/shm/parnik-bell-%u", (unsigned int)geteuid());
+	if (mkdir(dir, 0700) != 0 && errno != EEXIST)
+		return -1;
+	if (lstat(dir, &st) != 0)
+		return -1;
+	if (!S_ISDIR(st.st_mode) || st.st_uid != geteuid() || (st.st_mode & 077) != 0) {
+		errno = EPERM;
+		return -1;
+	}
+	if (stat("/proc/self/ns/net", &st) != 0)
+		st.st_ino = 0;
+	n = snprintf(prefix, len, "%s/%lu-", dir, (unsigned long)st.st_ino);
+	for (const char *c = sock; *c != 0 && (size_t)n + 3 < len; c++) {
+		if (*c == '/' || *c == '_') {
+			prefix[n++] = '_';
+			prefix[n++] = *c == '/' ? 's' : 'u';
+		} else {
+			prefix[n++] = *c;
+		}
+	}
+	prefix[n] = 0;
+	return 0;
 }
 
 void
@@ -94,6 +167,8 @@ dp_bell_open(struct dp_bell *b, const char *devargs, uint16_t nq, char *why, siz
 		snprintf(role, sizeof(role), "server");
 	if (!devarg(devargs, "id", id, sizeof(id)))
 		snprintf(id, sizeof(id), "0");
+	/* id=00 and id=0 are one interface to the PMD: one name here. */
+	snprintf(id, sizeof(id), "%lu", strtoul(id, NULL, 0));
 	if (!devarg(devargs, "socket-abstract", abstract, sizeof(abstract)))
 		snprintf(abstract, sizeof(abstract), "yes");
 	if (strcmp(role, "server") == 0 || strcmp(role, "master") == 0)
@@ -106,18 +181,12 @@ dp_bell_open(struct dp_bell *b, const char *devargs, uint16_t nq, char *why, siz
 	}
 	b->peer = (uint8_t)(1 - b->me);
 	b->nq = nq;
-	if (strcmp(abstract, "no") == 0) {
+	if (strcmp(abstract, "no") == 0)
 		snprintf(prefix, sizeof(prefix), "%s", sock);
-	} else {
-		/* An abstract socket has no directory: /dev/shm, with the name flattened. */
-		int n = snprintf(prefix, sizeof(prefix), "/dev/shm/parnik-bell");
-
-		for (const char *s = sock; *s != 0 && (size_t)n + 1 < sizeof(prefix); s++)
-			prefix[n++] = *s == '/' ? '_' : *s;
-		prefix[n] = 0;
-	}
+	else if (abstract_prefix(sock, prefix, sizeof(prefix)) != 0)
+		return fail(b, why, whylen, "directory for", sock);
 	snprintf(path, sizeof(path), "%s.bell-%s", prefix, id);
-	fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+	fd = open_checked(path, O_RDWR | O_CREAT, S_IFREG);
 	if (fd < 0)
 		return fail(b, why, whylen, "page", path);
 	/* Both ends may create it: extending to the same size twice is harmless. */
@@ -130,7 +199,17 @@ dp_bell_open(struct dp_bell *b, const char *devargs, uint16_t nq, char *why, siz
 	if (page == MAP_FAILED)
 		return fail(b, why, whylen, "page map", path);
 	b->page = page;
-	__atomic_store_n(&page->magic, BELL_MAGIC, __ATOMIC_RELAXED);
+	{
+		uint32_t zero = 0;
+
+		/* A page of another layout (an older or newer Parnik) is not ours to use. */
+		if (!__atomic_compare_exchange_n(&page->magic, &zero, BELL_MAGIC, false,
+						 __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE) &&
+		    zero != BELL_MAGIC) {
+			errno = EPROTO;
+			return fail(b, why, whylen, "page of another layout", path);
+		}
+	}
 	for (uint16_t q = 0; q < nq; q++) {
 		/* A word left set by an earlier life of this side costs the peer
 		 * one needless write, no more; clear it anyway.
@@ -145,6 +224,8 @@ dp_bell_open(struct dp_bell *b, const char *devargs, uint16_t nq, char *why, siz
 		if (b->out[q] < 0)
 			return fail(b, why, whylen, "fifo", path);
 	}
+	/* Last: the peer counts on our rings from now on. */
+	__atomic_store_n(&page->present[b->me], 1, __ATOMIC_RELEASE);
 	return 0;
 }
 
@@ -158,8 +239,10 @@ dp_bell_close(struct dp_bell *b)
 			close(b->out[q]);
 		b->in[q] = b->out[q] = -1;
 	}
-	if (b->page != NULL)
+	if (b->page != NULL) {
+		__atomic_store_n(&b->page->present[b->me], 0, __ATOMIC_RELEASE);
 		munmap(b->page, BELL_PAGE);
+	}
 	b->page = NULL;
 }
 
@@ -177,6 +260,12 @@ dp_bell_disarm(const struct dp_bell *b, uint16_t q)
 		__atomic_store_n(&b->page->slot[b->me][q].asleep, 0, __ATOMIC_RELAXED);
 }
 
+bool
+dp_bell_peer_present(const struct dp_bell *b)
+{
+	return b->page != NULL && __atomic_load_n(&b->page->present[b->peer], __ATOMIC_ACQUIRE) != 0;
+}
+
 int
 dp_bell_fd(const struct dp_bell *b, uint16_t q)
 {
@@ -190,7 +279,7 @@ dp_bell_drain(const struct dp_bell *b, uint16_t q)
 
 	if (b->page == NULL || q >= b->nq)
 		return;
-	while (read(b->in[q], buf, sizeof(buf)) == (ssize_t)sizeof(buf))
+	while (read(b->in[q], buf, sizeof(buf)) > 0)
 		;
 }
 

@@ -12,10 +12,14 @@
  * peer's FIFO. Both sides store, fence, then load, so a frame is either
  * seen by the receiver's last look or rings the bell (Dekker's argument).
  *
- * The files live next to the memif socket (<socket>.bell-<id>*), or under
- * /dev/shm for an abstract socket, with the socket's permissions (0600):
- * whoever may open the socket may already map the frames themselves. A
- * byte in a FIFO only ever wakes a worker; it carries nothing.
+ * The files live next to the memif socket (<socket>.bell-<id>*), or, for an
+ * abstract socket, in a directory of our own under /dev/shm, named with the
+ * network namespace. They are created 0600 and opened only if they are of
+ * the right kind, ours and closed to others (no symlink followed), so only
+ * our own user, who may map the memif frames anyway, can touch them. A
+ * byte in a FIFO only ever wakes a worker; it carries nothing. Each end
+ * says in the page that it rings (present): a memif peer that is not
+ * Parnik, or older, never does, and its queues keep the timer.
  */
 #ifndef DP_DOORBELL_H
 #define DP_DOORBELL_H
@@ -24,7 +28,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define DP_BELL_MAXQ 16
+#define DP_BELL_MAXQ 16		/* queues per link: parnikd's DP_MAX_WORKERS */
 
 struct dp_bell_page;
 
@@ -59,6 +63,8 @@ dp_bell_present(const struct dp_bell *b)
 void dp_bell_arm(const struct dp_bell *b, uint16_t q);
 void dp_bell_disarm(const struct dp_bell *b, uint16_t q);
 int dp_bell_fd(const struct dp_bell *b, uint16_t q);
+/* Whether the other end rings this link (a Parnik end opened it). */
+bool dp_bell_peer_present(const struct dp_bell *b);
 void dp_bell_drain(const struct dp_bell *b, uint16_t q);
 
 /* Sender, after a TX burst on queue <q> put frames on the ring: wakes the

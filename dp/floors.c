@@ -86,6 +86,7 @@ dp_floors_raise(struct dp_replica *r, uint16_t p, const struct pk_floor *f,
 	(void)dp_floor_load(&r->part[p].floor_want, &want);
 	pk_floor_raise(&want, &f->ballot, f->version);
 	dp_floor_store(&r->part[p].floor_want, &want);
+	dp_replica_kick_all(r);
 	for (unsigned int waited = 0;; waited++) {
 		dp_floors_get(r, p, &have);
 		if (covers(&have, f))

@@ -3,8 +3,9 @@
  *
  * A sleeping worker wakes at once when another lcore hands it a frame (an
  * eventfd it waits on) and, where its ports offer one, when a frame arrives
- * for it (a watched descriptor: a memif doorbell FIFO, or the epoll set of
- * the Rx interrupts a PMD exposes through ethdev; see wake.h). A worker
+ * for it (a watched descriptor: a memif doorbell FIFO, an af_packet wake
+ * socket, net_tap's queue descriptor, or the epoll set of the Rx interrupts
+ * a PMD exposes through ethdev; see wake.h). A worker
  * whose every queue can wake it sleeps until its next timer; one that has a
  * queue without a wake source sleeps on a doubling timer capped at
  * --idle-max-us, so that queue waits at most that long.
@@ -16,7 +17,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-#define DP_IDLE_MAX_FDS 24
+#define DP_IDLE_MAX_FDS 24	/* the eventfd, a wake source per port, room to spare */
 
 enum dp_idle_fd_kind {
 	DP_IDLE_FD_DRAIN,	/* eventfd or FIFO: read until empty on wake-up */

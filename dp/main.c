@@ -32,9 +32,8 @@
 static struct dp_replica r;
 static int stop_fd = -1;	/* eventfd: wakes the main lcore waiting for a stop */
 
-/* From a signal handler or another thread: the workers watch the flag (a
- * sleeping one sees it within its longest sleep), the main lcore the
- * eventfd. Both stores are async-signal-safe.
+/* From a signal handler or another thread: the workers watch the flag
+ * (kicked awake if asleep), the main lcore the eventfd.
  */
 static void
 request_stop(void)
@@ -42,6 +41,7 @@ request_stop(void)
 	const uint64_t one = 1;
 
 	__atomic_store_n(&r.stop, true, __ATOMIC_RELAXED);
+	dp_replica_kick_all(&r);	/* async-signal-safe: a fence, a load, a write */
 	if (stop_fd >= 0 && write(stop_fd, &one, sizeof(one)) < 0)
 		return;	/* the main lcore's poll times out and looks anyway */
 }
@@ -99,7 +99,7 @@ tx_per_datagram(const struct dp_port *p, uint8_t policy)
 
 static int
 start_ports(struct dp_port *ports, unsigned int *nports, uint16_t nworkers,
-	    struct rte_mempool *pool, uint8_t tx_flush)
+	    struct rte_mempool *pool, uint8_t tx_flush, bool rx_intr)
 {
 	uint16_t port;
 	char why[160];
@@ -108,7 +108,8 @@ start_ports(struct dp_port *ports, unsigned int *nports, uint16_t nworkers,
 	RTE_ETH_FOREACH_DEV(port) {
 		if (*nports == DP_MAX_PORTS)
 			break;
-		if (dp_port_start(&ports[*nports], port, nworkers, pool, why, sizeof(why)) != 0) {
+		if (dp_port_start(&ports[*nports], port, nworkers, pool, rx_intr, why,
+				  sizeof(why)) != 0) {
 			fprintf(stderr, "parnikd: port %u does not start: %s\n", port, why);
 			return -1;
 		}
@@ -255,7 +256,7 @@ main(int argc, char **argv)
 		rte_eal_cleanup();
 		return 1;
 	}
-	if (start_ports(ports, &nports, nworkers, pool, o.tx_flush) != 0 ||
+	if (start_ports(ports, &nports, nworkers, pool, o.tx_flush, o.idle == DP_IDLE_ADAPTIVE) != 0 ||
 	    dp_replica_init(&r, &o, pool, ports, nports, nworkers) != 0) {
 		rte_eal_cleanup();
 		return 1;

@@ -75,6 +75,7 @@ publish_and_wait(struct dp_replica *r, const struct pk_config *next, bool change
 		*pub = *next;
 		r->retired[r->nretired++] = r->cfg;
 		rcu_assign_pointer(r->cfg, pub);
+		dp_replica_kick_all(r);
 	}
 	out->epoch = r->cfg->epoch;
 	while (!barrier_reached(r, out->epoch)) {
@@ -159,5 +160,6 @@ dp_membership_admit(struct dp_replica *r, char *err, size_t errlen)
 		return -1;
 	}
 	__atomic_store_n(&r->admitted, true, __ATOMIC_RELEASE);
+	dp_replica_kick_all(r);
 	return 0;
 }

@@ -25,7 +25,7 @@
 
 /* When the frames a worker built leave its TX buffers. */
 enum dp_tx_flush {
-	DP_TX_AUTO = 0,		/* by port type: see dp_port_start */
+	DP_TX_AUTO = 0,		/* by port type: resolved per port in main.c, tx_per_datagram */
 	DP_TX_DATAGRAM = 1,	/* after each received datagram's work */
 	DP_TX_PASS = 2,		/* once, at the end of each pass */
 };

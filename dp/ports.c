@@ -14,13 +14,31 @@
 #define RX_DESC 1024
 #define TX_DESC 1024
 
+/* Configuration, queues, start: what a retry without Rx interrupts redoes. */
+static int
+configure_and_start(struct dp_port *p, struct rte_eth_conf *conf, struct rte_mempool *pool)
+{
+	uint16_t nb_rx = RX_DESC, nb_tx = TX_DESC;
+	int rc = rte_eth_dev_configure(p->id, p->nrxq, p->ntxq, conf);
+
+	if (rc == 0)
+		rc = rte_eth_dev_adjust_nb_rx_tx_desc(p->id, &nb_rx, &nb_tx);
+	for (uint16_t q = 0; rc == 0 && q < p->nrxq; q++)
+		rc = rte_eth_rx_queue_setup(p->id, q, nb_rx, rte_eth_dev_socket_id(p->id), NULL,
+					    pool);
+	for (uint16_t q = 0; rc == 0 && q < p->ntxq; q++)
+		rc = rte_eth_tx_queue_setup(p->id, q, nb_tx, rte_eth_dev_socket_id(p->id), NULL);
+	if (rc == 0)
+		rc = rte_eth_dev_start(p->id);
+	return rc;
+}
+
 int
 dp_port_start(struct dp_port *p, uint16_t port, unsigned int nworkers, struct rte_mempool *pool,
-	      char *why, size_t whylen)
+	      bool rx_intr, char *why, size_t whylen)
 {
 	struct rte_eth_conf conf;
 	struct rte_eth_dev_info info;
-	uint16_t nb_rx = RX_DESC, nb_tx = TX_DESC;
 	int rc;
 
 	memset(p, 0, sizeof(*p));
@@ -43,24 +61,16 @@ dp_port_start(struct dp_port *p, uint16_t port, unsigned int nworkers, struct rt
 		snprintf(why, whylen, "%s offers no queue", p->driver);
 		return -EINVAL;
 	}
-	/* Rx interrupts wake a sleeping worker on arrival (wake.h); a PMD that
-	 * refuses them is configured without.
+	/* A PMD that refuses Rx interrupts (at configure or at start: some
+	 * NICs under UIO) runs without them.
 	 */
-	conf.intr_conf.rxq = 1;
-	rc = rte_eth_dev_configure(port, p->nrxq, p->ntxq, &conf);
-	if (rc != 0) {
+	conf.intr_conf.rxq = rx_intr ? 1 : 0;
+	rc = configure_and_start(p, &conf, pool);
+	if (rc != 0 && conf.intr_conf.rxq == 1) {
 		conf.intr_conf.rxq = 0;
-		rc = rte_eth_dev_configure(port, p->nrxq, p->ntxq, &conf);
+		rc = configure_and_start(p, &conf, pool);
 	}
 	p->rx_intr = rc == 0 && conf.intr_conf.rxq == 1;
-	if (rc == 0)
-		rc = rte_eth_dev_adjust_nb_rx_tx_desc(port, &nb_rx, &nb_tx);
-	for (uint16_t q = 0; rc == 0 && q < p->nrxq; q++)
-		rc = rte_eth_rx_queue_setup(port, q, nb_rx, rte_eth_dev_socket_id(port), NULL, pool);
-	for (uint16_t q = 0; rc == 0 && q < p->ntxq; q++)
-		rc = rte_eth_tx_queue_setup(port, q, nb_tx, rte_eth_dev_socket_id(port), NULL);
-	if (rc == 0)
-		rc = rte_eth_dev_start(port);
 	if (rc != 0) {
 		snprintf(why, whylen, "%s with %u queue pair(s): %s", p->driver, p->nrxq,
 			 strerror(-rc));

@@ -31,11 +31,12 @@ struct dp_port {
 };
 
 /* Configures and starts <port> with up to <nworkers> queue pairs, with Rx
- * interrupts where the PMD takes them and a doorbell on memif. Returns 0 or
- * a negative errno with <why> filled.
+ * interrupts if <rx_intr> and the PMD takes them (a sleeping worker is woken
+ * through them: wake.h), and a doorbell on memif. Returns 0 or a negative
+ * errno with <why> filled.
  */
 int dp_port_start(struct dp_port *p, uint16_t port, unsigned int nworkers,
-		  struct rte_mempool *pool, char *why, size_t whylen);
+		  struct rte_mempool *pool, bool rx_intr, char *why, size_t whylen);
 
 /* Installs one rte_flow rule per partition (UDP to our address, port
  * base+i → the queue of the partition's owner <owner[i]>) when the PMD

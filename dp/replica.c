@@ -233,6 +233,14 @@ dp_replica_init(struct dp_replica *r, const struct dp_options *o, struct rte_mem
 	return 0;
 }
 
+void
+dp_replica_kick_all(struct dp_replica *r)
+{
+	for (uint16_t w = 0; w < r->nworkers; w++)
+		if (r->lcores[w] != NULL)
+			dp_idle_kick(&r->lcores[w]->idle);
+}
+
 uint16_t
 dp_replica_others(const struct dp_replica *r)
 {
@@ -284,6 +292,7 @@ dp_replica_census(struct dp_replica *r)
 	       "voting\n", dp_census_heard(&r->census, others), pk_mask_count(others));
 	fflush(stdout);
 	__atomic_store_n(&r->admitted, true, __ATOMIC_RELEASE);
+	dp_replica_kick_all(r);
 	return 0;
 }
 

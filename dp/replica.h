@@ -195,6 +195,12 @@ int dp_replica_census(struct dp_replica *r);
 /* Every --member but this replica, as a node mask. */
 uint16_t dp_replica_others(const struct dp_replica *r);
 
+/* After publishing something every worker must follow (a config, the
+ * admission, a fault rule, a floor, the stop): wakes those asleep, which
+ * would otherwise see it only at their next timer (up to 10 ms).
+ */
+void dp_replica_kick_all(struct dp_replica *r);
+
 /* True when node <id> is a --member. */
 bool dp_replica_is_member(const struct dp_replica *r, uint16_t id);
 

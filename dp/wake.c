@@ -3,7 +3,6 @@
 #include <linux/if_ether.h>
 #include <linux/if_packet.h>
 #include <net/if.h>
-#include <stdio.h>
 #include <string.h>
 #include <sys/epoll.h>
 #include <sys/socket.h>
@@ -66,15 +65,18 @@ af_packet_iface(uint16_t port, char *out, size_t outlen)
 	return true;
 }
 
-/* A packet socket that receives a copy of what arrives on <iface>, and
- * nothing it sends. Its receive buffer is the kernel's smallest: while the
- * owner polls, the few copies it holds stay unread and the kernel drops the
- * rest before cloning them.
+/* A packet socket that receives a copy of each IPv4 frame arriving on
+ * <iface>, and nothing it sends. IPv4 only, not every protocol: the kernel
+ * hands a frame to the every-protocol sockets (the PMD's among them) first,
+ * so this copy comes after the PMD's ring has the frame, and a worker woken
+ * by it finds the frame there. (ARP waits for the timer.) Its receive
+ * buffer is the kernel's smallest: while the owner polls, the few copies it
+ * holds stay unread and the kernel drops the rest before cloning them.
  */
 static int
 wake_socket(const char *iface)
 {
-	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_ALL) };
+	struct sockaddr_ll sll = { .sll_family = AF_PACKET, .sll_protocol = htons(ETH_P_IP) };
 	int one = 1, small = 1;	/* the kernel rounds it up to its minimum */
 	int fd = socket(AF_PACKET, SOCK_RAW | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
 
@@ -97,7 +99,7 @@ drain_socket(int fd)
 {
 	char buf[64];
 
-	while (recv(fd, buf, sizeof(buf), MSG_DONTWAIT | MSG_TRUNC) >= 0)
+	while (recv(fd, buf, sizeof(buf), MSG_DONTWAIT | MSG_TRUNC) > 0)
 		;
 }
 
@@ -107,6 +109,7 @@ dp_wake_add(struct dp_wake *w, struct dp_idle_state *idle, const struct dp_port 
 {
 	enum dp_wake_kind kind = DP_WAKE_NONE;
 	char iface[IF_NAMESIZE];
+	bool in_epoll = false;
 	int fd = -1;
 
 	if (w->n == DP_WAKE_MAX) {
@@ -135,8 +138,10 @@ dp_wake_add(struct dp_wake *w, struct dp_idle_state *idle, const struct dp_port 
 			}
 		}
 		if (w->epfd >= 0 &&
-		    rte_eth_dev_rx_intr_ctl_q(port->id, q, w->epfd, RTE_INTR_EVENT_ADD, NULL) == 0)
+		    rte_eth_dev_rx_intr_ctl_q(port->id, q, w->epfd, RTE_INTR_EVENT_ADD, NULL) == 0) {
 			kind = DP_WAKE_RX_INTR;
+			in_epoll = true;
+		}
 	} else if (strcmp(port->driver, "net_af_packet") == 0 &&
 		   af_packet_iface(port->id, iface, sizeof(iface)) &&
 		   (fd = wake_socket(iface)) >= 0) {
@@ -148,6 +153,7 @@ dp_wake_add(struct dp_wake *w, struct dp_idle_state *idle, const struct dp_port 
 		}
 	}
 	w->src[w->n].fd = fd;
+	w->src[w->n].in_epoll = in_epoll;
 	w->src[w->n].port = port;
 	w->src[w->n].q = q;
 	w->src[w->n].kind = (uint8_t)kind;
@@ -165,12 +171,18 @@ dp_wake_arm(struct dp_wake *w)
 	for (unsigned int i = 0; i < w->n; i++) {
 		const struct dp_port *p = w->src[i].port;
 
-		if (w->src[i].kind == DP_WAKE_BELL)
+		/* Stale bytes and copies would end the coming sleep at once. A
+		 * byte read here was written after its frame was on the ring,
+		 * which the caller's last look then sees.
+		 */
+		if (w->src[i].kind == DP_WAKE_BELL) {
+			dp_bell_drain(&p->bell, w->src[i].q);
 			dp_bell_arm(&p->bell, w->src[i].q);
-		else if (w->src[i].kind == DP_WAKE_RX_INTR)
+		} else if (w->src[i].kind == DP_WAKE_RX_INTR) {
 			(void)rte_eth_dev_rx_intr_enable(p->id, w->src[i].q);
-		else if (w->src[i].kind == DP_WAKE_SOCKET)
-			drain_socket(w->src[i].fd);	/* or its stale copies wake us at once */
+		} else if (w->src[i].kind == DP_WAKE_SOCKET) {
+			drain_socket(w->src[i].fd);
+		}
 	}
 	/* Our words are stored before the caller's last look at the rings. */
 	__atomic_thread_fence(__ATOMIC_SEQ_CST);
@@ -193,13 +205,42 @@ dp_wake_disarm(struct dp_wake *w)
 	w->armed = false;
 }
 
+/* A doorbell wakes us if the other end rings it, or if there is no other
+ * end (the link is down: no frame can come).
+ */
+static bool
+bell_wakes(const struct dp_port *p)
+{
+	struct rte_eth_link link;
+
+	if (dp_bell_peer_present(&p->bell))
+		return true;
+	memset(&link, 0, sizeof(link));
+	return rte_eth_link_get_nowait(p->id, &link) == 0 && link.link_status == RTE_ETH_LINK_DOWN;
+}
+
+bool
+dp_wake_on_arrival(const struct dp_wake *w)
+{
+	if (!w->complete)
+		return false;
+	for (unsigned int i = 0; i < w->n; i++)
+		if (w->src[i].kind == DP_WAKE_BELL && !bell_wakes(w->src[i].port))
+			return false;
+	return true;
+}
+
 void
 dp_wake_fini(struct dp_wake *w)
 {
 	dp_wake_disarm(w);
-	for (unsigned int i = 0; i < w->n; i++)
+	for (unsigned int i = 0; i < w->n; i++) {
 		if (w->src[i].fd >= 0)
 			close(w->src[i].fd);
+		if (w->src[i].in_epoll)
+			(void)rte_eth_dev_rx_intr_ctl_q(w->src[i].port->id, w->src[i].q, w->epfd,
+							RTE_INTR_EVENT_DEL, NULL);
+	}
 	if (w->epfd >= 0)
 		close(w->epfd);
 	w->epfd = -1;

@@ -22,7 +22,7 @@
 #include "idle.h"
 #include "ports.h"
 
-#define DP_WAKE_MAX 8
+#define DP_WAKE_MAX 8		/* queues one thread polls: one per port, DP_MAX_PORTS */
 
 enum dp_wake_kind { DP_WAKE_NONE, DP_WAKE_BELL, DP_WAKE_RX_INTR, DP_WAKE_SOCKET };
 
@@ -32,6 +32,7 @@ struct dp_wake {
 		uint16_t q;
 		uint8_t kind;
 		int fd;		/* DP_WAKE_SOCKET: the packet socket */
+		bool in_epoll;	/* DP_WAKE_RX_INTR through epfd (not tap's own fd) */
 	} src[DP_WAKE_MAX];
 	unsigned int n;
 	bool complete;		/* every queue added has a wake source */
@@ -47,6 +48,12 @@ void dp_wake_init(struct dp_wake *w);
  */
 enum dp_wake_kind dp_wake_add(struct dp_wake *w, struct dp_idle_state *idle,
 			      const struct dp_port *port, uint16_t q);
+
+/* Whether a frame on any of the queues added wakes the thread now: each has
+ * a source, and the other end of each doorbell rings it. When not, the
+ * thread must keep a timer.
+ */
+bool dp_wake_on_arrival(const struct dp_wake *w);
 
 void dp_wake_arm(struct dp_wake *w);
 void dp_wake_disarm(struct dp_wake *w);

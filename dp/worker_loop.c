@@ -858,22 +858,28 @@ fault_drop_held(struct dp_lcore *l)
 }
 
 /* How long a worker whose every queue can wake it may sleep: until its
- * next timer (a core deadline, the next HELLO round), and at most one
- * counter publication period, so stats and config changes stay fresh.
+ * next timer (a core deadline, the next HELLO round, the next scan of
+ * pending installs, the next counter publication). Whatever another thread
+ * asks of it (configs, fault rules, floors, stop) comes with a kick.
  */
 static uint32_t
-sleep_cap_us(const struct dp_lcore *l)
+sleep_cap_us(const struct dp_lcore *l, uint64_t now_tsc)
 {
+	const struct dp_replica *r = l->r;
 	uint64_t until = l->now_us + 1000000u / PUBLISH_PER_SECOND;
 
-	for (uint16_t i = 0; i < l->nparts; i++) {
-		uint64_t d = pk_worker_next_deadline(l->r->part[l->parts[i]].w);
+	if (l->next_publish > now_tsc) {
+		uint64_t publish = l->now_us + tsc_to_us(r, l->next_publish - now_tsc);
 
-		if (d < until)
-			until = d;
+		until = RTE_MIN(until, publish);
+	} else {
+		until = l->now_us;
 	}
-	if (l->census_next < until)
-		until = l->census_next;
+	for (uint16_t i = 0; i < l->nparts; i++)
+		until = RTE_MIN(until, pk_worker_next_deadline(r->part[l->parts[i]].w));
+	until = RTE_MIN(until, l->census_next);
+	if (l->installs.pending > 0)
+		until = RTE_MIN(until, l->installs.next_scan_us);
 	return until > l->now_us ? (uint32_t)(until - l->now_us) : 0;
 }
 
@@ -881,11 +887,11 @@ sleep_cap_us(const struct dp_lcore *l)
  * arm the wake sources and look once more, or sleep.
  */
 static void
-idle(struct dp_lcore *l)
+idle(struct dp_lcore *l, uint64_t now_tsc)
 {
 	const struct dp_replica *r = l->r;
-	bool frames_wake = l->wake.complete;
-	uint32_t cap = frames_wake ? sleep_cap_us(l) : r->opt->idle_max_us;
+	bool frames_wake = dp_wake_on_arrival(&l->wake);
+	uint32_t cap = frames_wake ? sleep_cap_us(l, now_tsc) : r->opt->idle_max_us;
 	uint32_t us = dp_idle_after_pass(&l->idle, l->worked, l->now_us, r->opt->idle_spin_us, cap,
 					 frames_wake);
 	uint64_t due = dp_fault_next_due(&l->fault);
@@ -955,7 +961,7 @@ dp_worker_run(struct dp_replica *r, uint16_t index)
 			l->live.dp.busy_cycles += end - start;
 		l->worked = got > 0;
 		if (r->opt->idle == DP_IDLE_ADAPTIVE)
-			idle(l);
+			idle(l, end);
 	}
 	fault_drop_held(l);
 	tx_flush_all(l);

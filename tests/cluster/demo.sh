@@ -12,7 +12,7 @@ out=/tmp/pk-demo-test.$$
 run_demo() {  # run_demo LABEL CONFIG-PATTERN ARGS...
     local label=$1 want=$2 rc=0
     shift 2
-    (cd "$top" && bench/demo.sh --seconds 3 "$@") >"$out" 2>&1 || rc=1
+    (cd "$top" && PARNIK_BUILD=$build bench/demo.sh --seconds 3 "$@") >"$out" 2>&1 || rc=1
     grep -q "^linearizable: yes$" "$out" || rc=1
     grep -q "^errors: 0," "$out" || rc=1
     grep -q "^== load: $want" "$out" || rc=1

@@ -4,7 +4,8 @@
 # checked load that must be linearizable with no error; the load survives
 # a replica killed with -9 mid-run; and the setup errors are what a user
 # needs to read (no replica answering ARP: exit 7; a wrong partition count
-# over DPDK: exit 6, named). Skips (77) without root or parnikd.
+# over DPDK: exit 6, named); several client threads share the ports. Skips
+# (77) without root or parnikd.
 set -u
 . "$(dirname "$0")/common.sh" "${1:-}" cd$$
 
@@ -44,6 +45,21 @@ result "memif client: no error, no timeout, no frame dropped or lost" $rc
 
 checked_load "af_packet client: a checked mixed load is linearizable" af_packet \
     --depth 32 --seconds 3
+
+# Several client threads (the replicas run 2 workers: 2 memif queues): each
+# thread its own UDP port and queue pair, replies that land on the other's
+# queue passed on; and a third thread with no queue of its own.
+for t in 2 3; do
+    checked_load "memif client, $t threads on 2 queues: a checked load is linearizable" memif \
+        --threads $t --depth 16 --seconds 3
+    rc=0
+    grep -q '^errors: 0, busy (shed, not applied): 0, timeouts (no reply at all): 0$' \
+        /tmp/$name.load || rc=1
+    grep -q "over DPDK, net_memif x3, $t thread(s)" /tmp/$name.load || rc=1
+    grep -Eq ', [1-9][0-9]* replies passed between threads$' /tmp/$name.load || rc=1
+    [ $rc -eq 0 ] || grep -E '^(summary|errors|DPDK)' /tmp/$name.load
+    result "memif client, $t threads: no error, and replies were passed between threads" $rc
+done
 
 # A replica killed -9 mid-run: writes to it end unknown, the rest go on.
 ( sleep 1.5; "$fabric" kill "$name" 2 ) &

@@ -66,10 +66,16 @@ woken_per_request "memif + DPDK client: the replicas are woken by arriving frame
 rc=0
 bells=$(sum_total bells_rung)
 [ "$bells" -gt 0 ] || rc=1
-grep -Eq '; [1-9][0-9]* sleeps, [1-9][0-9]* doorbells rung$' /tmp/$name.load || rc=1
+grep -Eq '; [1-9][0-9]* sleeps, [1-9][0-9]* doorbells rung,' /tmp/$name.load || rc=1
 [ $rc -eq 0 ] || { echo "     replicas rang $bells"; grep '^DPDK ports' /tmp/$name.load; }
 result "memif: replicas and the DPDK client ring doorbells and sleep between replies" $rc
-woken_per_request "memif fabric, kernel client: woken through the af_packet port's socket" kernel
+"$fabric" down "$name" >/dev/null
+
+# af_packet alone: every hop (client to replica, replica to replica) wakes
+# a sleeper through its packet socket, nothing else.
+"$fabric" up "$name" --replicas 3 >/dev/null || exit 1
+idle_sleeps_bounded "af_packet fabric, idle: replicas sleep until their timers"
+woken_per_request "af_packet fabric, kernel client: woken through the ports' packet sockets" kernel
 "$fabric" down "$name" >/dev/null
 
 "$fabric" up "$name" --replicas 3 --tap >/dev/null || exit 1

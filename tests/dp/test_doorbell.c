@@ -1,12 +1,15 @@
 /* The memif doorbell: the two ends of one link find the same page and
  * FIFOs from the device arguments alone; a sender rings only a queue that
  * armed, exactly once per arming, and the ring makes the sleeper's FIFO
- * readable; bad arguments are refused with a reason.
+ * readable; bad arguments and planted files are refused with a reason; an
+ * end knows whether the other rings.
  */
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "check.h"
@@ -98,31 +101,105 @@ test_bad_arguments_are_refused_with_a_reason(void)
 }
 
 static void
-test_an_abstract_socket_puts_the_files_in_dev_shm(void)
+test_an_abstract_socket_puts_the_files_in_a_private_directory(void)
 {
 	struct dp_bell s, c;
-	char why[256], sargs[300], cargs[300], page[300];
+	char why[256], sargs[300], cargs[300], page[400], dirpath[64];
+	struct stat st;
+	int n;
 
-	snprintf(sargs, sizeof(sargs), "role=server,id=3,socket=%s/abs.sock", dir);
-	snprintf(cargs, sizeof(cargs), "id=3,role=client,socket=%s/abs.sock", dir);
+	snprintf(sargs, sizeof(sargs), "role=server,id=3,socket=%s/a_b.sock", dir);
+	snprintf(cargs, sizeof(cargs), "id=03,role=client,socket=%s/a_b.sock", dir);
 	CHECK_EQ(dp_bell_open(&s, sargs, 1, why, sizeof(why)), 0);
-	CHECK_EQ(dp_bell_open(&c, cargs, 1, why, sizeof(why)), 0);
+	CHECK_EQ(dp_bell_open(&c, cargs, 1, why, sizeof(why)), 0);	/* id=03 is id=3 */
 	dp_bell_arm(&s, 0);
 	CHECK(dp_bell_ring(&c, 0));
-	snprintf(page, sizeof(page), "/dev/shm/parnik-bell%s/abs.sock.bell-3", dir);
-	for (char *p = page + strlen("/dev/shm/"); *p != 0; p++)
-		if (*p == '/')
-			*p = '_';
+	snprintf(dirpath, sizeof(dirpath), "/dev/shm/parnik-bell-%u", (unsigned int)geteuid());
+	CHECK(lstat(dirpath, &st) == 0 && S_ISDIR(st.st_mode) && (st.st_mode & 077) == 0);
+	if (stat("/proc/self/ns/net", &st) != 0)
+		st.st_ino = 0;
+	n = snprintf(page, sizeof(page), "%s/%lu-", dirpath, (unsigned long)st.st_ino);
+	for (const char *p = dir; *p != 0; p++)
+		n += snprintf(page + n, sizeof(page) - (size_t)n, "%s",
+			      *p == '/' ? "_s" : *p == '_' ? "_u" : (char[]){ *p, 0 });
+	snprintf(page + n, sizeof(page) - (size_t)n, "_sa_ub.sock.bell-3");
 	CHECK(access(page, F_OK) == 0);
 	dp_bell_close(&s);
 	dp_bell_close(&c);
 	unlink(page);
 	for (unsigned int side = 0; side < 2; side++) {
-		char fifo[320];
+		char fifo[420];
 
 		snprintf(fifo, sizeof(fifo), "%s-%u-0", page, side);
 		unlink(fifo);
 	}
+}
+
+/* Files someone else could have planted are refused: a symlink to a file
+ * of ours, a page open to others, a FIFO where the page should be.
+ */
+static void
+test_planted_files_are_refused(void)
+{
+	struct dp_bell b;
+	char why[256], args[300], path[300], target[300];
+	int fd;
+
+	snprintf(args, sizeof(args), "role=server,socket=%s/p.sock,socket-abstract=no", dir);
+	snprintf(target, sizeof(target), "%s/precious", dir);
+	fd = open(target, O_CREAT | O_WRONLY, 0600);
+	CHECK(fd >= 0);
+	close(fd);
+	snprintf(path, sizeof(path), "%s/p.sock.bell-0", dir);
+	CHECK(symlink(target, path) == 0);
+	CHECK_EQ(dp_bell_open(&b, args, 1, why, sizeof(why)), -1);
+	CHECK(strstr(why, "page") != NULL);
+	{
+		struct stat st;
+
+		CHECK(stat(target, &st) == 0 && st.st_size == 0);	/* not truncated to a page */
+	}
+	unlink(path);
+	fd = open(path, O_CREAT | O_WRONLY, 0644);
+	CHECK(fd >= 0);
+	CHECK(fchmod(fd, 0644) == 0);
+	close(fd);
+	CHECK_EQ(dp_bell_open(&b, args, 1, why, sizeof(why)), -1);
+	CHECK(strstr(why, "Operation not permitted") != NULL);
+	unlink(path);
+	CHECK(mkfifo(path, 0600) == 0);
+	CHECK_EQ(dp_bell_open(&b, args, 1, why, sizeof(why)), -1);
+	unlink(path);
+	/* A regular file where a FIFO should be (always readable: the worker
+	 * would never sleep).
+	 */
+	snprintf(path, sizeof(path), "%s/p.sock.bell-0-0-0", dir);
+	fd = open(path, O_CREAT | O_WRONLY, 0600);
+	CHECK(fd >= 0);
+	close(fd);
+	CHECK_EQ(dp_bell_open(&b, args, 1, why, sizeof(why)), -1);
+	CHECK(strstr(why, "fifo") != NULL);
+	unlink(path);
+	CHECK_EQ(dp_bell_open(&b, args, 1, why, sizeof(why)), 0);
+	dp_bell_close(&b);
+}
+
+/* An end knows whether the other rings: a memif peer that is not Parnik
+ * (or has closed) leaves its queues to the timer.
+ */
+static void
+test_the_peer_says_it_rings(void)
+{
+	struct dp_bell s, c;
+	char why[256];
+
+	CHECK_EQ(dp_bell_open(&s, server_args, 1, why, sizeof(why)), 0);
+	CHECK(!dp_bell_peer_present(&s));
+	CHECK_EQ(dp_bell_open(&c, client_args, 1, why, sizeof(why)), 0);
+	CHECK(dp_bell_peer_present(&s) && dp_bell_peer_present(&c));
+	dp_bell_close(&c);
+	CHECK(!dp_bell_peer_present(&s));
+	dp_bell_close(&s);
 }
 
 int
@@ -132,8 +209,10 @@ main(int argc, char **argv)
 		{ "a_ring_wakes_only_an_armed_queue_once", test_a_ring_wakes_only_an_armed_queue_once },
 		{ "a_restarted_end_clears_its_stale_words", test_a_restarted_end_clears_its_stale_words },
 		{ "bad_arguments_are_refused_with_a_reason", test_bad_arguments_are_refused_with_a_reason },
-		{ "an_abstract_socket_puts_the_files_in_dev_shm",
-		  test_an_abstract_socket_puts_the_files_in_dev_shm },
+		{ "an_abstract_socket_puts_the_files_in_a_private_directory",
+		  test_an_abstract_socket_puts_the_files_in_a_private_directory },
+		{ "planted_files_are_refused", test_planted_files_are_refused },
+		{ "the_peer_says_it_rings", test_the_peer_says_it_rings },
 	};
 	char cmd[128];
 	int rc;

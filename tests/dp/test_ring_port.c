@@ -419,7 +419,7 @@ setup(void)
 	id = rte_eth_from_rings("test_ring_port", rxr, NQ, txr, NQ, 0);
 	if (pool == NULL || id < 0)
 		return -1;
-	if (dp_port_start(&port, (uint16_t)id, 2, pool, err, sizeof(err)) != 0) {
+	if (dp_port_start(&port, (uint16_t)id, 2, pool, true, err, sizeof(err)) != 0) {
 		fprintf(stderr, "port: %s\n", err);
 		return -1;
 	}
