@@ -11,9 +11,14 @@
 #   - Redis, one node, unreplicated, redis-benchmark without and with
 #     pipelining (16);
 #   - floors and ceilings: the kernel UDP round trip on the same fabric
-#     (sockperf), the round trip through a replica's DPDK port (parnikd's
-#     UDP echo), and the raw packet rate of the port types (dpdk-testpmd,
-#     io forwarding over an af_packet veth pair and a memif pair).
+#     (sockperf), the round trip through a replica's af_packet port and
+#     through its memif port (parnikd's UDP echo, from the kernel client and
+#     from parnik-bench --echo on the DPDK client), and the raw packet rate
+#     of the port types (dpdk-testpmd, io forwarding over an af_packet veth
+#     pair and a memif pair);
+#   - Gryadka (the CASPaxos reference: Node.js over three Redis acceptors)
+#     is not run: its npm package brings no load generator, so its figure
+#     (p50 150 us at concurrency 1 on this machine type) is a reference.
 # Each point runs several times; the table shows the median and the spread
 # (min-max) of the runs, and each system's throughput as a multiple of
 # Parnik's at the same concurrency. Then the issue's targets, met or not.
@@ -175,6 +180,23 @@ rtt_floors() {
             "$(awk '/^rtt us:/ { print $4 }' "$f")" "$(awk '/^rtt us:/ { print $8 }' "$f")"
     done
     kill -TERM "${pids[-1]}" 2>/dev/null || true
+}
+
+# memif_floor FABRIC: the round trip through replica 0's memif client port
+# and worker loop (its UDP echo) from parnik-bench's DPDK client, sleeping
+# and woken the way the load's client is (parnik-bench --echo).
+memif_floor() {
+    local fabric=$1 servers f
+    servers=$(bench/fabric.sh servers "$fabric")
+    for r in $(seq "$runs"); do
+        f=$work/echo-memif.$r
+        # shellcheck disable=SC2046 # the fabric prints options to split
+        bench/fabric.sh exec "$fabric" build/bench/parnik-bench -s "$servers" \
+            $(bench/fabric.sh dpdk-client "$fabric" memif) --echo $(( quick ? 3000 : 10000 )) \
+            >"$f" 2>&1 || true
+        record floor "memif port" "round trip through a replica's memif port (UDP echo, DPDK client)" \
+            rtt 1 "$r" - "$(awk '/^rtt us:/ { print $4 }' "$f")" "$(awk '/^rtt us:/ { print $8 }' "$f")"
+    done
 }
 
 # ---- sweeps (full run only): open loop, scaling and cost ---------------------
@@ -342,6 +364,7 @@ bench/fabric.sh down cmpaf >/dev/null
 say "Parnik: 3 replicas, memif between them, the DPDK client on memif"
 fabrics="$fabrics cmpmf"
 bench/fabric.sh up cmpmf --replicas 3 --partitions "$partitions" --memif --client-memif >/dev/null
+memif_floor cmpmf
 setup="3 replicas, memif between replicas, DPDK client on memif"
 parnik_point cmpmf memif "$setup" put 1
 parnik_point cmpmf memif "$setup" get 1
@@ -469,17 +492,18 @@ say "Redis: one node, unreplicated"
 inns redis-server --port 6390 --bind 127.0.0.1 --save '' --appendonly no >"$work/redis.log" 2>&1 &
 pids+=($!)
 for _ in $(seq 50); do inns redis-cli -p 6390 ping >/dev/null 2>&1 && break; sleep 0.1; done
-redis_point() {   # redis_point PIPELINE REQUESTS
-    local pipe=$1 n=$2 f
+redis_point() {   # redis_point PIPELINE REQUESTS [CLIENTS]
+    local pipe=$1 n=$2 clients=${3:-64} f
     for r in $(seq "$runs"); do
-        f=$work/redis.$pipe.$r
-        inns redis-benchmark -p 6390 -t set -c 64 -n "$n" -r 1000 -P "$pipe" --csv >"$f" 2>&1 || true
-        record point Redis "1 node, unreplicated, redis-benchmark -P $pipe" put $((64 * pipe)) "$r" \
+        f=$work/redis.$pipe.$clients.$r
+        inns redis-benchmark -p 6390 -t set -c "$clients" -n "$n" -r 1000 -P "$pipe" --csv >"$f" 2>&1 || true
+        record point Redis "1 node, unreplicated, redis-benchmark -P $pipe" put $((clients * pipe)) "$r" \
             "$(awk -F'"' '$2 == "SET" { print $4 }' "$f")" \
             "$(awk -F'"' '$2 == "SET" { print $10 * 1000 }' "$f")" \
             "$(awk -F'"' '$2 == "SET" { print $14 * 1000 }' "$f")"
     done
 }
+redis_point 1 $((3000 * seconds)) 1	# one client, one request: its latency
 redis_point 1 $((30000 * seconds))
 redis_point 16 $((250000 * seconds))
 stop_started

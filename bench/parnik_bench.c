@@ -32,6 +32,7 @@
 #include <unistd.h>
 
 #include "dpdk_transport.h"
+#include "echo.h"
 #include "final_reads.h"
 #include "lincheck.h"
 #include "parnik/client.h"
@@ -56,8 +57,11 @@
 enum exit_code { EXIT_OK = 0, EXIT_NOT_LINEARIZABLE = 1, EXIT_USAGE = 2,
 		 EXIT_RATE_NOT_OFFERED = 3, EXIT_CLUSTER = 6, EXIT_PORTS = 7 };
 
+enum { OPT_ECHO = 256 };
+
 struct opts {
 	struct pk_client_config client;
+	unsigned int echo;	/* --echo N: round trips to the echo port, no load */
 	uint8_t client_secret[PK_AUTH_SECRET_LEN];	/* --key */
 	struct workload wl;
 	unsigned int threads;
@@ -455,6 +459,9 @@ usage(FILE *f)
 		"      --eal \"ARGS\"       EAL arguments (default: --no-huge -m 256 --no-shconf\n"
 		"                         --no-pci --log-level 4 --file-prefix parnik-bench-PID\n"
 		"                         --lcores 0@(all CPUs))\n"
+		"      --echo N           no load: N round trips of 64 bytes to the first\n"
+		"                         replica's UDP echo port (7) over the same transport,\n"
+		"                         and their percentiles (the floor under the latency)\n"
 		"output:\n"
 		"      --json FILE        setup, summary, open-loop figures, results by status\n"
 		"                         and every second's row, as JSON\n"
@@ -559,6 +566,7 @@ parse_args(int argc, char **argv, struct opts *o)
 		{ "eal", required_argument, NULL, 'L' },
 		{ "dpdk-queues", required_argument, NULL, 'U' },
 		{ "key", required_argument, NULL, 'K' },
+		{ "echo", required_argument, NULL, OPT_ECHO },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -714,6 +722,11 @@ parse_args(int argc, char **argv, struct opts *o)
 		case 'K':
 			key_file = optarg;
 			break;
+		case OPT_ECHO:
+			if (!parse_u(optarg, 10000000, &v) || v == 0)
+				what = "--echo must be 1..10000000";
+			o->echo = (unsigned int)v;
+			break;
 		case 'h':
 			usage(stdout);
 			return -1;
@@ -864,6 +877,40 @@ audit(const struct opts *o, struct worker *ws, struct record **final, uint64_t *
 	return lr.lost > 0 ? -1 : 0;
 }
 
+/* --echo: the round trip to the first replica's UDP echo, on the load's
+ * own transport, printed as parnik-udp-pingpong prints its own.
+ */
+static int
+echo_floor(const struct opts *o)
+{
+	static struct pk_hist h;
+	char first[INET_ADDRSTRLEN + 8], err[256];
+	uint32_t ip;
+	int rc;
+
+	/* The first server's address: what precedes its ":port" (the list was
+	 * checked already).
+	 */
+	snprintf(first, sizeof(first), "%.*s", (int)strcspn(o->client.servers, ":,"),
+		 o->client.servers);
+	if (inet_pton(AF_INET, first, &ip) != 1) {
+		fprintf(stderr, "parnik-bench: --echo: '%s' is not an IPv4 address\n", first);
+		return EXIT_USAGE;
+	}
+	rc = bench_echo(o->client.transport != NULL ? o->client.transport : pk_udp_transport_open,
+			o->client.transport_arg, ip, o->echo, &h, err, sizeof(err));
+	if (rc != 0)
+		fprintf(stderr, "parnik-bench: %s\n", err);
+	else
+		printf("rtt us: p50 %.1f  p90 %.1f  p99 %.1f  p99.9 %.1f  max %.1f  (%" PRIu64
+		       " round trips over %s)\n", (double)pk_hist_quantile(&h, 0.5) / 1e3,
+		       (double)pk_hist_quantile(&h, 0.9) / 1e3, (double)pk_hist_quantile(&h, 0.99) / 1e3,
+		       (double)pk_hist_quantile(&h, 0.999) / 1e3, (double)h.max / 1e3, h.count,
+		       o->dpdk.nvdev > 0 ? ports_text : "kernel UDP");
+	stop_ports(o);
+	return rc == 0 ? EXIT_OK : EXIT_CLUSTER;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -881,6 +928,8 @@ main(int argc, char **argv)
 		return rc < 0 ? EXIT_OK : EXIT_USAGE;
 	if (start_ports(&o) != 0)
 		return EXIT_PORTS;
+	if (o.echo > 0)
+		return echo_floor(&o);
 	rc = pk_client_check(&o.client, err, sizeof(err));
 	if (rc < 0) {
 		fprintf(stderr, "parnik-bench: %s\n", err);

@@ -61,6 +61,19 @@ for t in 2 3; do
     result "memif client, $t threads: no error, and replies were passed between threads" $rc
 done
 
+# --echo: the round trip to the first replica's UDP echo over the client's
+# own transport (the floor compare.sh puts beside the latency).
+S=$("$fabric" servers "$name")
+rc=0
+# shellcheck disable=SC2046
+"$fabric" exec "$name" "$bench" -s "$S" $("$fabric" dpdk-client "$name" memif) --echo 300 \
+    >/tmp/$name.echo 2>&1 || rc=1
+grep -Eq '^rtt us: p50 [0-9.]+ .*\(300 round trips over DPDK, net_memif' /tmp/$name.echo || rc=1
+"$fabric" exec "$name" "$bench" -s "$S" --echo 300 >/tmp/$name.echo2 2>&1 || rc=1
+grep -Eq '^rtt us: p50 [0-9.]+ .*\(300 round trips over kernel UDP\)' /tmp/$name.echo2 || rc=1
+[ $rc -eq 0 ] || cat /tmp/$name.echo /tmp/$name.echo2
+result "--echo: round trips to a replica's echo port over DPDK and over kernel UDP" $rc
+
 # A replica killed -9 mid-run: writes to it end unknown, the rest go on.
 ( sleep 1.5; "$fabric" kill "$name" 2 ) &
 checked_load "memif client: linearizable across a replica killed -9 mid-run" memif \
@@ -82,6 +95,9 @@ check "no replica answering ARP on the client's ports exits 7" 7 \
     "$fabric" exec "$name" "$bench" -s "$net.77:7700" $("$fabric" dpdk-client "$name" af_packet) -S 1
 grep -q "no ARP reply on any DPDK port in .* from $net.77" /tmp/$name.out ||
     result "the silent address is named" 1
+check "--echo to an address that does not answer exits 6" 6 \
+    "$fabric" exec "$name" "$bench" -s "$net.77:7700" --echo 5
+grep -q "echo: no reply in 1000 ms" /tmp/$name.out || result "the echo's silence is named" 1
 check "--dpdk without --dpdk-ip is a usage error" 2 \
     "$bench" -s "$S" --dpdk net_null0 -S 1
 

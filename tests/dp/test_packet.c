@@ -296,14 +296,8 @@ static void
 test_fast_checksum_equals_rfc1071(void)
 {
 	uint8_t buf[1600];
-	uint64_t x = 0x9e3779b97f4a7c15ull;
 
-	for (size_t i = 0; i < sizeof(buf); i++) {
-		x ^= x << 13;
-		x ^= x >> 7;
-		x ^= x << 17;
-		buf[i] = (uint8_t)x;
-	}
+	check_fill(buf, sizeof(buf), 0x9e3779b97f4a7c15ull);
 	for (uint32_t off = 0; off < 8; off++)
 		for (uint32_t len = 0; len + off <= sizeof(buf); len += 1 + len / 32)
 			CHECK_EQ(dp_csum_fold(dp_csum_add(7, buf + off, len)),

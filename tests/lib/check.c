@@ -42,3 +42,17 @@ check_ip4(const char *dotted)
 	inet_pton(AF_INET, dotted, &a);
 	return a.s_addr;
 }
+
+void
+check_fill(void *buf, size_t len, uint64_t seed)
+{
+	uint8_t *b = buf;
+	uint64_t x = seed;
+
+	for (size_t i = 0; i < len; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		b[i] = (uint8_t)x;
+	}
+}

@@ -4,6 +4,8 @@
 #ifndef PK_TEST_CHECK_H
 #define PK_TEST_CHECK_H
 
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 
 struct check_case {
@@ -34,6 +36,11 @@ void check_fail(const char *file, int line, const char *what);
 			return;                                                 \
 		}                                                               \
 	} while (0)
+
+/* Fills <buf> with xorshift64 bytes from <seed> (nonzero): arbitrary data
+ * that every run sees the same.
+ */
+void check_fill(void *buf, size_t len, uint64_t seed);
 
 /* A dotted IPv4 address in network order (tests of addresses). */
 unsigned int check_ip4(const char *dotted);

@@ -450,15 +450,9 @@ static void
 test_crc32c_instruction_matches_the_table(void)
 {
 	uint8_t buf[300];
-	uint64_t x = 88172645463325252ull;
 
 	printf("     crc32c: %s\n", pk_crc32c_hw() ? "CPU instruction" : "table (no instruction)");
-	for (size_t i = 0; i < sizeof(buf); i++) {
-		x ^= x << 13;
-		x ^= x >> 7;
-		x ^= x << 17;
-		buf[i] = (uint8_t)x;
-	}
+	check_fill(buf, sizeof(buf), 88172645463325252ull);
 	for (size_t off = 0; off < 9; off++)
 		for (size_t len = 0; len + off <= sizeof(buf); len += 1 + len / 16)
 			CHECK_EQ(pk_crc32c_instruction(0xffffffffu, buf + off, len),
