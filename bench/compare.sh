@@ -17,8 +17,9 @@
 #     of the port types (dpdk-testpmd, io forwarding over an af_packet veth
 #     pair and a memif pair);
 #   - Gryadka (the CASPaxos reference: Node.js over three Redis acceptors)
-#     is not run: its npm package brings no load generator, so its figure
-#     (p50 150 us at concurrency 1 on this machine type) is a reference.
+#     is not run yet: it needs Node.js and a load driver of ours, not
+#     written; its figure measured earlier on this machine type (p50 150 us
+#     at concurrency 1) stands as a reference.
 # Each point runs several times; the table shows the median and the spread
 # (min-max) of the runs, and each system's throughput as a multiple of
 # Parnik's at the same concurrency. Then the targets, met or not.
