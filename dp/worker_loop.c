@@ -890,8 +890,9 @@ static void
 idle(struct dp_lcore *l, uint64_t now_tsc)
 {
 	const struct dp_replica *r = l->r;
-	bool frames_wake = dp_wake_on_arrival(&l->wake);
-	uint32_t cap = frames_wake ? sleep_cap_us(l, now_tsc) : r->opt->idle_max_us;
+	/* After a busy pass nothing sleeps: spare the busy path the look. */
+	bool frames_wake = !l->worked && dp_wake_on_arrival(&l->wake);
+	uint32_t cap = l->worked ? 0 : frames_wake ? sleep_cap_us(l, now_tsc) : r->opt->idle_max_us;
 	uint32_t us = dp_idle_after_pass(&l->idle, l->worked, l->now_us, r->opt->idle_spin_us, cap,
 					 frames_wake);
 	uint64_t due = dp_fault_next_due(&l->fault);

@@ -16,7 +16,11 @@ pk_table_init(struct pk_table *t, struct pk_mem *mem, uint32_t max_keys)
 	t->max = max_keys;
 	t->mem = mem;
 	t->slots = NULL;
+	t->recent = NULL;
 	if (t->ops != NULL) {
+		t->recent = pk_mem_zalloc(mem, PK_TABLE_RECENT * sizeof(*t->recent));
+		if (t->recent == NULL)
+			return -1;
 		t->index = t->ops->create(mem->env.ctx, max_keys);
 		return t->index != NULL ? 0 : -1;
 	}
@@ -59,6 +63,8 @@ pk_table_fini(struct pk_table *t)
 		if (t->index != NULL)
 			t->ops->destroy(t->index, rec_free, t);
 		t->index = NULL;
+		pk_mem_free(t->mem, t->recent);
+		t->recent = NULL;
 		pk_mem_collect(t->mem);
 		return;
 	}
@@ -78,11 +84,26 @@ rec_is(const struct pk_rec *r, const uint8_t *key, uint16_t len, uint32_t hash)
 	return r->hash == hash && r->key_len == len && memcmp(r->key, key, len) == 0;
 }
 
+/* The host index, through the recent records. */
+static struct pk_rec *
+host_find(const struct pk_table *t, const uint8_t *key, uint16_t len, uint32_t hash)
+{
+	struct pk_rec **slot = &t->recent[hash & (PK_TABLE_RECENT - 1)];
+	struct pk_rec *r = *slot;
+
+	if (r != NULL && rec_is(r, key, len, hash))
+		return r;
+	r = t->ops->find(t->index, key, len, hash);
+	if (r != NULL)
+		*slot = r;
+	return r;
+}
+
 struct pk_rec *
 pk_table_find(const struct pk_table *t, const uint8_t *key, uint16_t len, uint32_t hash)
 {
 	if (t->ops != NULL)
-		return t->ops->find(t->index, key, len, hash);
+		return host_find(t, key, len, hash);
 	for (uint32_t i = hash & t->mask;; i = (i + 1) & t->mask) {
 		struct pk_rec *r = t->slots[i];
 
@@ -111,7 +132,7 @@ pk_table_get(struct pk_table *t, const uint8_t *key, uint16_t len, uint32_t hash
 	struct pk_rec *r;
 
 	if (t->ops != NULL) {
-		r = t->ops->find(t->index, key, len, hash);
+		r = host_find(t, key, len, hash);
 		if (r != NULL || t->count >= t->max)
 			return r;
 		r = rec_new(t, key, len, hash);
@@ -119,6 +140,8 @@ pk_table_get(struct pk_table *t, const uint8_t *key, uint16_t len, uint32_t hash
 			pk_mem_free(t->mem, r);
 			r = NULL;
 		}
+		if (r != NULL)
+			t->recent[hash & (PK_TABLE_RECENT - 1)] = r;
 	} else {
 		for (i = hash & t->mask; t->slots[i] != NULL; i = (i + 1) & t->mask)
 			if (rec_is(t->slots[i], key, len, hash))
@@ -165,6 +188,10 @@ void
 pk_table_remove(struct pk_table *t, struct pk_rec *r)
 {
 	if (t->ops != NULL) {
+		struct pk_rec **slot = &t->recent[r->hash & (PK_TABLE_RECENT - 1)];
+
+		if (*slot == r)
+			*slot = NULL;	/* it is freed after a grace period */
 		t->ops->remove(t->index, r->key, r->key_len, r->hash);
 	} else {
 		uint32_t i = r->hash & t->mask;

@@ -43,9 +43,17 @@ struct pk_rec {
 	uint8_t key[];
 };
 
+#define PK_TABLE_RECENT 256
+
 struct pk_table {
 	const struct pk_index_ops *ops;	/* host index, or NULL */
 	void *index;			/* the host index */
+	/* With a host index: the records found last, one per slot by hash
+	 * (PK_TABLE_RECENT slots), checked before the index: a round looks its
+	 * key up again (the proposer, then its own acceptor's vote) and a host
+	 * index costs cache misses at every step of its walk.
+	 */
+	struct pk_rec **recent;
 	struct pk_rec **slots;		/* own index */
 	uint32_t mask;
 	uint32_t count;
