@@ -261,7 +261,7 @@ sweeps_parnik() {
     local fabric=$1 rate f v
     tsc=$(tsc_hz "$fabric")
     say "Parnik: open-loop sweep (DPDK client on memif)"
-    for rate in 50000 100000 200000 300000 400000 500000; do
+    for rate in 1000 10000 50000 100000 200000 300000 400000 500000; do
         f=$work/open.parnik.$rate
         bench_run "$fabric" memif 2048 "$f" --mix put=1 --rate "$rate" --timeout 1000
         openloop_record Parnik "$rate" "$(summary_field "$f" ops)" "$(summary_field "$f" p50)" \
