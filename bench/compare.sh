@@ -16,10 +16,9 @@
 #     from parnik-bench --echo on the DPDK client), and the raw packet rate
 #     of the port types (dpdk-testpmd, io forwarding over an af_packet veth
 #     pair and a memif pair);
-#   - Gryadka (the CASPaxos reference: Node.js over three Redis acceptors)
-#     is not run yet: it needs Node.js and a load driver of ours, not
-#     written; its figure measured earlier on this machine type (p50 150 us
-#     at concurrency 1) stands as a reference.
+#   - Gryadka, the CASPaxos reference: its npm package, one Node.js
+#     proposer in our driver (bench/gryadka/driver.js) over three Redis
+#     acceptors on loopback, at concurrency 1 and 64;
 # Each point runs several times; the table shows the median and the spread
 # (min-max) of the runs, and each system's throughput as a multiple of
 # Parnik's at the same concurrency. Then the issue's targets, met or not.
@@ -36,8 +35,9 @@
 #       --out DIR   where results go (default bench/results)
 #
 # Needs root (network namespaces). Installs what it needs (etcd-server, wrk,
-# redis, sockperf, gnuplot) and removes every process and namespace it
-# started, also when interrupted.
+# redis, sockperf, gnuplot, nodejs and npm from Debian, gryadka from the npm
+# registry) and removes every process and namespace it started, also when
+# interrupted.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/.." && pwd)
 cd "$top"
@@ -63,6 +63,8 @@ sweep_seconds=$(( seconds > 2 ? 2 : seconds ))
 [ "$(id -u)" -eq 0 ] || { echo "compare: needs root (network namespaces)" >&2; exit 2; }
 
 tests/deps.sh etcd-server etcd-client wrk redis-server redis-tools sockperf gnuplot-nox dpdk
+# Node.js and npm for Gryadka: Debian's, unless the machine has an npm already.
+command -v npm >/dev/null || tests/deps.sh nodejs npm
 [ -f build/build.ninja ] || meson setup build >/dev/null
 ninja -C build >/dev/null
 
@@ -508,6 +510,34 @@ redis_point 1 $((3000 * seconds)) 1	# one client, one request: its latency
 redis_point 1 $((30000 * seconds))
 redis_point 16 $((250000 * seconds))
 stop_started
+
+# Gryadka: the npm package (pinned in bench/gryadka/package.json) with our
+# driver, one Node.js proposer over three Redis acceptors on loopback.
+say "Gryadka: 1 Node.js proposer, 3 Redis acceptors"
+cp bench/gryadka/package.json bench/gryadka/driver.js "$work/"
+if (cd "$work" && npm install --no-audit --no-fund >"$work/npm.log" 2>&1); then
+    for port in 6391 6392 6393; do
+        inns redis-server --port "$port" --bind 127.0.0.1 --save '' --appendonly no \
+            >"$work/redis-gryadka.$port.log" 2>&1 &
+        pids+=($!)
+    done
+    for port in 6391 6392 6393; do
+        for _ in $(seq 50); do inns redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
+    done
+    for conc in 1 64; do
+        for r in $(seq "$runs"); do
+            f=$work/gryadka.$conc.$r
+            inns node "$work/driver.js" --ports 6391,6392,6393 --conc "$conc" \
+                --seconds "$seconds" >"$f" 2>&1 || true
+            record point Gryadka "1 Node.js proposer, 3 Redis acceptors (npm gryadka 1.61.8)" \
+                put "$conc" "$r" "$(summary_field "$f" ops)" "$(summary_field "$f" p50)" \
+                "$(summary_field "$f" p99)"
+        done
+    done
+    stop_started
+else
+    echo "compare: npm install gryadka failed (no registry?), no Gryadka rows; see $work/npm.log" >&2
+fi
 
 # ---- the ports' raw packet rates -----------------------------------------
 
