@@ -1,5 +1,5 @@
 /* parnik-bench's DPDK mode, bring-up (see dpdk_transport.h): the EAL, the
- * ports with a queue pair per client thread where the PMD has them, the
+ * ports with --dpdk-queues queue pairs where the PMD has them, the
  * replicas found by ARP, and the frames no thread's client wants (ARP and
  * ping answered, ARP replies learnt).
  */
@@ -19,8 +19,8 @@
 #include "../dp/client/servers.h"
 #include "dpdk_shared.h"
 
-#define POOL_MBUFS 16383
 #define POOL_CACHE 256
+#define RING_DESC 1024		/* per queue, as dp_port_start asks */
 #define MAX_EAL_ARGS 64
 #define LINK_WAIT_US 5000000u	/* memif: the replica's server side must accept us */
 #define ARP_WAIT_US 2000000u
@@ -60,11 +60,17 @@ bench_learn(unsigned int pi, uint32_t ip, const uint8_t mac[6])
 {
 	struct bench_hop *h = bench_hop_of(ip);
 
+	uint8_t idle = 0;
+
 	if (h == NULL || __atomic_load_n(&h->resolved, __ATOMIC_ACQUIRE))
 		return;
-	/* Two threads may learn the same replica at once: same MAC either way,
-	 * and the port is the one whichever wrote last saw it on.
+	/* Two threads may hear the same replica at once (on two ports): the
+	 * first to claim it writes MAC and port together; the other's answer
+	 * is dropped, the next ARP round is not needed.
 	 */
+	if (!__atomic_compare_exchange_n(&h->learning, &idle, 1, false, __ATOMIC_ACQUIRE,
+					 __ATOMIC_RELAXED))
+		return;
 	memcpy(h->mac, mac, 6);
 	h->port = (uint16_t)pi;
 	__atomic_store_n(&h->resolved, true, __ATOMIC_RELEASE);
@@ -327,6 +333,23 @@ start_ports(const struct bench_dpdk_config *cfg, uint16_t local_port, char *skip
 	}
 }
 
+/* Mbufs for every RX and TX descriptor of every port, every thread's cache
+ * (up to 1.5 times its size) and the inboxes, plus room for what is in
+ * flight: a NIC with many queues fills them all at start.
+ */
+static unsigned int
+pool_size(const struct bench_dpdk_config *cfg)
+{
+	unsigned int q = cfg->queues > 0 ? cfg->queues : 1;
+	uint64_t n = (uint64_t)cfg->nvdev * q * 2 * RING_DESC +
+		     (uint64_t)(bench_g.nthreads + 1) * POOL_CACHE * 3 / 2 + 8192;
+	unsigned int size = 16383;
+
+	while (size < n && size < (1u << 22))
+		size = size * 2 + 1;	/* 2^k - 1: the ring's best size */
+	return size;
+}
+
 int
 bench_dpdk_init(const struct bench_dpdk_config *cfg, char *err, size_t errlen)
 {
@@ -361,7 +384,7 @@ bench_dpdk_init(const struct bench_dpdk_config *cfg, char *err, size_t errlen)
 	 * each client thread with the EAL), so the threads do not meet on the
 	 * pool's ring for every mbuf.
 	 */
-	bench_g.pool = rte_pktmbuf_pool_create("bench_mbufs", POOL_MBUFS, POOL_CACHE, 0,
+	bench_g.pool = rte_pktmbuf_pool_create("bench_mbufs", pool_size(cfg), POOL_CACHE, 0,
 					       RTE_MBUF_DEFAULT_BUF_SIZE, SOCKET_ID_ANY);
 	if (bench_g.pool == NULL) {
 		snprintf(err, errlen, "mbuf pool: %s", rte_strerror(rte_errno));

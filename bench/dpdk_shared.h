@@ -25,6 +25,7 @@
 struct bench_hop {
 	uint32_t ip;
 	bool resolved;		/* atomic: acquire before reading mac and port */
+	uint8_t learning;	/* atomic: the one thread writing mac and port */
 	uint16_t port;		/* index into ports[] */
 	uint8_t mac[6];
 };

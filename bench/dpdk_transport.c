@@ -119,7 +119,7 @@ handle(struct bench_tp *tp, unsigned int pi, struct rte_mbuf *m, pk_deliver_fn d
 	}
 	to = &tps[pp.partition];	/* classify kept it below nthreads */
 	m->port = (uint16_t)pi;	/* which port's interface parses it again */
-	if (rte_ring_mp_enqueue(to->inbox, m) != 0) {
+	if (to->inbox == NULL || rte_ring_mp_enqueue(to->inbox, m) != 0) {	/* NULL: fini */
 		tp->st.rx_dropped++;
 		rte_pktmbuf_free(m);
 		return;
@@ -233,6 +233,7 @@ dpdk_send(struct pk_transport *t, const struct pk_dgram *d, unsigned int n)
 		const struct bench_hop *h = bench_hop_of(d[i].ip);
 		const struct bench_port *bp;
 		struct rte_mbuf *m;
+		uint16_t pi;
 		uint8_t *f;
 
 		if (h == NULL) {
@@ -243,7 +244,8 @@ dpdk_send(struct pk_transport *t, const struct pk_dgram *d, unsigned int n)
 			tp->st.unresolved++;	/* lost: the client moves to another replica */
 			continue;
 		}
-		bp = &bench_g.ports[h->port];
+		pi = h->port;	/* fixed once resolved (bench_learn) */
+		bp = &bench_g.ports[pi];
 		m = rte_pktmbuf_alloc(bench_g.pool);
 		if (m == NULL) {
 			tp->st.tx_full++;	/* lost: the client's timeout retries it */
@@ -259,10 +261,10 @@ dpdk_send(struct pk_transport *t, const struct pk_dgram *d, unsigned int n)
 		dp_packet_build_udp(f, bp->ifc.mac, h->mac, bp->ifc.ip, h->ip,
 				    (uint16_t)(bp->ifc.base_port + tp->k), d[i].port, d[i].len,
 				    bp->p.udp_csum);
-		out[h->port][nout[h->port]++] = m;
-		if (nout[h->port] == BENCH_BURST) {
-			tx(tp, h->port, out[h->port], BENCH_BURST);
-			nout[h->port] = 0;
+		out[pi][nout[pi]++] = m;
+		if (nout[pi] == BENCH_BURST) {
+			tx(tp, pi, out[pi], BENCH_BURST);
+			nout[pi] = 0;
 		}
 	}
 	for (unsigned int pi = 0; pi < bench_g.nports; pi++)
@@ -296,12 +298,16 @@ ready(struct bench_tp *tp)
 	return poll_queues(tp, true, NULL, NULL) > 0;
 }
 
+/* What must end a sleep besides our own queues: a reply handed over, or a
+ * thread that closed (its queues are ours to adopt now, and they have no
+ * wake source of ours).
+ */
 static bool
 inbox_pending(void *arg)
 {
 	const struct bench_tp *tp = arg;
 
-	return !rte_ring_empty(tp->inbox);
+	return !rte_ring_empty(tp->inbox) || some_closed();
 }
 
 static int
@@ -348,6 +354,10 @@ dpdk_close(struct pk_transport *t)
 		rte_thread_unregister();
 	tp->registered = false;
 	__atomic_store_n(&tp->open, false, __ATOMIC_RELEASE);
+	/* Whoever sleeps now has our queues to adopt: wake them. */
+	for (unsigned int k = 0; k < bench_g.nthreads; k++)
+		if (k != tp->k)
+			dp_idle_kick(&tps[k].idle);
 }
 
 struct pk_transport *
@@ -362,9 +372,9 @@ bench_dpdk_transport_open(void *unused, char *err, size_t errlen)
 	}
 	rte_spinlock_lock(&open_lock);
 	for (unsigned int k = 0; k < bench_g.nthreads && tp == NULL; k++)
-		if (!tps[k].open) {
+		if (!__atomic_load_n(&tps[k].open, __ATOMIC_ACQUIRE)) {
 			tp = &tps[k];
-			tp->open = true;
+			__atomic_store_n(&tp->open, true, __ATOMIC_RELEASE);
 		}
 	rte_spinlock_unlock(&open_lock);
 	if (tp == NULL) {
@@ -419,13 +429,20 @@ bench_dpdk_transports_init(char *err, size_t errlen)
 void
 bench_dpdk_transports_fini(void)
 {
+	/* Two passes: every frame still on a queue or in an inbox is dropped
+	 * while every inbox exists (a late reply may be for any thread), and
+	 * only then do the rings and descriptors go.
+	 */
+	for (unsigned int k = 0; k < bench_g.nthreads; k++)
+		__atomic_store_n(&tps[k].open, true, __ATOMIC_RELEASE);	/* no adopting now */
+	for (unsigned int k = 0; k < bench_g.nthreads; k++)
+		if (tps[k].inbox != NULL)
+			drain(&tps[k], NULL, NULL);
 	for (unsigned int k = 0; k < bench_g.nthreads; k++) {
 		struct bench_tp *tp = &tps[k];
 
-		if (tp->inbox == NULL)
-			continue;
-		__atomic_store_n(&tp->open, true, __ATOMIC_RELEASE);	/* no adopting now */
-		drain(tp, NULL, NULL);
+		if (tp->inbox != NULL)
+			drain_inbox(tp, NULL, NULL);
 		dp_wake_fini(&tp->wake);
 		dp_idle_fini(&tp->idle);
 		rte_ring_free(tp->inbox);

@@ -168,7 +168,7 @@ dp_bell_open(struct dp_bell *b, const char *devargs, uint16_t nq, char *why, siz
 	if (!devarg(devargs, "id", id, sizeof(id)))
 		snprintf(id, sizeof(id), "0");
 	/* id=00 and id=0 are one interface to the PMD: one name here. */
-	snprintf(id, sizeof(id), "%lu", strtoul(id, NULL, 0));
+	snprintf(id, sizeof(id), "%lu", strtoul(id, NULL, 10));
 	if (!devarg(devargs, "socket-abstract", abstract, sizeof(abstract)))
 		snprintf(abstract, sizeof(abstract), "yes");
 	if (strcmp(role, "server") == 0 || strcmp(role, "master") == 0)

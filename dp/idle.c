@@ -102,6 +102,10 @@ dp_idle_sleep(struct dp_idle_state *d, uint32_t us, bool (*pending)(void *arg), 
 	 * with a full barrier on both sides one of us sees the other.
 	 */
 	__atomic_store_n(&d->sleeping, 1, __ATOMIC_SEQ_CST);
+	/* The store before the looks (plain loads of ring indexes): on ARMv8
+	 * a store-release does not order later loads.
+	 */
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
 	if (!pending(arg)) {
 		d->sleeps++;
 		if (ppoll(d->pfd, d->nfd, &ts, NULL) > 0) {

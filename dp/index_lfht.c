@@ -25,6 +25,24 @@ struct dp_index_entry {
 	void *rec;
 };
 
+/* The core's key hash decides the partition (hash mod P), so within one
+ * partition's table its low bits are all alike, and cds_lfht buckets by
+ * the low bits: chains would be P times longer. A 64-bit finaliser
+ * (MurmurHash3's) spreads every bit of it over the bucket bits.
+ */
+static unsigned long
+spread(uint32_t hash)
+{
+	uint64_t h = hash;
+
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	h ^= h >> 33;
+	return (unsigned long)h;
+}
+
 struct lookup_key {
 	const uint8_t *key;
 	uint16_t len;
@@ -69,7 +87,7 @@ lookup(struct dp_index *ix, const uint8_t *key, uint16_t len, uint32_t hash)
 	const struct lookup_key k = { key, len };
 	struct cds_lfht_iter it;
 
-	cds_lfht_lookup(ix->ht, hash, match, &k, &it);
+	cds_lfht_lookup(ix->ht, spread(hash), match, &k, &it);
 	return cds_lfht_iter_get_node(&it);
 }
 
@@ -94,7 +112,7 @@ index_insert(void *index, const uint8_t *key, uint16_t len, uint32_t hash, void 
 	e->len = len;
 	e->key = key;
 	e->rec = rec;
-	cds_lfht_add(ix->ht, hash, &e->node);
+	cds_lfht_add(ix->ht, spread(hash), &e->node);
 	return 0;
 }
 

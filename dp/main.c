@@ -8,6 +8,7 @@
  * Test profile (no hugepages): --no-huge -m 256 --no-shconf --file-prefix NAME
  * --no-pci --vdev net_af_packet0,iface=IFACE,qdisc_bypass=1,framecnt=4096
  */
+#include <errno.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -49,8 +50,11 @@ request_stop(void)
 static void
 on_signal(int sig)
 {
+	int saved = errno;	/* the kicks write */
+
 	(void)sig;
 	request_stop();
+	errno = saved;
 }
 
 /* Worker lcores: every lcore but the main one; all of them when the EAL
@@ -309,6 +313,9 @@ main(int argc, char **argv)
 		if (f != NULL && f != stdout)
 			fclose(f);
 	}
+	/* A second signal now must not kick lcores that are being freed. */
+	signal(SIGINT, SIG_IGN);
+	signal(SIGTERM, SIG_IGN);
 	dp_replica_fini(&r);
 	for (unsigned int i = 0; i < nports; i++)
 		dp_port_stop(&r.ports[i]);

@@ -22,7 +22,12 @@ pk_table_init(struct pk_table *t, struct pk_mem *mem, uint32_t max_keys)
 		if (t->recent == NULL)
 			return -1;
 		t->index = t->ops->create(mem->env.ctx, max_keys);
-		return t->index != NULL ? 0 : -1;
+		if (t->index == NULL) {
+			pk_mem_free(mem, t->recent);
+			t->recent = NULL;
+			return -1;
+		}
+		return 0;
 	}
 	while (size < 2 * (uint64_t)max_keys && size < (1u << 31))
 		size <<= 1;
@@ -84,11 +89,23 @@ rec_is(const struct pk_rec *r, const uint8_t *key, uint16_t len, uint32_t hash)
 	return r->hash == hash && r->key_len == len && memcmp(r->key, key, len) == 0;
 }
 
+/* The slot of a key's hash among the recent records. Not its low bits:
+ * with P (a power of two) partitions, the keys of one partition all share
+ * hash mod P; a multiplicative mix spreads them.
+ */
+uint32_t
+pk_table_recent_slot(uint32_t hash)
+{
+	return (hash * 0x9e3779b1u) >> 24;
+}
+
+_Static_assert(PK_TABLE_RECENT == 1u << 8, "pk_table_recent_slot keeps 8 bits");
+
 /* The host index, through the recent records. */
 static struct pk_rec *
 host_find(const struct pk_table *t, const uint8_t *key, uint16_t len, uint32_t hash)
 {
-	struct pk_rec **slot = &t->recent[hash & (PK_TABLE_RECENT - 1)];
+	struct pk_rec **slot = &t->recent[pk_table_recent_slot(hash)];
 	struct pk_rec *r = *slot;
 
 	if (r != NULL && rec_is(r, key, len, hash))
@@ -141,7 +158,7 @@ pk_table_get(struct pk_table *t, const uint8_t *key, uint16_t len, uint32_t hash
 			r = NULL;
 		}
 		if (r != NULL)
-			t->recent[hash & (PK_TABLE_RECENT - 1)] = r;
+			t->recent[pk_table_recent_slot(hash)] = r;
 	} else {
 		for (i = hash & t->mask; t->slots[i] != NULL; i = (i + 1) & t->mask)
 			if (rec_is(t->slots[i], key, len, hash))
@@ -188,7 +205,7 @@ void
 pk_table_remove(struct pk_table *t, struct pk_rec *r)
 {
 	if (t->ops != NULL) {
-		struct pk_rec **slot = &t->recent[r->hash & (PK_TABLE_RECENT - 1)];
+		struct pk_rec **slot = &t->recent[pk_table_recent_slot(r->hash)];
 
 		if (*slot == r)
 			*slot = NULL;	/* it is freed after a grace period */

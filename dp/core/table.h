@@ -72,8 +72,12 @@ int pk_table_init(struct pk_table *t, struct pk_mem *mem, uint32_t max_keys);
 /* Frees every record (values included) and the index. */
 void pk_table_fini(struct pk_table *t);
 
+/* Owner thread only: a find remembers what it found (recent records). */
 struct pk_rec *pk_table_find(const struct pk_table *t, const uint8_t *key, uint16_t len,
 			     uint32_t hash);
+
+/* Which of the PK_TABLE_RECENT slots a hash takes (exposed for tests). */
+uint32_t pk_table_recent_slot(uint32_t hash);
 
 /* Finds or creates the record. Returns NULL when the table holds max_keys
  * records or memory ran out.
