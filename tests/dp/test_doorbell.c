@@ -133,6 +133,7 @@ test_an_abstract_socket_puts_the_files_in_a_private_directory(void)
 		snprintf(fifo, sizeof(fifo), "%s-%u-0", page, side);
 		unlink(fifo);
 	}
+	(void)rmdir(dirpath);	/* when empty: a replica's files may share it */
 }
 
 /* Files someone else could have planted are refused: a symlink to a file
