@@ -1,7 +1,7 @@
 /* parnik-bench's DPDK mode, bring-up (see dpdk_transport.h): the EAL, the
- * ports with --dpdk-queues queue pairs where the PMD has them, the
- * replicas found by ARP, and the frames no thread's client wants (ARP and
- * ping answered, ARP replies learnt).
+ * ports with --dpdk-queues queue pairs where the PMD has them, and the
+ * replicas found by ARP (their replies taken in by the first transport's
+ * receive path).
  */
 #define _GNU_SOURCE
 #include <arpa/inet.h>
@@ -114,61 +114,6 @@ bench_arp_unresolved(uint16_t q, uint64_t *bells)
 	return out;
 }
 
-/* Bring-up's own receive: only ARP and pings matter before any thread runs. */
-static void
-drain_for_arp(struct bench_dpdk_stats *st)
-{
-	for (unsigned int pi = 0; pi < bench_g.nports; pi++) {
-		struct bench_port *bp = &bench_g.ports[pi];
-
-		for (uint16_t q = 0; q < bp->p.nrxq; q++) {
-			struct rte_mbuf *m[BENCH_BURST];
-			uint16_t n = rte_eth_rx_burst(bp->p.id, q, m, BENCH_BURST);
-
-			for (uint16_t i = 0; i < n; i++) {
-				struct dp_parsed pp;
-
-				st->rx_frames++;
-				if (!rte_pktmbuf_is_contiguous(m[i])) {
-					st->rx_dropped++;
-					rte_pktmbuf_free(m[i]);
-					continue;
-				}
-				dp_packet_classify(&bp->ifc, rte_pktmbuf_mtod(m[i], uint8_t *),
-						   rte_pktmbuf_data_len(m[i]), &pp);
-				if (!bench_handle_local(pi, 0, m[i], &pp, st))
-					rte_pktmbuf_free(m[i]);	/* a late reply: no client yet */
-			}
-		}
-	}
-}
-
-bool
-bench_handle_local(unsigned int pi, uint16_t q, struct rte_mbuf *m, const struct dp_parsed *pp,
-		   struct bench_dpdk_stats *st)
-{
-	switch (pp->verdict) {
-	case DP_PAYLOAD:
-		return false;
-	case DP_REPLY:
-		m->data_len = m->pkt_len = pp->reply_len;
-		st->answered++;
-		if (bench_tx(pi, (uint16_t)(q % bench_g.ports[pi].p.ntxq), &m, 1, &st->bells_rung) == 1)
-			st->tx_frames++;
-		else
-			rte_pktmbuf_free(m);
-		return true;
-	case DP_LEARN:
-		bench_learn(pi, pp->src_ip, pp->src_mac);
-		break;
-	default:
-		st->rx_dropped++;
-		break;
-	}
-	rte_pktmbuf_free(m);
-	return true;
-}
-
 /* Asks every replica for its MAC on every port, for up to ARP_WAIT_US.
  * Returns 0 when all answered; 1 when some did (the others are named in
  * <err>: a cluster serves with a replica down, and they are asked again
@@ -186,7 +131,7 @@ resolve(struct bench_dpdk_stats *st, char *err, size_t errlen)
 			st->tx_frames += bench_arp_unresolved(0, &st->bells_rung);
 			last = now;
 		}
-		drain_for_arp(st);
+		bench_dpdk_bringup_poll();
 		rte_pause();
 	}
 	if (bench_resolved_count() == bench_g.nhops)

@@ -70,20 +70,14 @@ unsigned int bench_arp_unresolved(uint16_t q, uint64_t *bells);
 
 unsigned int bench_resolved_count(void);
 
-/* A frame that is not a reply for a client (<pp> its classification):
- * answers ARP and pings through TX queue <q>, learns ARP replies, counts
- * drops. Returns false for a payload, which the caller delivers; true when
- * it consumed <m>.
- */
-bool bench_handle_local(unsigned int pi, uint16_t q, struct rte_mbuf *m,
-			const struct dp_parsed *pp, struct bench_dpdk_stats *st);
-
 /* dpdk_transport.c: the per-thread transports, set up once the ports are
- * (their wake sources need the queues), torn down before the ports; the
- * counters bring-up adds to (the first transport's).
+ * (their wake sources need the queues), torn down before the ports; during
+ * bring-up, one receive pass over every queue (ARP replies learnt, ARP and
+ * pings answered) and the counters bring-up adds to (the first transport's).
  */
 int bench_dpdk_transports_init(char *err, size_t errlen);
 void bench_dpdk_transports_fini(void);
+void bench_dpdk_bringup_poll(void);
 struct bench_dpdk_stats *bench_dpdk_bringup_stats(void);
 
 #endif

@@ -89,6 +89,37 @@ deliver_frame(struct bench_tp *tp, unsigned int pi, struct rte_mbuf *m, pk_deliv
 	rte_pktmbuf_free(m);
 }
 
+/* A frame that is not a reply for a client (<pp> its classification):
+ * answers ARP and pings through TX queue <q>, learns ARP replies, counts
+ * drops. Returns false for a payload, which the caller delivers; true when
+ * it consumed <m>.
+ */
+static bool
+handle_local(unsigned int pi, uint16_t q, struct rte_mbuf *m, const struct dp_parsed *pp,
+		   struct bench_dpdk_stats *st)
+{
+	switch (pp->verdict) {
+	case DP_PAYLOAD:
+		return false;
+	case DP_REPLY:
+		m->data_len = m->pkt_len = pp->reply_len;
+		st->answered++;
+		if (bench_tx(pi, (uint16_t)(q % bench_g.ports[pi].p.ntxq), &m, 1, &st->bells_rung) == 1)
+			st->tx_frames++;
+		else
+			rte_pktmbuf_free(m);
+		return true;
+	case DP_LEARN:
+		bench_learn(pi, pp->src_ip, pp->src_mac);
+		break;
+	default:
+		st->rx_dropped++;
+		break;
+	}
+	rte_pktmbuf_free(m);
+	return true;
+}
+
 /* One frame from port <pi>: ours is delivered, another thread's handed
  * over, the rest handled as bring-up does (ARP, ping, drops).
  */
@@ -107,7 +138,7 @@ handle(struct bench_tp *tp, unsigned int pi, struct rte_mbuf *m, pk_deliver_fn d
 		return;
 	}
 	dp_packet_classify(&bench_g.ports[pi].ifc, f, rte_pktmbuf_data_len(m), &pp);
-	if (bench_handle_local(pi, txq(tp, pi), m, &pp, &tp->st))
+	if (handle_local(pi, txq(tp, pi), m, &pp, &tp->st))
 		return;
 	if (pp.partition == tp->k) {
 		if (deliver != NULL)
@@ -448,6 +479,12 @@ bench_dpdk_transports_fini(void)
 		rte_ring_free(tp->inbox);
 		tp->inbox = NULL;
 	}
+}
+
+void
+bench_dpdk_bringup_poll(void)
+{
+	drain(&tps[0], NULL, NULL);	/* no client yet: ARP and pings only */
 }
 
 struct bench_dpdk_stats *

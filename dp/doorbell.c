@@ -9,6 +9,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "devargs.h"
 #include "doorbell.h"
 
 #define BELL_MAGIC 0x706b6201u	/* "pkb", layout 1 */
@@ -27,30 +28,6 @@ struct dp_bell_page {
 };
 
 _Static_assert(sizeof(struct dp_bell_page) <= BELL_PAGE, "the doorbell page fits a page");
-
-/* Copies the value of <key> in "k=v,k=v" <args> into <out>; false if absent. */
-static bool
-devarg(const char *args, const char *key, char *out, size_t outlen)
-{
-	size_t klen = strlen(key);
-
-	for (const char *s = args; s != NULL && *s != 0;) {
-		const char *end = strchr(s, ',');
-		size_t len = end != NULL ? (size_t)(end - s) : strlen(s);
-
-		if (len > klen && strncmp(s, key, klen) == 0 && s[klen] == '=') {
-			size_t vlen = len - klen - 1;
-
-			if (vlen >= outlen)
-				return false;
-			memcpy(out, s + klen + 1, vlen);
-			out[vlen] = 0;
-			return true;
-		}
-		s = end != NULL ? end + 1 : NULL;
-	}
-	return false;
-}
 
 static int
 fail(struct dp_bell *b, char *why, size_t whylen, const char *what, const char *path)
@@ -161,15 +138,15 @@ dp_bell_open(struct dp_bell *b, const char *devargs, uint16_t nq, char *why, siz
 		return -1;
 	}
 	/* The PMD's defaults (22.11): role server, id 0, /run/memif.sock, abstract. */
-	if (!devarg(devargs, "socket", sock, sizeof(sock)))
+	if (!dp_devarg(devargs, "socket", sock, sizeof(sock)))
 		snprintf(sock, sizeof(sock), "/run/memif.sock");
-	if (!devarg(devargs, "role", role, sizeof(role)))
+	if (!dp_devarg(devargs, "role", role, sizeof(role)))
 		snprintf(role, sizeof(role), "server");
-	if (!devarg(devargs, "id", id, sizeof(id)))
+	if (!dp_devarg(devargs, "id", id, sizeof(id)))
 		snprintf(id, sizeof(id), "0");
 	/* id=00 and id=0 are one interface to the PMD: one name here. */
 	snprintf(id, sizeof(id), "%lu", strtoul(id, NULL, 10));
-	if (!devarg(devargs, "socket-abstract", abstract, sizeof(abstract)))
+	if (!dp_devarg(devargs, "socket-abstract", abstract, sizeof(abstract)))
 		snprintf(abstract, sizeof(abstract), "yes");
 	if (strcmp(role, "server") == 0 || strcmp(role, "master") == 0)
 		b->me = 0;

@@ -142,7 +142,7 @@ steer_ports(struct dp_replica *rep, const struct dp_options *o)
 
 		printf("parnikd: port %u (%s): %u RX / %u TX queue(s), wakes on arrival by %s, "
 		       "frames out per %s, steering %s%s%s\n", p->id, p->driver, p->nrxq, p->ntxq,
-		       dp_wake_kind_name((enum dp_wake_kind)rep->lcores[0]->wake_kind[i]),
+		       dp_wake_kind_name(dp_wake_kind_of(&rep->lcores[0]->wake, p)),
 		       p->tx_per_datagram ? "datagram" : "pass", hw ? "by rte_flow" : "in software",
 		       hw ? "" : " - ", hw ? "" : why);
 	}

@@ -51,6 +51,11 @@ dp_port_start(struct dp_port *p, uint16_t port, unsigned int nworkers, struct rt
 		return rc;
 	}
 	snprintf(p->driver, sizeof(p->driver), "%s", info.driver_name);
+	{
+		const struct rte_devargs *da = rte_dev_devargs(info.device);
+
+		p->devargs = da != NULL && da->args != NULL ? da->args : "";
+	}
 	/* A frame in memif's shared memory cannot be corrupted on the way; peer
 	 * datagrams carry a MAC anyway. Everywhere else, a wire or a kernel.
 	 */
@@ -81,12 +86,10 @@ dp_port_start(struct dp_port *p, uint16_t port, unsigned int nworkers, struct rt
 	 */
 	(void)rte_eth_promiscuous_enable(port);
 	if (strcmp(p->driver, "net_memif") == 0) {
-		const struct rte_devargs *da = rte_dev_devargs(info.device);
 		uint16_t nq = p->nrxq > p->ntxq ? p->nrxq : p->ntxq;
 
 		/* Without a doorbell the port still works, woken by a timer. */
-		if (dp_bell_open(&p->bell, da != NULL && da->args != NULL ? da->args : "", nq,
-				 why, whylen) != 0)
+		if (dp_bell_open(&p->bell, p->devargs, nq, why, whylen) != 0)
 			fprintf(stderr, "port %u: %s; a timer wakes its workers\n", port, why);
 	}
 	return 0;

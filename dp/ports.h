@@ -23,6 +23,7 @@ struct dp_port {
 	bool udp_csum;		/* UDP checksums on what we send: not on memif */
 	bool rx_intr;		/* configured with Rx interrupts (the PMD may still lack them) */
 	struct dp_bell bell;	/* memif: the doorbell to its other end (wake.h) */
+	const char *devargs;	/* its --vdev arguments ("" for none), the EAL's */
 	/* Frames leave after each received datagram's work, not only at the
 	 * end of a pass (enum dp_tx_flush, resolved for this port).
 	 */

@@ -131,8 +131,7 @@ make_lcores(struct dp_replica *r)
 		dp_wake_init(&l->wake);
 		for (unsigned int pi = 0; pi < r->nports; pi++)
 			if (w < r->ports[pi].nrxq)
-				l->wake_kind[pi] = (uint8_t)dp_wake_add(&l->wake, &l->idle,
-									&r->ports[pi], w);
+				(void)dp_wake_add(&l->wake, &l->idle, &r->ports[pi], w);
 		for (uint16_t p = 0; p < r->opt->partitions; p++)
 			if (r->part[p].owner == w)
 				l->parts[l->nparts++] = p;

@@ -121,8 +121,6 @@ struct dp_lcore {
 	struct dp_mem mem;			/* its partitions' arena */
 	struct dp_idle_state idle;
 	struct dp_wake wake;			/* what ends a sleep on arrival */
-	uint8_t wake_kind[DP_MAX_PORTS];	/* enum dp_wake_kind, per port */
-	bool worked;				/* the last pass had work */
 	struct dp_installs installs;		/* catch-up sends in flight */
 	uint64_t backlog_since;			/* us: every burst full since (0: none) */
 	bool shedding;				/* a standing queue: BUSY to new requests */

@@ -8,11 +8,10 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <rte_dev.h>
-#include <rte_devargs.h>
 #include <rte_ethdev.h>
 #include <rte_log.h>
 
+#include "devargs.h"
 #include "wake.h"
 
 void
@@ -40,29 +39,6 @@ rx_intr_fd(uint16_t port, uint16_t q)
 	if (type >= 0 && before >= 0)
 		(void)rte_log_set_level((uint32_t)type, (uint32_t)before);
 	return fd;
-}
-
-/* The interface behind a net_af_packet port (its iface= argument). */
-static bool
-af_packet_iface(uint16_t port, char *out, size_t outlen)
-{
-	struct rte_eth_dev_info info;
-	const struct rte_devargs *da;
-	const char *s;
-	size_t n;
-
-	if (rte_eth_dev_info_get(port, &info) != 0 || (da = rte_dev_devargs(info.device)) == NULL ||
-	    da->args == NULL || (s = strstr(da->args, "iface=")) == NULL)
-		return false;
-	if (s != da->args && s[-1] != ',')
-		return false;
-	s += strlen("iface=");
-	n = strcspn(s, ",");
-	if (n == 0 || n >= outlen)
-		return false;
-	memcpy(out, s, n);
-	out[n] = 0;
-	return true;
 }
 
 /* A packet socket that receives a copy of each IPv4 frame arriving on
@@ -143,7 +119,7 @@ dp_wake_add(struct dp_wake *w, struct dp_idle_state *idle, const struct dp_port 
 			in_epoll = true;
 		}
 	} else if (strcmp(port->driver, "net_af_packet") == 0 &&
-		   af_packet_iface(port->id, iface, sizeof(iface)) &&
+		   dp_devarg(port->devargs, "iface", iface, sizeof(iface)) && iface[0] != 0 &&
 		   (fd = wake_socket(iface)) >= 0) {
 		if (dp_idle_watch(idle, fd, DP_IDLE_FD_DRAIN) == 0) {
 			kind = DP_WAKE_SOCKET;
@@ -245,6 +221,15 @@ dp_wake_fini(struct dp_wake *w)
 		close(w->epfd);
 	w->epfd = -1;
 	w->n = 0;
+}
+
+enum dp_wake_kind
+dp_wake_kind_of(const struct dp_wake *w, const struct dp_port *port)
+{
+	for (unsigned int i = 0; i < w->n; i++)
+		if (w->src[i].port == port)
+			return (enum dp_wake_kind)w->src[i].kind;
+	return DP_WAKE_NONE;
 }
 
 const char *

@@ -59,6 +59,11 @@ void dp_wake_arm(struct dp_wake *w);
 void dp_wake_disarm(struct dp_wake *w);
 void dp_wake_fini(struct dp_wake *w);
 
+/* The kind of the source added for <port> (worker 0 polls a queue of
+ * every port), DP_WAKE_NONE if none was.
+ */
+enum dp_wake_kind dp_wake_kind_of(const struct dp_wake *w, const struct dp_port *port);
+
 /* Names the kinds for the start line: "doorbell", "rx interrupt",
  * "packet socket", "timer".
  */

@@ -866,15 +866,10 @@ static uint32_t
 sleep_cap_us(const struct dp_lcore *l, uint64_t now_tsc)
 {
 	const struct dp_replica *r = l->r;
-	uint64_t until = l->now_us + 1000000u / PUBLISH_PER_SECOND;
+	/* The next publication is at most one period away: the longest sleep. */
+	uint64_t until = l->next_publish > now_tsc
+			 ? l->now_us + tsc_to_us(r, l->next_publish - now_tsc) : l->now_us;
 
-	if (l->next_publish > now_tsc) {
-		uint64_t publish = l->now_us + tsc_to_us(r, l->next_publish - now_tsc);
-
-		until = RTE_MIN(until, publish);
-	} else {
-		until = l->now_us;
-	}
 	for (uint16_t i = 0; i < l->nparts; i++)
 		until = RTE_MIN(until, pk_worker_next_deadline(r->part[l->parts[i]].w));
 	until = RTE_MIN(until, l->census_next);
@@ -887,13 +882,13 @@ sleep_cap_us(const struct dp_lcore *l, uint64_t now_tsc)
  * arm the wake sources and look once more, or sleep.
  */
 static void
-idle(struct dp_lcore *l, uint64_t now_tsc)
+idle(struct dp_lcore *l, uint64_t now_tsc, bool worked)
 {
 	const struct dp_replica *r = l->r;
 	/* After a busy pass nothing sleeps: spare the busy path the look. */
-	bool frames_wake = !l->worked && dp_wake_on_arrival(&l->wake);
-	uint32_t cap = l->worked ? 0 : frames_wake ? sleep_cap_us(l, now_tsc) : r->opt->idle_max_us;
-	uint32_t us = dp_idle_after_pass(&l->idle, l->worked, l->now_us, r->opt->idle_spin_us, cap,
+	bool frames_wake = !worked && dp_wake_on_arrival(&l->wake);
+	uint32_t cap = worked ? 0 : frames_wake ? sleep_cap_us(l, now_tsc) : r->opt->idle_max_us;
+	uint32_t us = dp_idle_after_pass(&l->idle, worked, l->now_us, r->opt->idle_spin_us, cap,
 					 frames_wake);
 	uint64_t due = dp_fault_next_due(&l->fault);
 
@@ -960,9 +955,8 @@ dp_worker_run(struct dp_replica *r, uint16_t index)
 		}
 		if (got > 0)
 			l->live.dp.busy_cycles += end - start;
-		l->worked = got > 0;
 		if (r->opt->idle == DP_IDLE_ADAPTIVE)
-			idle(l, end);
+			idle(l, end, got > 0);
 	}
 	fault_drop_held(l);
 	tx_flush_all(l);
