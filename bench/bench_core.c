@@ -19,6 +19,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "heap.h"
 #include "parnik/worker.h"
 
 #define NODES 3
@@ -33,6 +34,7 @@ struct dgram {
 };
 
 struct bench {
+	struct pk_heap heap;
 	struct pk_worker *w[NODES];
 	struct pk_config cfg;
 	struct dgram *q;	/* FIFO of datagrams in flight */
@@ -48,20 +50,6 @@ struct bench {
 	uint64_t failed;
 	uint64_t now;
 };
-
-static void *
-b_alloc(void *ctx, size_t size)
-{
-	(void)ctx;
-	return malloc(size);
-}
-
-static void
-b_free(void *ctx, void *p)
-{
-	(void)ctx;
-	free(p);
-}
 
 static const struct pk_dgram_hdr hdr = { .cluster_id = CLUSTER, .partitions = 1, .partition = 0 };
 
@@ -109,16 +97,23 @@ reply_out(struct bench *b, const struct pk_msg *m)
 }
 
 static void
+drain_peer(void *ctx, uint16_t to, const struct pk_msg *m)
+{
+	emit(ctx, to, m);
+}
+
+static void
+drain_reply(void *ctx, const struct pk_reply *r)
+{
+	reply_out(ctx, &r->msg);
+}
+
+static void
 drain(struct bench *b)
 {
-	for (uint32_t i = 0; i < b->out.nsend; i++)
-		for (uint16_t to = 0; to < NODES; to++)
-			if (b->out.sends[i].dest_mask & (1u << to))
-				emit(b, to, &b->out.sends[i].msg);
-	for (uint32_t i = 0; i < b->out.nreply; i++)
-		reply_out(b, &b->out.replies[i].msg);
-	b->out.nsend = 0;
-	b->out.nreply = 0;
+	const struct pk_out_sink sink = { .peer = drain_peer, .reply = drain_reply, .ctx = b };
+
+	pk_out_drain(&b->out, &sink);
 }
 
 /* Delivers every datagram in flight, and what they cause. */
@@ -172,7 +167,7 @@ bench_init(struct bench *b, bool one_rtt, uint32_t keys)
 	p.partitions = 1;
 	p.incarnation = 1;
 	p.admitted = true;
-	p.env = (struct pk_env){ .alloc = b_alloc, .free = b_free };
+	p.env = pk_heap_env(&b->heap);
 	for (uint16_t n = 0; n < NODES; n++) {
 		p.node = n;
 		p.seed = n + 1;

@@ -15,8 +15,7 @@
 #include <rte_ethdev.h>
 #include <rte_pause.h>
 
-#include "../dp/clock.h"
-#include "../dp/client/servers.h"
+#include "clock.h"
 #include "dpdk_shared.h"
 
 #define POOL_CACHE 256
@@ -225,14 +224,14 @@ eal_argv(const struct bench_dpdk_config *cfg, char *buf, size_t buflen, char **a
 static int
 servers_to_hops(const char *list, char *err, size_t errlen)
 {
-	struct sockaddr_in addrs[PK_CLIENT_MAX_SERVERS];
+	struct pk_server servers[PK_CLIENT_MAX_SERVERS];
 	unsigned int n = 0;
 
-	if (pk_servers_parse(list, 1, addrs, &n, err, errlen) != 0)
+	if (pk_client_servers(list, servers, &n, err, errlen) != 0)
 		return -1;
 	for (unsigned int i = 0; i < n; i++)
-		if (bench_hop_of(addrs[i].sin_addr.s_addr) == NULL)
-			bench_g.hops[bench_g.nhops++] = (struct bench_hop){ .ip = addrs[i].sin_addr.s_addr };
+		if (bench_hop_of(servers[i].ip) == NULL)
+			bench_g.hops[bench_g.nhops++] = (struct bench_hop){ .ip = servers[i].ip };
 	return 0;
 }
 

@@ -20,7 +20,7 @@
 #include <rte_pause.h>
 #include <rte_ring.h>
 
-#include "../dp/clock.h"
+#include "clock.h"
 #include "dpdk_shared.h"
 #include "wake.h"
 

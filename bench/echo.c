@@ -6,20 +6,12 @@
 
 #include <time.h>
 
+#include "clock.h"
 #include "echo.h"
 
 #define ECHO_PORT 7
 #define ECHO_LEN 64
 #define ECHO_TIMEOUT_US 1000000u
-
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 struct echo_wait {
 	uint64_t seq;
@@ -53,7 +45,7 @@ bench_echo(pk_transport_open_fn open, void *open_arg, uint32_t ip, unsigned int 
 	for (unsigned int i = 0; i < count && rc == 0; i++) {
 		struct echo_wait w = { .seq = 0x706b6563686f0000ull + i };
 		struct pk_dgram d = { .ip = ip, .port = ECHO_PORT, .len = ECHO_LEN, .data = buf };
-		uint64_t sent = now_ns();
+		uint64_t sent = pk_mono_ns();
 
 		memcpy(buf, &w.seq, sizeof(w.seq));
 		if (t->send(t, &d, 1) != 0) {
@@ -62,7 +54,7 @@ bench_echo(pk_transport_open_fn open, void *open_arg, uint32_t ip, unsigned int 
 			break;
 		}
 		while (!w.back) {
-			uint64_t spent = (now_ns() - sent) / 1000u;
+			uint64_t spent = (pk_mono_ns() - sent) / 1000u;
 
 			if (spent >= ECHO_TIMEOUT_US) {
 				snprintf(err, errlen, "echo: no reply in %u ms", ECHO_TIMEOUT_US / 1000);
@@ -77,7 +69,7 @@ bench_echo(pk_transport_open_fn open, void *open_arg, uint32_t ip, unsigned int 
 			}
 		}
 		if (w.back)
-			pk_hist_record(h, now_ns() - sent);	/* ns */
+			pk_hist_record(h, pk_mono_ns() - sent);	/* ns */
 	}
 	t->close(t);
 	return rc;

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "clock.h"
 #include "parnik/client.h"
 
 struct record {
@@ -30,10 +31,7 @@ struct record {
 static inline uint64_t
 record_now_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	return pk_mono_ns();
 }
 
 /* Fills <r>'s answer from <res>, completed at <t> ns since the start. */

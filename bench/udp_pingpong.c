@@ -23,16 +23,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "parnik/hist.h"
-
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 static int
 parse_addr(const char *s, struct sockaddr_in *a)
@@ -60,10 +52,10 @@ static void *
 serve(void *arg)
 {
 	struct server_args *sa = arg;
-	uint64_t end = now_ns() + (uint64_t)sa->seconds * 1000000000u;
+	uint64_t end = pk_mono_ns() + (uint64_t)sa->seconds * 1000000000u;
 	uint8_t buf[65536];
 
-	while (now_ns() < end) {
+	while (pk_mono_ns() < end) {
 		struct pollfd p = { .fd = sa->fd, .events = POLLIN };
 		struct sockaddr_in from;
 		socklen_t flen = sizeof(from);
@@ -107,7 +99,7 @@ client(const struct sockaddr_in *to, unsigned int count, unsigned int size)
 	pk_hist_reset(&h);
 	for (unsigned int i = 0; i < count + 100; i++) {	/* 100 warm-up rounds */
 		struct pollfd p = { .fd = fd, .events = POLLIN };
-		uint64_t t0 = now_ns();
+		uint64_t t0 = pk_mono_ns();
 
 		memcpy(buf + 1, &i, sizeof(i));
 		if (sendto(fd, buf, size, 0, (const struct sockaddr *)to, sizeof(*to)) < 0) {
@@ -127,7 +119,7 @@ client(const struct sockaddr_in *to, unsigned int count, unsigned int size)
 			if (got != i)
 				continue;	/* a late echo of a lost round */
 			if (i >= 100)
-				pk_hist_record(&h, now_ns() - t0);
+				pk_hist_record(&h, pk_mono_ns() - t0);
 			break;
 		}
 	}

@@ -24,12 +24,16 @@
  *                  instead of rescanning: K(F+1) records moved, not
  *                  K(2F+3). Shrinks always rescan.
  *
- * Every step goes to every running replica (each is a proposer) and is done
- * when each has passed its barrier; the epoch is cluster-wide (one above the
- * highest running). Steps are retried until they succeed or --timeout, and
- * every command may be run again after an interruption: the plan is
- * recomputed from the lists the replicas run (a rescan is repeated rather
- * than assumed done).
+ *   --dry-run      print the plan and change nothing.
+ *
+ * The planner (plan.h) decides the steps from a survey of every replica;
+ * this executor prints the plan, then carries it out. An INSTALL goes to
+ * every running replica (each is a proposer) and is done when each has
+ * passed its barrier; the epoch is cluster-wide (one above the highest
+ * running). Steps are retried until they succeed or --timeout, and every
+ * command may be run again after an interruption: the plan is made again
+ * from the lists the replicas run (a rescan is repeated rather than
+ * assumed done).
  */
 #ifndef CTL_CLUSTER_H
 #define CTL_CLUSTER_H

@@ -65,20 +65,3 @@ ctl_client_call(const char *path, const char *line, char *reply, size_t cap, cha
 	*nl = 0;
 	return 0;
 }
-
-bool
-ctl_json_find_u64(const char *json, const char *key, uint64_t *v)
-{
-	char pat[80];
-	const char *p;
-
-	snprintf(pat, sizeof(pat), "\"%s\":", key);
-	p = strstr(json, pat);
-	if (p == NULL)
-		return false;
-	p += strlen(pat);
-	if (*p < '0' || *p > '9')
-		return false;
-	*v = strtoull(p, NULL, 10);
-	return true;
-}

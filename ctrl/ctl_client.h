@@ -1,13 +1,10 @@
-/* parnikctl's side of the control socket: one command, one reply line;
- * and the few JSON reads its table needs.
+/* parnikctl's side of the control socket: one command, one reply line
+ * (reply.h reads it).
  */
 #ifndef CTL_CLIENT_H
 #define CTL_CLIENT_H
 
-#include <stdbool.h>
 #include <stddef.h>
-#include <stdint.h>
-#include <string.h>
 
 /* Sends <line> (no newline) to the socket at <path> and reads the reply
  * line into <reply> (<cap> bytes, NUL-terminated, newline removed).
@@ -17,15 +14,5 @@
  */
 int ctl_client_call(const char *path, const char *line, char *reply, size_t cap, char *err,
 		    size_t errlen);
-
-/* True for a reply saying "ok": true (the replica did it). */
-static inline bool
-ctl_reply_ok(const char *reply)
-{
-	return strncmp(reply, "{\"ok\":true", 10) == 0;
-}
-
-/* The first number after "key": in <json>; false when absent. */
-bool ctl_json_find_u64(const char *json, const char *key, uint64_t *v);
 
 #endif

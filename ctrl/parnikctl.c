@@ -21,6 +21,7 @@
 #include "snapshot.h"
 #include "ctl_client.h"
 #include "parnik/keyfile.h"
+#include "reply.h"
 #include "watch.h"
 
 #define DEFAULT_SOCKET "/run/parnik/parnikd-0.sock"
@@ -35,7 +36,8 @@ usage(FILE *f)
 		"       parnikctl -s SOCKET[,SOCKET...] stats --watch [--seconds N]\n"
 		"       parnikctl -s SOCKET,SOCKET,... [--timeout S] grow|readmit NODE [--catchup]\n"
 		"       parnikctl -s SOCKET,SOCKET,... [--timeout S] shrink NODE\n"
-		"       parnikctl -s SOCKET,SOCKET,... [--timeout S] replace OLD NEW [--catchup]\n"		"       parnikctl -s SOCKET,SOCKET,... recover-from NODE --i-accept-data-loss\n"
+		"       parnikctl -s SOCKET,SOCKET,... [--timeout S] replace OLD NEW [--catchup]\n"
+		"       parnikctl -s SOCKET,SOCKET,... recover-from NODE --i-accept-data-loss\n"
 		"       parnikctl -s SOCKET,SOCKET,... snapshot|restore FILE [--key KEYFILE]\n"
 		"       parnikctl keygen FILE\n"
 		"  -s, --socket PATH   a replica's control socket (default %s)\n"
@@ -66,6 +68,7 @@ usage(FILE *f)
 		"                      the others empty and grow them back in\n"
 		"  --catchup           growing from an odd list, copy the accepted states into\n"
 		"                      NODE (catch-up) instead of the rescan: cheaper\n"
+		"  --dry-run           print the plan (every step, in order) and change nothing\n"
 		"  --timeout S         give up a step after S seconds of retries (default 60);\n"
 		"                      every cluster command can be run again to resume\n"
 		"backups (every replica's socket):\n"
@@ -99,6 +102,7 @@ main(int argc, char **argv)
 {
 	const char *paths[MAX_SOCKETS] = { DEFAULT_SOCKET };
 	char line[4096], err[256], *reply;
+	json_t *parsed;
 	int npaths = 1, i = 1, rc;
 	unsigned long timeout_s = 60;
 	size_t len = 0;
@@ -177,7 +181,9 @@ main(int argc, char **argv)
 		return 6;
 	}
 	puts(reply);
-	rc = ctl_reply_ok(reply) ? 0 : 1;
+	parsed = ctl_reply_parse(reply, err, sizeof(err));
+	rc = parsed != NULL && ctl_reply_ok(parsed) ? 0 : 1;
+	json_decref(parsed);
 	free(reply);
 	return rc;
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "ctl_client.h"
+#include "reply.h"
 #include "parnik/client.h"
 #include "parnik/keyfile.h"
 #include "parnik/wire.h"
@@ -116,105 +117,48 @@ item_cmp(const void *a, const void *b)
 
 /* ---- reading the replicas' replies ---- */
 
-static int
-hexval(char ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
-
-/* Decodes the JSON string at <p> (after its opening quote) into <out>
- * (the replica writes \", \\ and \u00XX for other bytes). Returns the
- * position after the closing quote, or NULL.
- */
-static const char *
-json_string(const char *p, uint8_t *out, uint16_t *len, size_t cap)
-{
-	size_t n = 0;
-
-	for (; *p != '"'; p++) {
-		unsigned int c = (unsigned char)*p;
-
-		if (c == 0 || n == cap)
-			return NULL;
-		if (c == '\\') {
-			p++;
-			if (*p == 'u') {
-				c = 0;
-				for (int k = 1; k <= 4; k++) {
-					int d = hexval(p[k]);
-
-					if (d < 0)
-						return NULL;	/* also stops at the NUL */
-					c = c * 16 + (unsigned int)d;
-				}
-				if (c > 0xff)
-					return NULL;
-				p += 4;
-			} else if (*p == '"' || *p == '\\' || *p == '/') {
-				c = (unsigned char)*p;
-			} else {
-				return NULL;
-			}
-		}
-		out[n++] = (uint8_t)c;
-	}
-	*len = (uint16_t)n;
-	return p + 1;
-}
-
 /* Adds every key of one "keys" page reply; returns the "next" position
  * (-1 at the end) or -2 on a reply it cannot read.
  */
 static long long
-page_keys(struct items *s, const char *json)
+page_keys(struct items *s, const json_t *r)
 {
-	const char *p = strstr(json, "\"keys\":[");
-	const char *next;
+	json_t *keys = ctl_reply_at(r, "keys"), *k, *next = ctl_reply_at(r, "next");
 	uint8_t key[PK_MAX_KEY];
-	uint16_t len;
+	size_t i, len;
 
-	if (p == NULL)
+	if (!json_is_array(keys) || !json_is_integer(next))
 		return -2;
-	p += 8;
-	while (*p == '"') {
-		p = json_string(p + 1, key, &len, sizeof(key));
-		if (p == NULL || !items_add(s, key, len, true))
+	json_array_foreach(keys, i, k) {
+		if (!ctl_reply_bytes(k, key, sizeof(key), &len) ||
+		    !items_add(s, key, (uint16_t)len, true))
 			return -2;
-		if (*p == ',')
-			p++;
 	}
-	next = strstr(p, "\"next\":");
-	return next == NULL ? -2 : strtoll(next + 7, NULL, 10);
+	return json_integer_value(next) < 0 ? -1 : (long long)json_integer_value(next);
 }
 
 /* The cluster's data-path address from a replica's config: "IP:PORT,...",
  * its partitions and cluster id.
  */
 static int
-servers_of(const char *json, char *servers, size_t cap, uint64_t *partitions, uint64_t *cluster)
+servers_of(const json_t *r, char *servers, size_t cap, uint64_t *partitions, uint64_t *cluster)
 {
+	json_t *members = ctl_reply_at(r, "members"), *m;
 	uint64_t port;
-	size_t n = 0;
+	size_t n = 0, k;
 
-	if (!ctl_json_find_u64(json, "port", &port) ||
-	    !ctl_json_find_u64(json, "partitions", partitions) ||
-	    !ctl_json_find_u64(json, "cluster", cluster))
+	if (!ctl_reply_u64(r, "port", &port) || !ctl_reply_u64(r, "partitions", partitions) ||
+	    !ctl_reply_u64(r, "cluster", cluster) || !json_is_array(members))
 		return -1;
 	servers[0] = 0;
-	for (const char *p = strstr(json, "\"addr\":\""); p != NULL;
-	     p = strstr(p + 1, "\"addr\":\"")) {
-		const char *ip = p + 8, *end = strchr(ip, '"');
+	json_array_foreach(members, k, m) {
+		const char *ip = ctl_reply_str(m, "addr");
+		size_t len = ip != NULL ? strlen(ip) : 0;
 
-		if (end == NULL || end - ip > 15 || n + (size_t)(end - ip) + 8 >= cap)
+		if (ip == NULL || len > 15 || n + len + 8 >= cap)
 			return -1;
-		n += (size_t)snprintf(servers + n, cap - n, "%s%.*s:%llu", n > 0 ? "," : "",
-				      (int)(end - ip), ip, (unsigned long long)port);
+		n += (size_t)snprintf(servers + n, cap - n, "%s%s:%llu", n > 0 ? "," : "", ip,
+				      (unsigned long long)port);
 	}
 	return n > 0 ? 0 : -1;
 }
@@ -295,18 +239,26 @@ connect_cluster(struct run *r, const char **paths, unsigned int npaths, const ch
 {
 	char err[256];
 	uint64_t cluster;
+	json_t *config = NULL;
 	unsigned int i;
+	int rc;
 
-	for (i = 0; i < npaths; i++)
-		if (ctl_client_call(paths[i], "config", reply, sizeof(reply), err, sizeof(err)) ==
-			    0 &&
-		    ctl_reply_ok(reply))
-			break;
+	for (i = 0; i < npaths; i++) {
+		if (ctl_client_call(paths[i], "config", reply, sizeof(reply), err, sizeof(err)) == 0 &&
+		    (config = ctl_reply_parse(reply, err, sizeof(err))) != NULL) {
+			if (ctl_reply_ok(config))
+				break;
+			json_decref(config);
+			config = NULL;
+		}
+	}
 	if (i == npaths) {
 		fprintf(stderr, "parnikctl: no replica answers on the sockets given\n");
 		return 6;
 	}
-	if (servers_of(reply, r->servers, sizeof(r->servers), partitions, &cluster) != 0) {
+	rc = servers_of(config, r->servers, sizeof(r->servers), partitions, &cluster);
+	json_decref(config);
+	if (rc != 0) {
 		fprintf(stderr, "parnikctl: cannot read the config of %s\n", paths[i]);
 		return 1;
 	}
@@ -349,13 +301,19 @@ list_replica(const char *path, uint64_t partitions, struct items *s)
 
 			snprintf(line, sizeof(line), "keys %llu %lld %u", (unsigned long long)p, from,
 				 limit);
+			json_t *page;
+
 			if (ctl_client_call(path, line, reply, sizeof(reply), err, sizeof(err)) != 0)
 				return 1;
-			if (!ctl_reply_ok(reply) && strstr(reply, "too large") && limit > 1) {
+			page = ctl_reply_parse(reply, err, sizeof(err));
+			if (page != NULL && !ctl_reply_ok(page) &&
+			    strstr(ctl_reply_error(page), "too large") != NULL && limit > 1) {
+				json_decref(page);
 				limit /= 2;
 				continue;
 			}
-			from = page_keys(s, reply);
+			from = page == NULL ? -2 : page_keys(s, page);
+			json_decref(page);
 			if (from == -2) {
 				fprintf(stderr, "parnikctl: cannot read a key page of %s\n", path);
 				return -1;

@@ -7,6 +7,7 @@
 
 #include "ctl_client.h"
 #include "parnik/hist.h"
+#include "reply.h"
 #include "watch.h"
 
 #define REPLY_MAX (256 * 1024)
@@ -19,34 +20,35 @@ struct sample {
 
 /* Reads the counters and the latency histogram of a stats reply. */
 static int
-parse(const char *json, struct sample *s)
+parse(const char *text, struct sample *s)
 {
-	const char *h = strstr(json, "\"latency_hist\":[");
+	char err[128];
+	json_t *r = ctl_reply_parse(text, err, sizeof(err)), *hist, *pair;
+	size_t k;
+	int rc = -1;
 
 	memset(s, 0, sizeof(*s));
-	if (!ctl_json_find_u64(json, "count", &s->requests) ||
-	    !ctl_json_find_u64(json, "rounds", &s->rounds) ||
-	    !ctl_json_find_u64(json, "rounds_1rtt", &s->rounds_1rtt) ||
-	    !ctl_json_find_u64(json, "conflicts_rcvd", &s->conflicts) ||
-	    !ctl_json_find_u64(json, "retries", &s->retries) || h == NULL)
+	if (r == NULL)
 		return -1;
-	h += strlen("\"latency_hist\":[");
-	while (*h == '[') {
-		char *end;
-		unsigned long b = strtoul(h + 1, &end, 10);
-		unsigned long long c;
+	hist = ctl_reply_at(r, "total.latency_hist");
+	if (!ctl_reply_u64(r, "total.latency_ns.count", &s->requests) ||
+	    !ctl_reply_u64(r, "total.rounds", &s->rounds) ||
+	    !ctl_reply_u64(r, "total.rounds_1rtt", &s->rounds_1rtt) ||
+	    !ctl_reply_u64(r, "total.conflicts_rcvd", &s->conflicts) ||
+	    !ctl_reply_u64(r, "total.retries", &s->retries) || !json_is_array(hist))
+		goto out;
+	json_array_foreach(hist, k, pair) {
+		json_t *b = json_array_get(pair, 0), *c = json_array_get(pair, 1);
 
-		if (*end != ',')
-			return -1;
-		c = strtoull(end + 1, &end, 10);
-		if (*end != ']' || b >= PK_HIST_BUCKETS)
-			return -1;
-		s->buckets[b] = c;
-		h = end + 1;
-		if (*h == ',')
-			h++;
+		if (!json_is_integer(b) || !json_is_integer(c) || json_integer_value(b) < 0 ||
+		    json_integer_value(b) >= PK_HIST_BUCKETS || json_integer_value(c) < 0)
+			goto out;
+		s->buckets[json_integer_value(b)] = (uint64_t)json_integer_value(c);
 	}
-	return 0;
+	rc = 0;
+out:
+	json_decref(r);
+	return rc;
 }
 
 static void
@@ -75,7 +77,7 @@ ctl_watch(const char *const *paths, unsigned int n, unsigned int seconds)
 {
 	static struct sample prev[MAX_REPLICAS], cur;
 	char *reply = malloc(REPLY_MAX);
-	char err[256];
+	char err[256] = "";
 	int rc = 0;
 
 	if (reply == NULL || n > MAX_REPLICAS)
@@ -83,7 +85,8 @@ ctl_watch(const char *const *paths, unsigned int n, unsigned int seconds)
 	for (unsigned int i = 0; i < n; i++)
 		if (ctl_client_call(paths[i], "stats", reply, REPLY_MAX, err, sizeof(err)) != 0 ||
 		    parse(reply, &prev[i]) != 0) {
-			fprintf(stderr, "parnikctl: %s\n", err);
+			fprintf(stderr, "parnikctl: %s: %s\n", paths[i],
+				err[0] != 0 ? err : "unreadable stats reply");
 			free(reply);
 			return 6;
 		}

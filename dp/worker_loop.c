@@ -268,22 +268,34 @@ emit_reply(struct dp_lcore *l, struct dp_partition *part, uint16_t partition,
 /* Encodes partition <p>'s outbox into open datagrams (the messages point
  * into core memory valid only until the next core call).
  */
+struct drain_ctx {
+	struct dp_lcore *l;
+	uint16_t p;
+};
+
+static void
+drain_peer(void *ctx, uint16_t to, const struct pk_msg *m)
+{
+	struct drain_ctx *d = ctx;
+
+	emit_peer(d->l, to, d->p, m);
+}
+
+static void
+drain_reply(void *ctx, const struct pk_reply *rep)
+{
+	struct drain_ctx *d = ctx;
+
+	emit_reply(d->l, &d->l->r->part[d->p], d->p, rep);
+}
+
 static void
 drain(struct dp_lcore *l, uint16_t p)
 {
-	struct dp_partition *part = &l->r->part[p];
+	struct drain_ctx d = { .l = l, .p = p };
+	const struct pk_out_sink sink = { .peer = drain_peer, .reply = drain_reply, .ctx = &d };
 
-	for (uint32_t i = 0; i < l->out.nsend; i++) {
-		const struct pk_send *s = &l->out.sends[i];
-
-		for (uint16_t d = 0; d < PK_MAX_NODES; d++)
-			if ((s->dest_mask & (1u << d)) != 0)
-				emit_peer(l, d, p, &s->msg);
-	}
-	for (uint32_t i = 0; i < l->out.nreply; i++)
-		emit_reply(l, part, p, &l->out.replies[i]);
-	l->out.nsend = 0;
-	l->out.nreply = 0;
+	pk_out_drain(&l->out, &sink);
 }
 
 /* ---- receive ---- */

@@ -4,8 +4,8 @@
 # Needs root to install; otherwise it only names what is missing.
 set -euo pipefail
 
-# libdpdk-dev, liburcu-dev, libjemalloc-dev: parnikd; libsodium-dev: the peer and client MACs (SipHash); dpdk-dev: dpdk-telemetry.py; iproute2 + ethtool: the netns fabric of the cluster suite; clang-14 + libclang-rt-14-dev: libFuzzer (tests/fuzz/run.sh).
-need_pkgs=(meson ninja-build gcc pkg-config python3 libdpdk-dev dpdk-dev liburcu-dev libjemalloc-dev libsodium-dev
+# libdpdk-dev, liburcu-dev, libjemalloc-dev: parnikd; libsodium-dev: the peer and client MACs (SipHash); libjansson-dev: parnikctl reads the control socket's JSON replies; dpdk-dev: dpdk-telemetry.py; iproute2 + ethtool: the netns fabric of the cluster suite; clang-14 + libclang-rt-14-dev: libFuzzer (tests/fuzz/run.sh).
+need_pkgs=(meson ninja-build gcc pkg-config python3 libdpdk-dev dpdk-dev liburcu-dev libjemalloc-dev libsodium-dev libjansson-dev
            iproute2 ethtool clang-14 libclang-rt-14-dev "$@")
 missing=()
 for p in "${need_pkgs[@]}"; do

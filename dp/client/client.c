@@ -11,7 +11,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
-#include "../clock.h"
+#include "clock.h"
 #include "seal.h"
 #include "servers.h"
 #include "throttle.h"

@@ -9,7 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "../clock.h"
+#include "clock.h"
 #include "parnik/client.h"
 #include "parnik/wire.h"
 #include "seal.h"

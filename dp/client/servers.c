@@ -58,3 +58,17 @@ pk_servers_parse(const char *list, uint16_t partitions, struct sockaddr_in *out,
 	}
 	return 0;
 }
+
+int
+pk_client_servers(const char *list, struct pk_server *out, unsigned int *n, char *err,
+		  size_t errlen)
+{
+	struct sockaddr_in addrs[PK_CLIENT_MAX_SERVERS];
+
+	if (pk_servers_parse(list, 1, addrs, n, err, errlen) != 0)
+		return -1;
+	for (unsigned int i = 0; i < *n; i++)
+		out[i] = (struct pk_server){ .ip = addrs[i].sin_addr.s_addr,
+					     .base_port = ntohs(addrs[i].sin_port) };
+	return 0;
+}

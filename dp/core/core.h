@@ -175,10 +175,4 @@ void pk_worker_collect(struct pk_worker *w);
 void pk_worker_deliver_local(struct pk_worker *w, uint32_t from, uint64_t now,
 			     struct pk_out *out);
 
-static inline uint16_t
-pk_node_bit(uint16_t node)
-{
-	return (uint16_t)(1u << node);
-}
-
 #endif

@@ -47,6 +47,23 @@
 
 #define PK_CLIENT_MAX_SERVERS 16
 
+/* One entry of a server list: an IPv4 address (network byte order) and
+ * the base port of its partitions (host order).
+ */
+struct pk_server {
+	uint32_t ip;
+	uint16_t base_port;
+};
+
+/* Parses a server list ("IPV4:BASEPORT[,IPV4:BASEPORT...]") exactly as
+ * pk_client_open does, into <out> (room for PK_CLIENT_MAX_SERVERS) and
+ * its count into <n>: for transports of the caller's (transport.h) that
+ * must know the replicas' addresses. Returns 0, or -1 with the offending
+ * entry named in <err>.
+ */
+int pk_client_servers(const char *list, struct pk_server *out, unsigned int *n, char *err,
+		      size_t errlen);
+
 struct pk_client_config {
 	/* Replicas as "IPV4:BASEPORT[,IPV4:BASEPORT...]": partition i of a
 	 * replica listens on BASEPORT + i. Required.

@@ -32,6 +32,13 @@ pk_mask_count(uint16_t mask)
 	return (unsigned int)__builtin_popcount(mask);
 }
 
+/* The mask of one node id. */
+static inline uint16_t
+pk_node_bit(uint16_t node)
+{
+	return (uint16_t)(1u << node);
+}
+
 /* The majority quorum of a list. */
 static inline uint8_t
 pk_majority(uint16_t mask)

@@ -134,6 +134,37 @@ struct pk_out {
 	uint32_t reply_cap;
 };
 
+/* Where an outbox drains to: <peer> once per destination node of each
+ * send, <reply> once per client reply.
+ */
+struct pk_out_sink {
+	void (*peer)(void *ctx, uint16_t to, const struct pk_msg *m);
+	void (*reply)(void *ctx, const struct pk_reply *r);
+	void *ctx;
+};
+
+/* Hands every message of <out> to <sink>, in order (each send to its
+ * destinations, lowest node first; then the replies), and empties <out>.
+ * The one drain of every driver of the core (parnikd's lcore loop, the
+ * simulator, the UDP test cluster, the core bench). Inline, so a driver
+ * whose sink is known at compile time calls it directly.
+ */
+static inline void
+pk_out_drain(struct pk_out *out, const struct pk_out_sink *sink)
+{
+	for (uint32_t i = 0; i < out->nsend; i++) {
+		const struct pk_send *s = &out->sends[i];
+
+		for (uint16_t to = 0; to < PK_MAX_NODES; to++)
+			if ((s->dest_mask & (1u << to)) != 0)
+				sink->peer(sink->ctx, to, &s->msg);
+	}
+	for (uint32_t i = 0; i < out->nreply; i++)
+		sink->reply(sink->ctx, &out->replies[i]);
+	out->nsend = 0;
+	out->nreply = 0;
+}
+
 struct pk_worker;
 
 /* Creates a worker running <cfg> (the caller keeps <cfg> alive until it is

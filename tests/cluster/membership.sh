@@ -9,7 +9,8 @@
 #    filled by catch-up (accepted states copied) instead of a rescan;
 #  - readmit a restarted (amnesiac) replica still in the lists: it answers
 #    UNAVAILABLE and does not vote until parnikctl brings it back;
-#  - re-running a finished change is a no-op.
+#  - re-running a finished change is a no-op; --dry-run prints the plan
+#    and changes nothing; a refusal says why.
 # Skips (77) without root or parnikd.
 set -u
 . "$(dirname "$0")/common.sh" "${1:-}" cm$$
@@ -53,6 +54,12 @@ sleep 1
 # The rescan rewrote every key node 0 held before the grow to the new
 # accept list, node 3 included. Each rewrite needs only an accept quorum of
 # the four, so an ACCEPT to node 3 lost on the busy veths is no fault: 99%.
+dry_run() {  # the plan is printed, step by step, and nothing changes
+    cluster grow 3 --dry-run >/tmp/$name.plan 2>&1 &&
+        grep -q "install prepare {0,1,2}/2 accept {0,1,2,3}/3" /tmp/$name.plan &&
+        grep -q "rescan 0" /tmp/$name.plan && lists_are 0,1,2 0,1,2
+}
+check "grow 3 --dry-run prints the plan and changes nothing" 0 dry_run
 before=$(accepted_keys 0)
 check "grow 3 (accept list, rescan, prepare list)" 0 cluster grow 3
 check "after its rescan node 3 holds the keys node 0 held before it (99% of $before)" 0 \
@@ -66,6 +73,8 @@ check "re-running shrink 3 changes nothing" 0 cluster shrink 3
 check "grow/shrink under load: linearizable, no failed operation" 0 load_clean
 check "cold keys read back unchanged through replica 2" 0 cold_intact 2
 check "node 3 kept its keys: growing it back is refused until it is wiped" 1 cluster grow 3
+check "... and parnikctl says why" 0 bash -c \
+    "'$PARNIKCTL' -s '$SOCKS' grow 3 | grep -q 'refused: node 3 holds [0-9]* keys from an earlier membership'"
 
 # kill -9 a member; replace it with spare 3, wiped by a restart.
 load "$(addr 0),$(addr 1)" 20

@@ -78,7 +78,7 @@ struct sent {
 };
 
 struct harness {
-	struct test_heap heap;
+	struct pk_heap heap;
 	struct pk_config cfgs[4];
 	const struct pk_config *cfg;	/* the worker's current one */
 	struct pk_worker *w;

@@ -41,7 +41,7 @@ echo "fuzz: seed base $seed_base (FUZZ_SEED=$seed_base repeats it)"
 [ -n "$work" ] || work=$(mktemp -d /tmp/parnik-fuzz.XXXXXX)
 mkdir -p "$work"
 flags=(-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -g -O1
-       -I"$src/include" -I"$src/dp/core" -I"$src/tests/lib")
+       -I"$src/include" -I"$src/dp/core" -I"$src/dp/util" -I"$src/tests/lib" -I"$src/bench/lincheck")
 
 # harness SOURCES...: its name, then what it links
 build() {
@@ -49,7 +49,7 @@ build() {
     shift
     "$cc" "${flags[@]}" -o "$work/$name" "$@" -lsodium
 }
-build fuzz_worker "$src/tests/fuzz/fuzz_worker.c" "$src"/dp/core/*.c "$src/tests/lib/heap.c" \
+build fuzz_worker "$src/tests/fuzz/fuzz_worker.c" "$src"/dp/core/*.c "$src/dp/util/heap.c" \
     "$src/tests/lib/core_fx.c"
 build fuzz_wire "$src/tests/fuzz/fuzz_wire.c" "$src"/dp/core/*.c
 build fuzz_text "$src/tests/fuzz/fuzz_text.c" -I"$src/ctrl" -I"$src/dp" -I"$src/dp/client" \
@@ -58,9 +58,10 @@ build fuzz_text "$src/tests/fuzz/fuzz_text.c" -I"$src/ctrl" -I"$src/dp" -I"$src/
 
 failures=0
 ran=0
-build fuzz_cluster "$src/tests/fuzz/fuzz_cluster.c" -I"$src/tests/sim" \
-    "$src"/tests/sim/{run,sim,monitor,scenarios,membership,steps,forged,workload}.c \
-    "$src/tests/lib/lincheck.c" "$src"/dp/core/*.c
+build fuzz_cluster "$src/tests/fuzz/fuzz_cluster.c" -I"$src/tests/sim" -I"$src/ctrl" \
+    "$src"/tests/sim/{run,sim,monitor,scenarios,membership,plans,steps,forged,workload}.c \
+    "$src/ctrl/plan.c" \
+    "$src/bench/lincheck/lincheck.c" "$src"/dp/core/*.c
 
 harnesses="fuzz_worker:corpus fuzz_wire:corpus-wire fuzz_text:corpus-text fuzz_cluster:corpus-cluster"
 for h in $harnesses; do

@@ -23,7 +23,7 @@ fx_init(struct fx *f, uint16_t node, bool admitted, uint32_t max_keys)
 }
 
 void
-fx_params(struct pk_worker_params *p, struct test_heap *heap, uint16_t node, bool admitted,
+fx_params(struct pk_worker_params *p, struct pk_heap *heap, uint16_t node, bool admitted,
 	  uint32_t max_keys, uint32_t max_records)
 {
 	memset(p, 0, sizeof(*p));
@@ -43,7 +43,7 @@ fx_params(struct pk_worker_params *p, struct test_heap *heap, uint16_t node, boo
 	p->admitted = admitted;
 	p->seed = 42;
 	p->session_base = 1000;
-	p->env = test_heap_env(heap);
+	p->env = pk_heap_env(heap);
 }
 
 bool

@@ -12,7 +12,7 @@
 #include "parnik/worker.h"
 
 struct fx {
-	struct test_heap heap;
+	struct pk_heap heap;
 	struct pk_config cfg;
 	struct pk_worker *w;
 	struct pk_send sends[64];
@@ -26,7 +26,7 @@ bool fx_init(struct fx *f, uint16_t node, bool admitted, uint32_t max_keys);
 /* The fixture's worker parameters (partition 0 of 1, small pools, a test
  * heap), for harnesses that build their own worker.
  */
-void fx_params(struct pk_worker_params *p, struct test_heap *heap, uint16_t node, bool admitted,
+void fx_params(struct pk_worker_params *p, struct pk_heap *heap, uint16_t node, bool admitted,
 	       uint32_t max_keys, uint32_t max_records);
 /* The same with room for <max_records> session answers, in all sessions and
  * in one (0: the defaults).

@@ -15,6 +15,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
+#include "heap.h"
 #include "parnik/worker.h"
 #include "udp_cluster.h"
 
@@ -33,6 +35,7 @@ struct replica {
 };
 
 struct udp_cluster {
+	struct pk_heap heap;
 	unsigned int nodes, parts;
 	uint32_t cluster_id;
 	struct pk_config cfg;
@@ -44,29 +47,6 @@ struct udp_cluster {
 	struct pk_reply replies[1024];
 	struct pk_out out;
 };
-
-static void *
-fx_alloc(void *ctx, size_t size)
-{
-	(void)ctx;
-	return malloc(size);
-}
-
-static void
-fx_free(void *ctx, void *p)
-{
-	(void)ctx;
-	free(p);
-}
-
-static uint64_t
-now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
 
 static void
 send_to(int fd, uint16_t port, const struct sockaddr_in *addr, const uint8_t *buf, size_t len)
@@ -84,43 +64,67 @@ send_to(int fd, uint16_t port, const struct sockaddr_in *addr, const uint8_t *bu
 	(void)sendto(fd, buf, len, 0, (struct sockaddr *)&to, sizeof(to));
 }
 
-/* Sends replica <n> partition <p>'s outbox: peers batched per node. */
+/* Replica <n> partition <p>'s outbox on its way out: peer messages
+ * batched into one datagram per node (sent when full and at the end),
+ * each reply in a datagram of its own to the client's address.
+ */
+struct drain_batch {
+	struct udp_cluster *uc;
+	unsigned int n, p;
+	struct pk_dgram_hdr hdr;
+	struct pk_wbuf w[PK_MAX_NODES];
+	uint8_t buf[PK_MAX_NODES][PK_MAX_DGRAM];
+};
+
+static void
+batch_flush(struct drain_batch *b, uint16_t to)
+{
+	if (b->w[to].count > 0)
+		send_to(b->uc->r[b->n].fd[b->p], (uint16_t)(b->uc->r[to].base + b->p), NULL,
+			b->buf[to], b->w[to].len);
+	pk_wire_begin(&b->w[to], b->buf[to], sizeof(b->buf[to]), &b->hdr);
+}
+
+static void
+batch_peer(void *ctx, uint16_t to, const struct pk_msg *m)
+{
+	struct drain_batch *b = ctx;
+
+	if (pk_wire_add(&b->w[to], m) == -PK_E_NOSPACE) {
+		batch_flush(b, to);
+		(void)pk_wire_add(&b->w[to], m);
+	}
+}
+
+static void
+batch_reply(void *ctx, const struct pk_reply *r)
+{
+	struct drain_batch *b = ctx;
+	uint8_t buf[PK_MAX_DGRAM];
+	struct pk_wbuf w;
+
+	pk_wire_begin(&w, buf, sizeof(buf), &b->hdr);
+	if (pk_wire_add(&w, &r->msg) == 0)
+		send_to(b->uc->r[b->n].fd[b->p], 0, &b->uc->r[b->n].clients[b->p][r->cookie], buf,
+			w.len);
+}
+
 static void
 drain(struct udp_cluster *uc, unsigned int n, unsigned int p)
 {
-	struct pk_dgram_hdr hdr = { .cluster_id = uc->cluster_id, .partitions = (uint16_t)uc->parts,
-				    .partition = (uint16_t)p };
-	int fd = uc->r[n].fd[p];
+	static __thread struct drain_batch b;	/* one per cluster thread */
+	const struct pk_out_sink sink = { .peer = batch_peer, .reply = batch_reply, .ctx = &b };
 
-	for (unsigned int d = 0; d < uc->nodes; d++) {
-		uint8_t buf[PK_MAX_DGRAM];
-		struct pk_wbuf w;
-
-		pk_wire_begin(&w, buf, sizeof(buf), &hdr);
-		for (uint32_t i = 0; i < uc->out.nsend; i++) {
-			const struct pk_send *s = &uc->out.sends[i];
-
-			if ((s->dest_mask & (1u << d)) == 0)
-				continue;
-			if (pk_wire_add(&w, &s->msg) == -PK_E_NOSPACE) {
-				send_to(fd, (uint16_t)(uc->r[d].base + p), NULL, buf, w.len);
-				pk_wire_begin(&w, buf, sizeof(buf), &hdr);
-				pk_wire_add(&w, &s->msg);
-			}
-		}
-		if (w.count > 0)
-			send_to(fd, (uint16_t)(uc->r[d].base + p), NULL, buf, w.len);
-	}
-	for (uint32_t i = 0; i < uc->out.nreply; i++) {
-		uint8_t buf[PK_MAX_DGRAM];
-		struct pk_wbuf w;
-
-		pk_wire_begin(&w, buf, sizeof(buf), &hdr);
-		if (pk_wire_add(&w, &uc->out.replies[i].msg) == 0)
-			send_to(fd, 0, &uc->r[n].clients[p][uc->out.replies[i].cookie], buf, w.len);
-	}
-	uc->out.nsend = 0;
-	uc->out.nreply = 0;
+	b.uc = uc;
+	b.n = n;
+	b.p = p;
+	b.hdr = (struct pk_dgram_hdr){ .cluster_id = uc->cluster_id,
+				       .partitions = (uint16_t)uc->parts, .partition = (uint16_t)p };
+	for (uint16_t d = 0; d < uc->nodes; d++)
+		pk_wire_begin(&b.w[d], b.buf[d], sizeof(b.buf[d]), &b.hdr);
+	pk_out_drain(&uc->out, &sink);
+	for (uint16_t d = 0; d < uc->nodes; d++)
+		batch_flush(&b, d);
 }
 
 static void
@@ -181,7 +185,7 @@ loop(void *arg)
 				pfd[nfd++] = (struct pollfd){ .fd = r->fd[p], .events = POLLIN };
 		}
 		(void)poll(pfd, nfd, 1);
-		now = now_us();
+		now = dp_mono_us();
 		for (unsigned int n = 0; n < uc->nodes; n++) {
 			if (uc->r[n].closed)
 				continue;
@@ -245,7 +249,7 @@ udp_cluster_start(unsigned int nodes, unsigned int parts, uint32_t cluster_id)
 	wp.partitions = (uint16_t)parts;
 	wp.incarnation = (uint32_t)time(NULL);
 	wp.admitted = true;
-	wp.env = (struct pk_env){ .alloc = fx_alloc, .free = fx_free };
+	wp.env = pk_heap_env(&uc->heap);
 	for (unsigned int n = 0; n < nodes; n++) {
 		struct replica *r = &uc->r[n];
 		int tries;

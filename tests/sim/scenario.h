@@ -32,13 +32,14 @@ struct scenario {
 /* membership.c: scripts of the membership scenarios */
 void a3a4_setup(struct sim *s);
 void a3a4_script(struct sim *s, uint64_t arg);
-void flux_setup(struct sim *s);
-void flux_script(struct sim *s, uint64_t arg);
-void flux_no_rescan_setup(struct sim *s);
 
 /* steps.c: membership scenarios as step programs */
 void steps_script(struct sim *s, uint64_t arg);
 void steps_grow_shrink(struct sim *s);
+void steps_every_plan(struct sim *s);
+void steps_flux(struct sim *s);
+void steps_flux_no_rescan(struct sim *s);
+void steps_recover(struct sim *s);
 void steps_five_four_five(struct sim *s);
 void steps_five_four_five_no_rescan(struct sim *s);
 void steps_replace_amnesiac(struct sim *s);
@@ -48,6 +49,24 @@ void steps_grow_without_catchup(struct sim *s);
 void steps_gc_lost_delete(struct sim *s);
 void steps_gc_lost_update(struct sim *s);
 void steps_gc_takeover(struct sim *s);
+
+/* steps.c, for plans.c: the hot clients moved on since the last mark; a
+ * new config at the next epoch, kept alive for the run.
+ */
+bool steps_hot_progressed(void);
+void steps_mark(void);
+const struct pk_config *steps_config(uint16_t prepare, uint8_t qp, uint16_t accept, uint8_t qa);
+
+/* plans.c: parnikctl's planner run in the simulator. plans_start plans
+ * <r> against the simulated cluster, less every step of kind <skip> (0:
+ * none); plans_advance carries the plan on and is true once it is done;
+ * plans_verify names a plan that was refused (a scenario's verify).
+ */
+struct pk_plan_request;
+void plans_reset(void);
+void plans_start(struct sim *s, const struct pk_plan_request *r, uint8_t skip);
+bool plans_advance(struct sim *s);
+const char *plans_verify(struct sim *s);
 
 /* forged.c: forged maximum ballots and versions against the bounds */
 void forged_start(struct sim *s);

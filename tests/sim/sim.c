@@ -253,17 +253,59 @@ config_of(const struct sim *s, uint32_t epoch)
  * and direction (requests and replies apart, so reply loss can hit only
  * replies), observing every PREPARE and ACCEPT for the monitors.
  */
+struct flush_batch {
+	struct sim *s;
+	struct sim_node *n;
+	struct pk_dgram_hdr hdr;
+	uint8_t bufs[PK_MAX_NODES][2][PK_MAX_DGRAM];
+	struct pk_wbuf wb[PK_MAX_NODES][2];
+	bool open[PK_MAX_NODES][2];
+	bool lag[PK_MAX_NODES][2];
+};
+
+static void
+flush_peer(void *ctx, uint16_t to, const struct pk_msg *m)
+{
+	struct flush_batch *b = ctx;
+	int dir = is_reply(m->type);
+
+	if (!b->open[to][dir]) {
+		pk_wire_begin(&b->wb[to][dir], b->bufs[to][dir], PK_MAX_DGRAM, &b->hdr);
+		b->open[to][dir] = true;
+	}
+	if (pk_wire_add(&b->wb[to][dir], m) == -PK_E_NOSPACE) {
+		send_batch(b->s, b->n, to, dir, b->lag[to][dir], &b->wb[to][dir], b->bufs[to][dir]);
+		b->lag[to][dir] = false;
+		pk_wire_begin(&b->wb[to][dir], b->bufs[to][dir], PK_MAX_DGRAM, &b->hdr);
+		pk_wire_add(&b->wb[to][dir], m);
+	}
+	b->lag[to][dir] |= lagged(b->s, b->n->id, to, m->type);
+}
+
+static void
+flush_reply(void *ctx, const struct pk_reply *r)
+{
+	struct flush_batch *b = ctx;
+	uint8_t buf[PK_MAX_DGRAM];
+	struct pk_wbuf w;
+
+	if ((r->cookie & SIM_COOKIE_GC) != 0) {
+		gc_answer(b->s, r);
+		return;
+	}
+	pk_wire_begin(&w, buf, sizeof(buf), &b->hdr);
+	if (pk_wire_add(&w, &r->msg) == 0)
+		net_send(b->s, b->n->id, (uint16_t)r->cookie, true, b->s->p.net.client_drop, buf,
+			 w.len, 0);
+}
+
 static void
 flush(struct sim *s, struct sim_node *n, uint16_t worker)
 {
-	struct pk_dgram_hdr hdr = { .cluster_id = SIM_CLUSTER_ID,
-				    .partitions = (uint16_t)s->p.workers,
-				    .partition = worker };
-	static uint8_t bufs[PK_MAX_NODES][2][PK_MAX_DGRAM];
-	struct pk_wbuf wb[PK_MAX_NODES][2];
-	bool open[PK_MAX_NODES][2] = { { false } };
-	bool lag[PK_MAX_NODES][2] = { { false } };
+	static struct flush_batch b;
+	const struct pk_out_sink sink = { .peer = flush_peer, .reply = flush_reply, .ctx = &b };
 
+	/* The monitors see every PREPARE and ACCEPT once, whoever it goes to. */
 	for (uint32_t i = 0; i < s->out.nsend; i++) {
 		const struct pk_send *snd = &s->out.sends[i];
 
@@ -272,43 +314,19 @@ flush(struct sim *s, struct sim_node *n, uint16_t worker)
 		if (snd->msg.type == PK_MSG_ACCEPT)
 			mon_accept_sent(&s->mon, snd->msg.key, snd->msg.key_len, &snd->msg.ballot,
 					&snd->msg.state, config_of(s, snd->msg.peer.epoch));
-		for (uint16_t to = 0; to < PK_MAX_NODES; to++) {
-			int dir = is_reply(snd->msg.type);
-
-			if ((snd->dest_mask & (1u << to)) == 0)
-				continue;
-			if (!open[to][dir]) {
-				pk_wire_begin(&wb[to][dir], bufs[to][dir], PK_MAX_DGRAM, &hdr);
-				open[to][dir] = true;
-			}
-			if (pk_wire_add(&wb[to][dir], &snd->msg) == -PK_E_NOSPACE) {
-				send_batch(s, n, to, dir, lag[to][dir], &wb[to][dir], bufs[to][dir]);
-				lag[to][dir] = false;
-				pk_wire_begin(&wb[to][dir], bufs[to][dir], PK_MAX_DGRAM, &hdr);
-				pk_wire_add(&wb[to][dir], &snd->msg);
-			}
-			lag[to][dir] |= lagged(s, n->id, to, snd->msg.type);
-		}
 	}
+	b.s = s;
+	b.n = n;
+	b.hdr = (struct pk_dgram_hdr){ .cluster_id = SIM_CLUSTER_ID,
+				       .partitions = (uint16_t)s->p.workers, .partition = worker };
+	memset(b.open, 0, sizeof(b.open));
+	memset(b.lag, 0, sizeof(b.lag));
+	pk_out_drain(&s->out, &sink);
 	for (uint16_t to = 0; to < PK_MAX_NODES; to++)
 		for (int dir = 0; dir < 2; dir++)
-			if (open[to][dir] && wb[to][dir].count > 0)
-				send_batch(s, n, to, dir, lag[to][dir], &wb[to][dir], bufs[to][dir]);
-	for (uint32_t i = 0; i < s->out.nreply; i++) {
-		uint8_t buf[PK_MAX_DGRAM];
-		struct pk_wbuf w;
-
-		if ((s->out.replies[i].cookie & SIM_COOKIE_GC) != 0) {
-			gc_answer(s, &s->out.replies[i]);
-			continue;
-		}
-		pk_wire_begin(&w, buf, sizeof(buf), &hdr);
-		if (pk_wire_add(&w, &s->out.replies[i].msg) == 0)
-			net_send(s, n->id, (uint16_t)s->out.replies[i].cookie, true,
-				 s->p.net.client_drop, buf, w.len, 0);
-	}
-	s->out.nsend = 0;
-	s->out.nreply = 0;
+			if (b.open[to][dir] && b.wb[to][dir].count > 0)
+				send_batch(s, n, to, dir, b.lag[to][dir], &b.wb[to][dir],
+					   b.bufs[to][dir]);
 }
 
 /* Keeps one TICK event pending at the worker's next deadline. */
@@ -560,6 +578,7 @@ node_start(struct sim *s, struct sim_node *n, bool admitted)
 		n->tick_at[w] = UINT64_MAX;
 	}
 	n->up = true;
+	n->admitted = admitted;
 }
 
 void
@@ -586,6 +605,41 @@ sim_restart(struct sim *s, uint16_t node, bool admitted, bool same_incarnation)
 	if (!same_incarnation)
 		n->incarnation++;
 	node_start(s, n, admitted);
+}
+
+void
+sim_admit(struct sim *s, uint16_t node)
+{
+	struct sim_node *n = &s->nodes[node];
+
+	if (!n->up)
+		return;
+	for (uint16_t w = 0; w < s->p.workers; w++)
+		pk_worker_admit(n->w[w], true);
+	n->admitted = true;
+	trace_mix(s, "admit", 5);
+}
+
+void
+sim_copy_floors(struct sim *s, uint16_t node)
+{
+	struct sim_node *n = &s->nodes[node];
+
+	if (!n->up)
+		return;
+	for (uint16_t w = 0; w < s->p.workers; w++) {
+		struct pk_floor max = pk_worker_floor(n->w[w]);
+
+		for (uint16_t id = 0; id < s->p.nodes; id++) {
+			struct pk_floor f;
+
+			if (id == node || !s->nodes[id].up)
+				continue;
+			f = pk_worker_floor(s->nodes[id].w[w]);
+			pk_floor_raise(&max, &f.ballot, f.version);
+		}
+		pk_worker_raise_floor(n->w[w], &max);
+	}
 }
 
 void

@@ -70,6 +70,7 @@ struct sim_node {
 	struct sim *sim;
 	uint16_t id;
 	bool up;
+	bool admitted;		/* its acceptors vote (false after an amnesiac restart) */
 	uint32_t incarnation;
 	uint32_t starts;	/* process starts: fresh session numbers each */
 	const struct pk_config *cfg;
@@ -188,6 +189,14 @@ void sim_schedule_script(struct sim *s, uint64_t delay, uint64_t arg);
 void sim_crash(struct sim *s, uint16_t node);
 /* Restart with a new incarnation (or, for a negative test, the same one). */
 void sim_restart(struct sim *s, uint16_t node, bool admitted, bool same_incarnation);
+
+/* Admission: the acceptors of <node> vote (again). */
+void sim_admit(struct sim *s, uint16_t node);
+
+/* Copies the highest GC floor of every other live node into <node>,
+ * partition by partition (parnikctl's raise-floor before a node votes).
+ */
+void sim_copy_floors(struct sim *s, uint16_t node);
 
 /* Catch-up: node <from> copies every key's accepted state to node <to>
  * (INSTALL messages over the simulated network; nothing re-sends them).

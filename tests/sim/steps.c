@@ -21,13 +21,22 @@
  *   WAIT        until every held-back message has arrived
  *   GC n w      the nodes of mask n sweep every GC_POLL_US until the nodes
  *               of mask w hold no deleted key
+ *   RESTART n   node n restarts empty and not voting, as a replica does
+ *               after kill -9 or as a wiped spare
+ *   PLAN        a membership request (grow, shrink, replace, readmit,
+ *               recover-from) planned by parnikctl's planner and carried
+ *               out step by step (plans.c)
+ *   SKIP k      later plans lose every step of kind k (negative tests)
+ *   QUIET       the hot clients stop; SETTLE waits out a barrier
  *
  * The positive programs follow the paper's procedures; the negative ones
  * drop one required step and must be caught in every seed, so their cuts
  * pin down exactly which acceptors hold each cold key.
  */
+#include <stdlib.h>
 #include <string.h>
 
+#include "plan.h"
 #include "scenario.h"
 #include "workload.h"
 
@@ -39,7 +48,7 @@
 
 enum {
 	FILL = 1, HOT, CUT, HEAL, CONFIG, RESCAN, CATCHUP, CRASH, START, VERIFY, END,
-	DROP, LAG, UNLAG, WAIT, GC,
+	DROP, LAG, UNLAG, WAIT, GC, RESTART, PLAN, SKIP, QUIET, SETTLE,
 };
 
 struct step {
@@ -49,6 +58,8 @@ struct step {
 	uint8_t qp;
 	uint16_t accept;
 	uint8_t qa;
+	uint8_t plan_op;	/* PLAN: enum pk_plan_op; mask = node, prepare = other */
+	bool catchup;		/* PLAN: --catchup */
 };
 
 static struct {
@@ -60,12 +71,13 @@ static struct {
 	uint32_t base[2];
 	struct sim_client *job;		/* the FILL / RESCAN / DROP client */
 	uint64_t next_sweep;		/* GC */
-	struct pk_config cfgs[16];
+	struct pk_config cfgs[48];
 	unsigned int ncfg;
+	uint8_t skip;			/* SKIP: plans lose this kind of step */
 } st;
 
-static bool
-hot_progressed(void)
+bool
+steps_hot_progressed(void)
 {
 	for (unsigned int i = 0; i < 2; i++)
 		if (st.hot[i] != NULL && st.hot[i]->done < st.base[i] + PHASE_WRITES)
@@ -73,23 +85,26 @@ hot_progressed(void)
 	return true;
 }
 
-static void
-mark(void)
+void
+steps_mark(void)
 {
 	for (unsigned int i = 0; i < 2; i++)
 		if (st.hot[i] != NULL)
 			st.base[i] = st.hot[i]->done;
 }
 
-static const struct pk_config *
-config(struct sim *s, const struct step *p)
+/* A new config at the next epoch, kept alive for the whole run. */
+const struct pk_config *
+steps_config(uint16_t prepare, uint8_t qp, uint16_t accept, uint8_t qa)
 {
-	struct pk_config *c = &st.cfgs[st.ncfg++];
+	struct pk_config *c;
 
-	*c = (struct pk_config){ .epoch = st.ncfg + 1, .prepare_mask = p->prepare,
-				 .accept_mask = p->accept, .prepare_quorum = p->qp,
-				 .accept_quorum = p->qa, .one_rtt = true };
-	(void)s;
+	if (st.ncfg == sizeof(st.cfgs) / sizeof(st.cfgs[0]))
+		abort();	/* a program longer than the simulator allows */
+	c = &st.cfgs[st.ncfg++];
+	*c = (struct pk_config){ .epoch = st.ncfg + 1, .prepare_mask = prepare,
+				 .accept_mask = accept, .prepare_quorum = qp,
+				 .accept_quorum = qa, .one_rtt = true };
 	return c;
 }
 
@@ -127,7 +142,7 @@ begin(struct sim *s, const struct step *p)
 			}
 			st.hot[i]->node_mask = p->mask;
 		}
-		mark();
+		steps_mark();
 		return false;
 	case CUT:
 		for (uint16_t n = 0; n < s->p.nodes; n++)
@@ -137,13 +152,13 @@ begin(struct sim *s, const struct step *p)
 		memset(s->cut, 0, sizeof(s->cut));
 		return true;
 	case CONFIG: {
-		const struct pk_config *c = config(s, p);
+		const struct pk_config *c = steps_config(p->prepare, p->qp, p->accept, p->qa);
 
 		for (uint16_t n = 0; n < s->p.nodes; n++)
 			if ((p->mask & (1u << n)) != 0)
 				sim_set_config(s, n, c);
 		st.wait_until = s->now + 3 * s->p.tuning.phase_timeout;
-		mark();
+		steps_mark();
 		return false;
 	}
 	case CATCHUP:
@@ -158,6 +173,29 @@ begin(struct sim *s, const struct step *p)
 	case START:
 		sim_restart(s, p->mask, true, false);
 		return true;
+	case RESTART:
+		sim_restart(s, p->mask, false, false);
+		return true;
+	case PLAN: {
+		struct pk_plan_request r = { .op = (enum pk_plan_op)p->plan_op, .node = p->mask,
+					     .other = p->prepare, .catchup = p->catchup };
+
+		plans_start(s, &r, st.skip);
+		return plans_advance(s);
+	}
+	case SKIP:
+		st.skip = p->qp;
+		return true;
+	case QUIET:
+		for (unsigned int i = 0; i < 2; i++)
+			if (st.hot[i] != NULL) {
+				st.hot[i]->target = st.hot[i]->done;
+				st.hot[i] = NULL;	/* later steps wait for it no more */
+			}
+		return true;
+	case SETTLE:
+		st.wait_until = s->now + 3 * s->p.tuning.phase_timeout;
+		return false;
 	case VERIFY:
 		for (unsigned int i = 0; i < 2; i++)
 			if (st.hot[i] != NULL)
@@ -194,16 +232,20 @@ finished(struct sim *s, const struct step *p)
 	case FILL:
 	case RESCAN:
 	case DROP:
-		return st.job->done >= st.job->target && hot_progressed();
+		return st.job->done >= st.job->target && steps_hot_progressed();
 	case WAIT:
 		return s->now > s->lag_last;
 	case GC:
 		return collected(s, p);
 	case HOT:
-		return hot_progressed();
+		return steps_hot_progressed();
 	case CONFIG:
 	case CATCHUP:
-		return s->now >= st.wait_until && hot_progressed();
+		return s->now >= st.wait_until && steps_hot_progressed();
+	case SETTLE:
+		return s->now >= st.wait_until;
+	case PLAN:
+		return plans_advance(s);
 	default:
 		return true;
 	}
@@ -238,6 +280,7 @@ static void
 run_program(struct sim *s, const struct step *prog, const struct step *initial)
 {
 	memset(&st, 0, sizeof(st));
+	plans_reset();
 	st.prog = prog;
 	(void)begin(s, initial);	/* the cluster's first config, everywhere */
 	st.wait_until = 0;
@@ -246,60 +289,101 @@ run_program(struct sim *s, const struct step *prog, const struct step *initial)
 }
 
 #define ALL5 0x1f
-#define ON(m, p, qp, a, qa) { CONFIG, m, p, qp, a, qa }
-#define S(op, m) { op, m, 0, 0, 0, 0 }
+#define ON(m, p, qp, a, qa) { CONFIG, m, p, qp, a, qa, 0, false }
+#define S(op, m) { op, m, 0, 0, 0, 0, 0, false }
+#define PLANNED(op, n, o, cu) { PLAN, n, o, 0, 0, 0, op, cu }
+#define GROW(n) PLANNED(PK_PLAN_GROW, n, 0, false)
+#define GROW_CATCHUP(n) PLANNED(PK_PLAN_GROW, n, 0, true)
+#define SHRINK(n) PLANNED(PK_PLAN_SHRINK, n, 0, false)
+#define REPLACE(old, new) PLANNED(PK_PLAN_REPLACE, old, new, false)
+#define READMIT(n) PLANNED(PK_PLAN_READMIT, n, 0, false)
+#define RECOVER(n) PLANNED(PK_PLAN_RECOVER, n, 0, false)
+#define SKIPPING(kind) { SKIP, 0, 0, kind, 0, 0, 0, false }
 
-/* 3 -> 4 -> 5 -> 4 -> 3 under loss and reordering, nodes 3 and 4 spare.
- * Each list change reaches two proposers first and the rest later, so
- * old and new configs run at once while the hot clients write.
+/* 3 -> 4 -> 5 -> 4 -> 3 under loss and reordering, nodes 3 and 4 spare,
+ * each change as parnikctl plans it; every list change reaches part of the
+ * nodes first, so old and new configs run at once while the hot clients
+ * write.
  */
 static const struct step grow_shrink[] = {
 	S(CRASH, 3), S(CRASH, 4),
 	S(FILL, 0x7), S(HOT, 0x7),
-	/* 3 -> 4: accept list first (qA 3), rescan, prepare list */
-	S(START, 3),
-	ON(0x03, 0x7, 2, 0xf, 3), ON(0x1c, 0x7, 2, 0xf, 3),
-	S(RESCAN, 0x7),
-	ON(0x05, 0xf, 3, 0xf, 3), ON(0x1a, 0xf, 3, 0xf, 3),
-	/* 4 -> 5: both lists, the new acceptor empty */
-	S(START, 4),
-	ON(0x03, ALL5, 3, ALL5, 3), ON(0x1c, ALL5, 3, ALL5, 3),
-	/* 5 -> 4: both lists, then the rescan an even list from odd needs */
-	ON(0x06, 0xf, 3, 0xf, 3), ON(0x19, 0xf, 3, 0xf, 3),
-	S(CRASH, 4),
-	S(RESCAN, 0x7),
-	/* 4 -> 3: prepare list, rescan, accept list */
-	ON(0x0f, 0x7, 2, 0xf, 3),
-	S(RESCAN, 0x7),
-	ON(0x0f, 0x7, 2, 0x7, 2),
-	S(CRASH, 3),
+	S(RESTART, 3), GROW(3),		/* accept list, rescan, prepare list */
+	S(RESTART, 4), GROW(4),		/* both lists */
+	SHRINK(4), S(CRASH, 4),		/* both lists, then the rescan 5 -> 4 needs */
+	SHRINK(3), S(CRASH, 3),		/* prepare list, rescan, accept list */
 	S(VERIFY, 0x7),
 	S(END, 0),
 };
 
-/* 5 -> 4 -> 5. The cold keys are filled with nodes 0 and 1 cut off, so
- * each sits on exactly {2,3,4}. Node 4 leaves (wiped); without the rescan
- * the keys are on {2,3} only, a bare 2 of the 4 acceptors. A wiped node 4
- * joins again and, with nodes 2 and 3 down, a read quorum {0,1,4} finds
- * nothing: the lost data the paper warns about.
+/* Every kind of plan in one run under loss: grow both ways, shrink, a
+ * replace of a crashed member by a wiped spare, and the readmission of a
+ * member restarted in place (amnesiac), with the hot clients moved off
+ * each node before it leaves.
  */
-#define FIVE_TO_FOUR                                                         \
+static const struct step every_plan[] = {
+	S(CRASH, 3), S(CRASH, 4),
+	S(FILL, 0x7), S(HOT, 0x7),
+	S(RESTART, 3), GROW(3),
+	S(RESTART, 4), GROW(4),
+	S(HOT, 0x6), SHRINK(0), S(CRASH, 0),		/* {1,2,3,4} */
+	S(HOT, 0xa), S(CRASH, 2), S(RESTART, 0),
+	REPLACE(2, 0),					/* {0,1,3,4} */
+	S(HOT, 0x18), S(RESTART, 1), READMIT(1),	/* {0,1,3,4} again */
+	S(VERIFY, 0x18),
+	S(END, 0),
+};
+
+/* Three cycles of grow a spare, shrink an original, wipe it: after them
+ * every original acceptor has been replaced, the sequence that loses all
+ * data without the rescans (paper, section 2.3).
+ */
+#define FLUX                                                                 \
+	S(CRASH, 3), S(FILL, 0x7), S(HOT, 0x7),                              \
+	S(RESTART, 3), GROW(3), S(HOT, 0x6), SHRINK(0), S(CRASH, 0),         \
+	S(RESTART, 0), GROW(0), S(HOT, 0xc), SHRINK(1), S(CRASH, 1),         \
+	S(RESTART, 1), GROW(1), S(HOT, 0x9), SHRINK(2), S(CRASH, 2),         \
+	S(VERIFY, 0xb), S(END, 0)
+
+static const struct step flux[] = { FLUX };
+static const struct step flux_no_rescan[] = { SKIPPING(PK_STEP_RESCAN), FLUX };
+
+/* Catch-up grow, then a majority lost for good: the survivor node 0 takes
+ * in what node 3 holds and serves alone; a wiped spare joins it. The hot
+ * clients stop and their messages land before the loss, so every
+ * committed value is on node 0 or node 3.
+ */
+static const struct step recover[] = {
+	S(CRASH, 3), S(CRASH, 4),
+	S(FILL, 0x7), S(HOT, 0x7),
+	S(RESTART, 3), GROW_CATCHUP(3),
+	S(QUIET, 0), S(SETTLE, 0),
+	S(CRASH, 1), S(CRASH, 2),
+	RECOVER(0),
+	S(RESTART, 4), GROW(4),
+	S(VERIFY, 0x11),
+	S(END, 0),
+};
+
+/* 5 -> 4 -> 5. The cold keys are filled with nodes 0 and 1 cut off, so
+ * each sits on exactly {2,3,4}. Node 4 leaves and is wiped; without the
+ * plan's rescan the keys are on {2,3} only, a bare 2 of the 4 acceptors.
+ * Node 4 joins again, empty and, with nodes 2 and 3 cut off, a read
+ * quorum {0,1,4} finds nothing: the lost data the paper warns about.
+ */
+#define FIVE_FOUR_FIVE                                                       \
 	S(CUT, 0x3), S(FILL, 0x4), S(HEAL, 0),                               \
-	ON(ALL5, 0xf, 3, 0xf, 3), S(CRASH, 4)
-#define FOUR_TO_FIVE_AND_READ                                                \
-	S(START, 4), ON(ALL5, ALL5, 3, ALL5, 3),                            \
+	SHRINK(4), S(CRASH, 4), S(RESTART, 4), GROW(4),                      \
 	S(CUT, 0xc), S(VERIFY, 0x1), S(END, 0)
 
-static const struct step five_four_five[] = {
-	FIVE_TO_FOUR, S(RESCAN, 0x1), FOUR_TO_FIVE_AND_READ,
-};
+static const struct step five_four_five[] = { FIVE_FOUR_FIVE };
 static const struct step five_four_five_no_rescan[] = {
-	FIVE_TO_FOUR, FOUR_TO_FIVE_AND_READ,
+	SKIPPING(PK_STEP_RESCAN), FIVE_FOUR_FIVE,
 };
 
 /* Node 2 crashes and loses its memory. The cold keys were filled with
  * node 0 cut off, so they sat on exactly {1,2} and now on {1} only.
- * Replaced by spare 3 as the paper says (accept list, rescan, prepare
+ * Replaced by spare 3 as the planner says (accept list, rescan, prepare
  * list, then node 2 out with its own rescan), the keys are on {0,1,3}:
  * with node 1 down a read through {0,3} finds them. The negative variant
  * lets the amnesiac node 2 vote again straight away, still in the prepare
@@ -310,9 +394,7 @@ static const struct step five_four_five_no_rescan[] = {
 
 static const struct step replace_amnesiac[] = {
 	AMNESIA_PREFIX,
-	S(START, 3),
-	ON(0xf, 0x7, 2, 0xf, 3), S(RESCAN, 0x1), ON(0xf, 0xf, 3, 0xf, 3),
-	ON(0xf, 0xb, 2, 0xf, 3), S(RESCAN, 0x1), ON(0xf, 0xb, 2, 0xb, 2),
+	S(RESTART, 3), REPLACE(2, 3),
 	S(CUT, 0x2), S(VERIFY, 0x1), S(END, 0),
 };
 
@@ -322,25 +404,23 @@ static const struct step amnesiac_into_prepare[] = {
 	S(CUT, 0x2), S(VERIFY, 0x1), S(END, 0),
 };
 
-/* 3 -> 4 by catch-up, then node 2 out at once. The cold keys sit on
- * exactly {1,2} (filled with node 0 cut off). Node 3 joins the accept list
- * and nodes 0 and 1 (enough to have seen every committed key) copy their
- * accepted states into it: the keys are on {1,2,3}, 3 of 4, so dropping
- * node 2 leaves them on {1,3}, and with node 1 down a read through {0,3}
- * finds them. Without the catch-up they sit on {1} only and are lost.
+/* 3 -> 4 by the planner's catch-up, then node 2 out at once. The cold
+ * keys sit on exactly {1,2} (filled with node 0 cut off). Nodes 0 and 1
+ * (enough to have seen every committed key) copy their accepted states
+ * into node 3: the keys are on {1,2,3}, 3 of 4, so dropping node 2 leaves
+ * them on {1,3}, and with node 1 down a read through {0,3} finds them.
+ * With the plan's catch-up steps removed they sit on {1} only and are
+ * lost.
  */
 #define CATCHUP_PREFIX                                                       \
-	S(CRASH, 3), S(CUT, 0x1), S(FILL, 0x4), S(HEAL, 0), S(START, 3),     \
-	ON(0xf, 0x7, 2, 0xf, 3)
+	S(CRASH, 3), S(CUT, 0x1), S(FILL, 0x4), S(HEAL, 0), S(RESTART, 3)
 #define CATCHUP_SUFFIX                                                       \
-	ON(0xf, 0xf, 3, 0xf, 3), ON(0xf, 0xb, 2, 0xb, 2), S(CRASH, 2),       \
+	GROW_CATCHUP(3), ON(0xf, 0xb, 2, 0xb, 2), S(CRASH, 2),               \
 	S(CUT, 0x2), S(VERIFY, 0x1), S(END, 0)
 
-static const struct step grow_by_catchup[] = {
-	CATCHUP_PREFIX, { CATCHUP, 0x3, 0, 0, 3, 0 }, CATCHUP_SUFFIX,
-};
+static const struct step grow_by_catchup[] = { CATCHUP_PREFIX, CATCHUP_SUFFIX };
 static const struct step grow_without_catchup[] = {
-	CATCHUP_PREFIX, CATCHUP_SUFFIX,
+	SKIPPING(PK_STEP_CATCHUP), CATCHUP_PREFIX, CATCHUP_SUFFIX,
 };
 
 /* GC races (docs/CASPAXOS.md section 5), the keys filled through node 0 and deleted
@@ -351,8 +431,8 @@ static const struct step grow_without_catchup[] = {
  * acceptor without it takes the old value, and a read through {1,2} brings
  * the deleted value back.
  */
-#define LAGGED(f, t, y) { LAG, f, t, y, 0, 0 }
-#define GC_ON(n, w) { GC, n, 0, 0, w, 0 }
+#define LAGGED(f, t, y) { LAG, f, t, y, 0, 0, 0, false }
+#define GC_ON(n, w) { GC, n, 0, 0, w, 0, 0, false }
 
 static const struct step gc_lost_delete[] = {
 	LAGGED(0x1, 0x4, 0), S(FILL, 0x1), S(UNLAG, 0),
@@ -390,6 +470,30 @@ void
 steps_grow_shrink(struct sim *s)
 {
 	run_program(s, grow_shrink, &three);
+}
+
+void
+steps_every_plan(struct sim *s)
+{
+	run_program(s, every_plan, &three);
+}
+
+void
+steps_flux(struct sim *s)
+{
+	run_program(s, flux, &three);
+}
+
+void
+steps_flux_no_rescan(struct sim *s)
+{
+	run_program(s, flux_no_rescan, &three);
+}
+
+void
+steps_recover(struct sim *s)
+{
+	run_program(s, recover, &three);
 }
 
 void

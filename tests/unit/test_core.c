@@ -273,7 +273,7 @@ test_no_lists_unavailable(void)
  * back at teardown.
  */
 struct toy_index {
-	struct test_heap *heap;
+	struct pk_heap *heap;
 	int n, finds, inserts, removes, destroyed;
 	struct {
 		const uint8_t *key;
@@ -350,7 +350,7 @@ test_host_index(void)
 {
 	static const struct pk_index_ops ops = { toy_create, toy_find, toy_insert, toy_remove,
 							     toy_destroy };
-	struct test_heap heap;
+	struct pk_heap heap;
 	struct pk_worker_params p;
 	struct pk_config cfg;
 	struct pk_send sends[8];
@@ -371,7 +371,7 @@ test_host_index(void)
 	p.partitions = 1;
 	p.incarnation = 5;
 	p.admitted = true;
-	p.env = test_heap_env(&heap);
+	p.env = pk_heap_env(&heap);
 	p.env.index = &ops;
 	p.env.ctx = &heap;
 	pk_config_majority(&cfg, 3, 1);
@@ -417,7 +417,7 @@ test_recent_records_never_outlive_removal(void)
 {
 	static const struct pk_index_ops ops = { toy_create, toy_find, toy_insert, toy_remove,
 							     toy_destroy };
-	struct test_heap heap;
+	struct pk_heap heap;
 	struct pk_mem mem;
 	struct pk_table t;
 	struct pk_rec *a, *b;
@@ -429,7 +429,7 @@ test_recent_records_never_outlive_removal(void)
 	memset(&heap, 0, sizeof(heap));
 	heap.fail_after = -1;
 	memset(&mem, 0, sizeof(mem));
-	mem.env = test_heap_env(&heap);
+	mem.env = pk_heap_env(&heap);
 	mem.env.index = &ops;
 	mem.env.ctx = &heap;
 	memset(&toy, 0, sizeof(toy));

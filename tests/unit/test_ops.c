@@ -7,7 +7,7 @@
 #include "heap.h"
 #include "ops.h"
 
-static struct test_heap heap;
+static struct pk_heap heap;
 static struct pk_mem mem;
 
 static struct pk_op
@@ -49,7 +49,7 @@ test_versions_and_cas(void)
 {
 	struct pk_blob *s = NULL;
 
-	mem.env = test_heap_env(&heap);
+	mem.env = pk_heap_env(&heap);
 	CHECK_EQ(run(&s, PK_OP_GET, NULL, 0), PK_NOT_FOUND);
 	CHECK_EQ(run(&s, PK_OP_CAS, "a", 1), PK_CAS_MISMATCH);
 	CHECK(s == NULL);
@@ -80,7 +80,7 @@ test_version_bound(void)
 {
 	struct pk_blob *s;
 
-	mem.env = test_heap_env(&heap);
+	mem.env = pk_heap_env(&heap);
 	s = pk_blob_new(&mem, PK_KIND_VALUE, PK_VERSION_MAX - 2, (const uint8_t *)"7", 1);
 	CHECK_EQ(run(&s, PK_OP_PUT, "a", 0), PK_OK);
 	CHECK(holds(s, "a", PK_VERSION_MAX - 1));
@@ -98,7 +98,7 @@ test_add(void)
 {
 	struct pk_blob *s = NULL;
 
-	mem.env = test_heap_env(&heap);
+	mem.env = pk_heap_env(&heap);
 	CHECK_EQ(run(&s, PK_OP_ADD, NULL, 5), PK_OK);
 	CHECK(holds(s, "5", 1));
 	CHECK_EQ(run(&s, PK_OP_ADD, NULL, (uint64_t)-7), PK_OK);

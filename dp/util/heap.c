@@ -6,7 +6,7 @@
 static void *
 heap_alloc(void *ctx, size_t size)
 {
-	struct test_heap *h = ctx;
+	struct pk_heap *h = ctx;
 
 	if (h->fail_after == 0)
 		return NULL;
@@ -19,14 +19,14 @@ heap_alloc(void *ctx, size_t size)
 static void
 heap_free(void *ctx, void *p)
 {
-	struct test_heap *h = ctx;
+	struct pk_heap *h = ctx;
 
 	h->live--;
 	free(p);
 }
 
 struct pk_env
-test_heap_env(struct test_heap *h)
+pk_heap_env(struct pk_heap *h)
 {
 	struct pk_env env = { .alloc = heap_alloc, .free = heap_free, .ctx = h };
 
