@@ -7,7 +7,7 @@
  * planned procedures run in steps.c (the other membership scenarios).
  *
  * "Every proposer runs the new config" is a barrier: after switching, the
- * script waits longer than any phase can last (3 phase timeouts) before
+ * program waits longer than any phase can last (3 phase timeouts) before
  * the next step, so no round started under the old config still counts.
  */
 #include <string.h>
@@ -19,41 +19,34 @@
 #define POLL_US 500
 #define HOT_KEYS 2		/* keys the clients keep writing; the rest go cold */
 
-struct mstate {
-	unsigned int phase;
-	uint64_t wait_until;		/* barrier: no step before this */
-	struct pk_config cfgs[24];	/* every config ever installed */
-	unsigned int ncfg;
-	struct sim_client *c[8];
-	uint32_t base[8];		/* client progress at phase start */
-	struct sim_client *scan;
-	struct sim_client *fill;
-	bool started;			/* hot clients running: the fill is done */
-};
-
-static struct mstate ms;
+static struct pk_config cfgs[3];
 
 static const struct pk_config *
-new_config(uint16_t prepare, uint16_t accept)
+majorities(unsigned int i, uint16_t prepare, uint16_t accept)
 {
-	struct pk_config *c = &ms.cfgs[ms.ncfg++];
-
-	c->epoch = ms.ncfg + 1;
-	c->prepare_mask = prepare;
-	c->accept_mask = accept;
-	c->prepare_quorum = (uint8_t)(pk_mask_count(prepare) / 2 + 1);
-	c->accept_quorum = (uint8_t)(pk_mask_count(accept) / 2 + 1);
-	c->one_rtt = true;
-	return c;
+	cfgs[i] = (struct pk_config){ .epoch = i + 2, .prepare_mask = prepare,
+				      .accept_mask = accept, .prepare_quorum = pk_majority(prepare),
+				      .accept_quorum = pk_majority(accept), .one_rtt = true };
+	return &cfgs[i];
 }
 
-static void
-install(struct sim *s, uint16_t nodes, const struct pk_config *c)
+/* Switches the nodes of <nodes> to <c>, then waits out the barrier. */
+static bool
+switch_to(struct sim *s, uint16_t nodes, const struct pk_config *c)
 {
 	for (uint16_t n = 0; n < s->p.nodes; n++)
-		if ((nodes & (1u << n)) != 0)
+		if ((nodes & pk_node_bit(n)) != 0)
 			sim_set_config(s, n, c);
-	ms.wait_until = s->now + 3 * s->p.tuning.phase_timeout;
+	return sim_wait(s, 3 * s->p.tuning.phase_timeout);
+}
+
+static struct sim_client *
+writer(struct sim *s, uint16_t nodes)
+{
+	struct sim_client *c = sim_add_client(s, SIM_WL_INC, nodes, 1000000);
+
+	c->hot_keys = HOT_KEYS;
+	return c;
 }
 
 static void
@@ -62,139 +55,74 @@ stop(struct sim_client *c)
 	c->target = c->done;
 }
 
+/* Both writers made PHASE_WRITES more writes from here on. */
+struct two_progress {
+	struct sim_client *a, *b;
+	uint32_t a0, b0;
+};
+
 static bool
-progressed(unsigned int i)
+both_progressed(struct sim *s, void *arg)
 {
-	return ms.c[i]->done >= ms.base[i] + PHASE_WRITES;
-}
+	const struct two_progress *t = arg;
 
-static void
-mark(void)
-{
-	for (unsigned int i = 0; i < 8; i++)
-		if (ms.c[i] != NULL)
-			ms.base[i] = ms.c[i]->done;
-}
-
-static struct sim_client *
-client(struct sim *s, unsigned int i, uint16_t nodes)
-{
-	ms.c[i] = sim_add_client(s, SIM_WL_INC, nodes, 1000000);
-	ms.c[i]->hot_keys = HOT_KEYS;
-	ms.base[i] = 0;
-	return ms.c[i];
-}
-
-/* Fills every key first; returns true once the fill is done. */
-static bool
-filled(struct sim *s, uint16_t nodes)
-{
-	if (ms.fill == NULL)
-		ms.fill = sim_add_client(s, SIM_WL_FILL, nodes, s->p.keys);
-	return ms.fill->done >= ms.fill->target;
-}
-
-/* The end: every key read back through <nodes>; the checker compares
- * each cold key with its fill.
- */
-static void
-verify_all(struct sim *s, uint16_t nodes)
-{
-	s->hold = false;
-	ms.scan = sim_add_client(s, SIM_WL_SCAN, nodes, s->p.keys);
-}
-
-static void
-rescan(struct sim *s, uint16_t nodes)
-{
-	ms.scan = sim_add_client(s, SIM_WL_SCAN, nodes, s->p.keys);
+	(void)s;
+	return t->a->done >= t->a0 + PHASE_WRITES && t->b->done >= t->b0 + PHASE_WRITES;
 }
 
 static bool
-rescan_done(void)
+progress(struct sim *s, struct sim_client *a, struct sim_client *b)
 {
-	return ms.scan == NULL || ms.scan->done >= ms.scan->target;
-}
+	struct two_progress t = { .a = a, .b = b, .a0 = a->done, .b0 = b->done };
 
-/* ---- a3.a4 ---- */
-
-void
-a3a4_script(struct sim *s, uint64_t arg)
-{
-	(void)arg;
-	if (s->now < ms.wait_until) {
-		sim_schedule_script(s, POLL_US, 0);
-		return;
-	}
-	if (!ms.started) {
-		if (!filled(s, 0x3))
-			goto again;
-		ms.started = true;
-		client(s, 0, 0x1);
-		client(s, 1, 0x2);
-		goto again;
-	}
-	switch (ms.phase) {
-	case 0:	/* old config: c0 on p0, c1 on p1 */
-		if (!progressed(0) || !progressed(1))
-			break;
-		stop(ms.c[1]);
-		install(s, 0xc, new_config(0x7, 0xf));	/* p2, p3 transitional */
-		client(s, 2, 0xc);
-		mark();
-		ms.phase = 1;
-		break;
-	case 1:	/* old (c0) and transitional (c2) proposers at once */
-		if (!progressed(0) || !progressed(2))
-			break;
-		stop(ms.c[0]);
-		install(s, 0x3, &ms.cfgs[1]);	/* p0, p1 transitional */
-		client(s, 3, 0x3);
-		mark();
-		ms.phase = 2;
-		break;
-	case 2:	/* every proposer transitional: rescan */
-		rescan(s, 0xf);
-		ms.phase = 3;
-		break;
-	case 3:
-		if (!rescan_done() || !progressed(3))
-			break;
-		stop(ms.c[2]);
-		install(s, 0xc, new_config(0xf, 0xf));	/* p2, p3 final */
-		client(s, 4, 0xc);
-		mark();
-		ms.phase = 4;
-		break;
-	case 4:	/* transitional (c3) and final (c4) proposers at once */
-		if (!progressed(3) || !progressed(4))
-			break;
-		stop(ms.c[3]);
-		install(s, 0x3, &ms.cfgs[2]);	/* p0, p1 final */
-		client(s, 5, 0xf);
-		mark();
-		ms.phase = 5;
-		break;
-	case 5:
-		if (!progressed(4) || !progressed(5))
-			break;
-		stop(ms.c[4]);
-		stop(ms.c[5]);
-		verify_all(s, 0xf);
-		return;
-	}
-again:
-	sim_schedule_script(s, POLL_US, 0);
+	return sim_poll_until(s, POLL_US, both_progressed, &t);
 }
 
 void
-a3a4_setup(struct sim *s)
+a3a4_program(struct sim *s)
 {
-	memset(&ms, 0, sizeof(ms));
+	const struct pk_config *transitional, *final;
+	struct sim_client *c0, *c1, *c2, *c3, *c4, *c5, *fill, *scan;
+
 	/* Node 3 is the new acceptor: up, empty, in no list yet. */
-	install(s, 0xf, new_config(0x7, 0x7));
-	ms.wait_until = 0;
-	filled(s, 0x3);
-	s->hold = true;
-	sim_schedule_script(s, POLL_US, 0);
+	(void)switch_to(s, 0xf, majorities(0, 0x7, 0x7));
+	fill = sim_add_client(s, SIM_WL_FILL, 0x3, s->p.keys);
+	if (!sim_until_done(s, fill))
+		return;
+	/* Old config: c0 on p0, c1 on p1. */
+	c0 = writer(s, 0x1);
+	c1 = writer(s, 0x2);
+	if (!progress(s, c0, c1))
+		return;
+	/* p2, p3 transitional: old (c0) and transitional (c2) at once. */
+	stop(c1);
+	transitional = majorities(1, 0x7, 0xf);
+	c2 = writer(s, 0xc);
+	if (!switch_to(s, 0xc, transitional) || !progress(s, c0, c2))
+		return;
+	/* p0, p1 transitional too: every proposer is; rescan. */
+	stop(c0);
+	c3 = writer(s, 0x3);
+	if (!switch_to(s, 0x3, transitional))
+		return;
+	scan = sim_add_client(s, SIM_WL_SCAN, 0xf, s->p.keys);
+	if (!sim_until_done(s, scan) || !progress(s, c2, c3))
+		return;
+	/* p2, p3 final: transitional (c3) and final (c4) at once. */
+	stop(c2);
+	final = majorities(2, 0xf, 0xf);
+	c4 = writer(s, 0xc);
+	if (!switch_to(s, 0xc, final) || !progress(s, c3, c4))
+		return;
+	/* p0, p1 final. */
+	stop(c3);
+	c5 = writer(s, 0xf);
+	if (!switch_to(s, 0x3, final) || !progress(s, c4, c5))
+		return;
+	stop(c4);
+	stop(c5);
+	/* Every key read back; the checker compares each cold key with its
+	 * fill.
+	 */
+	sim_add_client(s, SIM_WL_SCAN, 0xf, s->p.keys);
 }

@@ -26,9 +26,6 @@
 #include "scenario.h"
 
 static struct {
-	struct pk_plan plan;
-	unsigned int pc;
-	bool started;
 	uint16_t later;		/* INSTALL: running nodes still to get the config */
 	uint64_t later_at;	/* ... then */
 	uint64_t wait_until;	/* the barrier */
@@ -36,6 +33,8 @@ static struct {
 	const struct pk_config *cfg;
 	char refused[sizeof(((struct pk_plan *)0)->reason) + 32];
 } pl;
+
+#define POLL_US 500		/* how often the executor looks, as parnikctl polls */
 
 static uint16_t
 running(const struct sim *s)
@@ -72,32 +71,6 @@ survey(const struct sim *s, struct pk_plan_view *v)
 						    .qa = n->cfg->accept_quorum };
 		}
 	}
-}
-
-void
-plans_start(struct sim *s, const struct pk_plan_request *r, uint8_t skip)
-{
-	struct pk_plan_view v;
-	unsigned int kept = 0;
-
-	survey(s, &v);
-	pk_plan_make(&v, r, &pl.plan);
-	pl.pc = 0;
-	pl.started = false;
-	if (pl.plan.verdict == PK_PLAN_REFUSED && pl.refused[0] == 0)
-		snprintf(pl.refused, sizeof(pl.refused), "a plan was refused: %s", pl.plan.reason);
-	for (unsigned int k = 0; k < pl.plan.n; k++)
-		if (pl.plan.step[k].kind != skip)
-			pl.plan.step[kept++] = pl.plan.step[k];
-	pl.plan.n = kept;
-	if (s->p.verbose)
-		for (unsigned int k = 0; k < pl.plan.n; k++) {
-			char text[160];
-
-			pk_plan_step_format(&pl.plan.step[k], text, sizeof(text));
-			fprintf(stderr, "  [%llu us] plan step %u: %s\n", (unsigned long long)s->now,
-				k + 1, text);
-		}
 }
 
 static void
@@ -146,8 +119,10 @@ begin(struct sim *s, const struct pk_plan_step *st)
 }
 
 static bool
-finished(struct sim *s, const struct pk_plan_step *st)
+finished(struct sim *s, void *arg)
 {
+	const struct pk_plan_step *st = arg;
+
 	switch (st->kind) {
 	case PK_STEP_INSTALL:
 		if (pl.later != 0 && s->now >= pl.later_at) {
@@ -166,20 +141,32 @@ finished(struct sim *s, const struct pk_plan_step *st)
 }
 
 bool
-plans_advance(struct sim *s)
+plans_run(struct sim *s, const struct pk_plan_request *r, uint8_t skip)
 {
-	while (pl.pc < pl.plan.n) {
-		const struct pk_plan_step *st = &pl.plan.step[pl.pc];
+	static struct pk_plan plan;
+	struct pk_plan_view v;
+	unsigned int kept = 0;
 
-		if (!pl.started) {
-			pl.started = true;
-			if (!begin(s, st))
-				return false;
-		} else if (!finished(s, st)) {
-			return false;
+	survey(s, &v);
+	pk_plan_make(&v, r, &plan);
+	if (plan.verdict == PK_PLAN_REFUSED && pl.refused[0] == 0)
+		snprintf(pl.refused, sizeof(pl.refused), "a plan was refused: %s", plan.reason);
+	for (unsigned int k = 0; k < plan.n; k++)
+		if (plan.step[k].kind != skip)
+			plan.step[kept++] = plan.step[k];
+	plan.n = kept;
+	for (unsigned int k = 0; k < plan.n; k++) {
+		const struct pk_plan_step *st = &plan.step[k];
+
+		if (s->p.verbose) {
+			char text[160];
+
+			pk_plan_step_format(st, text, sizeof(text));
+			fprintf(stderr, "  [%llu us] plan step %u/%u: %s\n",
+				(unsigned long long)s->now, k + 1, plan.n, text);
 		}
-		pl.pc++;
-		pl.started = false;
+		if (!begin(s, st) && !sim_poll_until(s, POLL_US, finished, (void *)st))
+			return false;
 	}
 	return true;
 }

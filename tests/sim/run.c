@@ -60,8 +60,11 @@ sim_run_seed(const struct scenario *sc, const struct sim_run_opts *o, uint64_t s
 		lin_allow_version_jumps(s.hist);
 	for (unsigned int i = 0; i < sc->clients; i++)
 		sim_add_client(&s, sc->workload, sc->client_nodes, target);
+	plans_reset();
 	if (sc->setup != NULL)
 		sc->setup(&s);
+	if (sc->program != NULL)
+		sc->program(&s);
 	r.finished = sim_run(&s, p.time_limit);
 	for (unsigned int i = 0; i < s.nclients; i++)
 		r.finished &= s.clients[i].done >= s.clients[i].target;

@@ -25,16 +25,19 @@ struct scenario {
 	bool no_bounds;			/* the core takes ballots past the bounds */
 	void (*setup)(struct sim *s);	/* schedules the script */
 	void (*script)(struct sim *s, uint64_t arg);
+	/* A scenario written top to bottom with the step API (sim.h): it
+	 * drives the cluster itself, then the run goes on until every
+	 * client is done.
+	 */
+	void (*program)(struct sim *s);
 	/* Scenario-specific assertions after the run; NULL or a reason. */
 	const char *(*verify)(struct sim *s);
 };
 
-/* membership.c: scripts of the membership scenarios */
-void a3a4_setup(struct sim *s);
-void a3a4_script(struct sim *s, uint64_t arg);
+/* membership.c: gryadka's a3.a4, old, transitional and final proposers */
+void a3a4_program(struct sim *s);
 
-/* steps.c: membership scenarios as step programs */
-void steps_script(struct sim *s, uint64_t arg);
+/* steps.c: membership and GC scenarios as step programs */
 void steps_grow_shrink(struct sim *s);
 void steps_every_plan(struct sim *s);
 void steps_flux(struct sim *s);
@@ -57,15 +60,15 @@ bool steps_hot_progressed(void);
 void steps_mark(void);
 const struct pk_config *steps_config(uint16_t prepare, uint8_t qp, uint16_t accept, uint8_t qa);
 
-/* plans.c: parnikctl's planner run in the simulator. plans_start plans
- * <r> against the simulated cluster, less every step of kind <skip> (0:
- * none); plans_advance carries the plan on and is true once it is done;
- * plans_verify names a plan that was refused (a scenario's verify).
+/* plans.c: parnikctl's planner run in the simulator. plans_run plans <r>
+ * against the simulated cluster, less every step of kind <skip> (0: none),
+ * and carries the steps out; false when the run's time ran out first.
+ * plans_verify names a plan that was refused (a scenario's verify);
+ * plans_reset forgets it, at the start of a run.
  */
 struct pk_plan_request;
 void plans_reset(void);
-void plans_start(struct sim *s, const struct pk_plan_request *r, uint8_t skip);
-bool plans_advance(struct sim *s);
+bool plans_run(struct sim *s, const struct pk_plan_request *r, uint8_t skip);
 const char *plans_verify(struct sim *s);
 
 /* forged.c: forged maximum ballots and versions against the bounds */

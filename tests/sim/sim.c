@@ -789,55 +789,124 @@ sim_schedule_script(struct sim *s, uint64_t delay, uint64_t arg)
 static bool
 clients_done(const struct sim *s)
 {
-	if (s->hold)
-		return false;
 	for (unsigned int i = 0; i < s->nclients; i++)
 		if (s->clients[i].active)
 			return false;
 	return true;
 }
 
+/* Runs event <e>, now due. */
+static void
+run_event(struct sim *s, struct sim_event *e)
+{
+	struct sim_node *n = &s->nodes[e->node];
+
+	s->now = e->time;
+	s->stats.events++;
+	trace_mix(s, &e->type, 1);
+	switch (e->type) {
+	case EV_TO_NODE:
+		deliver_to_node(s, e);
+		break;
+	case EV_TO_CLIENT:
+		deliver_to_client(s, e);
+		break;
+	case EV_TICK:
+		if (!n->up || n->incarnation != e->incarnation)
+			break;
+		if (n->tick_at[e->worker] == e->time)
+			n->tick_at[e->worker] = UINT64_MAX;
+		pk_worker_tick(n->w[e->worker], s->now, &s->out);
+		after_step(s, n, e->worker);
+		break;
+	case EV_CLIENT_TIMEOUT:
+		client_timeout(s, e);
+		break;
+	case EV_CLIENT_WAKE:
+		workload_next(s, &s->clients[e->client]);
+		break;
+	case EV_SCRIPT:
+		if (s->script != NULL)
+			s->script(s, e->arg);
+		break;
+	}
+	free(e->data);
+}
+
+/* Runs the next event if it is due by <until>. */
+static bool
+step_by(struct sim *s, uint64_t until)
+{
+	struct sim_event e;
+
+	if (s->heap_n == 0)
+		return false;
+	e = ev_pop(s);
+	if (e.time > until) {
+		ev_add(s, &e);	/* not ours to run yet */
+		return false;
+	}
+	run_event(s, &e);
+	return true;
+}
+
+bool
+sim_step(struct sim *s)
+{
+	return step_by(s, s->p.time_limit);
+}
+
+bool
+sim_step_until(struct sim *s, bool (*done)(struct sim *s, void *arg), void *arg)
+{
+	while (!done(s, arg))
+		if (!sim_step(s))
+			return done(s, arg);
+	return true;
+}
+
+bool
+sim_wait(struct sim *s, uint64_t us)
+{
+	uint64_t until = s->now + us;
+
+	if (until > s->p.time_limit)
+		return false;
+	while (step_by(s, until))
+		;
+	s->now = until;
+	return true;
+}
+
+bool
+sim_poll_until(struct sim *s, uint64_t every_us, bool (*done)(struct sim *s, void *arg),
+	       void *arg)
+{
+	while (!done(s, arg))
+		if (!sim_wait(s, every_us))
+			return false;
+	return true;
+}
+
+static bool
+client_finished(struct sim *s, void *arg)
+{
+	const struct sim_client *c = arg;
+
+	(void)s;
+	return c->done >= c->target;
+}
+
+bool
+sim_until_done(struct sim *s, struct sim_client *c)
+{
+	return sim_step_until(s, client_finished, c);
+}
+
 bool
 sim_run(struct sim *s, uint64_t until)
 {
-	while (s->heap_n > 0 && !clients_done(s)) {
-		struct sim_event e = ev_pop(s);
-		struct sim_node *n = &s->nodes[e.node];
-
-		if (e.time > until) {
-			ev_add(s, &e);	/* not ours to run yet */
-			break;
-		}
-		s->now = e.time;
-		s->stats.events++;
-		trace_mix(s, &e.type, 1);
-		switch (e.type) {
-		case EV_TO_NODE:
-			deliver_to_node(s, &e);
-			break;
-		case EV_TO_CLIENT:
-			deliver_to_client(s, &e);
-			break;
-		case EV_TICK:
-			if (!n->up || n->incarnation != e.incarnation)
-				break;
-			if (n->tick_at[e.worker] == e.time)
-				n->tick_at[e.worker] = UINT64_MAX;
-			pk_worker_tick(n->w[e.worker], s->now, &s->out);
-			after_step(s, n, e.worker);
-			break;
-		case EV_CLIENT_TIMEOUT:
-			client_timeout(s, &e);
-			break;
-		case EV_CLIENT_WAKE:
-			workload_next(s, &s->clients[e.client]);
-			break;
-		case EV_SCRIPT:
-			if (s->script != NULL)
-				s->script(s, e.arg);
-			break;
-		}
-		free(e.data);
-	}
+	while (!clients_done(s) && step_by(s, until))
+		;
 	return clients_done(s);
 }

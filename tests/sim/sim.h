@@ -156,7 +156,6 @@ struct sim {
 
 	/* scenario script: called at each SCRIPT event it scheduled */
 	void (*script)(struct sim *s, uint64_t arg);
-	bool hold;		/* the script is not done: keep running */
 };
 
 /* Sets up the cluster: every node up, admitted, running <s->cfg>. */
@@ -181,6 +180,26 @@ void sim_client_wake_later(struct sim *s, struct sim_client *c, uint64_t delay);
  * queue empties. Returns true when every active client finished.
  */
 bool sim_run(struct sim *s, uint64_t until);
+
+/* The step API, for scenarios written top to bottom: each call runs the
+ * cluster forward and returns false once the run's time limit is reached
+ * (or nothing is left to happen) before what it waits for.
+ *
+ *   sim_step        one event
+ *   sim_step_until  events until <done>(s, arg) holds (checked before each)
+ *   sim_wait        every event of the next <us> microseconds, the clock
+ *                   then at now + <us> (a barrier)
+ *   sim_poll_until  sim_wait(<every_us>) until <done>(s, arg) holds: a
+ *                   controller that looks every so often, as parnikctl
+ *                   does (time moves on even when nothing happens)
+ *   sim_until_done  events until client <c> has done its target
+ */
+bool sim_step(struct sim *s);
+bool sim_step_until(struct sim *s, bool (*done)(struct sim *s, void *arg), void *arg);
+bool sim_wait(struct sim *s, uint64_t us);
+bool sim_poll_until(struct sim *s, uint64_t every_us, bool (*done)(struct sim *s, void *arg),
+		    void *arg);
+bool sim_until_done(struct sim *s, struct sim_client *c);
 
 /* Schedules the scenario script at now + <delay> with <arg>. */
 void sim_schedule_script(struct sim *s, uint64_t delay, uint64_t arg);

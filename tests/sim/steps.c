@@ -63,9 +63,6 @@ struct step {
 };
 
 static struct {
-	const struct step *prog;
-	unsigned int pc;
-	bool started;			/* the current step began */
 	uint64_t wait_until;
 	struct sim_client *hot[2];
 	uint32_t base[2];
@@ -108,32 +105,36 @@ steps_config(uint16_t prepare, uint8_t qp, uint16_t accept, uint8_t qa)
 	return c;
 }
 
-/* Starts step <p>; returns true when it is already complete. */
-static bool
+enum { STEP_DONE, STEP_WAIT, STEP_STOP };
+
+/* Starts step <p>: STEP_DONE when it is complete already, STEP_WAIT when
+ * finished() tells, STEP_STOP when the run is out of time.
+ */
+static int
 begin(struct sim *s, const struct step *p)
 {
 	switch (p->op) {
 	case FILL:
 		st.job = sim_add_client(s, SIM_WL_FILL, p->mask, s->p.keys);
-		return false;
+		return STEP_WAIT;
 	case RESCAN:
 		st.job = sim_add_client(s, SIM_WL_SCAN, p->mask, s->p.keys);
-		return false;
+		return STEP_WAIT;
 	case DROP:
 		st.job = sim_add_client(s, SIM_WL_DROP, p->mask, s->p.keys);
-		return false;
+		return STEP_WAIT;
 	case LAG:
 		s->lag = (struct sim_lag){ .from = p->mask, .to = p->prepare, .type = p->qp,
 					   .extra = LAG_US };
-		return true;
+		return STEP_DONE;
 	case UNLAG:
 		s->lag.extra = 0;
-		return true;
+		return STEP_DONE;
 	case WAIT:
-		return false;
+		return STEP_WAIT;
 	case GC:
 		st.next_sweep = s->now;
-		return false;
+		return STEP_WAIT;
 	case HOT:
 		for (unsigned int i = 0; i < 2; i++) {
 			if (st.hot[i] == NULL) {
@@ -143,14 +144,14 @@ begin(struct sim *s, const struct step *p)
 			st.hot[i]->node_mask = p->mask;
 		}
 		steps_mark();
-		return false;
+		return STEP_WAIT;
 	case CUT:
 		for (uint16_t n = 0; n < s->p.nodes; n++)
 			s->cut[n] = p->mask;
-		return true;
+		return STEP_DONE;
 	case HEAL:
 		memset(s->cut, 0, sizeof(s->cut));
-		return true;
+		return STEP_DONE;
 	case CONFIG: {
 		const struct pk_config *c = steps_config(p->prepare, p->qp, p->accept, p->qa);
 
@@ -159,52 +160,50 @@ begin(struct sim *s, const struct step *p)
 				sim_set_config(s, n, c);
 		st.wait_until = s->now + 3 * s->p.tuning.phase_timeout;
 		steps_mark();
-		return false;
+		return STEP_WAIT;
 	}
 	case CATCHUP:
 		for (uint16_t n = 0; n < s->p.nodes; n++)
 			if ((p->mask & (1u << n)) != 0)
 				sim_install(s, n, p->accept);
 		st.wait_until = s->now + 3 * s->p.tuning.phase_timeout;
-		return false;
+		return STEP_WAIT;
 	case CRASH:
 		sim_crash(s, p->mask);
-		return true;
+		return STEP_DONE;
 	case START:
 		sim_restart(s, p->mask, true, false);
-		return true;
+		return STEP_DONE;
 	case RESTART:
 		sim_restart(s, p->mask, false, false);
-		return true;
+		return STEP_DONE;
 	case PLAN: {
 		struct pk_plan_request r = { .op = (enum pk_plan_op)p->plan_op, .node = p->mask,
 					     .other = p->prepare, .catchup = p->catchup };
 
-		plans_start(s, &r, st.skip);
-		return plans_advance(s);
+		return plans_run(s, &r, st.skip) ? STEP_DONE : STEP_STOP;
 	}
 	case SKIP:
 		st.skip = p->qp;
-		return true;
+		return STEP_DONE;
 	case QUIET:
 		for (unsigned int i = 0; i < 2; i++)
 			if (st.hot[i] != NULL) {
 				st.hot[i]->target = st.hot[i]->done;
 				st.hot[i] = NULL;	/* later steps wait for it no more */
 			}
-		return true;
+		return STEP_DONE;
 	case SETTLE:
 		st.wait_until = s->now + 3 * s->p.tuning.phase_timeout;
-		return false;
+		return STEP_WAIT;
 	case VERIFY:
 		for (unsigned int i = 0; i < 2; i++)
 			if (st.hot[i] != NULL)
 				st.hot[i]->target = st.hot[i]->done;
-		s->hold = false;
 		sim_add_client(s, SIM_WL_SCAN, p->mask, s->p.keys);
-		return true;
+		return STEP_DONE;
 	default:
-		return true;
+		return STEP_DONE;
 	}
 }
 
@@ -226,8 +225,10 @@ collected(struct sim *s, const struct step *p)
 }
 
 static bool
-finished(struct sim *s, const struct step *p)
+finished(struct sim *s, void *arg)
 {
+	const struct step *p = arg;
+
 	switch (p->op) {
 	case FILL:
 	case RESCAN:
@@ -244,48 +245,28 @@ finished(struct sim *s, const struct step *p)
 		return s->now >= st.wait_until && steps_hot_progressed();
 	case SETTLE:
 		return s->now >= st.wait_until;
-	case PLAN:
-		return plans_advance(s);
 	default:
 		return true;
 	}
 }
 
-void
-steps_script(struct sim *s, uint64_t arg)
-{
-	(void)arg;
-	for (;;) {
-		const struct step *p = &st.prog[st.pc];
-
-		if (p->op == END || p->op == VERIFY) {
-			if (p->op == VERIFY)
-				(void)begin(s, p);
-			return;
-		}
-		if (!st.started) {
-			st.started = true;
-			if (!begin(s, p))
-				break;
-		} else if (!finished(s, p)) {
-			break;
-		}
-		st.pc++;
-		st.started = false;
-	}
-	sim_schedule_script(s, POLL_US, 0);
-}
-
+/* Runs <prog> top to bottom from the cluster's first config <initial>,
+ * each step once the one before it is done, looking every POLL_US as a
+ * controller would. Out of time (a negative program's clients may stall),
+ * it stops; the run then reports what did not finish.
+ */
 static void
 run_program(struct sim *s, const struct step *prog, const struct step *initial)
 {
 	memset(&st, 0, sizeof(st));
-	plans_reset();
-	st.prog = prog;
-	(void)begin(s, initial);	/* the cluster's first config, everywhere */
-	st.wait_until = 0;
-	s->hold = true;
-	sim_schedule_script(s, POLL_US, 0);
+	(void)begin(s, initial);	/* everywhere at once: no barrier to wait */
+	for (const struct step *p = prog; p->op != END; p++) {
+		int b = begin(s, p);
+
+		if (b == STEP_STOP ||
+		    (b == STEP_WAIT && !sim_poll_until(s, POLL_US, finished, (void *)p)))
+			return;
+	}
 }
 
 #define ALL5 0x1f
