@@ -7,6 +7,13 @@
  *                B < promise or B <= accepted; else accepted := B,
  *                value := V; promise := max(promise, N or B).
  *
+ *   REMOVE(T)    (deletion GC, gc.c): under the acceptor's own epoch
+ *                only, removes the record iff it still holds a deleted
+ *                state accepted exactly under T, first raising the floor
+ *                to the record's promise, ballot and version; REMOVED
+ *                with the outcome either way (a resent REMOVE finds
+ *                nothing and is OK).
+ *
  *   INSTALL(B, V) (catch-up, CASPaxos 2.3.3): another acceptor's accepted
  *                state, copied with its own ballot. Taken iff B > accepted;
  *                promise := max(promise, B), never lowered; INSTALLED(B)
@@ -26,6 +33,9 @@
  * lost its memory (restart) is not admitted and refuses every vote until the
  * membership procedure re-admits it (pitfall P8).
  */
+#include <assert.h>
+#include <string.h>
+
 #include "core.h"
 
 static void
@@ -156,9 +166,11 @@ raise_promise(struct pk_rec *r, const struct pk_msg *m)
 		r->promise = *p;
 }
 
-struct pk_send *
-pk_acceptor_answer(struct pk_worker *w, const struct pk_msg *m, struct pk_out *out,
-		   uint8_t type)
+/* Queues the answer of <type> to <m>'s sender, token and ballot echoed
+ * (ACCEPTED, INSTALLED, REMOVED); NULL when the outbox is full.
+ */
+static struct pk_send *
+answer(struct pk_worker *w, const struct pk_msg *m, struct pk_out *out, uint8_t type)
 {
 	struct pk_send *s = pk_out_send(w, out, pk_node_bit(m->peer.node), type);
 
@@ -193,7 +205,7 @@ pk_acceptor_on_accept(struct pk_worker *w, const struct pk_msg *m, struct pk_out
 		 */
 		w->stats.acc_dup_accept++;
 		raise_promise(r, m);
-		(void)pk_acceptor_answer(w, m, out, PK_MSG_ACCEPTED);
+		(void)answer(w, m, out, PK_MSG_ACCEPTED);
 		return;
 	}
 	if (pk_ballot_cmp(&m->ballot, &r->promise) < 0) {
@@ -213,7 +225,7 @@ pk_acceptor_on_accept(struct pk_worker *w, const struct pk_msg *m, struct pk_out
 		return;
 	}
 	raise_promise(r, m);
-	(void)pk_acceptor_answer(w, m, out, PK_MSG_ACCEPTED);
+	(void)answer(w, m, out, PK_MSG_ACCEPTED);
 }
 
 void
@@ -238,5 +250,62 @@ pk_acceptor_on_install(struct pk_worker *w, const struct pk_msg *m, struct pk_ou
 	}
 	if (pk_ballot_cmp(&m->ballot, &r->promise) > 0)
 		r->promise = m->ballot;
-	(void)pk_acceptor_answer(w, m, out, PK_MSG_INSTALLED);
+	(void)answer(w, m, out, PK_MSG_INSTALLED);
+}
+
+/* ---- REMOVE: the acceptor side of deletion GC (gc.c) ---- */
+
+/* Forgets the acceptor's part of <r>, keeping what the floor must. */
+static void
+forget(struct pk_worker *w, struct pk_rec *r)
+{
+	bool fence = !w->tuning.unsafe_gc_no_floor;
+
+	if (fence) {
+		pk_floor_raise(&w->floor, &r->promise, 0);
+		pk_floor_raise(&w->floor, &r->accepted, r->value != NULL ? r->value->version : 0);
+	}
+	if (r->value != NULL) {
+		assert(w->table.accepted > 0 &&
+		       (r->value->kind == PK_KIND_VALUE || w->table.deleted > 0));
+		w->table.accepted--;
+		if (r->value->kind != PK_KIND_VALUE)
+			w->table.deleted--;
+		pk_blob_unref(&w->mem, r->value);
+		__atomic_store_n(&r->value, NULL, __ATOMIC_RELEASE);
+	}
+	memset(&r->promise, 0, sizeof(r->promise));
+	memset(&r->accepted, 0, sizeof(r->accepted));
+}
+
+static uint8_t
+remove_status(struct pk_worker *w, const struct pk_msg *m)
+{
+	struct pk_rec *r = pk_table_find(&w->table, m->key, m->key_len,
+					 pk_hash(m->key, m->key_len));
+
+	if (!w->admitted)
+		return PK_NOT_ADMITTED;
+	/* Removal is safe only among the acceptors the round wrote to. */
+	if (m->peer.epoch != w->cfg->epoch)
+		return PK_CONFLICT;
+	if (r == NULL || r->value == NULL)
+		return PK_OK;	/* removed before (a resent REMOVE) */
+	if (pk_ballot_cmp(&r->accepted, &m->ballot) != 0 || !pk_rec_holds_deleted(r))
+		return PK_CAS_MISMATCH;
+	forget(w, r);
+	pk_rec_drop_cache(w, r);	/* its promise was on the removed record */
+	w->stats.acc_removed++;
+	pk_rec_reclaim(w, r);
+	return PK_OK;
+}
+
+void
+pk_acceptor_on_remove(struct pk_worker *w, const struct pk_msg *m, struct pk_out *out)
+{
+	uint8_t status = remove_status(w, m);
+	struct pk_send *s = answer(w, m, out, PK_MSG_REMOVED);
+
+	if (s != NULL)
+		s->msg.reason = status;
 }

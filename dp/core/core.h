@@ -19,6 +19,22 @@ enum pk_phase {
 };
 
 
+/* What kind of round, as data: the proposer reads these flags rather than
+ * asking which caller started it. Client rounds (proposer.c) and GC rounds
+ * (gc.c) are the two kinds.
+ */
+struct pk_round_kind {
+	const char *name;
+	bool one_rtt;		/* may piggyback the next promise and keep a 1RTT cache */
+	bool takes_queue;	/* client ops queued on the key join its batch */
+	bool may_skip_read;	/* a read whose promises agree completes unwritten */
+	bool every_acceptor;	/* the accept goes to, and needs, every acceptor of
+				 * both lists (not a quorum) */
+	bool quiet_if_refused;	/* the batch's op refused: the key changed since,
+				 * end without writing */
+	bool remove_after;	/* after the accept, REMOVE to every acceptor */
+};
+
 /* One attempt sequence on one key: a batch of combined ops, the phase under
  * way and its vote tally. Each (re)try takes a fresh ballot.
  */
@@ -32,7 +48,7 @@ struct pk_round {
 	bool agree;			/* every promise so far names best_ballot */
 	bool in_doubt;			/* newval's accept failed: fate unknown */
 	bool doubted;			/* an accept carrying writes of the batch failed */
-	bool gc;			/* a GC round (gc.c): full quorums, then REMOVE */
+	const struct pk_round_kind *kind;
 	struct pk_ballot doubt_first;	/* first failed accept of the batch */
 	struct pk_ballot doubt_last;	/* latest one: newval's ballot */
 	uint64_t doubt_min_version;	/* lowest version those accepts carried */
@@ -112,6 +128,17 @@ struct pk_worker {
 	struct pk_wheel wheel;		/* one timer per active round */
 };
 
+/* The calls inside the core run one way:
+ *
+ *   worker.c (entry points, dispatch, local delivery)
+ *     -> gc.c (the GC coordinator) -> proposer.c
+ *     -> proposer.c, acceptor.c
+ *          -> record.c, outbox.c, bounds.c, table.c, session.c, wheel.c,
+ *             ops.c, mem.c (which call only one another, never up)
+ *
+ * tests/core_layers.py fails on any call against that order, or a circle.
+ */
+
 /* bounds.c: false (counted) when a peer message claims a ballot counter or
  * a version past the sane bounds; otherwise notes its highest counter.
  */
@@ -121,18 +148,40 @@ bool pk_bounds_admit(struct pk_worker *w, const struct pk_msg *m);
  */
 bool pk_bounds_epoch(struct pk_worker *w, const struct pk_msg *m);
 
-/* acceptor.c: handle PREPARE / ACCEPT addressed to this worker's acceptor. */
+/* gc.c: the GC coordinator. Starts the collection of one deleted key:
+ * returns the answer, or PK_OK with *started when a GC round took over
+ * (it answers when it ends).
+ */
+uint8_t pk_gc_start(struct pk_worker *w, const uint8_t *key, uint16_t key_len, uint64_t cookie,
+		    uint64_t now, struct pk_out *out, bool *started);
+
+/* acceptor.c: handle PREPARE / ACCEPT / INSTALL / REMOVE addressed to this
+ * worker's acceptor.
+ */
 void pk_acceptor_on_prepare(struct pk_worker *w, const struct pk_msg *m, struct pk_out *out);
 void pk_acceptor_on_accept(struct pk_worker *w, const struct pk_msg *m, struct pk_out *out);
 void pk_acceptor_on_install(struct pk_worker *w, const struct pk_msg *m, struct pk_out *out);
-/* Queues the answer of <type> to <m>'s sender, token and ballot echoed
- * (ACCEPTED, INSTALLED, REMOVED); NULL when the outbox is full.
- */
-struct pk_send *pk_acceptor_answer(struct pk_worker *w, const struct pk_msg *m,
-				   struct pk_out *out, uint8_t type);
-
-/* gc.c: the acceptor side of REMOVE, and record reclamation. */
 void pk_acceptor_on_remove(struct pk_worker *w, const struct pk_msg *m, struct pk_out *out);
+
+/* proposer.c */
+void pk_proposer_submit(struct pk_worker *w, const struct pk_msg *req, uint64_t cookie,
+			uint64_t now, struct pk_out *out);
+void pk_proposer_on_reply(struct pk_worker *w, const struct pk_msg *m, uint64_t now,
+			  struct pk_out *out);
+void pk_proposer_tick(struct pk_worker *w, uint64_t now, struct pk_out *out);
+void pk_proposer_drop_caches(struct pk_worker *w);
+/* Starts a round of <kind> on <rec> (idle, no queue) for <op>, afresh
+ * from a prepare: how the GC coordinator runs its rounds.
+ */
+void pk_proposer_start(struct pk_worker *w, struct pk_rec *rec, struct pk_op *op,
+		       const struct pk_round_kind *kind, uint64_t now, struct pk_out *out);
+/* Takes an op from the pool (NULL when max_ops are in use). */
+struct pk_op *pk_proposer_op_alloc(struct pk_worker *w);
+void pk_proposer_fini(struct pk_worker *w);
+
+/* record.c */
+/* Forgets the 1RTT cache of one key. */
+void pk_rec_drop_cache(struct pk_worker *w, struct pk_rec *rec);
 /* Frees <r> when neither role holds anything in it any more. */
 void pk_rec_reclaim(struct pk_worker *w, struct pk_rec *r);
 /* True when the acceptor holds nothing for <r> (no promise, no state). */
@@ -143,23 +192,14 @@ pk_rec_is_fresh(const struct pk_rec *r)
 	       pk_ballot_is_zero(&r->accepted);
 }
 
-/* proposer.c */
-void pk_proposer_submit(struct pk_worker *w, const struct pk_msg *req, uint64_t cookie,
-			uint64_t now, struct pk_out *out);
-void pk_proposer_on_reply(struct pk_worker *w, const struct pk_msg *m, uint64_t now,
-			  struct pk_out *out);
-void pk_proposer_tick(struct pk_worker *w, uint64_t now, struct pk_out *out);
-void pk_proposer_drop_caches(struct pk_worker *w);
-/* Forgets the 1RTT cache of one key. */
-void pk_rec_drop_cache(struct pk_worker *w, struct pk_rec *rec);
-/* Starts a GC round on <rec> (idle, deleted state accepted) for <op>. */
-void pk_proposer_start_gc(struct pk_worker *w, struct pk_rec *rec, struct pk_op *op,
-			  uint64_t now, struct pk_out *out);
-/* Takes an op from the pool (NULL when max_ops are in use). */
-struct pk_op *pk_proposer_op_alloc(struct pk_worker *w);
-void pk_proposer_fini(struct pk_worker *w);
+/* True when <r>'s accepted state is a deletion (a tombstone). */
+static inline bool
+pk_rec_holds_deleted(const struct pk_rec *r)
+{
+	return r->value != NULL && r->value->kind != PK_KIND_VALUE;
+}
 
-/* worker.c: outbox helpers. Return NULL (and count an overflow) when full. */
+/* outbox.c: queue a message; NULL (and an overflow counted) when full. */
 struct pk_send *pk_out_send(struct pk_worker *w, struct pk_out *out, uint16_t dest_mask,
 			    uint8_t type);
 /* The same for a round's message: it carries the round's config epoch. */

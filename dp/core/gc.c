@@ -43,77 +43,16 @@
 
 #include "core.h"
 
-void
-pk_rec_reclaim(struct pk_worker *w, struct pk_rec *r)
-{
-	bool cached = r->cached && r->cache_gen == w->cache_gen;
-
-	/* A live 1RTT cache keeps a proposer-only record (the sweep drops
-	 * it when it goes idle for good).
-	 */
-	if (r->round == NULL && r->q_head == NULL && !cached && pk_rec_is_fresh(r))
-		pk_table_remove(&w->table, r);
-}
-
-
-static bool
-holds_deleted(const struct pk_rec *r)
-{
-	return r->value != NULL && r->value->kind != PK_KIND_VALUE;
-}
-
-/* Forgets the acceptor's part of <r>, keeping what the floor must. */
-static void
-forget(struct pk_worker *w, struct pk_rec *r)
-{
-	bool fence = !w->tuning.unsafe_gc_no_floor;
-
-	if (fence) {
-		pk_floor_raise(&w->floor, &r->promise, 0);
-		pk_floor_raise(&w->floor, &r->accepted, r->value != NULL ? r->value->version : 0);
-	}
-	if (r->value != NULL) {
-		w->table.accepted--;
-		if (r->value->kind != PK_KIND_VALUE)
-			w->table.deleted--;
-		pk_blob_unref(&w->mem, r->value);
-		__atomic_store_n(&r->value, NULL, __ATOMIC_RELEASE);
-	}
-	memset(&r->promise, 0, sizeof(r->promise));
-	memset(&r->accepted, 0, sizeof(r->accepted));
-}
-
-static uint8_t
-remove_status(struct pk_worker *w, const struct pk_msg *m)
-{
-	struct pk_rec *r = pk_table_find(&w->table, m->key, m->key_len,
-					 pk_hash(m->key, m->key_len));
-
-	if (!w->admitted)
-		return PK_NOT_ADMITTED;
-	/* Removal is safe only among the acceptors the round wrote to. */
-	if (m->peer.epoch != w->cfg->epoch)
-		return PK_CONFLICT;
-	if (r == NULL || r->value == NULL)
-		return PK_OK;	/* removed before (a resent REMOVE) */
-	if (pk_ballot_cmp(&r->accepted, &m->ballot) != 0 || !holds_deleted(r))
-		return PK_CAS_MISMATCH;
-	forget(w, r);
-	pk_rec_drop_cache(w, r);	/* its promise was on the removed record */
-	w->stats.acc_removed++;
-	pk_rec_reclaim(w, r);
-	return PK_OK;
-}
-
-void
-pk_acceptor_on_remove(struct pk_worker *w, const struct pk_msg *m, struct pk_out *out)
-{
-	uint8_t status = remove_status(w, m);
-	struct pk_send *s = pk_acceptor_answer(w, m, out, PK_MSG_REMOVED);
-
-	if (s != NULL)
-		s->msg.reason = status;
-}
+/* A GC round: a prepare, the identity write of the deleted state to every
+ * acceptor of both lists (all must take it), then REMOVE to each; no
+ * 1RTT, no client op joins, and a key written since ends it quietly.
+ */
+static const struct pk_round_kind gc_round = {
+	.name = "gc",
+	.every_acceptor = true,
+	.quiet_if_refused = true,
+	.remove_after = true,
+};
 
 /* The node that collects a deleted key: the writer of its state while it is
  * a member, else the lowest member; one coordinator per key, so replicas
@@ -140,11 +79,8 @@ coordinates(const struct pk_worker *w, struct pk_rec *r)
 	return false;
 }
 
-/* Returns the answer, or PK_OK with *started when a GC round took over
- * (it answers when it ends).
- */
-static uint8_t
-gc_start(struct pk_worker *w, const uint8_t *key, uint16_t key_len, uint64_t cookie,
+uint8_t
+pk_gc_start(struct pk_worker *w, const uint8_t *key, uint16_t key_len, uint64_t cookie,
 	 uint64_t now, struct pk_out *out, bool *started)
 {
 	uint32_t hash = pk_hash(key, key_len);
@@ -169,7 +105,7 @@ gc_start(struct pk_worker *w, const uint8_t *key, uint16_t key_len, uint64_t coo
 		pk_rec_reclaim(w, r);
 		return PK_OK;
 	}
-	if (!holds_deleted(r))
+	if (!pk_rec_holds_deleted(r))
 		return PK_CAS_MISMATCH;
 	if (!coordinates(w, r))
 		return PK_NOT_FOUND;	/* another node's to collect */
@@ -181,48 +117,9 @@ gc_start(struct pk_worker *w, const uint8_t *key, uint16_t key_len, uint64_t coo
 	op->op = PK_OP_GC;
 	op->cookie = cookie;
 	op->deadline = now + w->tuning.op_timeout;
-	pk_proposer_start_gc(w, r, op, now, out);
+	w->stats.gc_rounds++;
+	pk_proposer_start(w, r, op, &gc_round, now, out);
 	*started = true;
 	return PK_OK;
 }
 
-void
-pk_worker_gc(struct pk_worker *w, const uint8_t *key, uint16_t key_len, uint64_t cookie,
-	     uint64_t now, struct pk_out *out)
-{
-	uint32_t from = out->nsend;
-	bool started = false;
-	uint8_t status;
-	struct pk_reply *rep;
-
-	pk_worker_collect(w);
-	status = gc_start(w, key, key_len, cookie, now, out, &started);
-	if (started) {
-		pk_worker_deliver_local(w, from, now, out);
-		return;
-	}
-	rep = pk_out_reply(w, out, cookie);
-	if (rep != NULL)
-		rep->msg.status = status;
-}
-
-bool
-pk_rec_gc_candidate(const void *rec)
-{
-	const struct pk_rec *r = rec;
-	const struct pk_blob *v = __atomic_load_n(&r->value, __ATOMIC_ACQUIRE);
-
-	return v == NULL || v->kind != PK_KIND_VALUE;
-}
-
-struct pk_floor
-pk_worker_floor(const struct pk_worker *w)
-{
-	return w->floor;
-}
-
-void
-pk_worker_raise_floor(struct pk_worker *w, const struct pk_floor *f)
-{
-	pk_floor_raise(&w->floor, &f->ballot, f->version);
-}

@@ -1,4 +1,5 @@
 /* Worker memory: host allocator wrappers and reference-counted blobs. */
+#include <assert.h>
 #include <string.h>
 
 #include "mem.h"
@@ -66,7 +67,10 @@ pk_blob_from_wire(struct pk_mem *m, const struct pk_wstate *s, bool *oom)
 void
 pk_blob_unref(struct pk_mem *m, struct pk_blob *b)
 {
-	if (b == NULL || --b->refs > 0)
+	if (b == NULL)
+		return;
+	assert(b->refs > 0);	/* a blob freed twice */
+	if (--b->refs > 0)
 		return;
 	b->next_garbage = m->garbage;
 	m->garbage = b;

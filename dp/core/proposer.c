@@ -21,6 +21,7 @@
  *    lists (no 1RTT promise), then a REMOVE phase that needs every one of
  *    them to answer.
  */
+#include <assert.h>
 #include <string.h>
 
 #include "core.h"
@@ -104,13 +105,6 @@ token_of(const struct pk_worker *w, const struct pk_round *rd)
 	return ((uint64_t)(rd - w->rounds) << 32) | rd->gen;
 }
 
-void
-pk_rec_drop_cache(struct pk_worker *w, struct pk_rec *rec)
-{
-	rec->cached = false;
-	pk_blob_unref(&w->mem, rec->cache_value);
-	rec->cache_value = NULL;
-}
 
 static void
 set_cache(struct pk_worker *w, struct pk_rec *rec, const struct pk_ballot *b, struct pk_blob *v)
@@ -131,6 +125,7 @@ op_release(struct pk_worker *w, struct pk_op *op)
 	pk_blob_unref(&w->mem, op->result);
 	op->input = NULL;
 	op->result = NULL;
+	assert(w->ops_used > 0);
 	op->next = w->op_free;
 	w->op_free = op;
 	w->ops_used--;
@@ -225,6 +220,14 @@ complete(struct pk_worker *w, struct pk_out *out, struct pk_op *op, uint8_t stat
 static void round_attempt(struct pk_worker *w, struct pk_round *rd, uint64_t now,
 			  struct pk_out *out);
 
+/* A client's round: 1RTT, combining, reads that skip their accept. */
+static const struct pk_round_kind client_round = {
+	.name = "client",
+	.one_rtt = true,
+	.takes_queue = true,
+	.may_skip_read = true,
+};
+
 static struct pk_round *
 round_alloc(struct pk_worker *w, struct pk_rec *rec)
 {
@@ -233,6 +236,8 @@ round_alloc(struct pk_worker *w, struct pk_rec *rec)
 	/* Never NULL: each active round holds at least one op and the pool
 	 * has as many rounds as ops.
 	 */
+	assert(rd != NULL);
+	assert(rec->round == NULL);
 	w->round_free = rd->next;
 	rd->rec = rec;
 	rd->ops = NULL;
@@ -241,7 +246,7 @@ round_alloc(struct pk_worker *w, struct pk_rec *rec)
 	rd->attempts = 0;
 	rd->in_doubt = false;
 	rd->doubted = false;
-	rd->gc = false;
+	rd->kind = &client_round;
 	rd->best = NULL;
 	rd->newval = NULL;
 	rd->prev = NULL;
@@ -260,6 +265,8 @@ round_release(struct pk_worker *w, struct pk_round *rd, uint64_t now, struct pk_
 {
 	struct pk_rec *rec = rd->rec;
 
+	assert(rec != NULL && rec->round == rd);
+	assert(w->rounds_active > 0);
 	pk_blob_unref(&w->mem, rd->best);
 	pk_blob_unref(&w->mem, rd->newval);
 	rd->best = NULL;
@@ -349,7 +356,7 @@ phase_mask(const struct pk_round *rd)
 {
 	if (rd->phase == PK_PHASE_PREPARE)
 		return rd->cfg->prepare_mask;
-	if (rd->gc)
+	if (rd->kind->every_acceptor)
 		return rd->cfg->prepare_mask | rd->cfg->accept_mask;
 	return rd->cfg->accept_mask;
 }
@@ -359,7 +366,7 @@ phase_quorum(const struct pk_round *rd)
 {
 	if (rd->phase == PK_PHASE_PREPARE)
 		return rd->cfg->prepare_quorum;
-	if (rd->gc)
+	if (rd->kind->every_acceptor)
 		return pk_mask_count(phase_mask(rd));
 	return rd->cfg->accept_quorum;
 }
@@ -413,6 +420,7 @@ phase_done(struct pk_worker *w, const struct pk_round *rd, uint64_t now)
 static void
 begin_phase(struct pk_worker *w, struct pk_round *rd, uint8_t phase, uint64_t now)
 {
+	assert(phase != PK_PHASE_FREE && rd->cfg != NULL);
 	rd->phase = phase;
 	rd->voted = 0;
 	rd->refused = 0;
@@ -453,7 +461,7 @@ send_accept(struct pk_worker *w, struct pk_round *rd, uint64_t now, struct pk_ou
 	struct pk_send *s;
 
 	memset(&rd->next_ballot, 0, sizeof(rd->next_ballot));
-	if (rd->cfg->one_rtt && !rd->gc) {
+	if (rd->cfg->one_rtt && rd->kind->one_rtt) {
 		rd->next_ballot = rd->ballot;
 		rd->next_ballot.counter++;
 		/* The reserved next ballot must never come back as a fresh one. */
@@ -485,7 +493,7 @@ round_attempt(struct pk_worker *w, struct pk_round *rd, uint64_t now, struct pk_
 	/* A batch in doubt keeps its results: newcomers wait for the next.
 	 * Client ops never join a GC round.
 	 */
-	if (!rd->in_doubt && !rd->gc)
+	if (!rd->in_doubt && rd->kind->takes_queue)
 		take_queue(rd);
 	if (rd->nops == 0) {
 		round_release(w, rd, now, out);
@@ -505,7 +513,7 @@ round_attempt(struct pk_worker *w, struct pk_round *rd, uint64_t now, struct pk_
 	    (pk_ballot_cmp(&rec->promise, &rec->cache_ballot) > 0 ||
 	     pk_ballot_cmp(&rec->accepted, &rec->cache_ballot) >= 0))
 		pk_rec_drop_cache(w, rec);	/* (the h8 fault injection skips this defence) */
-	if (rec->cached && w->cfg->one_rtt && !rd->gc) {
+	if (rec->cached && w->cfg->one_rtt && rd->kind->one_rtt) {
 		w->stats.rounds_1rtt++;
 		rd->cfg = w->cfg;
 		rd->ballot = rec->cache_ballot;
@@ -733,7 +741,7 @@ prepared(struct pk_worker *w, struct pk_round *rd, uint64_t now, struct pk_out *
 		return;
 	}
 	state = apply_batch(w, rd, rd->best, &wrote);
-	if (rd->gc && rd->ops->status != PK_OK) {
+	if (rd->kind->quiet_if_refused && rd->ops->status != PK_OK) {
 		/* Written again since the sweep saw it deleted: nothing to do. */
 		w->stats.gc_rewritten++;
 		pk_blob_unref(&w->mem, state);
@@ -741,7 +749,8 @@ prepared(struct pk_worker *w, struct pk_round *rd, uint64_t now, struct pk_out *
 		round_release(w, rd, now, out);
 		return;
 	}
-	if (!wrote && !rd->doubted && !rd->gc && rd->agree && pk_config_read_skip_ok(rd->cfg)) {
+	if (!wrote && !rd->doubted && rd->kind->may_skip_read && rd->agree &&
+	    pk_config_read_skip_ok(rd->cfg)) {
 		/* Every promise of a full quorum names the same accepted
 		 * ballot: that value sits on an accept quorum, so it is
 		 * chosen and nothing needs writing. The promises we hold for
@@ -822,7 +831,7 @@ on_removed(struct pk_worker *w, struct pk_round *rd, const struct pk_msg *m, uin
 static void
 accepted(struct pk_worker *w, struct pk_round *rd, uint64_t now, struct pk_out *out)
 {
-	if (rd->gc) {
+	if (rd->kind->remove_after) {
 		rd->attempts = 1;	/* now counts REMOVE sends */
 		send_remove(w, rd, now, out);
 		return;
@@ -1346,18 +1355,18 @@ pk_proposer_op_alloc(struct pk_worker *w)
 }
 
 void
-pk_proposer_start_gc(struct pk_worker *w, struct pk_rec *rec, struct pk_op *op, uint64_t now,
-		     struct pk_out *out)
+pk_proposer_start(struct pk_worker *w, struct pk_rec *rec, struct pk_op *op,
+		  const struct pk_round_kind *kind, uint64_t now, struct pk_out *out)
 {
 	struct pk_round *rd;
 
-	pk_rec_drop_cache(w, rec);	/* a GC round always prepares afresh */
+	assert(rec->q_head == NULL && op != NULL && kind != NULL);
+	pk_rec_drop_cache(w, rec);	/* such a round always prepares afresh */
 	rd = round_alloc(w, rec);
-	rd->gc = true;
+	rd->kind = kind;
 	rd->ops = op;
 	rd->ops_tail = &op->next;
 	rd->nops = 1;
-	w->stats.gc_rounds++;
 	arm(w, rd, op->deadline);
 	round_attempt(w, rd, now, out);
 }

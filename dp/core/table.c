@@ -2,6 +2,7 @@
  * (backward-shift deletion, so lookups never need tombstone slots), or the
  * host's index (see table.h). Records leave only through the GC (gc.c).
  */
+#include <assert.h>
 #include <string.h>
 
 #include "table.h"
@@ -217,6 +218,7 @@ pk_table_remove(struct pk_table *t, struct pk_rec *r)
 			i = (i + 1) & t->mask;
 		own_delete(t, i);
 	}
+	assert(t->count > 0);
 	t->count--;
 	pk_blob_unref(t->mem, r->value);
 	pk_blob_unref(t->mem, r->cache_value);

@@ -1,4 +1,6 @@
 /* Hashed timing wheel (see wheel.h). */
+#include <assert.h>
+
 #include "wheel.h"
 
 static uint32_t
@@ -26,6 +28,7 @@ unlink_timer(struct pk_wheel *wh, struct pk_timer *t)
 	t->prev->next = t->next;
 	t->next->prev = t->prev;
 	t->armed = false;
+	assert(wh->count > 0);
 	wh->count--;
 }
 

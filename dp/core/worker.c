@@ -25,52 +25,8 @@ pk_tuning_default(struct pk_tuning *t)
 	t->session_lease = 60000000;
 }
 
-struct pk_send *
-pk_out_send(struct pk_worker *w, struct pk_out *out, uint16_t dest_mask, uint8_t type)
-{
-	struct pk_send *s;
 
-	if (out->nsend >= out->send_cap) {
-		w->stats.out_overflow++;
-		return NULL;
-	}
-	s = &out->sends[out->nsend++];
-	memset(s, 0, sizeof(*s));
-	s->dest_mask = dest_mask;
-	s->msg.type = type;
-	s->msg.peer.node = w->node;
-	s->msg.peer.worker = w->worker;
-	s->msg.peer.incarnation = w->incarnation;
-	s->msg.peer.epoch = w->cfg->epoch;
-	return s;
-}
 
-struct pk_send *
-pk_out_round(struct pk_worker *w, struct pk_out *out, const struct pk_round *rd,
-	     uint16_t dest_mask, uint8_t type)
-{
-	struct pk_send *s = pk_out_send(w, out, dest_mask, type);
-
-	if (s != NULL)
-		s->msg.peer.epoch = rd->cfg->epoch;
-	return s;
-}
-
-struct pk_reply *
-pk_out_reply(struct pk_worker *w, struct pk_out *out, uint64_t cookie)
-{
-	struct pk_reply *r;
-
-	if (out->nreply >= out->reply_cap) {
-		w->stats.out_overflow++;
-		return NULL;
-	}
-	r = &out->replies[out->nreply++];
-	memset(r, 0, sizeof(*r));
-	r->cookie = cookie;
-	r->msg.type = PK_MSG_CLIENT_REP;
-	return r;
-}
 
 /* HELLO: this partition's census answer (wire.h), whether it votes or not:
  * a replica started with --bootstrap refuses to vote over a cluster that
@@ -397,4 +353,36 @@ pk_worker_free(struct pk_worker *w)
 	pk_mem_free(&w->mem, w->ops);
 	mem = w->mem;
 	pk_mem_free(&mem, w);
+}
+
+void
+pk_worker_gc(struct pk_worker *w, const uint8_t *key, uint16_t key_len, uint64_t cookie,
+	     uint64_t now, struct pk_out *out)
+{
+	uint32_t from = out->nsend;
+	bool started = false;
+	uint8_t status;
+	struct pk_reply *rep;
+
+	pk_worker_collect(w);
+	status = pk_gc_start(w, key, key_len, cookie, now, out, &started);
+	if (started) {
+		pk_worker_deliver_local(w, from, now, out);
+		return;
+	}
+	rep = pk_out_reply(w, out, cookie);
+	if (rep != NULL)
+		rep->msg.status = status;
+}
+
+struct pk_floor
+pk_worker_floor(const struct pk_worker *w)
+{
+	return w->floor;
+}
+
+void
+pk_worker_raise_floor(struct pk_worker *w, const struct pk_floor *f)
+{
+	pk_floor_raise(&w->floor, &f->ballot, f->version);
 }
