@@ -58,8 +58,8 @@ add(struct planner *pl, enum pk_step_kind kind, uint16_t node, const char *fmt, 
 	va_list ap;
 
 	if (pl->out->n == PK_PLAN_MAX_STEPS) {
-		/* No request plans this many steps (a replace of a 16-node
-		 * cluster is about 20); refusing is the safe answer anyway.
+		/* No request plans this many steps (a replace in a 16-node
+		 * cluster takes 25); refusing is the safe answer anyway.
 		 */
 		refuse(pl, "the plan would exceed %d steps", PK_PLAN_MAX_STEPS);
 		return NULL;

@@ -24,9 +24,11 @@ ip_str(uint32_t ip, char *buf)
 static void
 h_status(void *ctx, struct ctl_json *j)
 {
-	const struct dp_replica *r = ctx;
+	struct dp_replica *r = ctx;
 	char ip[INET_ADDRSTRLEN];
+	struct pk_config cfg;
 
+	dp_plane_config(&r->plane, &cfg);
 	ip_str(r->opt->ip, ip);
 	ctl_json_u64(j, "node", r->opt->node);
 	ctl_json_str(j, "addr", ip);
@@ -34,8 +36,8 @@ h_status(void *ctx, struct ctl_json *j)
 	ctl_json_u64(j, "cluster", r->opt->cluster_id);
 	ctl_json_u64(j, "partitions", r->opt->partitions);
 	ctl_json_u64(j, "workers", r->nworkers);
-	ctl_json_u64(j, "epoch", dp_replica_config(r)->epoch);
-	ctl_json_bool(j, "voting", __atomic_load_n(&r->admitted, __ATOMIC_ACQUIRE));
+	ctl_json_u64(j, "epoch", cfg.epoch);
+	ctl_json_bool(j, "voting", dp_plane_admitted(&r->plane));
 	ctl_json_str(j, "idle", r->opt->idle == DP_IDLE_POLL ? "poll" : "adaptive");
 	ctl_json_u64(j, "uptime_s", (uint64_t)(time(NULL) - started));
 	ctl_json_open_array(j, "ports");
@@ -100,27 +102,29 @@ counters_json(struct ctl_json *j, const struct dp_counters *c)
 static void
 h_stats(void *ctx, struct ctl_json *j)
 {
-	const struct dp_replica *r = ctx;
-	static struct dp_counters sum, one;
-
+	struct dp_replica *r = ctx;
+	static struct dp_counters sum;
+	static struct dp_report one;
 	uint64_t arena_bytes = 0;
 
-	dp_replica_counters(r, &sum);
-	for (uint16_t w = 0; w < r->nworkers; w++)
-		arena_bytes += dp_mem_arena_bytes(&r->lcores[w]->mem);
+	dp_plane_counters(&r->plane, &sum);
+	for (uint16_t w = 0; w < r->nworkers; w++) {
+		dp_plane_report(&r->plane, w, &one);
+		arena_bytes += one.arena_bytes;
+	}
 	ctl_json_open(j, "total");
 	counters_json(j, &sum);
 	ctl_json_u64(j, "arena_bytes", arena_bytes);
 	ctl_json_close(j);
 	ctl_json_open_array(j, "lcores");
 	for (uint16_t w = 0; w < r->nworkers; w++) {
-		dp_counters_read(&one, &r->lcores[w]->pub);
+		dp_plane_report(&r->plane, w, &one);
 		ctl_json_open(j, NULL);
-		ctl_json_u64(j, "lcore", r->lcores[w]->lcore_id);
+		ctl_json_u64(j, "lcore", one.lcore_id);
 		ctl_json_u64(j, "worker", w);
-		ctl_json_u64(j, "arena_bytes", dp_mem_arena_bytes(&r->lcores[w]->mem));
+		ctl_json_u64(j, "arena_bytes", one.arena_bytes);
 #define J(name, value) ctl_json_u64(j, name, value);
-		DP_LCORE_SUMMARY(J, &one)
+		DP_LCORE_SUMMARY(J, &one.counters)
 #undef J
 		ctl_json_close(j);
 	}
@@ -143,23 +147,27 @@ list_json(struct ctl_json *j, const char *key, uint16_t mask, uint8_t quorum)
 static void
 h_lists(void *ctx, struct ctl_json *j)
 {
-	const struct pk_config *c = dp_replica_config(ctx);
+	struct dp_replica *r = ctx;
+	struct pk_config c;
 
-	ctl_json_u64(j, "epoch", c->epoch);
-	list_json(j, "prepare", c->prepare_mask, c->prepare_quorum);
-	list_json(j, "accept", c->accept_mask, c->accept_quorum);
+	dp_plane_config(&r->plane, &c);
+	ctl_json_u64(j, "epoch", c.epoch);
+	list_json(j, "prepare", c.prepare_mask, c.prepare_quorum);
+	list_json(j, "accept", c.accept_mask, c.accept_quorum);
 }
 
 static void
 h_config(void *ctx, struct ctl_json *j)
 {
-	const struct dp_replica *r = ctx;
+	struct dp_replica *r = ctx;
 	char ip[INET_ADDRSTRLEN];
+	struct pk_config cfg;
 
+	dp_plane_config(&r->plane, &cfg);
 	ctl_json_u64(j, "cluster", r->opt->cluster_id);
 	ctl_json_u64(j, "partitions", r->opt->partitions);
 	ctl_json_u64(j, "port", r->opt->base_port);
-	ctl_json_bool(j, "one_rtt", dp_replica_config(r)->one_rtt);
+	ctl_json_bool(j, "one_rtt", cfg.one_rtt);
 	ctl_json_open_array(j, "members");
 	for (unsigned int i = 0; i < r->opt->nmembers; i++) {
 		ip_str(r->opt->members[i].ip, ip);
@@ -207,9 +215,7 @@ h_keys(void *ctx, uint16_t partition, uint64_t from, uint32_t limit, struct ctl_
 	if (partition >= r->opt->partitions)
 		return -1;
 	ctl_json_open_array(j, "keys");
-	urcu_qsbr_thread_online();
-	(void)dp_index_lfht_walk(pk_worker_index(r->part[partition].w), page_key, &pg);
-	urcu_qsbr_thread_offline();
+	(void)dp_plane_walk(&r->plane, partition, page_key, &pg);
 	ctl_json_close_array(j);
 	ctl_json_i64(j, "next", pg.more ? (int64_t)(from + limit) : -1);
 	return 0;
@@ -338,7 +344,7 @@ h_gc(void *ctx, int action, uint32_t hold_s, struct ctl_json *j, char *err, size
 			 GC_HOLD_WAIT_MS);
 		return -1;
 	}
-	dp_replica_counters(r, &sum);
+	dp_plane_counters(&r->plane, &sum);
 	ctl_json_bool(j, "held", dp_gc_sched_hold_left_ms(&r->gc) > 0);
 	ctl_json_u64(j, "hold_left_ms", dp_gc_sched_hold_left_ms(&r->gc));
 	ctl_json_u64(j, "interval_ms", r->gc.interval_ms);
@@ -423,16 +429,19 @@ h_fault(void *ctx, const struct ctl_fault *f, struct ctl_json *j, char *err, siz
 					       .delay_us = f->delay_us, .jitter_us = f->jitter_us,
 					       .peers = f->peers, .clients = f->clients,
 					       .dir = f->dir };
-		dp_fault_store(&r->fault, &rule);
-		dp_replica_kick_all(r);
+		if (dp_plane_set_fault(&r->plane, &rule) != 0) {
+			snprintf(err, errlen, "out of memory");
+			return -1;
+		}
+		dp_plane_reclaim(&r->plane, 0);
 	}
-	(void)dp_fault_load(&r->fault, &rule);
+	dp_plane_fault(&r->plane, &rule);
 	shown = (struct ctl_fault){ .loss_ppm = rule.loss_ppm, .dup_ppm = rule.dup_ppm,
 				    .delay_us = rule.delay_us, .jitter_us = rule.jitter_us,
 				    .peers = rule.peers, .clients = rule.clients, .dir = rule.dir };
 	ctl_fault_format(&shown, text, sizeof(text));
 	ctl_json_str(j, "fault", text);
-	dp_replica_counters(r, &sum);
+	dp_plane_counters(&r->plane, &sum);
 	ctl_json_u64(j, "dropped", sum.dp.fault_dropped);
 	ctl_json_u64(j, "duplicated", sum.dp.fault_duplicated);
 	ctl_json_u64(j, "delayed", sum.dp.fault_delayed);

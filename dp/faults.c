@@ -1,47 +1,9 @@
-/* Fault injection at the ports (see faults.h): the rule's seqlock cell,
- * the per-frame draw and the heap of held frames.
+/* Fault injection at the ports (see faults.h): following the rule, the
+ * per-frame draw and the heap of held frames.
  */
 #include "faults.h"
 
 #define PPM 1000000u
-
-void
-dp_fault_store(struct dp_fault_cell *c, const struct dp_fault_rule *r)
-{
-	uint32_t s = __atomic_load_n(&c->seq, __ATOMIC_RELAXED);
-
-	__atomic_store_n(&c->seq, s + 1, __ATOMIC_RELAXED);
-	__atomic_thread_fence(__ATOMIC_RELEASE);
-	__atomic_store_n(&c->rule.loss_ppm, r->loss_ppm, __ATOMIC_RELAXED);
-	__atomic_store_n(&c->rule.dup_ppm, r->dup_ppm, __ATOMIC_RELAXED);
-	__atomic_store_n(&c->rule.delay_us, r->delay_us, __ATOMIC_RELAXED);
-	__atomic_store_n(&c->rule.jitter_us, r->jitter_us, __ATOMIC_RELAXED);
-	__atomic_store_n(&c->rule.peers, r->peers, __ATOMIC_RELAXED);
-	__atomic_store_n(&c->rule.clients, r->clients, __ATOMIC_RELAXED);
-	__atomic_store_n(&c->rule.dir, r->dir, __ATOMIC_RELAXED);
-	__atomic_store_n(&c->seq, s + 2, __ATOMIC_RELEASE);
-}
-
-uint32_t
-dp_fault_load(const struct dp_fault_cell *c, struct dp_fault_rule *r)
-{
-	for (;;) {
-		uint32_t s = __atomic_load_n(&c->seq, __ATOMIC_ACQUIRE);
-
-		if ((s & 1) != 0)
-			continue;	/* the writer is a few stores from done */
-		r->loss_ppm = __atomic_load_n(&c->rule.loss_ppm, __ATOMIC_RELAXED);
-		r->dup_ppm = __atomic_load_n(&c->rule.dup_ppm, __ATOMIC_RELAXED);
-		r->delay_us = __atomic_load_n(&c->rule.delay_us, __ATOMIC_RELAXED);
-		r->jitter_us = __atomic_load_n(&c->rule.jitter_us, __ATOMIC_RELAXED);
-		r->peers = __atomic_load_n(&c->rule.peers, __ATOMIC_RELAXED);
-		r->clients = __atomic_load_n(&c->rule.clients, __ATOMIC_RELAXED);
-		r->dir = __atomic_load_n(&c->rule.dir, __ATOMIC_RELAXED);
-		__atomic_thread_fence(__ATOMIC_ACQUIRE);
-		if (__atomic_load_n(&c->seq, __ATOMIC_RELAXED) == s)
-			return s;
-	}
-}
 
 void
 dp_fault_lcore_init(struct dp_fault_lcore *f, uint64_t seed)
@@ -53,10 +15,12 @@ dp_fault_lcore_init(struct dp_fault_lcore *f, uint64_t seed)
 }
 
 bool
-dp_fault_follow(struct dp_fault_lcore *f, const struct dp_fault_cell *c)
+dp_fault_follow(struct dp_fault_lcore *f, const struct dp_fault_rule *r, uint32_t seq)
 {
-	if (__atomic_load_n(&c->seq, __ATOMIC_RELAXED) != f->seen)
-		f->seen = dp_fault_load(c, &f->rule);
+	if (seq != f->seen) {
+		f->seen = seq;
+		f->rule = *r;
+	}
 	return f->rule.dir != 0;
 }
 

@@ -11,8 +11,9 @@
  * in the spirit of DPDK's own test PMDs. Without --fault-injection the
  * command is refused and the ports pay one predictable branch per burst.
  *
- * The rule crosses threads through a seqlock cell (one writer: the control
- * thread). Everything else here is per lcore: its copy of the rule, its
+ * The rule crosses threads in the control snapshot (plane.h), with a
+ * sequence number bumped by each `fault` command. Everything else here is
+ * per lcore: its copy of the rule, its
  * random state and the frames it holds, in a min-heap by due time. This
  * file decides and keeps time; it never touches an mbuf (the worker loop
  * does).
@@ -38,16 +39,6 @@ struct dp_fault_rule {
 	uint8_t dir;		/* enum dp_fault_dir; 0: no rule */
 };
 
-struct dp_fault_cell {
-	uint32_t seq;		/* odd while the writer is inside */
-	struct dp_fault_rule rule;
-};
-
-/* On the control thread (the only writer). */
-void dp_fault_store(struct dp_fault_cell *c, const struct dp_fault_rule *r);
-/* Any thread: a consistent copy; returns its (even) sequence number. */
-uint32_t dp_fault_load(const struct dp_fault_cell *c, struct dp_fault_rule *r);
-
 /* A frame held back, and when it is due. */
 struct dp_fault_held {
 	uint64_t due_us;
@@ -58,7 +49,7 @@ struct dp_fault_held {
 
 struct dp_fault_lcore {
 	struct dp_fault_rule rule;
-	uint32_t seen;		/* the cell's sequence number of <rule> */
+	uint32_t seen;		/* the snapshot's sequence number of <rule> */
 	uint64_t rng;
 	unsigned int nheld;
 	struct dp_fault_held held[DP_FAULT_HELD];
@@ -74,8 +65,10 @@ struct dp_fault_act {
 
 void dp_fault_lcore_init(struct dp_fault_lcore *f, uint64_t seed);
 
-/* Each pass: picks up a new rule. Returns true while a rule is active. */
-bool dp_fault_follow(struct dp_fault_lcore *f, const struct dp_fault_cell *c);
+/* Each pass: picks up rule <r> of sequence number <seq> when it is new.
+ * Returns true while a rule is active.
+ */
+bool dp_fault_follow(struct dp_fault_lcore *f, const struct dp_fault_rule *r, uint32_t seq);
 
 /* Whether the active rule applies to a frame going <out> (or coming in)
  * whose remote end is the member whose bit is <peer_bit>, or a client when

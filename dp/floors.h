@@ -1,12 +1,11 @@
 /* The acceptors' GC floors (dp/core/gc.c) between threads. Each partition's
- * owner lcore publishes its worker's floor whenever it rises; the control
+ * owner lcore reports its worker's floor whenever it rises; the control
  * thread reads them (`floors`) and asks a partition to raise its floor
- * (`raise-floor`), which the owner applies on its next pass. parnikctl
- * copies the members' highest floors into a node before it first votes,
- * so a message delayed from before a removal cannot revive the key there.
- *
- * Both directions go through a seqlock cell: one writer, any readers, no
- * torn ballots.
+ * (`raise-floor`) in the control snapshot, which the owner applies with its
+ * counters. parnikctl copies the members' highest floors into a node before
+ * it first votes, so a message delayed from before a removal cannot revive
+ * the key there. Both directions cross the plane (plane.h); a reported
+ * floor sits in a seqlock cell: one writer, any readers, no torn ballots.
  */
 #ifndef DP_FLOORS_H
 #define DP_FLOORS_H
@@ -14,20 +13,6 @@
 #include <stdint.h>
 
 #include "parnik/types.h"
-
-struct dp_floor_cell {
-	uint32_t seq;		/* odd while the writer is inside */
-	uint64_t counter;
-	uint32_t incarnation;
-	uint16_t node;
-	uint16_t worker;
-	uint64_t version;
-};
-
-/* One writer per cell. */
-void dp_floor_store(struct dp_floor_cell *c, const struct pk_floor *f);
-/* Returns the cell's sequence number of the copy read (even). */
-uint32_t dp_floor_load(const struct dp_floor_cell *c, struct pk_floor *f);
 
 struct dp_replica;
 struct dp_lcore;
@@ -38,7 +23,7 @@ struct dp_lcore;
 void dp_floors_follow(struct dp_lcore *l);
 
 /* On the control thread: partition <p>'s published floor. */
-void dp_floors_get(const struct dp_replica *r, uint16_t p, struct pk_floor *f);
+void dp_floors_get(struct dp_replica *r, uint16_t p, struct pk_floor *f);
 
 /* On the control thread: raises partition <p>'s floor to at least <f> and
  * waits (up to <timeout_ms>) until its owner published it. Returns 0, or

@@ -18,7 +18,7 @@ work_waits(const struct dp_replica *r)
 {
 	static __thread struct dp_counters sum;
 
-	dp_replica_counters(r, &sum);
+	dp_plane_counters(&r->plane, &sum);
 	return sum.dp.tombstones > 0 || sum.dp.keys > sum.dp.keys_accepted;
 }
 

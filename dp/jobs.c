@@ -79,9 +79,7 @@ collect(struct dp_replica *r, struct keylist *kl)
 {
 	for (uint16_t p = 0; p < r->opt->partitions && !kl->nomem; p++) {
 		kl->partition = p;
-		urcu_qsbr_thread_online();
-		(void)dp_index_lfht_walk(pk_worker_index(r->part[p].w), collect_key, kl);
-		urcu_qsbr_thread_offline();
+		(void)dp_plane_walk(&r->plane, p, collect_key, kl);
 	}
 	return kl->nomem ? -1 : 0;
 }
@@ -269,7 +267,12 @@ start(struct dp_jobs *j, uint8_t kind, uint16_t target, uint32_t window, char *e
 	j->p.kind = kind;
 	j->p.target = target;
 	j->p.window = window;
-	j->p.epoch = dp_replica_config(j->r)->epoch;
+	{
+		struct pk_config cfg;
+
+		dp_plane_config(&j->r->plane, &cfg);
+		j->p.epoch = cfg.epoch;
+	}
 	j->p.start_us = dp_mono_us();
 	if (pthread_create(&j->thread, NULL, job_main, j) != 0) {
 		j->p.state = DP_JOB_FAILED;

@@ -3,23 +3,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include <urcu/pointer.h>
-
 #include "clock.h"
 #include "membership.h"
-
-static bool
-barrier_reached(const struct dp_replica *r, uint32_t epoch)
-{
-	for (uint16_t w = 0; w < r->nworkers; w++) {
-		const struct dp_lcore *l = r->lcores[w];
-
-		if (__atomic_load_n(&l->epoch_seen, __ATOMIC_ACQUIRE) != epoch ||
-		    __atomic_load_n(&l->oldest_epoch, __ATOMIC_ACQUIRE) != epoch)
-			return false;
-	}
-	return true;
-}
 
 static bool
 same_lists(const struct pk_config *a, const struct pk_config *b)
@@ -59,26 +44,16 @@ publish_and_wait(struct dp_replica *r, const struct pk_config *next, bool change
 		 unsigned int timeout_ms, struct dp_step_result *out, char *err, size_t errlen)
 {
 	uint64_t start = dp_mono_us();
-	struct pk_config *pub;
+	struct pk_config now;
 
 	out->changed = changed;
-	if (changed) {
-		if (r->nretired == DP_MAX_CONFIGS) {
-			snprintf(err, errlen, "too many membership steps in this process's life");
-			return -1;
-		}
-		pub = malloc(sizeof(*pub));
-		if (pub == NULL) {
-			snprintf(err, errlen, "out of memory");
-			return -1;
-		}
-		*pub = *next;
-		r->retired[r->nretired++] = r->cfg;
-		rcu_assign_pointer(r->cfg, pub);
-		dp_replica_kick_all(r);
+	if (changed && dp_plane_publish_config(&r->plane, next) != 0) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
 	}
-	out->epoch = r->cfg->epoch;
-	while (!barrier_reached(r, out->epoch)) {
+	dp_plane_config(&r->plane, &now);
+	out->epoch = now.epoch;
+	while (!dp_plane_barrier(&r->plane, out->epoch)) {
 		if (dp_mono_us() - start > (uint64_t)timeout_ms * 1000u) {
 			snprintf(err, errlen, "epoch %u published, barrier not reached in %u ms",
 				 out->epoch, timeout_ms);
@@ -87,6 +62,8 @@ publish_and_wait(struct dp_replica *r, const struct pk_config *next, bool change
 		usleep(200);
 	}
 	out->barrier_us = dp_mono_us() - start;
+	/* The configs before this epoch are nobody's any more. */
+	dp_plane_reclaim(&r->plane, out->epoch);
 	return 0;
 }
 
@@ -94,8 +71,11 @@ int
 dp_membership_edit(struct dp_replica *r, const struct dp_list_edit *e, unsigned int timeout_ms,
 		   struct dp_step_result *out, char *err, size_t errlen)
 {
-	const struct pk_config *cur = r->cfg;	/* we are its only writer */
-	struct pk_config next = *cur;
+	struct pk_config cur_copy, next;
+	const struct pk_config *cur = &cur_copy;
+
+	dp_plane_config(&r->plane, &cur_copy);
+	next = cur_copy;
 	uint16_t *mask = e->prepare ? &next.prepare_mask : &next.accept_mask;
 	uint8_t *quorum = e->prepare ? &next.prepare_quorum : &next.accept_quorum;
 
@@ -118,9 +98,11 @@ int
 dp_membership_set(struct dp_replica *r, const struct pk_config *want, unsigned int timeout_ms,
 		  struct dp_step_result *out, char *err, size_t errlen)
 {
-	const struct pk_config *cur = r->cfg;
-	struct pk_config next = *cur;
+	struct pk_config cur_copy, next;
+	const struct pk_config *cur = &cur_copy;
 
+	dp_plane_config(&r->plane, &cur_copy);
+	next = cur_copy;
 	next.epoch = want->epoch;
 	next.prepare_mask = want->prepare_mask;
 	next.accept_mask = want->accept_mask;
@@ -144,10 +126,12 @@ dp_membership_set(struct dp_replica *r, const struct pk_config *want, unsigned i
 int
 dp_membership_admit(struct dp_replica *r, char *err, size_t errlen)
 {
-	const struct pk_config *cur = r->cfg;
+	struct pk_config cur_copy;
+	const struct pk_config *cur = &cur_copy;
 	uint16_t self = (uint16_t)(1u << r->opt->node);
 
-	if (__atomic_load_n(&r->admitted, __ATOMIC_ACQUIRE))
+	dp_plane_config(&r->plane, &cur_copy);
+	if (dp_plane_admitted(&r->plane))
 		return 0;
 	if (cur->epoch == 0) {
 		snprintf(err, errlen, "refused: no config yet (set-config first)");
@@ -159,7 +143,10 @@ dp_membership_admit(struct dp_replica *r, char *err, size_t errlen)
 			 r->opt->node, cur->epoch);
 		return -1;
 	}
-	__atomic_store_n(&r->admitted, true, __ATOMIC_RELEASE);
-	dp_replica_kick_all(r);
+	if (dp_plane_admit(&r->plane) != 0) {
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	}
+	dp_plane_reclaim(&r->plane, 0);
 	return 0;
 }

@@ -26,6 +26,8 @@
  * (epoch 0): it answers UNAVAILABLE until the control plane gives it the
  * cluster's current config (its old one may be long gone).
  */
+static void kick_all(void *r);
+
 static void
 initial_config(struct pk_config *cfg, const struct dp_options *o)
 {
@@ -84,12 +86,13 @@ make_partitions(struct dp_replica *r, const struct dp_options *o)
 		wp.env = (struct pk_env){ .alloc = dp_mem_alloc, .free = dp_mem_free,
 					  .index = &dp_index_lfht_ops,
 					  .ctx = &r->lcores[part->owner]->mem };
-		part->w = pk_worker_new(&wp, r->cfg);
+		part->w = pk_worker_new(&wp, dp_plane_follow(&r->plane)->cfg);
 		part->clients = calloc(DP_CLIENT_SLOTS, sizeof(*part->clients));
 		if (part->w == NULL || part->clients == NULL) {
 			fprintf(stderr, "parnikd: out of memory for partition %u\n", p);
 			return -1;
 		}
+		r->plane.index[p] = pk_worker_index(part->w);
 		/* Slot 0's seq 0 must not match cookie 0 before it is used. */
 		for (uint32_t s = 0; s < DP_CLIENT_SLOTS; s++)
 			part->clients[s].seq = UINT64_MAX;
@@ -109,13 +112,11 @@ make_lcores(struct dp_replica *r)
 		}
 		l->r = r;
 		l->index = w;
-		l->cfg_seen = r->cfg;
-		l->admitted_seen = r->admitted;
-		l->epoch_seen = l->oldest_epoch = r->cfg->epoch;
+		l->cfg_seen = dp_plane_follow(&r->plane)->cfg;
+		l->admitted_seen = dp_plane_follow(&r->plane)->admitted;
 		l->out = (struct pk_out){ .sends = l->sends, .send_cap = DP_OUTBOX,
 					  .replies = l->replies, .reply_cap = DP_OUTBOX };
 		pk_hist_reset(&l->live.latency);
-		pk_hist_reset(&l->pub.latency);
 		/* Distinct draws per replica and lcore; reproducibility is not
 		 * the point of this layer (the simulator has seeds).
 		 */
@@ -195,9 +196,6 @@ dp_replica_init(struct dp_replica *r, const struct dp_options *o, struct rte_mem
 		for (unsigned int w = 0; w < DP_MAX_WORKERS; w++)
 			rte_spinlock_init(&r->txlock[i][w]);
 	}
-	r->cfg = calloc(1, sizeof(*r->cfg));
-	if (r->cfg == NULL)
-		return -1;
 	{
 		/* The start time in the peer MAC trailer: receivers follow a
 		 * sender's latest start and refuse its earlier ones (gate.h).
@@ -208,8 +206,14 @@ dp_replica_init(struct dp_replica *r, const struct dp_options *o, struct rte_mem
 		dp_gate_init(&r->gate, o,
 			     (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u);
 	}
-	initial_config(r->cfg, o);
-	r->admitted = o->bootstrap && !census_needed(o);
+	{
+		struct pk_config first;
+
+		initial_config(&first, o);
+		if (dp_plane_init(&r->plane, &first, o->bootstrap && !census_needed(o), nworkers,
+				  o->partitions, kick_all, r) != 0)
+			return -1;
+	}
 	{
 		/* The census token: answers recorded from an earlier census
 		 * (replayed to a replica whose windows are new) never match.
@@ -230,6 +234,12 @@ dp_replica_init(struct dp_replica *r, const struct dp_options *o, struct rte_mem
 	dp_neigh_init(&r->neigh, o,
 		      (uint64_t)((double)rte_get_tsc_cycles() * 1e6 / (double)r->tsc_hz));
 	return 0;
+}
+
+static void
+kick_all(void *r)
+{
+	dp_replica_kick_all(r);
 }
 
 void
@@ -290,9 +300,7 @@ dp_replica_census(struct dp_replica *r)
 	printf("parnikd: bootstrap: %u of %u other member(s) answered, none holds state: "
 	       "voting\n", dp_census_heard(&r->census, others), pk_mask_count(others));
 	fflush(stdout);
-	__atomic_store_n(&r->admitted, true, __ATOMIC_RELEASE);
-	dp_replica_kick_all(r);
-	return 0;
+	return dp_plane_admit(&r->plane);
 }
 
 bool
@@ -304,12 +312,6 @@ dp_replica_is_member(const struct dp_replica *r, uint16_t id)
 	return false;
 }
 
-const struct pk_config *
-dp_replica_config(const struct dp_replica *r)
-{
-	return rcu_dereference(r->cfg);
-}
-
 void
 dp_replica_owners(const struct dp_replica *r, uint16_t *owner)
 {
@@ -318,30 +320,18 @@ dp_replica_owners(const struct dp_replica *r, uint16_t *owner)
 }
 
 void
-dp_replica_counters(const struct dp_replica *r, struct dp_counters *sum)
-{
-	struct dp_counters one;	/* on the stack: any thread may call this */
-
-	memset(sum, 0, sizeof(*sum));
-	pk_hist_reset(&sum->latency);
-	for (uint16_t w = 0; w < r->nworkers; w++) {
-		dp_counters_read(&one, &r->lcores[w]->pub);
-		dp_counters_add(sum, &one);
-	}
-}
-
-void
 dp_replica_print_stats(const struct dp_replica *r, FILE *f)
 {
-	static struct dp_counters sum, one;
+	static struct dp_counters sum;
+	static struct dp_report one;
 
-	dp_replica_counters(r, &sum);
+	dp_plane_counters(&r->plane, &sum);
 	fprintf(f, "parnikd node %u counters (%u worker lcore(s), %u partition(s)):\n",
 		r->opt->node, r->nworkers, r->opt->partitions);
 	dp_counters_print(&sum, f);
 	for (uint16_t w = 0; w < r->nworkers; w++) {
-		dp_counters_read(&one, &r->lcores[w]->pub);
-		dp_counters_print_lcore(&one, r->lcores[w]->lcore_id, f);
+		dp_plane_report(&r->plane, w, &one);
+		dp_counters_print_lcore(&one.counters, one.lcore_id, f);
 	}
 	for (unsigned int i = 0; i < r->nports; i++) {
 		struct rte_eth_stats es;
@@ -374,9 +364,7 @@ dp_replica_fini(struct dp_replica *r)
 	urcu_qsbr_thread_offline();
 	urcu_qsbr_barrier();	/* the deferred frees of the run, done */
 	urcu_qsbr_unregister_thread();
-	for (unsigned int i = 0; i < r->nretired; i++)
-		free(r->retired[i]);
-	free(r->cfg);
+	dp_plane_fini(&r->plane);
 	for (uint16_t a = 0; a < r->nworkers; a++) {
 		for (uint16_t b = 0; b < r->nworkers; b++) {
 			struct rte_mbuf *m;

@@ -35,11 +35,11 @@
 #include "options.h"
 #include "packet.h"
 #include "parnik/worker.h"
+#include "plane.h"
 #include "ports.h"
 #include "wake.h"
 
 #define DP_MAX_PORTS 8
-#define DP_MAX_WORKERS 16
 #define DP_CLIENT_SLOTS 16384	/* reply addresses remembered per partition */
 /* A request whose reply address slot still waits for a reply younger than
  * this is shed (answered BUSY at once): the replica never recycles the
@@ -51,7 +51,6 @@
 #define DP_CLIENT_SLOT_SKIP 64	/* waiting slots passed over before shedding */
 #define DP_BURST 32
 #define DP_OUTBOX 1024
-#define DP_MAX_CONFIGS 4096	/* membership steps in one process life */
 
 /* Where a client request came from, to send its reply back. */
 struct dp_client_addr {
@@ -65,16 +64,14 @@ struct dp_client_addr {
 	bool waiting;		/* its reply is not out yet */
 };
 
-/* A partition, touched only by its owner lcore (but for the floor cells). */
+/* A partition, touched only by its owner lcore. */
 struct dp_partition {
 	struct pk_worker *w;
 	struct dp_client_addr *clients;
 	uint64_t next_client;
 	uint16_t owner;		/* worker index */
-	struct dp_floor_cell floor_pub;		/* written by the owner */
-	struct dp_floor_cell floor_want;	/* written by the control thread */
-	uint32_t floor_want_seen;		/* owner: the raise it applied */
-	struct pk_floor floor_last;		/* owner: the floor it published */
+	uint32_t floor_seq_seen;		/* the last raise it applied (plane.h) */
+	struct pk_floor floor_last;		/* the floor it reported */
 	struct dp_gate_part gate;		/* owner: replay windows, send sequences */
 };
 
@@ -116,8 +113,6 @@ struct dp_lcore {
 	const struct pk_config *cfg_seen;	/* the config its partitions run */
 	bool barrier_pending;			/* rounds of an older epoch may be left */
 	bool admitted_seen;			/* the admission its partitions run */
-	uint32_t epoch_seen;			/* atomic: cfg_seen's epoch */
-	uint32_t oldest_epoch;			/* atomic: oldest epoch still counting */
 	struct dp_mem mem;			/* its partitions' arena */
 	struct dp_idle_state idle;
 	struct dp_wake wake;			/* what ends a sleep on arrival */
@@ -126,8 +121,7 @@ struct dp_lcore {
 	bool shedding;				/* a standing queue: BUSY to new requests */
 	bool faults_on;				/* this pass: a fault rule is active */
 	struct dp_fault_lcore fault;		/* --fault-injection: rule, held frames */
-	struct dp_counters live;		/* written by this lcore only */
-	struct dp_counters pub __rte_cache_aligned;	/* published snapshot */
+	struct dp_counters live;		/* reported through the plane */
 	uint64_t next_publish;			/* TSC */
 	uint64_t census_next;			/* us: next HELLO round */
 } __rte_cache_aligned;
@@ -140,13 +134,10 @@ struct dp_replica {
 	int8_t port_index[RTE_MAX_ETHPORTS];	/* DPDK port id -> index, -1 */
 	struct dp_iface iface[DP_MAX_PORTS];
 	rte_spinlock_t txlock[DP_MAX_PORTS][DP_MAX_WORKERS];	/* shared TX queues only */
-	/* The config every worker follows, published with rcu_assign_pointer
-	 * by the control thread; replaced configs are kept until shutdown
-	 * (a few bytes per membership step) so no reader ever sees one freed.
+	/* Everything between the control thread and the lcores (plane.h):
+	 * the config, the admission and floor requests down, the reports up.
 	 */
-	struct pk_config *cfg;
-	struct pk_config *retired[DP_MAX_CONFIGS];
-	unsigned int nretired;
+	struct dp_plane plane;
 	struct dp_partition part[DP_MAX_PARTITIONS];
 	uint16_t nworkers;
 	struct dp_lcore *lcores[DP_MAX_WORKERS];
@@ -154,13 +145,11 @@ struct dp_replica {
 	struct rte_ring *inject[DP_MAX_WORKERS];	/* control-plane requests (inject.h) */
 	struct dp_neigh neigh;
 	struct dp_gate gate;	/* keys and identity: fixed after init */
-	struct dp_fault_cell fault;	/* the `fault` command's rule (faults.h) */
 	struct dp_census census;	/* --bootstrap: what the members hold */
 	uint64_t tsc_hz;
 	uint64_t client_hold_tsc;	/* DP_CLIENT_SLOT_HOLD_US in TSC cycles */
 	double ns_per_tsc;
 	bool stop;		/* set by the main thread; read with an atomic load */
-	bool admitted;		/* acceptors vote (atomic; set by the control thread) */
 	struct dp_jobs jobs;	/* rescan and other long control-plane work */
 	struct dp_gc_sched gc;	/* when deletion GC sweeps */
 };
@@ -201,12 +190,6 @@ void dp_replica_kick_all(struct dp_replica *r);
 
 /* True when node <id> is a --member. */
 bool dp_replica_is_member(const struct dp_replica *r, uint16_t id);
-
-/* The current config (any thread). */
-const struct pk_config *dp_replica_config(const struct dp_replica *r);
-
-/* Sums the published counters of every lcore into <sum>. */
-void dp_replica_counters(const struct dp_replica *r, struct dp_counters *sum);
 
 /* Prints the totals and one line per lcore. */
 void dp_replica_print_stats(const struct dp_replica *r, FILE *f);

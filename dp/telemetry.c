@@ -14,7 +14,7 @@ cmd_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 
 	(void)cmd;
 	(void)params;
-	dp_replica_counters(replica, &c);
+	dp_plane_counters(&replica->plane, &c);
 	rte_tel_data_start_dict(d);
 #define T(name, desc) rte_tel_data_add_dict_u64(d, #name, c.dp.name);
 	DP_STAT_LIST(T)
@@ -33,7 +33,7 @@ cmd_stats(const char *cmd, const char *params, struct rte_tel_data *d)
 static int
 cmd_lcores(const char *cmd, const char *params, struct rte_tel_data *d)
 {
-	static struct dp_counters one;
+	static struct dp_report one;
 
 	(void)cmd;
 	(void)params;
@@ -44,13 +44,13 @@ cmd_lcores(const char *cmd, const char *params, struct rte_tel_data *d)
 
 		if (l == NULL)
 			return -1;
-		dp_counters_read(&one, &replica->lcores[w]->pub);
+		dp_plane_report(&replica->plane, w, &one);
 		rte_tel_data_start_dict(l);
 		rte_tel_data_add_dict_u64(l, "worker", w);
 #define T(name, value) rte_tel_data_add_dict_u64(l, name, value);
-		DP_LCORE_SUMMARY(T, &one)
+		DP_LCORE_SUMMARY(T, &one.counters)
 #undef T
-		snprintf(name, sizeof(name), "lcore%u", replica->lcores[w]->lcore_id);
+		snprintf(name, sizeof(name), "lcore%u", one.lcore_id);
 		rte_tel_data_add_dict_container(d, name, l, 0);
 	}
 	return 0;
@@ -73,8 +73,10 @@ add_list(struct rte_tel_data *d, const char *name, uint16_t mask)
 static int
 cmd_config(const char *cmd, const char *params, struct rte_tel_data *d)
 {
-	const struct pk_config *cfg = dp_replica_config(replica);
+	struct pk_config copy;
+	const struct pk_config *cfg = &copy;
 
+	dp_plane_config(&replica->plane, &copy);
 	(void)cmd;
 	(void)params;
 	rte_tel_data_start_dict(d);

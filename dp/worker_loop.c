@@ -571,10 +571,11 @@ fault_frame(struct dp_lcore *l, unsigned int pi, struct rte_mbuf *m, bool out)
 static unsigned int
 fault_release(struct dp_lcore *l)
 {
+	const struct dp_control *ctl = dp_plane_follow(&l->r->plane);
 	struct dp_fault_held h;
 	unsigned int n = 0;
 
-	l->faults_on = dp_fault_follow(&l->fault, &l->r->fault);
+	l->faults_on = dp_fault_follow(&l->fault, &ctl->fault, ctl->fault_seq);
 	while (dp_fault_take_due(&l->fault, l->now_us, &h)) {
 		fault_pass(l, h.port, h.frame, h.out);
 		n++;
@@ -727,8 +728,9 @@ handoff_pending(void *arg)
 static void
 follow_config(struct dp_lcore *l)
 {
-	const struct pk_config *c = rcu_dereference(l->r->cfg);
-	bool admitted = __atomic_load_n(&l->r->admitted, __ATOMIC_ACQUIRE);
+	const struct dp_control *ctl = dp_plane_follow(&l->r->plane);
+	const struct pk_config *c = ctl->cfg;
+	bool admitted = ctl->admitted;
 	uint32_t oldest;
 
 	if (admitted != l->admitted_seen) {
@@ -741,7 +743,6 @@ follow_config(struct dp_lcore *l)
 			pk_worker_set_config(l->r->part[l->parts[i]].w, c);
 		l->cfg_seen = c;
 		l->barrier_pending = true;
-		__atomic_store_n(&l->epoch_seen, c->epoch, __ATOMIC_RELEASE);
 	}
 	if (!l->barrier_pending)
 		return;
@@ -752,7 +753,7 @@ follow_config(struct dp_lcore *l)
 		if (e < oldest)
 			oldest = e;
 	}
-	__atomic_store_n(&l->oldest_epoch, oldest, __ATOMIC_RELEASE);
+	dp_plane_report_epochs(&l->r->plane, l->index, c->epoch, oldest);
 	l->barrier_pending = oldest != c->epoch;
 }
 
@@ -856,7 +857,7 @@ publish(struct dp_lcore *l)
 	l->live.dp.idle_sleeps = l->idle.sleeps;
 	l->live.dp.idle_kicks = __atomic_load_n(&l->idle.kicks, __ATOMIC_RELAXED);
 	l->live.dp.idle_woken = l->idle.woken;
-	dp_counters_publish(&l->pub, &l->live);
+	dp_plane_report_counters(&l->r->plane, l->index, &l->live, dp_mem_arena_bytes(&l->mem));
 }
 
 /* At shutdown: the held frames are dropped, as a link going down would. */
@@ -936,6 +937,7 @@ dp_worker_run(struct dp_replica *r, uint16_t index)
 	bool on_main = rte_lcore_id() == rte_get_main_lcore();
 
 	l->lcore_id = rte_lcore_id();
+	dp_plane_report_lcore(&r->plane, index, l->lcore_id);
 	if (on_main)
 		urcu_qsbr_thread_online();
 	else

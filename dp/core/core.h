@@ -24,7 +24,6 @@ enum pk_phase {
  * (gc.c) are the two kinds.
  */
 struct pk_round_kind {
-	const char *name;
 	bool one_rtt;		/* may piggyback the next promise and keep a 1RTT cache */
 	bool takes_queue;	/* client ops queued on the key join its batch */
 	bool may_skip_read;	/* a read whose promises agree completes unwritten */

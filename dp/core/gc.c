@@ -48,7 +48,6 @@
  * 1RTT, no client op joins, and a key written since ends it quietly.
  */
 static const struct pk_round_kind gc_round = {
-	.name = "gc",
 	.every_acceptor = true,
 	.quiet_if_refused = true,
 	.remove_after = true,

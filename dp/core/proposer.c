@@ -105,7 +105,6 @@ token_of(const struct pk_worker *w, const struct pk_round *rd)
 	return ((uint64_t)(rd - w->rounds) << 32) | rd->gen;
 }
 
-
 static void
 set_cache(struct pk_worker *w, struct pk_rec *rec, const struct pk_ballot *b, struct pk_blob *v)
 {
@@ -222,7 +221,6 @@ static void round_attempt(struct pk_worker *w, struct pk_round *rd, uint64_t now
 
 /* A client's round: 1RTT, combining, reads that skip their accept. */
 static const struct pk_round_kind client_round = {
-	.name = "client",
 	.one_rtt = true,
 	.takes_queue = true,
 	.may_skip_read = true,
@@ -512,7 +510,7 @@ round_attempt(struct pk_worker *w, struct pk_round *rd, uint64_t now, struct pk_
 	if (rec->cached && !w->tuning.unsafe_keep_cache &&
 	    (pk_ballot_cmp(&rec->promise, &rec->cache_ballot) > 0 ||
 	     pk_ballot_cmp(&rec->accepted, &rec->cache_ballot) >= 0))
-		pk_rec_drop_cache(w, rec);	/* (the h8 fault injection skips this defence) */
+		pk_rec_drop_cache(w, rec);	/* (the P5 fault injection skips this defence) */
 	if (rec->cached && w->cfg->one_rtt && rd->kind->one_rtt) {
 		w->stats.rounds_1rtt++;
 		rd->cfg = w->cfg;
@@ -623,7 +621,7 @@ accept_failed(struct pk_worker *w, struct pk_round *rd, uint64_t now, struct pk_
 	}
 	give_up_writes(w, rd, out);
 	if (w->tuning.unsafe_keep_cache)
-		set_cache(w, rd->rec, &rd->ballot, rd->best);	/* the h8 bug, on purpose */
+		set_cache(w, rd->rec, &rd->ballot, rd->best);	/* pitfall P5, on purpose */
 	if (rd->nops == 0 && rd->rec->q_head == NULL) {
 		round_release(w, rd, now, out);
 		return;

@@ -25,9 +25,6 @@ pk_tuning_default(struct pk_tuning *t)
 	t->session_lease = 60000000;
 }
 
-
-
-
 /* HELLO: this partition's census answer (wire.h), whether it votes or not:
  * a replica started with --bootstrap refuses to vote over a cluster that
  * already holds state.

@@ -135,10 +135,12 @@ struct pk_out {
 };
 
 /* Where an outbox drains to: <peer> once per destination node of each
- * send, <reply> once per client reply.
+ * send, then <sent> (when not NULL: a sink that batches peer messages
+ * sends what it holds), then <reply> once per client reply.
  */
 struct pk_out_sink {
 	void (*peer)(void *ctx, uint16_t to, const struct pk_msg *m);
+	void (*sent)(void *ctx);
 	void (*reply)(void *ctx, const struct pk_reply *r);
 	void *ctx;
 };
@@ -159,6 +161,8 @@ pk_out_drain(struct pk_out *out, const struct pk_out_sink *sink)
 			if ((s->dest_mask & (1u << to)) != 0)
 				sink->peer(sink->ctx, to, &s->msg);
 	}
+	if (sink->sent != NULL)
+		sink->sent(sink->ctx);
 	for (uint32_t i = 0; i < out->nreply; i++)
 		sink->reply(sink->ctx, &out->replies[i]);
 	out->nsend = 0;

@@ -284,7 +284,7 @@ test_malformed_counted(void)
 	uint16_t len;
 
 	rte_delay_us_sleep(30000);	/* let the workers publish */
-	dp_replica_counters(&rep, &c);
+	dp_plane_counters(&rep.plane, &c);
 	drops_before = c.dp.drops[DP_DROP_udp_checksum] + c.dp.drops[DP_DROP_ip_checksum];
 	decode_before = c.dp.decode_errors;
 	/* A wrong cluster id in a valid frame: refused by the decoder. */
@@ -309,7 +309,7 @@ test_malformed_counted(void)
 	}
 	for (int i = 0; i < 200 && (drops_after < drops_before + 2 || decode_after < decode_before + 1); i++) {
 		rte_delay_us_sleep(10000);
-		dp_replica_counters(&rep, &c);
+		dp_plane_counters(&rep.plane, &c);
 		drops_after = c.dp.drops[DP_DROP_udp_checksum] + c.dp.drops[DP_DROP_ip_checksum];
 		decode_after = c.dp.decode_errors;
 	}
@@ -365,7 +365,7 @@ test_tables_readable_under_rcu(void)
 		CHECK_EQ(f.found, 1);
 	}
 	rte_delay_us_sleep(30000);
-	dp_replica_counters(&rep, &c);
+	dp_plane_counters(&rep.plane, &c);
 	CHECK(c.dp.frees_deferred > 0);
 	CHECK(c.dp.rcu_batches > 0);
 	CHECK_EQ(c.dp.frees_leaked, 0);
@@ -377,7 +377,7 @@ test_handoff_counted(void)
 	struct dp_counters c;
 
 	rte_delay_us_sleep(30000);
-	dp_replica_counters(&rep, &c);
+	dp_plane_counters(&rep.plane, &c);
 	/* Every partition-1 frame came in on queue 0 (worker 0). */
 	CHECK(c.dp.handoff_out >= 2);
 	CHECK_EQ(c.dp.handoff_out, c.dp.handoff_in);

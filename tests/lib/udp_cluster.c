@@ -90,10 +90,22 @@ batch_peer(void *ctx, uint16_t to, const struct pk_msg *m)
 {
 	struct drain_batch *b = ctx;
 
+	if (to >= b->uc->nodes)
+		return;		/* no such replica here */
 	if (pk_wire_add(&b->w[to], m) == -PK_E_NOSPACE) {
 		batch_flush(b, to);
 		(void)pk_wire_add(&b->w[to], m);
 	}
+}
+
+/* The peer datagrams go out before the client replies. */
+static void
+batch_sent(void *ctx)
+{
+	struct drain_batch *b = ctx;
+
+	for (uint16_t d = 0; d < b->uc->nodes; d++)
+		batch_flush(b, d);
 }
 
 static void
@@ -113,7 +125,8 @@ static void
 drain(struct udp_cluster *uc, unsigned int n, unsigned int p)
 {
 	static __thread struct drain_batch b;	/* one per cluster thread */
-	const struct pk_out_sink sink = { .peer = batch_peer, .reply = batch_reply, .ctx = &b };
+	const struct pk_out_sink sink = { .peer = batch_peer, .sent = batch_sent,
+					  .reply = batch_reply, .ctx = &b };
 
 	b.uc = uc;
 	b.n = n;
@@ -123,8 +136,6 @@ drain(struct udp_cluster *uc, unsigned int n, unsigned int p)
 	for (uint16_t d = 0; d < uc->nodes; d++)
 		pk_wire_begin(&b.w[d], b.buf[d], sizeof(b.buf[d]), &b.hdr);
 	pk_out_drain(&uc->out, &sink);
-	for (uint16_t d = 0; d < uc->nodes; d++)
-		batch_flush(&b, d);
 }
 
 static void

@@ -31,10 +31,12 @@ static struct {
 	uint64_t wait_until;	/* the barrier */
 	struct sim_client *job;
 	const struct pk_config *cfg;
+	unsigned int copies;	/* CATCHUP: sends so far */
 	char refused[sizeof(((struct pk_plan *)0)->reason) + 32];
 } pl;
 
 #define POLL_US 500		/* how often the executor looks, as parnikctl polls */
+#define CATCHUP_SENDS 20	/* a catch-up sends again while keys are missing */
 
 static uint16_t
 running(const struct sim *s)
@@ -47,10 +49,13 @@ running(const struct sim *s)
 	return m;
 }
 
-/* What parnikctl's survey would read from the replicas. */
-static void
+/* What parnikctl's survey would read from the replicas; returns the
+ * config of the highest epoch running.
+ */
+static const struct pk_config *
 survey(const struct sim *s, struct pk_plan_view *v)
 {
+	const struct pk_config *cur = NULL;
 	uint32_t epoch = 0;
 
 	memset(v, 0, sizeof(*v));
@@ -65,12 +70,14 @@ survey(const struct sim *s, struct pk_plan_view *v)
 			v->node[id].keys += pk_worker_accepted_keys(n->w[w]);
 		if (n->cfg->epoch > epoch) {
 			epoch = n->cfg->epoch;
+			cur = n->cfg;
 			v->cur = (struct pk_lists){ .prepare = n->cfg->prepare_mask,
 						    .accept = n->cfg->accept_mask,
 						    .qp = n->cfg->prepare_quorum,
 						    .qa = n->cfg->accept_quorum };
 		}
 	}
+	return cur;
 }
 
 static void
@@ -88,9 +95,20 @@ begin(struct sim *s, const struct pk_plan_step *st)
 	uint16_t first = 0;
 
 	switch (st->kind) {
-	case PK_STEP_INSTALL:
-		pl.cfg = steps_config(st->lists.prepare, st->lists.qp, st->lists.accept,
-				      st->lists.qa);
+	case PK_STEP_INSTALL: {
+		struct pk_plan_view v;
+		const struct pk_config *cur = survey(s, &v);
+
+		/* As parnikctl does: the same lists again keep their epoch
+		 * (laggards catch up); other lists take the next one.
+		 */
+		if (cur != NULL && cur->prepare_mask == st->lists.prepare &&
+		    cur->accept_mask == st->lists.accept && cur->prepare_quorum == st->lists.qp &&
+		    cur->accept_quorum == st->lists.qa)
+			pl.cfg = cur;
+		else
+			pl.cfg = steps_config(st->lists.prepare, st->lists.qp, st->lists.accept,
+					      st->lists.qa);
 		for (uint16_t id = 0; id < s->p.nodes; id++)
 			if (sim_chance(s, 0.5))
 				first |= pk_node_bit(id);
@@ -100,11 +118,23 @@ begin(struct sim *s, const struct pk_plan_step *st)
 		pl.wait_until = s->now + 3 * s->p.tuning.phase_timeout;
 		steps_mark();
 		return false;
-	case PK_STEP_RESCAN:
-		pl.job = sim_add_client(s, SIM_WL_SCAN, pk_node_bit(st->node), s->p.keys);
+	}
+	case PK_STEP_RESCAN: {
+		/* The keys the node holds a record of, as its rescan job walks
+		 * its own table.
+		 */
+		uint16_t known = sim_known_keys(s, st->node);
+
+		if (known == 0)
+			return true;
+		pl.job = sim_add_client(s, SIM_WL_SCAN, pk_node_bit(st->node),
+					pk_mask_count(known));
+		pl.job->key_set = known;
 		return false;
+	}
 	case PK_STEP_CATCHUP:
 		sim_install(s, st->node, st->target);
+		pl.copies = 1;
 		pl.wait_until = s->now + 3 * s->p.tuning.phase_timeout;
 		return false;
 	case PK_STEP_ADMIT:
@@ -134,20 +164,29 @@ finished(struct sim *s, void *arg)
 	case PK_STEP_RESCAN:
 		return pl.job->done >= pl.job->target && steps_hot_progressed();
 	case PK_STEP_CATCHUP:
-		return s->now >= pl.wait_until && steps_hot_progressed();
+		if (s->now < pl.wait_until)
+			return false;
+		/* The job sends again what did not arrive, as parnikd's does. */
+		if (!sim_caught_up(s, st->node, st->target) && pl.copies < CATCHUP_SENDS) {
+			sim_install(s, st->node, st->target);
+			pl.copies++;
+			pl.wait_until = s->now + 3 * s->p.tuning.phase_timeout;
+			return false;
+		}
+		return steps_hot_progressed();
 	default:
 		return true;
 	}
 }
 
 bool
-plans_run(struct sim *s, const struct pk_plan_request *r, uint8_t skip)
+plans_run(struct sim *s, const struct pk_plan_request *r, uint8_t skip, unsigned int limit)
 {
 	static struct pk_plan plan;
 	struct pk_plan_view v;
 	unsigned int kept = 0;
 
-	survey(s, &v);
+	(void)survey(s, &v);
 	pk_plan_make(&v, r, &plan);
 	if (plan.verdict == PK_PLAN_REFUSED && pl.refused[0] == 0)
 		snprintf(pl.refused, sizeof(pl.refused), "a plan was refused: %s", plan.reason);
@@ -155,6 +194,8 @@ plans_run(struct sim *s, const struct pk_plan_request *r, uint8_t skip)
 		if (plan.step[k].kind != skip)
 			plan.step[kept++] = plan.step[k];
 	plan.n = kept;
+	if (limit != 0 && limit < plan.n)
+		plan.n = limit;	/* parnikctl killed after <limit> steps */
 	for (unsigned int k = 0; k < plan.n; k++) {
 		const struct pk_plan_step *st = &plan.step[k];
 

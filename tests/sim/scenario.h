@@ -62,13 +62,15 @@ const struct pk_config *steps_config(uint16_t prepare, uint8_t qp, uint16_t acce
 
 /* plans.c: parnikctl's planner run in the simulator. plans_run plans <r>
  * against the simulated cluster, less every step of kind <skip> (0: none),
- * and carries the steps out; false when the run's time ran out first.
+ * and carries out its steps (only the first <limit>, when not 0: a
+ * parnikctl killed mid-change); false when the run's time ran out first.
  * plans_verify names a plan that was refused (a scenario's verify);
  * plans_reset forgets it, at the start of a run.
  */
 struct pk_plan_request;
 void plans_reset(void);
-bool plans_run(struct sim *s, const struct pk_plan_request *r, uint8_t skip);
+bool plans_run(struct sim *s, const struct pk_plan_request *r, uint8_t skip,
+	       unsigned int limit);
 const char *plans_verify(struct sim *s);
 
 /* forged.c: forged maximum ballots and versions against the bounds */

@@ -249,9 +249,9 @@ config_of(const struct sim *s, uint32_t epoch)
 	abort();	/* a round ran a config the simulator never installed */
 }
 
-/* Encodes the outbox of <node>/<worker> into datagrams, one per destination
- * and direction (requests and replies apart, so reply loss can hit only
- * replies), observing every PREPARE and ACCEPT for the monitors.
+/* An outbox on its way out: one open datagram per destination and
+ * direction (requests and replies apart, so reply loss can hit only
+ * replies).
  */
 struct flush_batch {
 	struct sim *s;
@@ -282,6 +282,19 @@ flush_peer(void *ctx, uint16_t to, const struct pk_msg *m)
 	b->lag[to][dir] |= lagged(b->s, b->n->id, to, m->type);
 }
 
+/* The peer batches still open go out before the client replies. */
+static void
+flush_sent(void *ctx)
+{
+	struct flush_batch *b = ctx;
+
+	for (uint16_t to = 0; to < PK_MAX_NODES; to++)
+		for (int dir = 0; dir < 2; dir++)
+			if (b->open[to][dir] && b->wb[to][dir].count > 0)
+				send_batch(b->s, b->n, to, dir, b->lag[to][dir], &b->wb[to][dir],
+					   b->bufs[to][dir]);
+}
+
 static void
 flush_reply(void *ctx, const struct pk_reply *r)
 {
@@ -299,11 +312,15 @@ flush_reply(void *ctx, const struct pk_reply *r)
 			 w.len, 0);
 }
 
+/* Encodes the outbox of <node>/<worker> into datagrams, observing every
+ * PREPARE and ACCEPT for the monitors.
+ */
 static void
 flush(struct sim *s, struct sim_node *n, uint16_t worker)
 {
 	static struct flush_batch b;
-	const struct pk_out_sink sink = { .peer = flush_peer, .reply = flush_reply, .ctx = &b };
+	const struct pk_out_sink sink = { .peer = flush_peer, .sent = flush_sent,
+					  .reply = flush_reply, .ctx = &b };
 
 	/* The monitors see every PREPARE and ACCEPT once, whoever it goes to. */
 	for (uint32_t i = 0; i < s->out.nsend; i++) {
@@ -322,11 +339,6 @@ flush(struct sim *s, struct sim_node *n, uint16_t worker)
 	memset(b.open, 0, sizeof(b.open));
 	memset(b.lag, 0, sizeof(b.lag));
 	pk_out_drain(&s->out, &sink);
-	for (uint16_t to = 0; to < PK_MAX_NODES; to++)
-		for (int dir = 0; dir < 2; dir++)
-			if (b.open[to][dir] && b.wb[to][dir].count > 0)
-				send_batch(s, n, to, dir, b.lag[to][dir], &b.wb[to][dir],
-					   b.bufs[to][dir]);
 }
 
 /* Keeps one TICK event pending at the worker's next deadline. */
@@ -536,7 +548,11 @@ sim_client_wake_later(struct sim *s, struct sim_client *c, uint64_t delay)
 struct sim_client *
 sim_add_client(struct sim *s, uint8_t workload, uint16_t node_mask, uint32_t target)
 {
-	struct sim_client *c = &s->clients[s->nclients];
+	struct sim_client *c;
+
+	if (s->nclients == SIM_MAX_CLIENTS)
+		abort();	/* a scenario with more clients than the simulator holds */
+	c = &s->clients[s->nclients];
 
 	memset(c, 0, sizeof(*c));
 	c->id = s->nclients++;
@@ -677,6 +693,48 @@ sim_gc_sweep(struct sim *s, uint16_t node)
 	}
 }
 
+static bool
+peek(const struct sim *s, uint16_t node, unsigned int k, struct pk_ballot *accepted)
+{
+	const char *key = s->keys[k];
+	uint16_t w = pk_partition_of(key, strlen(key), (uint16_t)s->p.workers);
+	struct pk_ballot promise;
+	struct pk_wstate state;
+
+	memset(accepted, 0, sizeof(*accepted));
+	return pk_worker_peek(s->nodes[node].w[w], (const uint8_t *)key, (uint16_t)strlen(key),
+			      &promise, accepted, &state);
+}
+
+uint16_t
+sim_known_keys(const struct sim *s, uint16_t node)
+{
+	struct pk_ballot b;
+	uint16_t set = 0;
+
+	if (!s->nodes[node].up)
+		return 0;
+	for (unsigned int k = 0; k < s->p.keys; k++)
+		if (peek(s, node, k, &b))
+			set |= (uint16_t)(1u << k);
+	return set;
+}
+
+bool
+sim_caught_up(const struct sim *s, uint16_t from, uint16_t to)
+{
+	if (!s->nodes[from].up || !s->nodes[to].up)
+		return true;	/* nothing more to copy, or nowhere to */
+	for (unsigned int k = 0; k < s->p.keys; k++) {
+		struct pk_ballot have, want;
+
+		if (peek(s, from, k, &want) && !pk_ballot_is_zero(&want) &&
+		    (!peek(s, to, k, &have) || pk_ballot_cmp(&have, &want) < 0))
+			return false;
+	}
+	return true;
+}
+
 uint32_t
 sim_deleted_keys(const struct sim *s, uint16_t mask)
 {
@@ -698,7 +756,7 @@ sim_set_config(struct sim *s, uint16_t node, const struct pk_config *cfg)
 	for (i = 0; i < s->nconfigs && s->configs[i] != cfg; i++)
 		;
 	if (i == s->nconfigs) {
-		if (s->nconfigs == 32)
+		if (s->nconfigs == SIM_MAX_CONFIGS)
 			abort();
 		s->configs[s->nconfigs++] = cfg;
 	}
@@ -839,13 +897,12 @@ step_by(struct sim *s, uint64_t until)
 {
 	struct sim_event e;
 
-	if (s->heap_n == 0)
+	/* The earliest event sits at the heap's root: look before taking it,
+	 * so one not due keeps its place among those of its time.
+	 */
+	if (s->heap_n == 0 || s->heap[0].time > until)
 		return false;
 	e = ev_pop(s);
-	if (e.time > until) {
-		ev_add(s, &e);	/* not ours to run yet */
-		return false;
-	}
 	run_event(s, &e);
 	return true;
 }

@@ -17,7 +17,8 @@
 #include "parnik/worker.h"
 
 #define SIM_MAX_WORKERS 4
-#define SIM_MAX_CLIENTS 16
+#define SIM_MAX_CLIENTS 32
+#define SIM_MAX_CONFIGS 64
 #define SIM_MAX_KEYS 16
 #define SIM_OUT_CAP 2048
 
@@ -48,6 +49,7 @@ struct sim_client {
 	bool busy;		/* a request is in flight */
 	uint16_t node_mask;	/* replicas it sends to */
 	uint8_t hot_keys;	/* INC / MIX use keys [0, hot_keys); 0: all */
+	uint16_t key_set;	/* SCAN: only these keys (bit k: key k); 0: all */
 	uint32_t target;	/* successful writes (INC) or ops (MIX, SCAN) */
 	uint32_t done;
 	uint32_t attempts;
@@ -135,7 +137,7 @@ struct sim {
 	uint32_t heap_n, heap_cap;
 
 	struct pk_config cfg;	/* the default config, nodes share it */
-	const struct pk_config *configs[32];	/* every config installed, by epoch */
+	const struct pk_config *configs[SIM_MAX_CONFIGS];	/* every config installed */
 	unsigned int nconfigs;
 	struct sim_node nodes[PK_MAX_NODES];
 	uint16_t cut[PK_MAX_NODES];	/* cut[from]: nodes it cannot reach */
@@ -232,6 +234,16 @@ void sim_gc_sweep(struct sim *s, uint16_t node);
  * Never lost, never duplicated; the monitors do not see it.
  */
 void sim_forge(struct sim *s, uint16_t to, const struct pk_msg *m);
+
+/* The keys <node> holds a record of (bit k: key k), as a rescan there
+ * would walk them.
+ */
+uint16_t sim_known_keys(const struct sim *s, uint16_t node);
+
+/* True when <to> holds every key <from> holds accepted, at the same
+ * ballot or a later one: a catch-up from <from> into <to> is complete.
+ */
+bool sim_caught_up(const struct sim *s, uint16_t from, uint16_t to);
 
 /* Keys holding a deleted state on the live nodes of <mask>. */
 uint32_t sim_deleted_keys(const struct sim *s, uint16_t mask);

@@ -27,6 +27,8 @@
  *               recover-from) planned by parnikctl's planner and carried
  *               out step by step (plans.c)
  *   SKIP k      later plans lose every step of kind k (negative tests)
+ *   INTERRUPT k the next plan stops after k steps, as a parnikctl killed
+ *               mid-change; the program then runs the request again
  *   QUIET       the hot clients stop; SETTLE waits out a barrier
  *
  * The positive programs follow the paper's procedures; the negative ones
@@ -48,7 +50,7 @@
 
 enum {
 	FILL = 1, HOT, CUT, HEAL, CONFIG, RESCAN, CATCHUP, CRASH, START, VERIFY, END,
-	DROP, LAG, UNLAG, WAIT, GC, RESTART, PLAN, SKIP, QUIET, SETTLE,
+	DROP, LAG, UNLAG, WAIT, GC, RESTART, PLAN, SKIP, QUIET, SETTLE, INTERRUPT,
 };
 
 struct step {
@@ -68,9 +70,10 @@ static struct {
 	uint32_t base[2];
 	struct sim_client *job;		/* the FILL / RESCAN / DROP client */
 	uint64_t next_sweep;		/* GC */
-	struct pk_config cfgs[48];
+	struct pk_config cfgs[SIM_MAX_CONFIGS - 1];	/* sim_init installs one */
 	unsigned int ncfg;
 	uint8_t skip;			/* SKIP: plans lose this kind of step */
+	uint8_t interrupt;		/* INTERRUPT: the next plan's steps, at most */
 } st;
 
 bool
@@ -181,10 +184,16 @@ begin(struct sim *s, const struct step *p)
 		struct pk_plan_request r = { .op = (enum pk_plan_op)p->plan_op, .node = p->mask,
 					     .other = p->prepare, .catchup = p->catchup };
 
-		return plans_run(s, &r, st.skip) ? STEP_DONE : STEP_STOP;
+		unsigned int limit = st.interrupt;
+
+		st.interrupt = 0;
+		return plans_run(s, &r, st.skip, limit) ? STEP_DONE : STEP_STOP;
 	}
 	case SKIP:
 		st.skip = p->qp;
+		return STEP_DONE;
+	case INTERRUPT:
+		st.interrupt = p->qp;
 		return STEP_DONE;
 	case QUIET:
 		for (unsigned int i = 0; i < 2; i++)
@@ -280,6 +289,7 @@ run_program(struct sim *s, const struct step *prog, const struct step *initial)
 #define READMIT(n) PLANNED(PK_PLAN_READMIT, n, 0, false)
 #define RECOVER(n) PLANNED(PK_PLAN_RECOVER, n, 0, false)
 #define SKIPPING(kind) { SKIP, 0, 0, kind, 0, 0, 0, false }
+#define INTERRUPTED(k) { INTERRUPT, 0, 0, k, 0, 0, 0, false }
 
 /* 3 -> 4 -> 5 -> 4 -> 3 under loss and reordering, nodes 3 and 4 spare,
  * each change as parnikctl plans it; every list change reaches part of the
@@ -300,14 +310,17 @@ static const struct step grow_shrink[] = {
 /* Every kind of plan in one run under loss: grow both ways, shrink, a
  * replace of a crashed member by a wiped spare, and the readmission of a
  * member restarted in place (amnesiac), with the hot clients moved off
- * each node before it leaves.
+ * each node before it leaves. Two changes are interrupted (parnikctl
+ * killed) and run again: the grow after its accept list, before the
+ * rescan; the shrink after its lists, before the rescan an even list
+ * needs.
  */
 static const struct step every_plan[] = {
 	S(CRASH, 3), S(CRASH, 4),
 	S(FILL, 0x7), S(HOT, 0x7),
-	S(RESTART, 3), GROW(3),
+	S(RESTART, 3), INTERRUPTED(5), GROW(3), GROW(3),
 	S(RESTART, 4), GROW(4),
-	S(HOT, 0x6), SHRINK(0), S(CRASH, 0),		/* {1,2,3,4} */
+	S(HOT, 0x6), INTERRUPTED(2), SHRINK(0), SHRINK(0), S(CRASH, 0),	/* {1,2,3,4} */
 	S(HOT, 0xa), S(CRASH, 2), S(RESTART, 0),
 	REPLACE(2, 0),					/* {0,1,3,4} */
 	S(HOT, 0x18), S(RESTART, 1), READMIT(1),	/* {0,1,3,4} again */

@@ -47,6 +47,20 @@ exhausted(const struct sim_client *c)
 	return c->attempts > 40u * (c->target + 5);
 }
 
+/* A SCAN's next key: the done-th of its key set (all keys without one). */
+static uint8_t
+scan_key(const struct sim_client *c)
+{
+	uint32_t left = c->done;
+
+	if (c->key_set == 0)
+		return (uint8_t)c->done;
+	for (uint8_t k = 0; k < SIM_MAX_KEYS; k++)
+		if ((c->key_set & (1u << k)) != 0 && left-- == 0)
+			return k;
+	return 0;	/* past the set: the client's target stops it first */
+}
+
 void
 workload_next(struct sim *s, struct sim_client *c)
 {
@@ -72,7 +86,7 @@ workload_next(struct sim *s, struct sim_client *c)
 		sim_client_send(s, c, PK_OP_CAS, c->key, c->inc_version, val);
 		return;
 	case SIM_WL_SCAN:
-		sim_client_send(s, c, PK_OP_GET, (uint8_t)c->done, 0, NULL);
+		sim_client_send(s, c, PK_OP_GET, scan_key(c), 0, NULL);
 		return;
 	case SIM_WL_FILL:
 		snprintf(val, sizeof(val), "%u", 1000 + c->done);	/* INC can add to it */
