@@ -399,7 +399,13 @@ h_raise_floor(void *ctx, uint16_t partition, const struct pk_ballot *ballot, uin
 			 r->opt->partitions);
 		return -1;
 	}
-	if (dp_floors_raise(r, partition, &f, FLOOR_WAIT_MS) != 0) {
+	switch (dp_floors_raise(r, partition, &f, FLOOR_WAIT_MS)) {
+	case 0:
+		break;
+	case -2:
+		snprintf(err, errlen, "out of memory");
+		return -1;
+	default:
 		snprintf(err, errlen, "partition %u did not take the floor within %d ms",
 			 partition, FLOOR_WAIT_MS);
 		return -1;

@@ -54,7 +54,7 @@ dp_floors_raise(struct dp_replica *r, uint16_t p, const struct pk_floor *f,
 
 	/* Floors only rise: a smaller request than an earlier one keeps it. */
 	if (dp_plane_request_floor(&r->plane, p, f) != 0)
-		return -1;
+		return -2;
 	for (unsigned int waited = 0;; waited++) {
 		dp_floors_get(r, p, &have);
 		if (covers(&have, f)) {

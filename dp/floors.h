@@ -26,8 +26,8 @@ void dp_floors_follow(struct dp_lcore *l);
 void dp_floors_get(struct dp_replica *r, uint16_t p, struct pk_floor *f);
 
 /* On the control thread: raises partition <p>'s floor to at least <f> and
- * waits (up to <timeout_ms>) until its owner published it. Returns 0, or
- * -1 on timeout.
+ * waits (up to <timeout_ms>) until its owner published it. Returns 0, -1
+ * on timeout, -2 without memory for the request.
  */
 int dp_floors_raise(struct dp_replica *r, uint16_t p, const struct pk_floor *f,
 		    unsigned int timeout_ms);

@@ -90,6 +90,10 @@ dp_membership_edit(struct dp_replica *r, const struct dp_list_edit *e, unsigned 
 	*quorum = e->quorum;
 	if (check_config(r, &next, err, errlen) != 0)
 		return -1;
+	if (cur->epoch == UINT32_MAX) {
+		snprintf(err, errlen, "refused: epoch %u is the last one", cur->epoch);
+		return -1;
+	}
 	next.epoch = cur->epoch + 1;
 	return publish_and_wait(r, &next, !same_lists(&next, cur), timeout_ms, out, err, errlen);
 }

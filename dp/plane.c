@@ -68,8 +68,10 @@ dp_plane_init(struct dp_plane *pl, const struct pk_config *initial, bool admitte
 	pl->current = *initial;
 	c->cfg = &pl->cfg->cfg;
 	c->admitted = admitted;
-	for (uint16_t w = 0; w < DP_MAX_WORKERS; w++)
+	for (uint16_t w = 0; w < DP_MAX_WORKERS; w++) {
 		pl->report[w].epoch_seen = pl->report[w].oldest_epoch = initial->epoch;
+		pk_hist_reset(&pl->report[w].counters.latency);
+	}
 	publish(pl, c);
 	return 0;
 }
@@ -101,7 +103,9 @@ dp_plane_fini(struct dp_plane *pl)
 	pl->retired_cfgs = NULL;
 	pl->control = NULL;
 	pl->cfg = NULL;
-	pthread_mutex_destroy(&pl->lock);
+	/* The lock stays: DPDK's telemetry thread outlives the replica and
+	 * may still ask for the config (a copy kept in <current>).
+	 */
 }
 
 /* ---- the floor cells ---- */
@@ -163,89 +167,117 @@ dp_plane_admitted(struct dp_plane *pl)
 	return a;
 }
 
-int
-dp_plane_publish_config(struct dp_plane *pl, const struct pk_config *next)
+/* Publishes a copy of the current snapshot changed by <change> (unless it
+ * says nothing changed), and wakes the lcores to follow it. Returns 0, or
+ * -1 (no memory).
+ */
+static int
+publish_changed(struct dp_plane *pl, bool (*change)(struct dp_plane *pl, struct dp_control *c,
+						     const void *arg),
+		const void *arg)
 {
-	struct dp_plane_cfg *pc = cfg_copy(next);
 	struct dp_control *c;
+	bool changed;
 
 	pthread_mutex_lock(&pl->lock);
 	c = edit(pl);
-	if (pc == NULL || c == NULL) {
+	if (c == NULL) {
 		pthread_mutex_unlock(&pl->lock);
-		free(pc);
-		free(c);
 		return -1;
 	}
+	changed = change(pl, c, arg);
+	if (changed)
+		publish(pl, c);
+	else
+		free(c);
+	pthread_mutex_unlock(&pl->lock);
+	if (changed)
+		pl->kick(pl->kick_ctx);
+	return 0;
+}
+
+/* The new config's allocation is the caller's: it moves into the plane. */
+static bool
+set_config(struct dp_plane *pl, struct dp_control *c, const void *arg)
+{
+	struct dp_plane_cfg *pc = (struct dp_plane_cfg *)arg;
+
 	c->cfg = &pc->cfg;
 	pl->cfg->next_retired = pl->retired_cfgs;
 	pl->retired_cfgs = pl->cfg;
 	pl->cfg = pc;
-	pl->current = *next;
-	publish(pl, c);
-	pthread_mutex_unlock(&pl->lock);
-	pl->kick(pl->kick_ctx);
+	pl->current = pc->cfg;
+	return true;
+}
+
+int
+dp_plane_publish_config(struct dp_plane *pl, const struct pk_config *next)
+{
+	struct dp_plane_cfg *pc = cfg_copy(next);
+
+	if (pc == NULL)
+		return -1;
+	if (publish_changed(pl, set_config, pc) != 0) {
+		free(pc);
+		return -1;
+	}
 	return 0;
+}
+
+static bool
+set_admitted(struct dp_plane *pl, struct dp_control *c, const void *arg)
+{
+	(void)pl;
+	(void)arg;
+	if (c->admitted)
+		return false;	/* admitted already (census and control both may) */
+	c->admitted = true;
+	return true;
 }
 
 int
 dp_plane_admit(struct dp_plane *pl)
 {
-	struct dp_control *c;
+	return publish_changed(pl, set_admitted, NULL);
+}
 
-	pthread_mutex_lock(&pl->lock);
-	if (pl->control->admitted) {
-		pthread_mutex_unlock(&pl->lock);
-		return 0;
-	}
-	c = edit(pl);
-	if (c == NULL) {
-		pthread_mutex_unlock(&pl->lock);
-		return -1;
-	}
-	c->admitted = true;
-	publish(pl, c);
-	pthread_mutex_unlock(&pl->lock);
-	pl->kick(pl->kick_ctx);
-	return 0;
+struct floor_ask {
+	uint16_t p;
+	const struct pk_floor *f;
+};
+
+static bool
+raise_floor(struct dp_plane *pl, struct dp_control *c, const void *arg)
+{
+	const struct floor_ask *a = arg;
+
+	(void)pl;
+	pk_floor_raise(&c->floor_want[a->p], &a->f->ballot, a->f->version);
+	c->floor_seq[a->p]++;
+	return true;
 }
 
 int
 dp_plane_request_floor(struct dp_plane *pl, uint16_t p, const struct pk_floor *f)
 {
-	struct dp_control *c;
+	struct floor_ask a = { .p = p, .f = f };
 
-	pthread_mutex_lock(&pl->lock);
-	c = edit(pl);
-	if (c == NULL) {
-		pthread_mutex_unlock(&pl->lock);
-		return -1;
-	}
-	pk_floor_raise(&c->floor_want[p], &f->ballot, f->version);
-	c->floor_seq[p]++;
-	publish(pl, c);
-	pthread_mutex_unlock(&pl->lock);
-	pl->kick(pl->kick_ctx);
-	return 0;
+	return publish_changed(pl, raise_floor, &a);
+}
+
+static bool
+set_fault(struct dp_plane *pl, struct dp_control *c, const void *arg)
+{
+	(void)pl;
+	c->fault = *(const struct dp_fault_rule *)arg;
+	c->fault_seq++;
+	return true;
 }
 
 int
 dp_plane_set_fault(struct dp_plane *pl, const struct dp_fault_rule *r)
 {
-	struct dp_control *c;
-
-	pthread_mutex_lock(&pl->lock);
-	c = edit(pl);
-	if (c == NULL) {
-		pthread_mutex_unlock(&pl->lock);
-		return -1;
-	}
-	c->fault = *r;
-	c->fault_seq++;
-	publish(pl, c);
-	pthread_mutex_unlock(&pl->lock);
-	pl->kick(pl->kick_ctx);
-	return 0;
+	return publish_changed(pl, set_fault, r);
 }
 
 void

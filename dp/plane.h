@@ -44,8 +44,9 @@ struct dp_floor_cell {
 	uint64_t version;
 };
 
-
-/* Down: what every lcore follows. Immutable once published. */
+/* Down: what every lcore follows. Its fields never change once published
+ * (but for <next_retired>, which only the publishers use).
+ */
 struct dp_control {
 	const struct pk_config *cfg;
 	bool admitted;
@@ -74,8 +75,11 @@ struct dp_plane_cfg {
 };
 
 struct dp_plane {
-	struct dp_control *control;	/* RCU-published */
-	pthread_mutex_t lock;		/* publishers only */
+	/* RCU-published; read by every lcore each pass, so on a line of its
+	 * own, away from the lock the control side takes.
+	 */
+	struct dp_control *control __attribute__((aligned(64)));
+	pthread_mutex_t lock __attribute__((aligned(64)));	/* publishers only */
 	struct dp_control *retired;	/* replaced snapshots, to free */
 	struct dp_plane_cfg *cfg;	/* the config of <control> */
 	struct dp_plane_cfg *retired_cfgs;	/* replaced configs, to free */
@@ -144,7 +148,9 @@ uint64_t dp_plane_walk(const struct dp_plane *pl, uint16_t p,
 
 /* ---- lcore side ---- */
 
-/* The snapshot to follow this pass (inside the lcore's QSBR read side). */
+/* The snapshot to follow this pass (inside the lcore's QSBR read side; or
+ * before any lcore runs, at set-up).
+ */
 const struct dp_control *dp_plane_follow(const struct dp_plane *pl);
 void dp_plane_report_lcore(struct dp_plane *pl, uint16_t w, unsigned int lcore_id);
 void dp_plane_report_epochs(struct dp_plane *pl, uint16_t w, uint32_t seen, uint32_t oldest);

@@ -300,7 +300,11 @@ dp_replica_census(struct dp_replica *r)
 	printf("parnikd: bootstrap: %u of %u other member(s) answered, none holds state: "
 	       "voting\n", dp_census_heard(&r->census, others), pk_mask_count(others));
 	fflush(stdout);
-	return dp_plane_admit(&r->plane);
+	if (dp_plane_admit(&r->plane) != 0) {
+		fprintf(stderr, "parnikd: out of memory admitting the acceptors\n");
+		return -1;
+	}
+	return 0;
 }
 
 bool

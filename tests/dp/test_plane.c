@@ -6,6 +6,8 @@
  * rule and the reports cross as published. Run under ASan, a snapshot or
  * config never freed, or freed twice, fails it too.
  */
+#include <pthread.h>
+#include <sched.h>
 #include <string.h>
 
 #include <urcu/urcu-qsbr.h>
@@ -164,6 +166,80 @@ test_admission_fault_rule_and_reports_cross(void)
 	dp_plane_fini(&pl);
 }
 
+/* An lcore following the snapshots while the control thread publishes
+ * and reclaims: under ASan a snapshot or config freed too early is a
+ * use-after-free here.
+ */
+#define RACE_STEPS 300
+
+struct follower {
+	struct dp_plane *pl;
+	bool done;		/* atomic: the publisher is finished */
+	uint32_t backwards;	/* epochs seen going back */
+	uint64_t reads;
+};
+
+static void *
+follow_loop(void *arg)
+{
+	struct follower *f = arg;
+	uint32_t last = 0;
+
+	urcu_qsbr_register_thread();
+	while (!__atomic_load_n(&f->done, __ATOMIC_ACQUIRE)) {
+		const struct dp_control *c = dp_plane_follow(f->pl);
+		uint32_t e = c->cfg->epoch;
+
+		f->backwards += e < last;
+		last = e;
+		/* A round that ran in the old epoch has ended: report it. */
+		dp_plane_report_epochs(f->pl, 0, e, e);
+		f->reads++;
+		urcu_qsbr_quiescent_state();
+	}
+	urcu_qsbr_unregister_thread();
+	return NULL;
+}
+
+static bool
+barrier_of(struct dp_plane *pl, uint32_t epoch)
+{
+	for (int spins = 0; spins < 1000000; spins++) {
+		if (dp_plane_barrier(pl, epoch))
+			return true;
+		sched_yield();
+	}
+	return false;
+}
+
+static void
+test_an_lcore_follows_while_configs_are_freed(void)
+{
+	static struct dp_plane pl;
+	struct pk_config c = config(1, 0x7);
+	struct follower f = { .pl = &pl };
+	pthread_t t;
+	bool all_barriers = true;
+
+	CHECK(dp_plane_init(&pl, &c, true, 1, 1, count_kick, NULL) == 0);
+	CHECK(pthread_create(&t, NULL, follow_loop, &f) == 0);
+	for (uint32_t e = 2; e <= RACE_STEPS; e++) {
+		c = config(e, (e & 1) ? 0x7 : 0xf);
+		if (dp_plane_publish_config(&pl, &c) != 0 || !barrier_of(&pl, e)) {
+			all_barriers = false;
+			break;
+		}
+		dp_plane_reclaim(&pl, e);
+	}
+	__atomic_store_n(&f.done, true, __ATOMIC_RELEASE);
+	pthread_join(t, NULL);
+	CHECK(all_barriers);
+	CHECK_EQ(f.backwards, 0);
+	CHECK(f.reads > 0);
+	CHECK_EQ(retired_cfgs(&pl), 0);
+	dp_plane_fini(&pl);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -175,6 +251,8 @@ main(int argc, char **argv)
 		{ "floor_requests_only_rise", test_floor_requests_only_rise },
 		{ "admission_fault_rule_and_reports_cross",
 		  test_admission_fault_rule_and_reports_cross },
+		{ "an_lcore_follows_while_configs_are_freed",
+		  test_an_lcore_follows_while_configs_are_freed },
 	};
 	int rc;
 

@@ -358,9 +358,7 @@ test_tables_readable_under_rcu(void)
 		req.key_len = (uint16_t)strlen(key);
 		send_requests(&req, 1, p);	/* replaces the value: a deferred free */
 		CHECK_EQ(read_replies(rep_msgs, PK_MAX_BATCH, buf, p), 1);
-		urcu_qsbr_thread_online();
-		walked = dp_index_lfht_walk(pk_worker_index(rep.part[p].w), walk_match, &f);
-		urcu_qsbr_thread_offline();
+		walked = dp_plane_walk(&rep.plane, p, walk_match, &f);	/* as the control thread */
 		CHECK(walked >= 3);	/* the key, the added one, the missing one read */
 		CHECK_EQ(f.found, 1);
 	}

@@ -70,23 +70,8 @@ trace_mix(struct sim *s, const void *p, size_t len)
 
 /* ---- memory seen by the core ---- */
 
-static void *
-node_alloc(void *ctx, size_t size)
-{
-	struct sim_node *n = ctx;
-
-	n->sim->live_allocs++;
-	return malloc(size);
-}
-
-static void
-node_free(void *ctx, void *p)
-{
-	struct sim_node *n = ctx;
-
-	n->sim->live_allocs--;
-	free(p);
-}
+/* The env's context is the node's heap, its first member. */
+_Static_assert(offsetof(struct sim_node, heap) == 0, "the heap opens struct sim_node");
 
 static void
 node_on_accepted(void *ctx, const uint8_t *key, uint16_t key_len, const struct pk_ballot *b,
@@ -583,8 +568,8 @@ node_start(struct sim *s, struct sim_node *n, bool admitted)
 	 * one that kept its incarnation.
 	 */
 	p.session_base = (uint64_t)++n->starts << 32;
-	p.env = (struct pk_env){ .alloc = node_alloc, .free = node_free,
-				 .on_accepted = node_on_accepted, .ctx = n };
+	p.env = n->env;
+	p.env.on_accepted = node_on_accepted;
 	for (uint16_t w = 0; w < s->p.workers; w++) {
 		p.worker = w;
 		p.seed = sim_rand(s);
@@ -808,6 +793,7 @@ sim_init(struct sim *s, const struct sim_params *p)
 	for (uint16_t id = 0; id < p->nodes; id++) {
 		struct sim_node *n = &s->nodes[id];
 
+		n->env = pk_heap_env(&n->heap);	/* counts the node's allocations */
 		n->sim = s;
 		n->id = id;
 		n->incarnation = 1;
@@ -829,10 +815,12 @@ sim_fini(struct sim *s)
 	free(s->heap);
 	lin_free(s->hist);
 	mon_fini(&s->mon);
-	if (s->live_allocs != 0) {
-		fprintf(stderr, "sim: the core leaked %ld allocations\n", s->live_allocs);
-		abort();
-	}
+	for (uint16_t id = 0; id < s->p.nodes; id++)
+		if (s->nodes[id].heap.live != 0) {
+			fprintf(stderr, "sim: the core of node %u leaked %ld allocations\n", id,
+				s->nodes[id].heap.live);
+			abort();
+		}
 }
 
 void

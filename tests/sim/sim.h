@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "heap.h"
 #include "lincheck.h"
 #include "monitor.h"
 #include "parnik/worker.h"
@@ -69,6 +70,8 @@ struct sim_client {
 };
 
 struct sim_node {
+	struct pk_heap heap;	/* first: the context of <env>, whose callbacks take the node */
+	struct pk_env env;
 	struct sim *sim;
 	uint16_t id;
 	bool up;
@@ -131,7 +134,6 @@ struct sim {
 	uint64_t seq;
 	uint64_t trace;		/* FNV hash of every event: the replay check */
 	uint64_t lin_clock;
-	long live_allocs;
 
 	struct sim_event *heap;
 	uint32_t heap_n, heap_cap;
