@@ -57,7 +57,7 @@
 enum exit_code { EXIT_OK = 0, EXIT_NOT_LINEARIZABLE = 1, EXIT_USAGE = 2,
 		 EXIT_RATE_NOT_OFFERED = 3, EXIT_CLUSTER = 6, EXIT_PORTS = 7 };
 
-enum { OPT_ECHO = 256 };
+enum { OPT_ECHO = 256, OPT_VERSION };
 
 struct opts {
 	struct pk_client_config client;
@@ -473,7 +473,7 @@ usage(FILE *f)
 		"      --unknown-horizon S  for that count, a write of unknown outcome may\n"
 		"                         still land S seconds after it was sent (default 10)\n"
 		"      --history FILE     also write the history (lincheck text format)\n"
-		"  -h, --help             this text\n"
+		"  -h, --help             this text;  --version  the program's version\n"
 		"\n"
 		"Every second: ops/s (completions), [sent/s in open loop], p50 and p99 of that\n"
 		"second's completions, busy (shed by the replicas after the client's retries,\n"
@@ -568,6 +568,7 @@ parse_args(int argc, char **argv, struct opts *o)
 		{ "key", required_argument, NULL, 'K' },
 		{ "echo", required_argument, NULL, OPT_ECHO },
 		{ "help", no_argument, NULL, 'h' },
+		{ "version", no_argument, NULL, OPT_VERSION },
 		{ NULL, 0, NULL, 0 },
 	};
 	const char *reads = NULL, *key_file = getenv("PARNIK_KEY");
@@ -729,6 +730,9 @@ parse_args(int argc, char **argv, struct opts *o)
 			break;
 		case 'h':
 			usage(stdout);
+			return -1;
+		case OPT_VERSION:
+			printf("parnik-bench %s\n", PARNIK_VERSION);
 			return -1;
 		default:
 			usage(stderr);

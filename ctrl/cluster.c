@@ -204,6 +204,15 @@ survey(struct cluster *c, struct pk_plan_view *v)
 						      .keys = r->keys };
 	}
 	if (c->epoch == 0) {
+		bool any = false;
+
+		for (unsigned int i = 0; i < c->n; i++)
+			any |= c->r[i].up;
+		if (!any) {
+			fprintf(stderr, "parnikctl: no replica runs behind the sockets given (%s%s)\n",
+				c->r[0].path, c->n > 1 ? ", ..." : "");
+			return 6;
+		}
 		fprintf(stderr, "parnikctl: no running replica has a config\n");
 		return 1;
 	}

@@ -213,6 +213,9 @@ main(int argc, char **argv)
 		if (strcmp(argv[sep], "--help") == 0 || strcmp(argv[sep], "-h") == 0) {
 			dp_options_usage(stdout);
 			return 0;
+		} else if (strcmp(argv[sep], "--version") == 0) {
+			printf("parnikd %s\n", PARNIK_VERSION);
+			return 0;
 		}
 	{
 		int app_argc = sep < argc ? argc - sep : 1;

@@ -89,7 +89,7 @@ dp_options_usage(FILE *f)
 		"                       and delay this replica's frames (nemesis tests only)\n"
 		"  --ctl PATH           control socket for parnikctl (default\n"
 		"                       /run/parnik/parnikd-NODE.sock)\n"
-		"  --help\n"
+		"  --help, --version\n"
 		"Worker lcores: every EAL lcore but the main one (all partitions on the main\n"
 		"lcore when it is the only one); partition p belongs to worker p mod W, and\n"
 		"each port gets one RX/TX queue pair per worker where the PMD offers it.\n"
@@ -264,7 +264,7 @@ dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *out, char *e
 	enum {
 		O_NODE = 1, O_ADDR, O_MEMBER, O_PORT, O_PARTS, O_CLUSTER, O_BOOT, O_NEIGH,
 		O_IDLE, O_IDLEMAX, O_IDLESPIN, O_GCINT, O_KEYS, O_ROUNDS, O_SHEDQ, O_TXFLUSH, O_SESSIONS, O_SESSREC, O_LEASE, O_VALUE, O_NO1RTT, O_STATS, O_CTL, O_HELP, O_LISTS,
-		O_PEERKEY, O_INSECURE, O_CLIENTKEY, O_FORCEBOOT, O_BOOTWAIT, O_FAULTS,
+		O_PEERKEY, O_INSECURE, O_CLIENTKEY, O_FORCEBOOT, O_BOOTWAIT, O_FAULTS, O_VERSION,
 	};
 	static const struct option longopts[] = {
 		{ "node", required_argument, NULL, O_NODE },
@@ -298,6 +298,7 @@ dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *out, char *e
 		{ "client-key", required_argument, NULL, O_CLIENTKEY },
 		{ "fault-injection", no_argument, NULL, O_FAULTS },
 		{ "help", no_argument, NULL, O_HELP },
+		{ "version", no_argument, NULL, O_VERSION },
 		{ NULL, 0, NULL, 0 },
 	};
 	bool have_node = false;
@@ -490,6 +491,9 @@ dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *out, char *e
 			break;
 		case O_HELP:
 			dp_options_usage(out);
+			return 1;
+		case O_VERSION:
+			fprintf(out, "parnikd %s\n", PARNIK_VERSION);
 			return 1;
 		default:
 			return fail(err, errlen, "unknown option or missing value: '%s'",

@@ -88,8 +88,8 @@ struct dp_options {
 	char ctl_path[108];	/* control socket (a Unix socket path's limit) */
 };
 
-/* Parses argv (the part after "--"). Returns 0, 1 for --help (usage
- * printed to <out>), or -1 with a one-line reason in <err>.
+/* Parses argv (the part after "--"). Returns 0, 1 for --help or --version
+ * (printed to <out>), or -1 with a one-line reason in <err>.
  */
 int dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *out, char *err,
 		     size_t errlen);

@@ -1,13 +1,14 @@
 /* parnik: command-line client on libparnik.
  *
  *   parnik [-s IPV4:PORT,...] [-c CLUSTER] [-p PARTITIONS] [-t TIMEOUT_MS]
- *          [-k KEYFILE] get|put|cas|add|del KEY [VALUE] [--version V]
+ *          [-k KEYFILE] get|put|cas|add|del KEY [VALUE] [--if-version V]
  *
  * Exit codes: 0 OK; 1 NOT_FOUND; 2 usage error; 3 CAS_MISMATCH; 4 the
- * outcome is unknown (UNKNOWN_OUTCOME, or no reply to a read); 5 refused
- * (BUSY, TOO_LARGE, TABLE_FULL, NOT_INTEGER, OVERFLOW, ...); 6 cannot
- * reach the cluster (socket error); 7 UNAUTHENTICATED (the cluster requires
- * the client key).
+ * outcome is unknown (UNKNOWN_OUTCOME, a reply lost); 5 refused (BUSY,
+ * TOO_LARGE, TABLE_FULL, NOT_INTEGER, OVERFLOW, ...); 6 cannot reach the
+ * cluster: when no replica answers, the pre-flight check (pk_client_check)
+ * names why (no reply from an address, another partition count, a client
+ * key needed); 7 UNAUTHENTICATED (the cluster requires the client key).
  */
 #include <errno.h>
 #include <getopt.h>
@@ -23,10 +24,10 @@ static void
 usage(FILE *f)
 {
 	fprintf(f,
-		"usage: parnik [options] get|put|cas|add|del KEY [VALUE] [--version V]\n"
+		"usage: parnik [options] get|put|cas|add|del KEY [VALUE] [--if-version V]\n"
 		"  get KEY              print the value (and its version on stderr)\n"
 		"  put KEY VALUE        set the value\n"
-		"  cas KEY VALUE --version V   set the value if the version is V (0: absent)\n"
+		"  cas KEY VALUE --if-version V   set the value if the version is V (0: absent)\n"
 		"  add KEY DELTA        add an integer to a decimal integer value\n"
 		"  del KEY              delete\n"
 		"options:\n"
@@ -37,9 +38,38 @@ usage(FILE *f)
 		"  -t, --timeout MS     per attempt (default 200); 5 attempts\n"
 		"  -k, --key FILE       the cluster's client key (default $PARNIK_KEY): requests\n"
 		"                       sealed with it, only replies sealed with it taken\n"
+		"  -h, --help           this text;  --version  the program's version\n"
 		"exit: 0 ok, 1 not found, 2 usage, 3 cas mismatch, 4 outcome unknown,\n"
-		"      5 refused, 6 cannot reach the cluster, 7 the cluster requires the\n"
-		"      client key (-k)\n");
+		"      5 refused, 6 cannot reach the cluster (the reason on stderr),\n"
+		"      7 the cluster requires the client key (-k)\n");
+}
+
+/* A usage error: one line with the reason, exit 2. */
+static int
+usage_error(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "parnik: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, " (parnik --help)\n");
+	return 2;
+}
+
+/* No replica answered: the pre-flight check says why. Returns the exit
+ * code: 6 when the cluster cannot be reached (no request was taken, or
+ * none could have been answered), else <code> unchanged.
+ */
+static int
+explain_silence(const struct pk_client_config *cfg, int status, int code)
+{
+	char why[256];
+
+	if (pk_client_check(cfg, why, sizeof(why)) >= 0)
+		return code;	/* the cluster answers now: a lost reply, a slow one */
+	fprintf(stderr, "parnik: cannot reach the cluster: %s\n", why);
+	if (status == PK_UNKNOWN_OUTCOME)
+		fprintf(stderr, "parnik: the write had no answer; had a replica taken it, it "
+				"could still apply\n");
+	return 6;
 }
 
 static int
@@ -84,7 +114,8 @@ main(int argc, char **argv)
 		{ "cluster", required_argument, NULL, 'c' },
 		{ "partitions", required_argument, NULL, 'p' },
 		{ "timeout", required_argument, NULL, 't' },
-		{ "version", required_argument, NULL, 'V' },
+		{ "if-version", required_argument, NULL, 'V' },
+		{ "version", no_argument, NULL, 'v' },
 		{ "key", required_argument, NULL, 'k' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -103,24 +134,28 @@ main(int argc, char **argv)
 	pk_client_config_default(&cfg);
 	cfg.servers = getenv("PARNIK_SERVERS") != NULL ? getenv("PARNIK_SERVERS")
 						       : "127.0.0.1:7700";
-	while ((opt = getopt_long(argc, argv, "s:c:p:t:k:h", longopts, NULL)) != -1) {
+	opterr = 0;	/* our own one-line errors */
+	while ((opt = getopt_long(argc, argv, ":s:c:p:t:k:h", longopts, NULL)) != -1) {
 		switch (opt) {
 		case 's':
 			cfg.servers = optarg;
 			break;
 		case 'c':
 			if (!parse_u64(optarg, &num) || num > UINT32_MAX)
-				goto bad;
+				return usage_error("--cluster '%s': not a cluster id (0..4294967295)",
+						   optarg);
 			cfg.cluster_id = (uint32_t)num;
 			break;
 		case 'p':
 			if (!parse_u64(optarg, &num) || num == 0 || num > 1024)
-				goto bad;
+				return usage_error("--partitions '%s': not a partition count (1..1024)",
+						   optarg);
 			cfg.partitions = (uint16_t)num;
 			break;
 		case 't':
 			if (!parse_u64(optarg, &num) || num == 0 || num > 600000)
-				goto bad;
+				return usage_error("--timeout '%s': not a time in ms (1..600000)",
+						   optarg);
 			cfg.timeout_ms = (uint32_t)num;
 			break;
 		case 'k':
@@ -128,25 +163,42 @@ main(int argc, char **argv)
 			break;
 		case 'V':
 			if (!parse_u64(optarg, &version))
-				goto bad;
+				return usage_error("--if-version '%s': not a version", optarg);
 			have_version = true;
 			break;
+		case 'v':
+			printf("parnik %s\n", PARNIK_VERSION);
+			return 0;
 		case 'h':
 			usage(stdout);
 			return 0;
+		case ':':
+			return usage_error("%s needs a value", argv[optind - 1]);
 		default:
-			goto bad;
+			return usage_error("unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	nargs = argc - optind;
-	if (nargs < 2)
-		goto bad;
+	if (nargs < 1)
+		return usage_error("no command (get, put, cas, add or del)%s", "");
 	cmd = argv[optind];
+	if (strcmp(cmd, "get") != 0 && strcmp(cmd, "put") != 0 && strcmp(cmd, "cas") != 0 &&
+	    strcmp(cmd, "add") != 0 && strcmp(cmd, "del") != 0)
+		return usage_error("unknown command '%s' (get, put, cas, add or del)", cmd);
+	if (nargs < 2)
+		return usage_error("%s: no KEY", cmd);
 	key = argv[optind + 1];
 	if (nargs > 2)
 		value = argv[optind + 2];
-	if (nargs > 3 || (have_version && strcmp(cmd, "cas") != 0))
-		goto bad;
+	if (nargs > 3)
+		return usage_error("too many arguments ('%s')", argv[optind + 3]);
+	if ((strcmp(cmd, "get") == 0 || strcmp(cmd, "del") == 0) && value != NULL)
+		return usage_error("%s takes a KEY only", cmd);
+	if (strcmp(cmd, "get") != 0 && strcmp(cmd, "del") != 0 && value == NULL)
+		return usage_error("%s: no VALUE", cmd);
+	if (have_version != (strcmp(cmd, "cas") == 0))
+		return usage_error(have_version ? "--if-version applies to cas only%s"
+						: "cas needs --if-version V%s", "");
 	if (key_file != NULL && key_file[0] != 0) {
 		if (pk_keyfile_load(key_file, secret, err, sizeof(err)) != 0) {
 			fprintf(stderr, "parnik: %s\n", err);
@@ -159,13 +211,13 @@ main(int argc, char **argv)
 		fprintf(stderr, "parnik: %s\n", err);
 		return 2;
 	}
-	if (strcmp(cmd, "get") == 0 && value == NULL) {
+	if (strcmp(cmd, "get") == 0) {
 		pk_get(c, key, strlen(key), &r);
-	} else if (strcmp(cmd, "put") == 0 && value != NULL) {
+	} else if (strcmp(cmd, "put") == 0) {
 		pk_put(c, key, strlen(key), value, strlen(value), &r);
-	} else if (strcmp(cmd, "cas") == 0 && value != NULL && have_version) {
+	} else if (strcmp(cmd, "cas") == 0) {
 		pk_cas(c, key, strlen(key), version, value, strlen(value), &r);
-	} else if (strcmp(cmd, "add") == 0 && value != NULL) {
+	} else if (strcmp(cmd, "add") == 0) {
 		char *end;
 		long long delta;
 
@@ -178,11 +230,8 @@ main(int argc, char **argv)
 			return 2;
 		}
 		pk_add(c, key, strlen(key), (int64_t)delta, &r);
-	} else if (strcmp(cmd, "del") == 0 && value == NULL) {
-		pk_del(c, key, strlen(key), &r);
 	} else {
-		pk_client_close(c);
-		goto bad;
+		pk_del(c, key, strlen(key), &r);
 	}
 	pk_client_close(c);
 	if (r.status == PK_OK && (strcmp(cmd, "get") == 0 || strcmp(cmd, "add") == 0)) {
@@ -200,8 +249,7 @@ main(int argc, char **argv)
 	} else {
 		fprintf(stderr, "%s: %s\n", pk_status_name(r.status), pk_strstatus(r.status));
 	}
+	if (r.status == PK_TIMEOUT || r.status == PK_UNKNOWN_OUTCOME)
+		return explain_silence(&cfg, r.status, exit_code(r.status));
 	return exit_code(r.status);
-bad:
-	usage(stderr);
-	return 2;
 }

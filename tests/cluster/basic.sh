@@ -13,8 +13,8 @@ cli() { "$fabric" exec "$name" "$PARNIK" -s "$S" -p 2 "$@"; }
 check "get of a missing key is NOT_FOUND" 1 cli get missing
 check "put" 0 cli put k hello
 check "get returns the value" 0 bash -c "[ \"\$(\"$fabric\" exec $name $PARNIK -s $S -p 2 get k 2>/dev/null)\" = hello ]"
-check "cas at a stale version is a mismatch" 3 cli cas k x --version 9
-check "cas at the version" 0 cli cas k bye --version 1
+check "cas at a stale version is a mismatch" 3 cli cas k x --if-version 9
+check "cas at the version" 0 cli cas k bye --if-version 1
 check "add to a number" 0 cli add n 41
 check "add to text is refused" 5 cli add k 1
 check "del" 0 cli del k

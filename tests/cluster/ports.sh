@@ -12,7 +12,7 @@ exercise() {
     local S rc=0
     S=$("$fabric" servers "$name")
     "$fabric" exec "$name" "$PARNIK" -s "$S" -p 2 put k v1 >/dev/null 2>&1 &&
-        "$fabric" exec "$name" "$PARNIK" -s "$S" -p 2 cas k v2 --version 1 >/dev/null 2>&1 &&
+        "$fabric" exec "$name" "$PARNIK" -s "$S" -p 2 cas k v2 --if-version 1 >/dev/null 2>&1 &&
         "$fabric" exec "$name" "$PARNIK" -s "$S" -p 2 add n 5 >/dev/null 2>&1 &&
         [ "$("$fabric" exec "$name" "$PARNIK" -s "$S" -p 2 get k 2>/dev/null)" = v2 ] &&
         "$fabric" exec "$name" "$PARNIK" -s "$S" -p 2 del k >/dev/null 2>&1 || rc=1

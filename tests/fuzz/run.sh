@@ -40,7 +40,7 @@ seed_base=${FUZZ_SEED:-$(od -An -N3 -tu4 /dev/urandom | tr -d ' ')}
 echo "fuzz: seed base $seed_base (FUZZ_SEED=$seed_base repeats it)"
 [ -n "$work" ] || work=$(mktemp -d /tmp/parnik-fuzz.XXXXXX)
 mkdir -p "$work"
-flags=(-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -g -O1
+flags=(-fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -g -O1 -DPARNIK_VERSION='"fuzz"'
        -I"$src/include" -I"$src/dp/core" -I"$src/dp/util" -I"$src/tests/lib" -I"$src/bench/lincheck")
 
 # harness SOURCES...: its name, then what it links
@@ -60,7 +60,7 @@ failures=0
 ran=0
 build fuzz_cluster "$src/tests/fuzz/fuzz_cluster.c" -I"$src/tests/sim" -I"$src/ctrl" \
     "$src"/tests/sim/{run,sim,monitor,scenarios,membership,plans,steps,forged,workload}.c \
-    "$src/ctrl/plan.c" \
+    "$src/ctrl/plan.c" "$src/dp/util/heap.c" \
     "$src/bench/lincheck/lincheck.c" "$src"/dp/core/*.c
 
 harnesses="fuzz_worker:corpus fuzz_wire:corpus-wire fuzz_text:corpus-text fuzz_cluster:corpus-cluster"

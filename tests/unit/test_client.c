@@ -467,16 +467,78 @@ test_cli_exit_codes(void)
 	CHECK(strcmp(out, "OK version 1\n") == 0);
 	CHECK_EQ(run_cli(uc, "get k", out, sizeof(out)), 0);
 	CHECK(strcmp(out, "hello\n") == 0);
-	CHECK_EQ(run_cli(uc, "cas k bye --version 5", out, sizeof(out)), 3);
-	CHECK_EQ(run_cli(uc, "cas k bye --version 1", out, sizeof(out)), 0);
+	CHECK_EQ(run_cli(uc, "cas k bye --if-version 5", out, sizeof(out)), 3);
+	CHECK_EQ(run_cli(uc, "cas k bye --if-version 1", out, sizeof(out)), 0);
 	CHECK_EQ(run_cli(uc, "add n 5", out, sizeof(out)), 0);
 	CHECK(strcmp(out, "5\n") == 0);
 	CHECK_EQ(run_cli(uc, "add k 5", out, sizeof(out)), 5);	/* NOT_INTEGER */
 	CHECK_EQ(run_cli(uc, "del k", out, sizeof(out)), 0);
 	CHECK_EQ(run_cli(uc, "get k", out, sizeof(out)), 1);
 	CHECK_EQ(run_cli(uc, "frobnicate k", out, sizeof(out)), 2);
-	CHECK_EQ(run_cli(uc, "cas k v", out, sizeof(out)), 2);	/* --version missing */
+	CHECK_EQ(run_cli(uc, "cas k v", out, sizeof(out)), 2);	/* --if-version missing */
 	CHECK_EQ(run_cli(uc, "add k notanumber", out, sizeof(out)), 2);
+	udp_cluster_stop(uc);
+}
+
+/* Runs the CLI with <args> (servers given) and keeps what it says on
+ * stderr in <out>; returns its exit code.
+ */
+static int
+run_cli_stderr(const char *servers, const char *args, char *out, size_t outlen)
+{
+	char cmd[1024];
+	FILE *p;
+	size_t n;
+	int status;
+
+	snprintf(cmd, sizeof(cmd), "%s -s %s %s 2>&1 >/dev/null", cli_path, servers, args);
+	p = popen(cmd, "r");
+	if (p == NULL)
+		return -1;
+	n = fread(out, 1, outlen - 1, p);
+	out[n] = 0;
+	status = pclose(p);
+	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static unsigned int
+lines(const char *s)
+{
+	unsigned int n = 0;
+
+	for (; *s != 0; s++)
+		n += *s == '\n';
+	return n;
+}
+
+/* When nothing answers, the CLI says why (the pre-flight check) and exits
+ * 6, as its help promises; a usage error is one line with the reason.
+ */
+static void
+test_cli_says_why(void)
+{
+	struct udp_cluster *uc = udp_cluster_start(3, 2, 9);
+	char servers[256], out[1024];
+
+	snprintf(servers, sizeof(servers), "%s", udp_cluster_servers(uc));
+	CHECK_EQ(run_cli_stderr(servers, "-c 9 -p 4 -t 100 get k", out, sizeof(out)), 6);
+	CHECK(strstr(out, "cannot reach the cluster: replica") != NULL);
+	CHECK(strstr(out, "runs 2 partitions, not 4") != NULL);
+	CHECK_EQ(run_cli_stderr(servers, "-c 9 -p 2 -t 100 frobnicate k", out, sizeof(out)), 2);
+	CHECK(strncmp(out, "parnik: unknown command 'frobnicate'", 36) == 0);
+	CHECK_EQ(lines(out), 1);
+	CHECK_EQ(run_cli_stderr(servers, "-c 9 -p nine get k", out, sizeof(out)), 2);
+	CHECK(strstr(out, "--partitions 'nine'") != NULL && lines(out) == 1);
+	CHECK_EQ(run_cli_stderr(servers, "--version", out, sizeof(out)), 0);
+	udp_cluster_kill(uc, 0);
+	udp_cluster_kill(uc, 1);
+	udp_cluster_kill(uc, 2);
+	CHECK_EQ(run_cli_stderr(servers, "-c 9 -p 2 -t 50 get k", out, sizeof(out)), 6);
+	CHECK(strstr(out, "cannot reach the cluster: no reply from replica") != NULL);
+	/* The session could not open: the write was never sent. */
+	CHECK_EQ(run_cli_stderr(servers, "-c 9 -p 2 -t 50 put k v", out, sizeof(out)), 6);
+	CHECK(strstr(out, "TIMEOUT: timed out before any write was sent") != NULL);
+	CHECK(strstr(out, "cannot reach the cluster: no reply from replica") != NULL);
 	udp_cluster_stop(uc);
 }
 
@@ -493,6 +555,7 @@ main(int argc, char **argv)
 		{ "reads_fail_over_writes_move_home", test_reads_fail_over_writes_move_home },
 		{ "write_to_dead_replica_is_unknown", test_write_to_dead_replica_is_unknown },
 		{ "cli_exit_codes", test_cli_exit_codes },
+		{ "cli_says_why", test_cli_says_why },
 		{ "check_names_what_is_wrong", test_check_names_what_is_wrong },
 	};
 
