@@ -16,6 +16,7 @@
 #include <rte_pause.h>
 
 #include "clock.h"
+#include "eal.h"
 #include "dpdk_shared.h"
 
 #define POOL_CACHE 256
@@ -369,6 +370,6 @@ bench_dpdk_fini(void)
 	bench_dpdk_transports_fini();
 	for (unsigned int pi = 0; pi < bench_g.nports; pi++)
 		dp_port_stop(&bench_g.ports[pi].p);
-	rte_eal_cleanup();
+	dp_eal_cleanup();
 	bench_g.up = false;
 }

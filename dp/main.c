@@ -24,6 +24,7 @@
 #include <rte_mbuf.h>
 
 #include "crash.h"
+#include "eal.h"
 #include "ctl_host.h"
 #include "options.h"
 #include "replica.h"
@@ -245,7 +246,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "parnikd: %u worker lcores for %u partition(s): give at most one "
 				"worker lcore per partition (and at most %d)\n",
 			nworkers, o.partitions, DP_MAX_WORKERS);
-		rte_eal_cleanup();
+		dp_eal_cleanup();
 		return 2;
 	}
 	if (o.idle == 0) {
@@ -260,12 +261,12 @@ main(int argc, char **argv)
 				       RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
 	if (pool == NULL) {
 		fprintf(stderr, "parnikd: cannot create the mbuf pool (memory: -m)\n");
-		rte_eal_cleanup();
+		dp_eal_cleanup();
 		return 1;
 	}
 	if (start_ports(ports, &nports, nworkers, pool, o.tx_flush, o.idle == DP_IDLE_ADAPTIVE) != 0 ||
 	    dp_replica_init(&r, &o, pool, ports, nports, nworkers) != 0) {
-		rte_eal_cleanup();
+		dp_eal_cleanup();
 		return 1;
 	}
 	steer_ports(&r, &o);
@@ -284,7 +285,7 @@ main(int argc, char **argv)
 		fprintf(stderr, "parnikd: %s\n", err);
 		for (unsigned int i = 0; i < nports; i++)
 			dp_port_stop(&r.ports[i]);
-		rte_eal_cleanup();
+		dp_eal_cleanup();
 		return 1;
 	}
 	printf("parnikd: node %u serving %u partition(s) with %u worker lcore(s) on %u port(s), "
@@ -322,6 +323,6 @@ main(int argc, char **argv)
 	dp_replica_fini(&r);
 	for (unsigned int i = 0; i < nports; i++)
 		dp_port_stop(&r.ports[i]);
-	rte_eal_cleanup();
+	dp_eal_cleanup();
 	return census_refused ? 2 : 0;
 }

@@ -237,8 +237,11 @@ client_key() {
         grep -q "UNAUTHENTICATED.*-k FILE" /tmp/$name.said
     check "client key: counted as gate_client_refused" 0 \
         at_least 1 gate_client_refused 0 1 2
-    check "client key: a wrong key gets no answer (exit 4)" 4 \
+    check "client key: a wrong key gets no answer: cannot reach the cluster (exit 6)" 6 \
         "$fabric" exec "$name" "$PARNIK" -s "$S" -p 2 -t 100 -k "$keys/wrong.key" get ck
+    cp /tmp/$name.out /tmp/$name.said
+    check "client key: ... the pre-flight names a key the replicas do not hold" 0 \
+        grep -q "does not hold this client key" /tmp/$name.said
     check "client key: counted as gate_bad_tag" 0 at_least 1 gate_bad_tag 0 1 2
     check "client key: parnik-bench without it names the reason (exit 6)" 6 \
         "$fabric" exec "$name" "$bench" -s "$S" -p 2 --seconds 1 --threads 1

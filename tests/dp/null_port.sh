@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # parnikd on DPDK's net_null port (no kernel interface): its RX hands out
 # frames of junk, which must all be counted as drops, never crash it; a
-# SIGTERM must end it with exit 0 and its counters written. Also: a bad
+# SIGTERM must end it with exit 0, its counters written and its EAL
+# runtime directory removed. Also: a bad
 # option exits 2 before the EAL starts, and --help works. Skips (77)
 # without parnikd.
 set -u
@@ -36,11 +37,15 @@ if [ $rc -ne 0 ]; then
     echo "FAIL parnikd on net_null exited $rc"; cat "$dir/log"; fail=1
 fi
 grep -q "WARNING: --insecure-peers" "$dir/log" || { echo "FAIL --insecure-peers not announced"; fail=1; }
+# A clean exit leaves no DPDK runtime directory behind.
+if [ -e "/var/run/dpdk/pknull$$" ] || [ -e "${XDG_RUNTIME_DIR:-/nonexistent}/dpdk/pknull$$" ]; then
+    echo "FAIL the EAL runtime directory of pknull$$ is left behind"; fail=1
+fi
 rx=$(awk '$1 == "rx_frames" { print $2 }' "$dir/stats" 2>/dev/null)
 drops=$(awk '$1 ~ /^drop_/ { s += $2 } END { print s + 0 }' "$dir/stats" 2>/dev/null)
 echo "net_null: $rx frames received, $drops counted as drops"
 if [ -z "$rx" ] || [ "$rx" -eq 0 ] || [ "$drops" -ne "$rx" ]; then
     echo "FAIL every junk frame should be a counted drop"; cat "$dir/stats" 2>/dev/null; fail=1
 fi
-if [ $fail -eq 0 ]; then echo "5 passed, 0 failed"; else echo "0 passed, 1 failed"; fi
+if [ $fail -eq 0 ]; then echo "6 passed, 0 failed"; else echo "0 passed, 1 failed"; fi
 exit $fail
