@@ -24,6 +24,7 @@
 #include <rte_mbuf.h>
 
 #include "crash.h"
+#include "config_sources.h"
 #include "eal.h"
 #include "ctl_host.h"
 #include "options.h"
@@ -194,6 +195,8 @@ run_workers(struct dp_replica *rep)
 	rte_eal_mp_wait_lcore();
 }
 
+extern char **environ;
+
 int
 main(int argc, char **argv)
 {
@@ -221,8 +224,17 @@ main(int argc, char **argv)
 	{
 		int app_argc = sep < argc ? argc - sep : 1;
 		char **app_argv = sep < argc ? argv + sep : argv;
+		static struct dp_config_args merged;
 
-		rc = dp_options_parse(&o, app_argc, app_argv, stdout, err, sizeof(err));
+		/* Options from --config FILE and PARNIKD_* first, flags over them. */
+		rc = dp_config_merge(app_argc, app_argv, environ, &merged, err, sizeof(err));
+		if (rc == 0)
+			rc = dp_options_parse(&o, merged.argc, merged.argv, stdout, err,
+					      sizeof(err));
+		if (rc == 0 && merged.print) {
+			dp_config_print(&merged, stdout);
+			rc = 1;
+		}
 	}
 	if (rc == 1)
 		return 0;

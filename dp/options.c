@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "errf.h"
 #include "options.h"
 #include "parnik/config.h"
 #include "parnik/keyfile.h"
@@ -89,6 +90,11 @@ dp_options_usage(FILE *f)
 		"                       and delay this replica's frames (nemesis tests only)\n"
 		"  --ctl PATH           control socket for parnikctl (default\n"
 		"                       /run/parnik/parnikd-NODE.sock)\n"
+		"  --config FILE        options from FILE, one per line ('name = value',\n"
+		"                       '# comments'); PARNIKD_NAME environment variables\n"
+		"                       (PARNIKD_PEER_KEY=...; PARNIKD_MEMBER=\"0=IP 1=IP\")\n"
+		"                       override the file, and flags override both\n"
+		"  --print-config       print the options in force, each with its source\n"
 		"  --help, --version\n"
 		"Worker lcores: every EAL lcore but the main one (all partitions on the main\n"
 		"lcore when it is the only one); partition p belongs to worker p mod W, and\n"
@@ -101,17 +107,6 @@ dp_options_usage(FILE *f)
 		"      --bootstrap refused (the cluster exists);\n"
 		"      1 on a start-up failure (EAL, ports, memory)\n",
 		PK_MAX_VALUE, PK_MAX_VALUE);
-}
-
-static int
-fail(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-	return -1;
 }
 
 static bool
@@ -153,21 +148,21 @@ add_member(struct dp_options *o, char *arg, char *err, size_t errlen)
 	struct dp_member *m;
 
 	if (eq == NULL)
-		return fail(err, errlen, "--member %s: expected ID=IPV4", arg);
+		return pk_errf(err, errlen, "--member %s: expected ID=IPV4", arg);
 	*eq = 0;
 	if (!parse_uint(arg, PK_MAX_NODES - 1, &id))
-		return fail(err, errlen, "--member: id '%s' is not 0..%d", arg, PK_MAX_NODES - 1);
+		return pk_errf(err, errlen, "--member: id '%s' is not 0..%d", arg, PK_MAX_NODES - 1);
 	if (o->nmembers == PK_MAX_NODES)
-		return fail(err, errlen, "--member: more than %d members", PK_MAX_NODES);
+		return pk_errf(err, errlen, "--member: more than %d members", PK_MAX_NODES);
 	m = &o->members[o->nmembers];
 	m->id = (uint16_t)id;
 	if (!parse_ip(eq + 1, &m->ip))
-		return fail(err, errlen, "--member %lu: '%s' is not an IPv4 address", id, eq + 1);
+		return pk_errf(err, errlen, "--member %lu: '%s' is not an IPv4 address", id, eq + 1);
 	for (unsigned int i = 0; i < o->nmembers; i++) {
 		if (o->members[i].id == m->id)
-			return fail(err, errlen, "--member: id %lu given twice", id);
+			return pk_errf(err, errlen, "--member: id %lu given twice", id);
 		if (o->members[i].ip == m->ip)
-			return fail(err, errlen, "--member: address %s given twice", eq + 1);
+			return pk_errf(err, errlen, "--member: address %s given twice", eq + 1);
 	}
 	o->nmembers++;
 	return 0;
@@ -181,21 +176,21 @@ add_neighbour(struct dp_options *o, char *arg, char *err, size_t errlen)
 	unsigned long port = 0;
 
 	if (eq == NULL)
-		return fail(err, errlen, "--neighbour %s: expected IPV4=MAC[@PORT]", arg);
+		return pk_errf(err, errlen, "--neighbour %s: expected IPV4=MAC[@PORT]", arg);
 	if (o->nneighbours == DP_MAX_NEIGHBOURS)
-		return fail(err, errlen, "--neighbour: more than %d", DP_MAX_NEIGHBOURS);
+		return pk_errf(err, errlen, "--neighbour: more than %d", DP_MAX_NEIGHBOURS);
 	*eq = 0;
 	at = strchr(eq + 1, '@');
 	if (at != NULL) {
 		*at = 0;
 		if (!parse_uint(at + 1, DP_MAX_PORT_ID, &port))
-			return fail(err, errlen, "--neighbour %s: bad port '%s'", arg, at + 1);
+			return pk_errf(err, errlen, "--neighbour %s: bad port '%s'", arg, at + 1);
 	}
 	n = &o->neighbours[o->nneighbours];
 	if (!parse_ip(arg, &n->ip))
-		return fail(err, errlen, "--neighbour: '%s' is not an IPv4 address", arg);
+		return pk_errf(err, errlen, "--neighbour: '%s' is not an IPv4 address", arg);
 	if (!parse_mac(eq + 1, n->mac))
-		return fail(err, errlen, "--neighbour %s: '%s' is not a MAC address", arg, eq + 1);
+		return pk_errf(err, errlen, "--neighbour %s: '%s' is not a MAC address", arg, eq + 1);
 	n->port = (uint16_t)port;
 	o->nneighbours++;
 	return 0;
@@ -218,89 +213,97 @@ validate(struct dp_options *o, bool have_node, char *err, size_t errlen)
 	uint16_t all = 0;
 
 	if (!have_node)
-		return fail(err, errlen, "--node is required");
+		return pk_errf(err, errlen, "--node is required");
 	if (o->ip == 0)
-		return fail(err, errlen, "--addr is required");
+		return pk_errf(err, errlen, "--addr is required");
 	if (o->nmembers == 0)
-		return fail(err, errlen, "--member is required (every member, this one included)");
+		return pk_errf(err, errlen, "--member is required (every member, this one included)");
 	for (unsigned int i = 0; i < o->nmembers; i++) {
 		if (o->members[i].id != o->node)
 			continue;
 		self = true;
 		if (o->members[i].ip != o->ip)
-			return fail(err, errlen, "--member %u has another address than --addr",
+			return pk_errf(err, errlen, "--member %u has another address than --addr",
 				    o->node);
 	}
 	if (!self)
-		return fail(err, errlen, "--node %u is not among the --member list", o->node);
+		return pk_errf(err, errlen, "--node %u is not among the --member list", o->node);
 	for (unsigned int i = 0; i < o->nmembers; i++)
 		all |= (uint16_t)(1u << o->members[i].id);
 	if (o->lists == 0)
 		o->lists = all;
 	else if ((o->lists & ~all) != 0)
-		return fail(err, errlen, "--lists names a node that is not a --member");
+		return pk_errf(err, errlen, "--lists names a node that is not a --member");
 	if (pk_mask_count(o->lists) < 3 && o->bootstrap)
 		fprintf(stderr, "parnikd: warning: %u acceptor(s) tolerate no failure\n",
 			pk_mask_count(o->lists));
 	if (o->have_peer_key && o->insecure_peers)
-		return fail(err, errlen, "--peer-key and --insecure-peers exclude each other");
+		return pk_errf(err, errlen, "--peer-key and --insecure-peers exclude each other");
 	if (!o->have_peer_key && !o->insecure_peers)
-		return fail(err, errlen,
+		return pk_errf(err, errlen,
 			    "no --peer-key: without one anybody who reaches the replicas can "
 			    "forge their messages; make one with 'parnikctl keygen FILE', or "
 			    "give --insecure-peers on a test bench");
 	if ((unsigned long)o->base_port + o->partitions > 65536)
-		return fail(err, errlen, "--port %u + --partitions %u passes port 65535",
+		return pk_errf(err, errlen, "--port %u + --partitions %u passes port 65535",
 			    o->base_port, o->partitions);
 	if (o->ctl_path[0] == 0)
 		snprintf(o->ctl_path, sizeof(o->ctl_path), "/run/parnik/parnikd-%u.sock", o->node);
 	return 0;
 }
 
+/* parnikd's own options; dp_options_table() hands them to the config module. */
+enum {
+	O_NODE = 1, O_ADDR, O_MEMBER, O_PORT, O_PARTS, O_CLUSTER, O_BOOT, O_NEIGH,
+	O_IDLE, O_IDLEMAX, O_IDLESPIN, O_GCINT, O_KEYS, O_ROUNDS, O_SHEDQ, O_TXFLUSH, O_SESSIONS, O_SESSREC, O_LEASE, O_VALUE, O_NO1RTT, O_STATS, O_CTL, O_HELP, O_LISTS,
+	O_PEERKEY, O_INSECURE, O_CLIENTKEY, O_FORCEBOOT, O_BOOTWAIT, O_FAULTS, O_VERSION,
+};
+static const struct option longopts[] = {
+	{ "node", required_argument, NULL, O_NODE },
+	{ "addr", required_argument, NULL, O_ADDR },
+	{ "member", required_argument, NULL, O_MEMBER },
+	{ "port", required_argument, NULL, O_PORT },
+	{ "partitions", required_argument, NULL, O_PARTS },
+	{ "cluster", required_argument, NULL, O_CLUSTER },
+	{ "bootstrap", no_argument, NULL, O_BOOT },
+	{ "lists", required_argument, NULL, O_LISTS },
+	{ "neighbour", required_argument, NULL, O_NEIGH },
+	{ "idle", required_argument, NULL, O_IDLE },
+	{ "idle-max-us", required_argument, NULL, O_IDLEMAX },
+	{ "idle-spin-us", required_argument, NULL, O_IDLESPIN },
+	{ "gc-interval", required_argument, NULL, O_GCINT },
+	{ "max-keys", required_argument, NULL, O_KEYS },
+	{ "max-rounds", required_argument, NULL, O_ROUNDS },
+	{ "shed-queue-us", required_argument, NULL, O_SHEDQ },
+	{ "tx-flush", required_argument, NULL, O_TXFLUSH },
+	{ "sessions", required_argument, NULL, O_SESSIONS },
+	{ "session-records", required_argument, NULL, O_SESSREC },
+	{ "session-lease-ms", required_argument, NULL, O_LEASE },
+	{ "max-value", required_argument, NULL, O_VALUE },
+	{ "no-1rtt", no_argument, NULL, O_NO1RTT },
+	{ "stats-file", required_argument, NULL, O_STATS },
+	{ "ctl", required_argument, NULL, O_CTL },
+	{ "force-bootstrap", no_argument, NULL, O_FORCEBOOT },
+	{ "bootstrap-wait", required_argument, NULL, O_BOOTWAIT },
+	{ "peer-key", required_argument, NULL, O_PEERKEY },
+	{ "insecure-peers", no_argument, NULL, O_INSECURE },
+	{ "client-key", required_argument, NULL, O_CLIENTKEY },
+	{ "fault-injection", no_argument, NULL, O_FAULTS },
+	{ "help", no_argument, NULL, O_HELP },
+	{ "version", no_argument, NULL, O_VERSION },
+	{ NULL, 0, NULL, 0 },
+};
+
+const struct option *
+dp_options_table(void)
+{
+	return longopts;
+}
+
 int
 dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *out, char *err,
 		 size_t errlen)
 {
-	enum {
-		O_NODE = 1, O_ADDR, O_MEMBER, O_PORT, O_PARTS, O_CLUSTER, O_BOOT, O_NEIGH,
-		O_IDLE, O_IDLEMAX, O_IDLESPIN, O_GCINT, O_KEYS, O_ROUNDS, O_SHEDQ, O_TXFLUSH, O_SESSIONS, O_SESSREC, O_LEASE, O_VALUE, O_NO1RTT, O_STATS, O_CTL, O_HELP, O_LISTS,
-		O_PEERKEY, O_INSECURE, O_CLIENTKEY, O_FORCEBOOT, O_BOOTWAIT, O_FAULTS, O_VERSION,
-	};
-	static const struct option longopts[] = {
-		{ "node", required_argument, NULL, O_NODE },
-		{ "addr", required_argument, NULL, O_ADDR },
-		{ "member", required_argument, NULL, O_MEMBER },
-		{ "port", required_argument, NULL, O_PORT },
-		{ "partitions", required_argument, NULL, O_PARTS },
-		{ "cluster", required_argument, NULL, O_CLUSTER },
-		{ "bootstrap", no_argument, NULL, O_BOOT },
-		{ "lists", required_argument, NULL, O_LISTS },
-		{ "neighbour", required_argument, NULL, O_NEIGH },
-		{ "idle", required_argument, NULL, O_IDLE },
-		{ "idle-max-us", required_argument, NULL, O_IDLEMAX },
-		{ "idle-spin-us", required_argument, NULL, O_IDLESPIN },
-		{ "gc-interval", required_argument, NULL, O_GCINT },
-		{ "max-keys", required_argument, NULL, O_KEYS },
-		{ "max-rounds", required_argument, NULL, O_ROUNDS },
-		{ "shed-queue-us", required_argument, NULL, O_SHEDQ },
-		{ "tx-flush", required_argument, NULL, O_TXFLUSH },
-		{ "sessions", required_argument, NULL, O_SESSIONS },
-		{ "session-records", required_argument, NULL, O_SESSREC },
-		{ "session-lease-ms", required_argument, NULL, O_LEASE },
-		{ "max-value", required_argument, NULL, O_VALUE },
-		{ "no-1rtt", no_argument, NULL, O_NO1RTT },
-		{ "stats-file", required_argument, NULL, O_STATS },
-		{ "ctl", required_argument, NULL, O_CTL },
-		{ "force-bootstrap", no_argument, NULL, O_FORCEBOOT },
-		{ "bootstrap-wait", required_argument, NULL, O_BOOTWAIT },
-		{ "peer-key", required_argument, NULL, O_PEERKEY },
-		{ "insecure-peers", no_argument, NULL, O_INSECURE },
-		{ "client-key", required_argument, NULL, O_CLIENTKEY },
-		{ "fault-injection", no_argument, NULL, O_FAULTS },
-		{ "help", no_argument, NULL, O_HELP },
-		{ "version", no_argument, NULL, O_VERSION },
-		{ NULL, 0, NULL, 0 },
-	};
 	bool have_node = false;
 	unsigned long v;
 	int opt;
@@ -326,14 +329,14 @@ dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *out, char *e
 		switch (opt) {
 		case O_NODE:
 			if (!parse_uint(optarg, PK_MAX_NODES - 1, &v))
-				return fail(err, errlen, "--node '%s' is not 0..%d", optarg,
+				return pk_errf(err, errlen, "--node '%s' is not 0..%d", optarg,
 					    PK_MAX_NODES - 1);
 			o->node = (uint16_t)v;
 			have_node = true;
 			break;
 		case O_ADDR:
 			if (!parse_ip(optarg, &o->ip) || o->ip == 0)
-				return fail(err, errlen, "--addr '%s' is not an IPv4 address",
+				return pk_errf(err, errlen, "--addr '%s' is not an IPv4 address",
 					    optarg);
 			break;
 		case O_MEMBER:
@@ -343,7 +346,7 @@ dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *out, char *e
 			int rc;
 
 			if (strlen(optarg) >= sizeof(copy))
-				return fail(err, errlen, "option value too long: '%s'", optarg);
+				return pk_errf(err, errlen, "option value too long: '%s'", optarg);
 			strcpy(copy, optarg);
 			rc = opt == O_MEMBER ? add_member(o, copy, err, errlen)
 					     : add_neighbour(o, copy, err, errlen);
@@ -353,18 +356,18 @@ dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *out, char *e
 		}
 		case O_PORT:
 			if (!parse_uint(optarg, 65535, &v) || v == 0)
-				return fail(err, errlen, "--port '%s' is not 1..65535", optarg);
+				return pk_errf(err, errlen, "--port '%s' is not 1..65535", optarg);
 			o->base_port = (uint16_t)v;
 			break;
 		case O_PARTS:
 			if (!parse_uint(optarg, DP_MAX_PARTITIONS, &v) || v == 0)
-				return fail(err, errlen, "--partitions '%s' is not 1..%d", optarg,
+				return pk_errf(err, errlen, "--partitions '%s' is not 1..%d", optarg,
 					    DP_MAX_PARTITIONS);
 			o->partitions = (uint16_t)v;
 			break;
 		case O_CLUSTER:
 			if (!parse_uint(optarg, UINT32_MAX, &v))
-				return fail(err, errlen, "--cluster '%s' is not a 32-bit number",
+				return pk_errf(err, errlen, "--cluster '%s' is not a 32-bit number",
 					    optarg);
 			o->cluster_id = (uint32_t)v;
 			break;
@@ -377,12 +380,12 @@ dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *out, char *e
 			break;
 		case O_BOOTWAIT:
 			if (!parse_uint(optarg, 60000, &v))
-				return fail(err, errlen, "--bootstrap-wait '%s' is not 0..60000", optarg);
+				return pk_errf(err, errlen, "--bootstrap-wait '%s' is not 0..60000", optarg);
 			o->bootstrap_wait_ms = (uint32_t)v;
 			break;
 		case O_LISTS:
 			if (!pk_ids_parse(optarg, &o->lists))
-				return fail(err, errlen, "--lists '%s': expected ID,ID,... (0..%d)",
+				return pk_errf(err, errlen, "--lists '%s': expected ID,ID,... (0..%d)",
 					    optarg, PK_MAX_NODES - 1);
 			break;
 		case O_IDLE:
@@ -391,37 +394,37 @@ dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *out, char *e
 			else if (strcmp(optarg, "adaptive") == 0)
 				o->idle = DP_IDLE_ADAPTIVE;
 			else
-				return fail(err, errlen, "--idle '%s': expected poll or adaptive",
+				return pk_errf(err, errlen, "--idle '%s': expected poll or adaptive",
 					    optarg);
 			break;
 		case O_IDLEMAX:
 			if (!parse_uint(optarg, 100000, &v) || v == 0)
-				return fail(err, errlen, "--idle-max-us '%s' is not 1..100000", optarg);
+				return pk_errf(err, errlen, "--idle-max-us '%s' is not 1..100000", optarg);
 			o->idle_max_us = (uint32_t)v;
 			break;
 		case O_IDLESPIN:
 			if (!parse_uint(optarg, 100000, &v))
-				return fail(err, errlen, "--idle-spin-us '%s' is not 0..100000", optarg);
+				return pk_errf(err, errlen, "--idle-spin-us '%s' is not 0..100000", optarg);
 			o->idle_spin_us = (uint32_t)v;
 			break;
 		case O_GCINT:
 			if (!parse_uint(optarg, 3600000, &v))
-				return fail(err, errlen, "--gc-interval '%s' is not 0..3600000", optarg);
+				return pk_errf(err, errlen, "--gc-interval '%s' is not 0..3600000", optarg);
 			o->gc_interval_ms = (uint32_t)v;
 			break;
 		case O_KEYS:
 			if (!parse_uint(optarg, 1ul << 30, &v) || v == 0)
-				return fail(err, errlen, "--max-keys '%s' is not 1..2^30", optarg);
+				return pk_errf(err, errlen, "--max-keys '%s' is not 1..2^30", optarg);
 			o->max_keys = (uint32_t)v;
 			break;
 		case O_ROUNDS:
 			if (!parse_uint(optarg, 16384, &v) || v == 0)
-				return fail(err, errlen, "--max-rounds '%s' is not 1..16384", optarg);
+				return pk_errf(err, errlen, "--max-rounds '%s' is not 1..16384", optarg);
 			o->max_rounds = (uint32_t)v;
 			break;
 		case O_SHEDQ:
 			if (!parse_uint(optarg, 1000000, &v) || (v != 0 && v < 100))
-				return fail(err, errlen, "--shed-queue-us '%s' is not 0 or 100..1000000",
+				return pk_errf(err, errlen, "--shed-queue-us '%s' is not 0 or 100..1000000",
 					    optarg);
 			o->shed_queue_us = (uint32_t)v;
 			break;
@@ -433,29 +436,29 @@ dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *out, char *e
 			else if (strcmp(optarg, "pass") == 0)
 				o->tx_flush = DP_TX_PASS;
 			else
-				return fail(err, errlen,
+				return pk_errf(err, errlen,
 					    "--tx-flush '%s': expected auto, datagram or pass", optarg);
 			break;
 		case O_SESSIONS:
 			if (!parse_uint(optarg, 1ul << 24, &v) || v == 0)
-				return fail(err, errlen, "--sessions '%s' is not 1..16777216", optarg);
+				return pk_errf(err, errlen, "--sessions '%s' is not 1..16777216", optarg);
 			o->max_sessions = (uint32_t)v;
 			break;
 		case O_SESSREC:
 			if (!parse_uint(optarg, 1ul << 24, &v) || v < 16)
-				return fail(err, errlen, "--session-records '%s' is not 16..16777216",
+				return pk_errf(err, errlen, "--session-records '%s' is not 16..16777216",
 					    optarg);
 			o->session_records = (uint32_t)v;
 			break;
 		case O_LEASE:
 			if (!parse_uint(optarg, 86400000ul, &v) || v < 1000)
-				return fail(err, errlen, "--session-lease-ms '%s' is not 1000..86400000",
+				return pk_errf(err, errlen, "--session-lease-ms '%s' is not 1000..86400000",
 					    optarg);
 			o->session_lease_ms = (uint32_t)v;
 			break;
 		case O_VALUE:
 			if (!parse_uint(optarg, PK_MAX_VALUE, &v))
-				return fail(err, errlen, "--max-value '%s' is not 0..%d", optarg,
+				return pk_errf(err, errlen, "--max-value '%s' is not 0..%d", optarg,
 					    PK_MAX_VALUE);
 			o->max_value = (uint16_t)v;
 			break;
@@ -464,12 +467,12 @@ dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *out, char *e
 			break;
 		case O_STATS:
 			if (strlen(optarg) >= sizeof(o->stats_file))
-				return fail(err, errlen, "--stats-file: path too long");
+				return pk_errf(err, errlen, "--stats-file: path too long");
 			strcpy(o->stats_file, optarg);
 			break;
 		case O_CTL:
 			if (strlen(optarg) >= sizeof(o->ctl_path) || optarg[0] == 0)
-				return fail(err, errlen, "--ctl: path empty or over %zu bytes",
+				return pk_errf(err, errlen, "--ctl: path empty or over %zu bytes",
 					    sizeof(o->ctl_path) - 1);
 			strcpy(o->ctl_path, optarg);
 			break;
@@ -496,11 +499,11 @@ dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *out, char *e
 			fprintf(out, "parnikd %s\n", PARNIK_VERSION);
 			return 1;
 		default:
-			return fail(err, errlen, "unknown option or missing value: '%s'",
+			return pk_errf(err, errlen, "unknown option or missing value: '%s'",
 				    argv[optind - 1]);
 		}
 	}
 	if (optind != argc)
-		return fail(err, errlen, "unexpected argument '%s'", argv[optind]);
+		return pk_errf(err, errlen, "unexpected argument '%s'", argv[optind]);
 	return validate(o, have_node, err, errlen);
 }

@@ -96,6 +96,12 @@ int dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *out, cha
 
 void dp_options_usage(FILE *f);
 
+struct option;
+/* The long options dp_options_parse knows (getopt_long's table, ending in
+ * a zero entry).
+ */
+const struct option *dp_options_table(void);
+
 /* The address of --member <id> (network order), or 0 when it is none. */
 uint32_t dp_options_member_ip(const struct dp_options *o, uint16_t id);
 

@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "config_sources.h"
 #include "options.h"
 
 /* Parses a space-separated command line; returns the parser's result. */
@@ -189,6 +190,144 @@ test_keys(void)
 		unlink(key_file(n, "", 0600));
 }
 
+/* Merges <args> (space-separated, after the program) with the file
+ * <conf> (written first when not NULL) and <env>, then parses the result.
+ * Returns the merge's or the parser's result.
+ */
+static int
+merged(struct dp_options *o, struct dp_config_args *a, const char *conf, char *const *env,
+       const char *args, char *err)
+{
+	static char buf[1024], path[64];
+	char *argv[64];
+	int argc = 0, rc;
+	FILE *out;
+
+	snprintf(buf, sizeof(buf), "%s", args);
+	argv[argc++] = (char *)"parnikd";
+	if (conf != NULL) {
+		FILE *f;
+
+		snprintf(path, sizeof(path), "/tmp/test_options.%d.conf", (int)getpid());
+		f = fopen(path, "w");
+		if (f == NULL)
+			return -2;
+		fputs(conf, f);
+		fclose(f);
+		argv[argc++] = (char *)"--config";
+		argv[argc++] = path;
+	}
+	for (char *t = strtok(buf, " "); t != NULL && argc < 63; t = strtok(NULL, " "))
+		argv[argc++] = t;
+	argv[argc] = NULL;
+	err[0] = 0;
+	rc = dp_config_merge(argc, argv, env, a, err, 256);
+	if (conf != NULL)
+		unlink(path);
+	if (rc != 0)
+		return rc;
+	out = fopen("/dev/null", "w");
+	rc = dp_options_parse(o, a->argc, a->argv, out, err, 256);
+	fclose(out);
+	return rc;
+}
+
+#define CONF "# replica 1\n"                                                      \
+	     "node = 1\naddr = 198.18.0.2   # its own\n"                            \
+	     "member = 0=198.18.0.1\nmember 1=198.18.0.2\nmember = 2=198.18.0.3\n" \
+	     "insecure-peers\npartitions = 4\nmax-rounds = 64\n"
+
+static void
+test_flags_over_environment_over_file(void)
+{
+	static struct dp_options o;
+	struct dp_config_args a;
+	char err[256];
+	char *env[] = { (char *)"PARNIKD_PARTITIONS=2", (char *)"PARNIKD_MAX_ROUNDS=128",
+			(char *)"PARNIKD_EAL=-l 0-2", (char *)"PATH=/bin", NULL };
+
+	CHECK_EQ(merged(&o, &a, CONF, env, "--max-rounds 512", err), 0);
+	CHECK_EQ(o.node, 1);			/* the file alone */
+	CHECK_EQ(o.nmembers, 3);
+	CHECK(o.insecure_peers);
+	CHECK_EQ(o.partitions, 2);		/* the environment over the file */
+	CHECK_EQ(o.max_rounds, 512);		/* the flag over both */
+	dp_config_free(&a);
+	/* The same file alone. */
+	CHECK_EQ(merged(&o, &a, CONF, NULL, "", err), 0);
+	CHECK_EQ(o.partitions, 4);
+	CHECK_EQ(o.max_rounds, 64);
+	dp_config_free(&a);
+}
+
+static void
+test_a_repeated_option_is_replaced_whole(void)
+{
+	static struct dp_options o;
+	struct dp_config_args a;
+	char err[256];
+	char *env[] = { (char *)"PARNIKD_MEMBER=0=198.18.0.1 1=198.18.0.2 3=198.18.0.4", NULL };
+
+	CHECK_EQ(merged(&o, &a, CONF, env, "", err), 0);
+	CHECK_EQ(o.nmembers, 3);
+	CHECK(dp_options_member_ip(&o, 3) != 0);	/* the environment's list */
+	CHECK(dp_options_member_ip(&o, 2) == 0);	/* the file's, gone */
+	dp_config_free(&a);
+	CHECK_EQ(merged(&o, &a, CONF, env, "--member 0=198.18.0.1 --member 1=198.18.0.2", err),
+		 0);
+	CHECK_EQ(o.nmembers, 2);
+	dp_config_free(&a);
+}
+
+static void
+test_bad_sources_say_where(void)
+{
+	static struct dp_options o;
+	struct dp_config_args a;
+	char err[256];
+	char *bad_bool[] = { (char *)"PARNIKD_INSECURE_PEERS=maybe", NULL };
+
+	CHECK_EQ(merged(&o, &a, "node = 1\nnod = 2\n", NULL, "", err), -1);
+	CHECK(strstr(err, ".conf:2: unknown option 'nod'") != NULL);
+	CHECK_EQ(merged(&o, &a, "node\n", NULL, "", err), -1);
+	CHECK(strstr(err, ":1: node needs a value") != NULL);
+	CHECK_EQ(merged(&o, &a, "help\n", NULL, "", err), -1);	/* flags only */
+	CHECK_EQ(merged(&o, &a, CONF, bad_bool, "", err), -1);
+	CHECK(strstr(err, "$PARNIKD_INSECURE_PEERS: insecure-peers takes true or false") != NULL);
+	CHECK_EQ(merged(&o, &a, NULL, NULL, "--config /nonexistent/parnikd.conf", err), -1);
+	CHECK(strstr(err, "--config /nonexistent/parnikd.conf") != NULL);
+	/* What the parser refuses is still refused, whatever the source. */
+	CHECK_EQ(merged(&o, &a, CONF, NULL, "--partitions 0", err), -1);
+	dp_config_free(&a);
+}
+
+static void
+test_print_config_names_each_source(void)
+{
+	static struct dp_options o;
+	struct dp_config_args a;
+	char err[256], text[2048];
+	char *env[] = { (char *)"PARNIKD_PARTITIONS=2", NULL };
+	FILE *f;
+	size_t n;
+
+	CHECK_EQ(merged(&o, &a, CONF, env, "--print-config --port 7800", err), 0);
+	CHECK(a.print);
+	f = tmpfile();
+	CHECK(f != NULL);
+	dp_config_print(&a, f);
+	rewind(f);
+	n = fread(text, 1, sizeof(text) - 1, f);
+	text[n] = 0;
+	fclose(f);
+	CHECK(strstr(text, "node = 1") != NULL);
+	CHECK(strstr(text, "partitions = 2 ") != NULL && strstr(text, "partitions = 4") == NULL);
+	CHECK(strstr(text, "# environment") != NULL);
+	CHECK(strstr(text, "port = 7800") != NULL && strstr(text, "# command line") != NULL);
+	CHECK(strstr(text, "insecure-peers = true") != NULL);
+	dp_config_free(&a);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -196,6 +335,10 @@ main(int argc, char **argv)
 		{ "good_line", test_good_line },
 		{ "bad_lines", test_bad_lines },
 		{ "keys", test_keys },
+		{ "flags_over_environment_over_file", test_flags_over_environment_over_file },
+		{ "a_repeated_option_is_replaced_whole", test_a_repeated_option_is_replaced_whole },
+		{ "bad_sources_say_where", test_bad_sources_say_where },
+		{ "print_config_names_each_source", test_print_config_names_each_source },
 	};
 
 	return check_run(argc, argv, cases, (int)(sizeof(cases) / sizeof(cases[0])));

@@ -437,23 +437,32 @@ test_check_names_what_is_wrong(void)
 	udp_cluster_stop(uc);
 }
 
+/* Runs shell command <cmd>, keeping what it prints in <out>; returns its
+ * exit code.
+ */
 static int
-run_cli(const struct udp_cluster *uc, const char *args, char *out, size_t outlen)
+run_shell(const char *cmd, char *out, size_t outlen)
 {
-	char cmd[1024];
-	FILE *p;
+	FILE *p = popen(cmd, "r");
 	size_t n;
 	int status;
 
-	snprintf(cmd, sizeof(cmd), "%s -s %s -c 9 -p 2 -t 100 %s 2>/dev/null", cli_path,
-		 udp_cluster_servers(uc), args);
-	p = popen(cmd, "r");
 	if (p == NULL)
 		return -1;
 	n = fread(out, 1, outlen - 1, p);
 	out[n] = 0;
 	status = pclose(p);
 	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+static int
+run_cli(const struct udp_cluster *uc, const char *args, char *out, size_t outlen)
+{
+	char cmd[1024];
+
+	snprintf(cmd, sizeof(cmd), "%s -s %s -c 9 -p 2 -t 100 %s 2>/dev/null", cli_path,
+		 udp_cluster_servers(uc), args);
+	return run_shell(cmd, out, outlen);
 }
 
 static void
@@ -487,18 +496,9 @@ static int
 run_cli_stderr(const char *servers, const char *args, char *out, size_t outlen)
 {
 	char cmd[1024];
-	FILE *p;
-	size_t n;
-	int status;
 
 	snprintf(cmd, sizeof(cmd), "%s -s %s %s 2>&1 >/dev/null", cli_path, servers, args);
-	p = popen(cmd, "r");
-	if (p == NULL)
-		return -1;
-	n = fread(out, 1, outlen - 1, p);
-	out[n] = 0;
-	status = pclose(p);
-	return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+	return run_shell(cmd, out, outlen);
 }
 
 static unsigned int
