@@ -190,6 +190,11 @@ main(int argc, char **argv)
 		case ':':
 			return usage_error("%s needs a value", argv[optind - 1]);
 		default:
+			if (optopt != 0) {
+				char shortopt[3] = { '-', (char)optopt, 0 };
+
+				return usage_error("unknown option '%s'", shortopt);
+			}
 			return usage_error("unknown option '%s'", argv[optind - 1]);
 		}
 	}

@@ -35,7 +35,7 @@ run_block() {  # run_block FIRST_LINE_NUMBER: the lines in ${block[@]}
             printf '%s\ncheck_line %s %s\n' "$line" "$want" "$((start + n))"
         done
     } >"$script"
-    if bash "$script" >/tmp/readme-out.$$ 2>&1; then
+    if bash "$script" </dev/null >/tmp/readme-out.$$ 2>&1; then
         echo "ok   $(basename "$doc") block at line $start (${#block[@]} command(s))"
         passed=$((passed + 1))
     else
@@ -70,4 +70,5 @@ while IFS= read -r text; do
     fi
 done <"$doc"
 echo "$passed passed, $failed failed"
-[ $failed -eq 0 ]
+[ $failed -eq 0 ] || exit 1
+[ $passed -gt 0 ] || { echo "readme: no block ran"; exit 1; }

@@ -55,8 +55,9 @@ usage_error(const char *fmt, const char *arg)
 }
 
 /* No replica answered: the pre-flight check says why. Returns the exit
- * code: 6 when the cluster cannot be reached (no request was taken, or
- * none could have been answered), else <code> unchanged.
+ * code: 6 when the cluster cannot be reached and nothing was sent as a
+ * write (a read, or a session that never opened), else <code> unchanged
+ * (a write sent and unanswered stays unknown).
  */
 static int
 explain_silence(const struct pk_client_config *cfg, int status, int code)
@@ -65,10 +66,14 @@ explain_silence(const struct pk_client_config *cfg, int status, int code)
 
 	if (pk_client_check(cfg, why, sizeof(why)) >= 0)
 		return code;	/* the cluster answers now: a lost reply, a slow one */
+	if (status == PK_UNKNOWN_OUTCOME) {
+		/* Sent, unanswered: a replica may have taken it before the
+		 * cluster went silent. Still unknown (4), with the reason.
+		 */
+		fprintf(stderr, "parnik: no replica answers now: %s\n", why);
+		return code;
+	}
 	fprintf(stderr, "parnik: cannot reach the cluster: %s\n", why);
-	if (status == PK_UNKNOWN_OUTCOME)
-		fprintf(stderr, "parnik: the write had no answer; had a replica taken it, it "
-				"could still apply\n");
 	return 6;
 }
 
@@ -125,7 +130,7 @@ main(int argc, char **argv)
 	struct pk_result r;
 	const char *cmd, *key, *value = NULL;
 	uint64_t version = 0, num;
-	bool have_version = false;
+	bool have_version = false, show_version = false;
 	char err[256];
 	int opt, nargs;
 	const char *key_file = getenv("PARNIK_KEY");
@@ -167,18 +172,32 @@ main(int argc, char **argv)
 			have_version = true;
 			break;
 		case 'v':
-			printf("parnik %s\n", PARNIK_VERSION);
-			return 0;
+			show_version = true;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
 		case ':':
 			return usage_error("%s needs a value", argv[optind - 1]);
 		default:
+			if (optopt != 0) {
+				char shortopt[3] = { '-', (char)optopt, 0 };
+
+				return usage_error("unknown option '%s'", shortopt);
+			}
 			return usage_error("unknown option '%s'", argv[optind - 1]);
 		}
 	}
 	nargs = argc - optind;
+	/* Without a command only: "cas K V --version N" was the old cas
+	 * syntax, and must not pass for a successful run.
+	 */
+	if (show_version && nargs > 0)
+		return usage_error("--version takes no command (cas takes --if-version V)%s", "");
+	if (show_version) {
+		printf("parnik %s\n", PARNIK_VERSION);
+		return 0;
+	}
 	if (nargs < 1)
 		return usage_error("no command (get, put, cas, add or del)%s", "");
 	cmd = argv[optind];

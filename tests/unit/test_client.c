@@ -530,6 +530,9 @@ test_cli_says_why(void)
 	CHECK_EQ(run_cli_stderr(servers, "-c 9 -p nine get k", out, sizeof(out)), 2);
 	CHECK(strstr(out, "--partitions 'nine'") != NULL && lines(out) == 1);
 	CHECK_EQ(run_cli_stderr(servers, "--version", out, sizeof(out)), 0);
+	/* The old cas syntax must fail, not print a version and exit 0. */
+	CHECK_EQ(run_cli_stderr(servers, "-c 9 -p 2 cas k v --version 1", out, sizeof(out)), 2);
+	CHECK(strstr(out, "--if-version") != NULL);
 	udp_cluster_kill(uc, 0);
 	udp_cluster_kill(uc, 1);
 	udp_cluster_kill(uc, 2);
