@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "cluster.h"
 #include "snapshot.h"
 #include "ctl_client.h"
@@ -113,10 +114,7 @@ split_sockets(char *arg, const char **paths)
 static int
 usage_error(const char *fmt, const char *arg)
 {
-	fprintf(stderr, "parnikctl: ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, " (parnikctl --help)\n");
-	return 2;
+	return pk_usage_error("parnikctl", fmt, arg);
 }
 
 int
@@ -146,7 +144,7 @@ main(int argc, char **argv)
 	unsigned long timeout_s = 60, seconds = 0;
 	bool catchup = false, dry_run = false, loss = false, watch = false;
 	size_t len = 0;
-	char *end;
+	char *end, bad[3];	/* a refused short option's name */
 
 	opterr = 0;	/* our own one-line errors */
 	while ((opt = getopt_long(argc, argv, ":s:h", longopts, NULL)) != -1) {
@@ -190,12 +188,7 @@ main(int argc, char **argv)
 		case ':':
 			return usage_error("%s needs a value", argv[optind - 1]);
 		default:
-			if (optopt != 0) {
-				char shortopt[3] = { '-', (char)optopt, 0 };
-
-				return usage_error("unknown option '%s'", shortopt);
-			}
-			return usage_error("unknown option '%s'", argv[optind - 1]);
+			return usage_error("unknown option '%s'", pk_bad_option(argv, bad));
 		}
 	}
 	i = optind;

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cli.h"
 #include "parnik/client.h"
 #include "parnik/keyfile.h"
 
@@ -48,10 +49,7 @@ usage(FILE *f)
 static int
 usage_error(const char *fmt, const char *arg)
 {
-	fprintf(stderr, "parnik: ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, " (parnik --help)\n");
-	return 2;
+	return pk_usage_error("parnik", fmt, arg);
 }
 
 /* No replica answered: the pre-flight check says why. Returns the exit
@@ -131,6 +129,7 @@ main(int argc, char **argv)
 	const char *cmd, *key, *value = NULL;
 	uint64_t version = 0, num;
 	bool have_version = false, show_version = false;
+	char bad[3];	/* a refused short option's name */
 	char err[256];
 	int opt, nargs;
 	const char *key_file = getenv("PARNIK_KEY");
@@ -180,12 +179,7 @@ main(int argc, char **argv)
 		case ':':
 			return usage_error("%s needs a value", argv[optind - 1]);
 		default:
-			if (optopt != 0) {
-				char shortopt[3] = { '-', (char)optopt, 0 };
-
-				return usage_error("unknown option '%s'", shortopt);
-			}
-			return usage_error("unknown option '%s'", argv[optind - 1]);
+			return usage_error("unknown option '%s'", pk_bad_option(argv, bad));
 		}
 	}
 	nargs = argc - optind;
