@@ -15,7 +15,8 @@ static const char help_text[] =
 	"rm-prepare ID QUORUM | set-config EPOCH PREPARE_IDS QP ACCEPT_IDS QA | admit | "
 	"rescan [WINDOW] | catchup NODE [WINDOW] | job | gc [hold [SECONDS]|release] | floors | "
 	"raise-floor PARTITION BALLOT VERSION | fault [clear | [dir=in|out|both] "
-	"[to=peers|clients|ID,...] [loss=PCT] [dup=PCT] [delay=MS] [jitter=MS]] | shutdown";
+	"[to=peers|clients|ID,...] [loss=PCT] [dup=PCT] [delay=MS] [jitter=MS]] | metrics | "
+	"shutdown";
 
 static size_t
 error_reply(char *out, size_t cap, const char *msg)
@@ -58,6 +59,28 @@ parse_u64(const char *s, uint64_t max, uint64_t *v)
 		return false;
 	*v = x;
 	return true;
+}
+
+/* metrics: the Prometheus text as one JSON string, "text". */
+static size_t
+run_metrics(const struct ctl_host *h, int argc, char *out, size_t cap)
+{
+	static char text[CTL_METRICS_MAX];
+	struct ctl_json j;
+	size_t len;
+
+	if (argc > 1)
+		return error_reply(out, cap, "this command takes no argument");
+	if (h->metrics == NULL || (len = h->metrics(h->ctx, text, sizeof(text))) == 0)
+		return error_reply(out, cap, "no metrics (too large, or not served here)");
+	ctl_json_init(&j, out, cap);
+	ctl_json_open(&j, NULL);
+	ctl_json_bool(&j, "ok", true);
+	ctl_json_str(&j, "text", text);
+	ctl_json_close(&j);
+	if (j.overflow)
+		return error_reply(out, cap, "reply too large");
+	return j.len;
 }
 
 /* keys PARTITION [FROM [LIMIT]] */
@@ -279,6 +302,8 @@ ctl_command_run(const struct ctl_host *h, const char *line, char *out, size_t ca
 	if (strcmp(argv[0], "admit") == 0 || strcmp(argv[0], "rescan") == 0 ||
 	    strcmp(argv[0], "catchup") == 0 || strcmp(argv[0], "job") == 0)
 		return run_job_command(h, argc, argv, out, cap);
+	if (strcmp(argv[0], "metrics") == 0)
+		return run_metrics(h, argc, out, cap);
 	if (strcmp(argv[0], "status") == 0)
 		fill = h->status;
 	else if (strcmp(argv[0], "stats") == 0)

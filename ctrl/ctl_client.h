@@ -5,9 +5,17 @@
 #define CTL_CLIENT_H
 
 #include <stddef.h>
+#include <stdint.h>
 
-/* Sends <line> (no newline) to the socket at <path> and reads the reply
- * line into <reply> (<cap> bytes, NUL-terminated, newline removed).
+/* The control key's secret (parnikctl --control-key): needed for
+ * tcp://HOST:PORT addresses.
+ */
+void ctl_client_set_key(const uint8_t key[32]);
+
+/* Sends <line> (no newline) to the replica at <path> (a Unix socket path,
+ * or tcp://HOST:PORT for a replica's --control-listen port, sealed with
+ * the control key) and reads the reply line into <reply> (<cap> bytes,
+ * NUL-terminated, newline removed).
  * Returns 0; -2 with <err> filled when no replica runs there (no socket
  * file, or nothing listening on it); -1 with <err> filled otherwise
  * (no answer in 10 s, other errors).

@@ -17,6 +17,8 @@
 enum ctl_gc_action { CTL_GC_SWEEP, CTL_GC_HOLD, CTL_GC_RELEASE };
 #define CTL_GC_HOLD_DEFAULT_S 600	/* `gc hold` without SECONDS */
 #define CTL_GC_HOLD_MAX_S 86400
+#define CTL_METRICS_MAX (64 * 1024)	/* the metrics text's size limit */
+#define CTL_TICK_MS 250
 
 struct ctl_host {
 	void *ctx;
@@ -86,6 +88,14 @@ struct ctl_host {
 		     size_t errlen);
 	/* The current or last job's progress ("job":{...}). */
 	void (*job)(void *ctx, struct ctl_json *j);
+	/* The metrics in Prometheus text into <buf> (<cap> bytes): its length,
+	 * or 0 when it does not fit.
+	 */
+	size_t (*metrics)(void *ctx, char *buf, size_t cap);
+	/* Called every CTL_TICK_MS or so on the control thread, between
+	 * commands (the liveness log). Optional.
+	 */
+	void (*tick)(void *ctx);
 	/* Asks the replica to stop, as SIGTERM does. */
 	void (*shutdown)(void *ctx);
 	/* Around the control thread's life (RCU registration). Optional. */

@@ -2,12 +2,16 @@
  *
  *   parnikctl [-s SOCKET] COMMAND [ARGS...]
  *   parnikctl -s SOCKET[,SOCKET...] stats --watch [--seconds N]
+ *   parnikctl -s SOCKET,SOCKET,... health
+ *   parnikctl [-s SOCKET] metrics
  *   parnikctl -s SOCKET,SOCKET,... [--timeout S] grow|shrink|readmit NODE
  *   parnikctl -s SOCKET,SOCKET,... [--timeout S] replace OLD NEW
  *   parnikctl keygen FILE
  *
  * Options may stand anywhere on the line (getopt_long); the sockets come
- * from -s, else $PARNIKCTL_SOCKETS, else the default socket.
+ * from -s, else $PARNIKCTL_SOCKETS, else the default socket. A "socket"
+ * may be tcp://HOST:PORT, a replica's --control-listen port, reached with
+ * the control key (--control-key, else $PARNIKCTL_CONTROL_KEY).
  *
  * The first form sends the command as one line and prints the JSON reply.
  * The second prints a per-second table per replica. The others change the
@@ -26,6 +30,7 @@
 #include "cluster.h"
 #include "snapshot.h"
 #include "ctl_client.h"
+#include "health.h"
 #include "parnik/keyfile.h"
 #include "reply.h"
 #include "watch.h"
@@ -40,6 +45,8 @@ usage(FILE *f)
 	fprintf(f,
 		"usage: parnikctl [-s SOCKET] COMMAND [ARGS...]\n"
 		"       parnikctl -s SOCKET[,SOCKET...] stats --watch [--seconds N]\n"
+		"       parnikctl -s SOCKET,SOCKET,... health\n"
+		"       parnikctl [-s SOCKET] metrics\n"
 		"       parnikctl -s SOCKETS [--timeout S] [--dry-run] grow|readmit NODE [--catchup]\n"
 		"       parnikctl -s SOCKETS [--timeout S] [--dry-run] shrink NODE\n"
 		"       parnikctl -s SOCKETS [--timeout S] [--dry-run] replace OLD NEW [--catchup]\n"
@@ -48,7 +55,10 @@ usage(FILE *f)
 		"       parnikctl keygen FILE\n"
 		"options (anywhere on the line):\n"
 		"  -s, --socket LIST   replicas' control sockets, comma-separated (default\n"
-		"                      $PARNIKCTL_SOCKETS, else %s)\n"
+		"                      $PARNIKCTL_SOCKETS, else %s); tcp://HOST:PORT\n"
+		"                      for a replica's --control-listen port on another host\n"
+		"  --control-key FILE  the key of the TCP control ports (default\n"
+		"                      $PARNIKCTL_CONTROL_KEY)\n"
 		"  --timeout S         give up a membership step after S seconds of retries\n"
 		"                      (default 60); every membership command can be run again\n"
 		"  --dry-run           membership: print the plan (every step) and change nothing\n"
@@ -56,7 +66,7 @@ usage(FILE *f)
 		"                      NODE (catch-up) instead of the rescan: cheaper\n"
 		"  -h, --help          this text;  --version  the program's version\n"
 		"replica commands (one socket; the reply is printed as JSON):\n"
-		"  help ping status stats config lists job floors shutdown\n"
+		"  help ping status stats config lists job floors metrics shutdown\n"
 		"  keys PARTITION [FROM [LIMIT]]   the keys of a partition, a page at a time\n"
 		"  add-accept|rm-accept|add-prepare|rm-prepare ID QUORUM   one list edit\n"
 		"  set-config EPOCH PREPARE_IDS QP ACCEPT_IDS QA   both lists at an epoch\n"
@@ -69,6 +79,13 @@ usage(FILE *f)
 		"                      (parnikd --fault-injection only: the nemesis tests)\n"
 		"  stats --watch       per-second table per replica: requests/s, p50/p99 of the\n"
 		"                      second, conflicts, retries, 1RTT hit rate\n"
+		"  metrics             the replica's metrics in Prometheus text (what its\n"
+		"                      --metrics port serves)\n"
+		"  health              one table for every replica given: answers, votes,\n"
+		"                      epoch, lists, keys, requests/s, p99, members heard;\n"
+		"                      exit 0 healthy, 1 something is wrong (said last)\n",
+		DEFAULT_SOCKET);
+	fprintf(f,
 		"membership commands (give every replica's socket, spares included):\n"
 		"  grow NODE           add an acceptor (odd list: accept list, rescan, prepare\n"
 		"                      list; even list: both at once). A restarted NODE is given\n"
@@ -88,11 +105,11 @@ usage(FILE *f)
 		"                      (linearizable, key by key), written sorted to FILE\n"
 		"  restore FILE [--key KEYFILE]   PUT every key of FILE into an empty cluster\n"
 		"keygen FILE           write a new random key (mode 0600; FILE must not exist):\n"
-		"                      the cluster's --peer-key, copied to every replica, or a\n"
-		"                      --client-key shared with the clients\n"
+		"                      the cluster's --peer-key, copied to every replica, a\n"
+		"                      --client-key shared with the clients, or a\n"
+		"                      --control-key for the TCP control ports\n"
 		"exit: 0 ok, 1 the replica refused (or the change stopped), 2 usage,\n"
-		"      6 no answer\n",
-		DEFAULT_SOCKET);
+		"      6 no answer\n");
 }
 
 /* Splits the comma list <arg> into <paths>; returns the count or -1. */
@@ -121,7 +138,7 @@ int
 main(int argc, char **argv)
 {
 	enum { OPT_TIMEOUT = 256, OPT_VERSION, OPT_CATCHUP, OPT_DRY_RUN, OPT_LOSS, OPT_WATCH,
-	       OPT_SECONDS, OPT_KEY };
+	       OPT_SECONDS, OPT_KEY, OPT_CONTROL_KEY };
 	static const struct option longopts[] = {
 		{ "socket", required_argument, NULL, 's' },
 		{ "timeout", required_argument, NULL, OPT_TIMEOUT },
@@ -131,6 +148,7 @@ main(int argc, char **argv)
 		{ "watch", no_argument, NULL, OPT_WATCH },
 		{ "seconds", required_argument, NULL, OPT_SECONDS },
 		{ "key", required_argument, NULL, OPT_KEY },
+		{ "control-key", required_argument, NULL, OPT_CONTROL_KEY },
 		{ "help", no_argument, NULL, 'h' },
 		{ "version", no_argument, NULL, OPT_VERSION },
 		{ NULL, 0, NULL, 0 },
@@ -138,7 +156,7 @@ main(int argc, char **argv)
 	const char *paths[MAX_SOCKETS] = { DEFAULT_SOCKET };
 	char line[4096], err[256], *reply, *sockets = getenv("PARNIKCTL_SOCKETS");
 	char *sub_argv[16];
-	const char *key = NULL;
+	const char *key = NULL, *control_key = getenv("PARNIKCTL_CONTROL_KEY");
 	json_t *parsed;
 	int npaths = 1, i, rc, opt, sub_argc = 0;
 	unsigned long timeout_s = 60, seconds = 0;
@@ -179,6 +197,9 @@ main(int argc, char **argv)
 		case OPT_KEY:
 			key = optarg;
 			break;
+		case OPT_CONTROL_KEY:
+			control_key = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return 0;
@@ -196,6 +217,15 @@ main(int argc, char **argv)
 		return usage_error("no command%s", "");
 	if (sockets != NULL && (npaths = split_sockets(sockets, paths)) < 1)
 		return usage_error("-s '%s': no socket, or more than 16", sockets != NULL ? sockets : "");
+	if (control_key != NULL && control_key[0] != 0) {
+		uint8_t secret[PK_AUTH_SECRET_LEN];
+
+		if (pk_keyfile_load(control_key, secret, err, sizeof(err)) != 0) {
+			fprintf(stderr, "parnikctl: --control-key: %s\n", err);
+			return 2;
+		}
+		ctl_client_set_key(secret);
+	}
 	if (strcmp(argv[i], "keygen") == 0) {
 		if (argc - i != 2)
 			return usage_error("keygen takes one FILE%s", "");
@@ -240,6 +270,11 @@ main(int argc, char **argv)
 	}
 	if (seconds != 0)
 		return usage_error("--seconds goes with stats --watch%s", "");
+	if (strcmp(argv[i], "health") == 0) {
+		if (argc - i != 1)
+			return usage_error("health takes no operand ('%s')", argv[i + 1]);
+		return ctl_health(paths, (unsigned int)npaths);
+	}
 	if (npaths != 1)
 		return usage_error("'%s' goes to one replica: give one socket with -s", argv[i]);
 	for (int k = i; k < argc; k++) {
@@ -257,9 +292,13 @@ main(int argc, char **argv)
 		free(reply);
 		return 6;
 	}
-	puts(reply);
 	parsed = ctl_reply_parse(reply, err, sizeof(err));
 	rc = parsed != NULL && ctl_reply_ok(parsed) ? 0 : 1;
+	/* metrics: the text itself, as the HTTP endpoint serves it. */
+	if (rc == 0 && strcmp(argv[i], "metrics") == 0 && ctl_reply_str(parsed, "text") != NULL)
+		fputs(ctl_reply_str(parsed, "text"), stdout);
+	else
+		puts(reply);
 	json_decref(parsed);
 	free(reply);
 	return rc;

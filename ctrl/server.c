@@ -2,6 +2,7 @@
  * socket, a wake-up pipe and the clients, all non-blocking.
  */
 #define _GNU_SOURCE	/* accept4, pipe2 */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -10,17 +11,41 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
+#include <sodium.h>
+
+#include "channel.h"
 #include "commands.h"
 #include "server.h"
 
+/* What a connection came in through. */
+enum client_kind {
+	K_UNIX,		/* the control socket: trusted by its file mode */
+	K_TCP,		/* --control-listen: sealed lines only (channel.h) */
+	K_HTTP,		/* --metrics: one GET, one answer */
+	K_COUNT,
+};
+
+/* How many connections of each kind at once, and how long each may stay
+ * silent: a flood of metrics or TCP connections never takes the slots of
+ * the local control socket, and a client that never finishes its greeting
+ * or request is gone after CTL_HANDSHAKE_SECONDS.
+ */
+static const unsigned int max_of_kind[K_COUNT] = { CTL_MAX_CLIENTS, CTL_MAX_TCP_CLIENTS,
+						   CTL_MAX_HTTP_CLIENTS };
+#define CTL_ALL_CLIENTS (CTL_MAX_CLIENTS + CTL_MAX_TCP_CLIENTS + CTL_MAX_HTTP_CLIENTS)
+
 struct client {
 	int fd;			/* -1: free slot */
+	uint8_t kind;		/* enum client_kind */
+	bool open;		/* K_TCP: greeting done, lines are sealed */
+	bool closing;		/* close once the pending bytes are out */
 	bool discarding;	/* skipping the rest of an over-long line */
 	size_t in_len;
 	char in[CTL_MAX_LINE + 1];
@@ -28,16 +53,27 @@ struct client {
 	size_t out_len;
 	size_t out_off;
 	time_t last_active;
+	time_t opened;
+	uint8_t server_nonce[CTL_CHAN_NONCE_LEN];
+	struct ctl_channel chan;
+};
+
+struct listener {
+	int fd;			/* -1: not listening */
+	uint8_t kind;
 };
 
 struct ctl_server {
 	char path[sizeof(((struct sockaddr_un *)0)->sun_path)];
-	int listen_fd;
+	struct listener ls[K_COUNT];
 	int wake[2];
 	pthread_t thread;
 	struct ctl_host host;
-	struct client clients[CTL_MAX_CLIENTS];
+	uint8_t secret[CTL_CHAN_SECRET_LEN];	/* the control key's secret (K_TCP) */
+	struct client clients[CTL_ALL_CLIENTS];
 	char reply[CTL_REPLY_MAX];
+	char sealed[CTL_REPLY_MAX * 4 / 3 + 64];	/* a reply sealed for K_TCP */
+	char metrics[CTL_METRICS_MAX];
 	struct ctl_server_stats stats;	/* written by the thread; read with atomics */
 };
 
@@ -54,6 +90,9 @@ client_close(struct client *c)
 	c->out_len = c->out_off = 0;
 	c->in_len = 0;
 	c->discarding = false;
+	c->open = false;
+	c->closing = false;
+	sodium_memzero(&c->chan, sizeof(c->chan));
 }
 
 /* Queues <len> bytes and a newline; false when the client is too far
@@ -102,15 +141,134 @@ static bool
 reply(struct ctl_server *s, struct client *c, const char *line)
 {
 	size_t len = ctl_command_run(&s->host, line, s->reply, sizeof(s->reply));
+	const char *out = s->reply;
 
 	BUMP(s, commands);
 	if (strncmp(s->reply, "{\"ok\":false", 11) == 0)
 		BUMP(s, errors);
-	if (!client_queue(c, s->reply, len)) {
+	if (c->kind == K_TCP) {
+		len = ctl_channel_seal(&c->chan, s->reply, len, s->sealed, sizeof(s->sealed));
+		out = s->sealed;
+		if (len == 0)
+			return false;
+	}
+	if (!client_queue(c, out, len)) {
 		BUMP(s, slow_clients);
 		return false;
 	}
 	return true;
+}
+
+/* A TCP client's line: its nonce first, then sealed commands. Anything
+ * that does not open under the session key ends the connection, with no
+ * answer but a plain refusal to a greeting gone wrong.
+ */
+static bool
+tcp_line(struct ctl_server *s, struct client *c, const char *line)
+{
+	static char plain[CTL_MAX_LINE + 1];
+	uint8_t client_nonce[CTL_CHAN_NONCE_LEN];
+	long n;
+
+	if (!c->open) {
+		if (!ctl_channel_nonce_parse(line, client_nonce)) {
+			static const char msg[] = "{\"ok\":false,\"error\":\"expected the client "
+						  "nonce (parnikctl -s tcp://HOST:PORT --control-key "
+						  "FILE)\"}";
+
+			BUMP(s, auth_failures);
+			(void)client_queue(c, msg, sizeof(msg) - 1);
+			c->closing = true;
+			return true;
+		}
+		ctl_channel_init(&c->chan, s->secret, c->server_nonce, client_nonce, true);
+		c->open = true;
+		return true;
+	}
+	n = ctl_channel_open(&c->chan, line, strlen(line), plain, sizeof(plain));
+	if (n < 0) {
+		BUMP(s, auth_failures);
+		return false;
+	}
+	return reply(s, c, plain);
+}
+
+/* A complete line from a client of the control socket or the TCP port. */
+static bool
+line_in(struct ctl_server *s, struct client *c, const char *line)
+{
+	if (c->closing)
+		return true;	/* past a refusal: nothing more is read */
+	return c->kind == K_TCP ? tcp_line(s, c, line) : reply(s, c, line);
+}
+
+/* The metrics endpoint: GET /metrics answered, the rest refused, then the
+ * connection closes (HTTP/1.0 style, no keep-alive).
+ */
+static void
+http_answer(struct ctl_server *s, struct client *c, const char *request)
+{
+	static const char not_found[] = "not found: the metrics are at /metrics\n";
+	static const char not_allowed[] = "only GET is served here\n";
+	char head[256];
+	const char *status = "200 OK", *body = s->metrics;
+	size_t body_len = 0;
+	int n;
+
+	BUMP(s, http_requests);
+	if (strncmp(request, "GET ", 4) != 0) {
+		status = "405 Method Not Allowed";
+		body = not_allowed;
+		body_len = sizeof(not_allowed) - 1;
+	} else if (strncmp(request + 4, "/metrics", 8) != 0 ||
+		   (request[12] != ' ' && request[12] != '?' && request[12] != '\r' &&
+		    request[12] != '\n' && request[12] != 0)) {
+		status = "404 Not Found";
+		body = not_found;
+		body_len = sizeof(not_found) - 1;
+	} else if (s->host.metrics == NULL ||
+		   (body_len = s->host.metrics(s->host.ctx, s->metrics, sizeof(s->metrics))) == 0) {
+		status = "500 Internal Server Error";
+		body = "metrics too large\n";
+		body_len = strlen(body);
+	}
+	n = snprintf(head, sizeof(head),
+		     "HTTP/1.0 %s\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\n"
+		     "Content-Length: %zu\r\nConnection: close\r\n\r", status, body_len);
+	/* client_queue ends each piece with a newline: the header's "\r\n\r"
+	 * gets its last "\n" there; the body goes without its own last byte.
+	 */
+	if (client_queue(c, head, (size_t)n) && body_len > 0)
+		(void)client_queue(c, body, body_len - 1);
+	c->closing = true;
+}
+
+/* An HTTP request, up to the blank line after its headers. */
+static bool
+http_read(struct ctl_server *s, struct client *c)
+{
+	for (;;) {
+		ssize_t n = read(c->fd, c->in + c->in_len, CTL_MAX_LINE - c->in_len);
+
+		if (n == 0)
+			return false;
+		if (n < 0)
+			return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
+		if (c->closing)
+			continue;	/* answered: what follows is ignored */
+		c->in_len += (size_t)n;
+		c->in[c->in_len] = 0;
+		if (strstr(c->in, "\r\n\r\n") != NULL || strstr(c->in, "\n\n") != NULL) {
+			http_answer(s, c, c->in);
+		} else if (c->in_len == CTL_MAX_LINE) {
+			static const char msg[] = "HTTP/1.0 431 Request Header Fields Too Large\r\n"
+						  "Connection: close\r\n\r";
+
+			BUMP(s, long_lines);
+			(void)client_queue(c, msg, sizeof(msg) - 1);
+			c->closing = true;
+		}
+	}
 }
 
 /* Handles what arrived; false when the client is to be closed. */
@@ -130,7 +288,9 @@ client_read(struct ctl_server *s, struct client *c)
 			if (c->in[i] != '\n')
 				continue;
 			c->in[i] = 0;
-			if (!c->discarding && !reply(s, c, c->in + start))
+			if (i > start && c->in[i - 1] == '\r')
+				c->in[i - 1] = 0;	/* telnet, nc -C */
+			if (!c->discarding && !line_in(s, c, c->in + start))
 				return false;
 			c->discarding = false;
 			start = i + 1;
@@ -141,6 +301,10 @@ client_read(struct ctl_server *s, struct client *c)
 			/* No newline in a whole buffer: refuse the line once,
 			 * then skip it up to its newline.
 			 */
+			if (c->kind == K_TCP) {
+				BUMP(s, long_lines);
+				return false;	/* no sealed line is this long */
+			}
 			if (!c->discarding) {
 				static const char msg[] =
 					"{\"ok\":false,\"error\":\"line too long (max 4096 bytes)\"}";
@@ -157,49 +321,75 @@ client_read(struct ctl_server *s, struct client *c)
 }
 
 static void
-accept_clients(struct ctl_server *s, time_t now)
+accept_clients(struct ctl_server *s, const struct listener *l, time_t now)
 {
 	for (;;) {
-		int fd = accept4(s->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		int fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		struct client *slot = NULL;
+		unsigned int same = 0;
 
 		if (fd < 0)
 			return;
-		for (unsigned int i = 0; i < CTL_MAX_CLIENTS; i++)
-			if (s->clients[i].fd < 0) {
+		for (unsigned int i = 0; i < CTL_ALL_CLIENTS; i++) {
+			if (s->clients[i].fd >= 0)
+				same += s->clients[i].kind == l->kind;
+			else if (slot == NULL)
 				slot = &s->clients[i];
-				break;
-			}
-		if (slot == NULL) {
+		}
+		if (slot == NULL || same >= max_of_kind[l->kind]) {
 			static const char msg[] = "{\"ok\":false,\"error\":\"too many control clients\"}\n";
 
 			BUMP(s, refused);
-			(void)!send(fd, msg, sizeof(msg) - 1, MSG_NOSIGNAL);
+			if (l->kind == K_UNIX)
+				(void)!send(fd, msg, sizeof(msg) - 1, MSG_NOSIGNAL);
 			close(fd);
 			continue;
 		}
 		BUMP(s, connections);
 		slot->fd = fd;
-		slot->last_active = now;
+		slot->kind = l->kind;
+		slot->last_active = slot->opened = now;
+		if (l->kind == K_TCP) {
+			char hello[sizeof(CTL_CHAN_GREETING) + 2 * CTL_CHAN_NONCE_LEN];
+
+			randombytes_buf(slot->server_nonce, sizeof(slot->server_nonce));
+			memcpy(hello, CTL_CHAN_GREETING, sizeof(CTL_CHAN_GREETING) - 1);
+			ctl_channel_nonce_hex(slot->server_nonce,
+					      hello + sizeof(CTL_CHAN_GREETING) - 1);
+			(void)client_queue(slot, hello, strlen(hello));
+		}
 	}
+}
+
+/* Whether <c> has been quiet, or half-way through its greeting or request,
+ * too long.
+ */
+static bool
+overstayed(const struct client *c, time_t now)
+{
+	if ((c->kind == K_HTTP || (c->kind == K_TCP && !c->open)) &&
+	    now - c->opened > CTL_HANDSHAKE_SECONDS)
+		return true;
+	return now - c->last_active > CTL_IDLE_SECONDS;
 }
 
 static void *
 serve(void *arg)
 {
 	struct ctl_server *s = arg;
-	struct pollfd pfd[CTL_MAX_CLIENTS + 2];
-	int map[CTL_MAX_CLIENTS + 2];
+	struct pollfd pfd[CTL_ALL_CLIENTS + 1 + K_COUNT];
+	int map[CTL_ALL_CLIENTS + 1 + K_COUNT];
 
 	if (s->host.thread_begin != NULL)
 		s->host.thread_begin(s->host.ctx);
 	for (;;) {
-		nfds_t n = 2;
+		nfds_t n = 1 + K_COUNT;
 		time_t now;
 
 		pfd[0] = (struct pollfd){ .fd = s->wake[0], .events = POLLIN };
-		pfd[1] = (struct pollfd){ .fd = s->listen_fd, .events = POLLIN };
-		for (int i = 0; i < CTL_MAX_CLIENTS; i++) {
+		for (int k = 0; k < K_COUNT; k++)	/* fd -1: poll skips it */
+			pfd[1 + k] = (struct pollfd){ .fd = s->ls[k].fd, .events = POLLIN };
+		for (int i = 0; i < CTL_ALL_CLIENTS; i++) {
 			struct client *c = &s->clients[i];
 
 			if (c->fd < 0)
@@ -209,24 +399,27 @@ serve(void *arg)
 				pfd[n].events |= POLLOUT;
 			map[n++] = i;
 		}
-		if (poll(pfd, n, 1000) < 0 && errno != EINTR)
+		if (poll(pfd, n, CTL_TICK_MS) < 0 && errno != EINTR)
 			break;
 		if (pfd[0].revents != 0)
 			break;
 		now = time(NULL);
-		if (pfd[1].revents & POLLIN)
-			accept_clients(s, now);
-		for (nfds_t k = 2; k < n; k++) {
+		for (int k = 0; k < K_COUNT; k++)
+			if (pfd[1 + k].revents & POLLIN)
+				accept_clients(s, &s->ls[k], now);
+		for (nfds_t k = 1 + K_COUNT; k < n; k++) {
 			struct client *c = &s->clients[map[k]];
 			bool keep = true;
 
 			if (pfd[k].revents & (POLLIN | POLLHUP | POLLERR)) {
 				c->last_active = now;
-				keep = client_read(s, c);
+				keep = c->kind == K_HTTP ? http_read(s, c) : client_read(s, c);
 			}
 			if (keep)
 				client_flush(c);
-			if (keep && now - c->last_active > CTL_IDLE_SECONDS) {
+			if (keep && c->closing && c->out_off == c->out_len)
+				keep = false;	/* answered and refused: all sent */
+			if (keep && overstayed(c, now)) {
 				BUMP(s, idle_closed);
 				keep = false;
 			}
@@ -235,6 +428,8 @@ serve(void *arg)
 				BUMP(s, closed);
 			}
 		}
+		if (s->host.tick != NULL)
+			s->host.tick(s->host.ctx);
 	}
 	if (s->host.thread_end != NULL)
 		s->host.thread_end(s->host.ctx);
@@ -293,29 +488,39 @@ check_dir(const char *path, char *err, size_t errlen)
 	return 0;
 }
 
-struct ctl_server *
-ctl_server_start(const char *path, const struct ctl_host *host, char *err, size_t errlen)
+/* A TCP listener on <ip>:<port> (network order ip, host order port). */
+static int
+tcp_listen(uint32_t ip, uint16_t port, const char *what, char *err, size_t errlen)
 {
-	struct ctl_server *s;
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = ip,
+				 .sin_port = htons(port) };
+	int one = 1, fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	char addr[INET_ADDRSTRLEN];
+
+	if (fd >= 0 && setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) == 0 &&
+	    bind(fd, (struct sockaddr *)&a, sizeof(a)) == 0 && listen(fd, 64) == 0)
+		return fd;
+	inet_ntop(AF_INET, &ip, addr, sizeof(addr));
+	snprintf(err, errlen, "%s %s:%u: %s", what, addr, port, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+/* The control socket file: private from birth. */
+static int
+unix_listen(const char *path, char *err, size_t errlen)
+{
 	struct sockaddr_un addr = { .sun_family = AF_UNIX };
+	int fd;
 
 	if (strlen(path) >= sizeof(addr.sun_path)) {
 		snprintf(err, errlen, "control socket path too long: %s", path);
-		return NULL;
+		return -1;
 	}
-	s = calloc(1, sizeof(*s));
-	if (s == NULL) {
-		snprintf(err, errlen, "out of memory");
-		return NULL;
-	}
-	snprintf(s->path, sizeof(s->path), "%s", path);
 	strcpy(addr.sun_path, path);
-	s->host = *host;
-	for (int i = 0; i < CTL_MAX_CLIENTS; i++)
-		s->clients[i].fd = -1;
-	s->wake[0] = s->wake[1] = -1;
-	s->listen_fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-	if (s->listen_fd < 0 || make_dirs(path) != 0) {
+	fd = socket(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0 || make_dirs(path) != 0) {
 		snprintf(err, errlen, "control socket %s: %s", path, strerror(errno));
 		goto fail;
 	}
@@ -329,30 +534,100 @@ ctl_server_start(const char *path, const struct ctl_host *host, char *err, size_
 		 */
 		mode_t old_mask = umask(0177);
 		int rc = (unlink(path) != 0 && errno != ENOENT) ? -1
-			 : bind(s->listen_fd, (struct sockaddr *)&addr, sizeof(addr));
+			 : bind(fd, (struct sockaddr *)&addr, sizeof(addr));
 		int saved = errno;
 
 		umask(old_mask);
 		errno = saved;
-		if (rc != 0 || listen(s->listen_fd, 64) != 0 || pipe2(s->wake, O_CLOEXEC) != 0) {
+		if (rc != 0 || listen(fd, 64) != 0) {
 			snprintf(err, errlen, "control socket %s: %s", path, strerror(errno));
 			goto fail;
 		}
 	}
+	return fd;
+fail:
+	if (fd >= 0)
+		close(fd);
+	return -1;
+}
+
+static void
+close_listeners(struct ctl_server *s)
+{
+	for (int k = 0; k < K_COUNT; k++)
+		if (s->ls[k].fd >= 0) {
+			close(s->ls[k].fd);
+			s->ls[k].fd = -1;
+		}
+}
+
+struct ctl_server *
+ctl_server_start_with(const struct ctl_server_config *cfg, const struct ctl_host *host,
+		      char *err, size_t errlen)
+{
+	struct ctl_server *s;
+
+	if (cfg->control_port != 0 && cfg->control_secret == NULL) {
+		snprintf(err, errlen, "a TCP control port needs a control key");
+		return NULL;
+	}
+	if (cfg->control_port != 0 && !ctl_channel_ready()) {
+		snprintf(err, errlen, "libsodium does not start: no TCP control port");
+		return NULL;
+	}
+	s = calloc(1, sizeof(*s));
+	if (s == NULL) {
+		snprintf(err, errlen, "out of memory");
+		return NULL;
+	}
+	snprintf(s->path, sizeof(s->path), "%s", cfg->path);
+	s->host = *host;
+	for (int i = 0; i < CTL_ALL_CLIENTS; i++)
+		s->clients[i].fd = -1;
+	for (int k = 0; k < K_COUNT; k++)
+		s->ls[k] = (struct listener){ .fd = -1, .kind = (uint8_t)k };
+	if (cfg->control_secret != NULL)
+		memcpy(s->secret, cfg->control_secret, sizeof(s->secret));
+	s->wake[0] = s->wake[1] = -1;
+	s->ls[K_UNIX].fd = unix_listen(cfg->path, err, errlen);
+	if (s->ls[K_UNIX].fd < 0)
+		goto fail;
+	if (cfg->control_port != 0 &&
+	    (s->ls[K_TCP].fd = tcp_listen(cfg->control_ip, cfg->control_port,
+					  "control listener", err, errlen)) < 0)
+		goto fail_unlink;
+	if (cfg->metrics_port != 0 &&
+	    (s->ls[K_HTTP].fd = tcp_listen(cfg->metrics_ip, cfg->metrics_port,
+					   "metrics listener", err, errlen)) < 0)
+		goto fail_unlink;
+	if (pipe2(s->wake, O_CLOEXEC) != 0) {
+		snprintf(err, errlen, "control thread pipe: %s", strerror(errno));
+		goto fail_unlink;
+	}
 	if (pthread_create(&s->thread, NULL, serve, s) != 0) {
 		snprintf(err, errlen, "control thread: %s", strerror(errno));
-		goto fail;
+		goto fail_unlink;
 	}
 	return s;
+fail_unlink:
+	unlink(s->path);
 fail:
-	if (s->listen_fd >= 0)
-		close(s->listen_fd);
+	close_listeners(s);
 	if (s->wake[0] >= 0) {
 		close(s->wake[0]);
 		close(s->wake[1]);
 	}
+	sodium_memzero(s->secret, sizeof(s->secret));
 	free(s);
 	return NULL;
+}
+
+struct ctl_server *
+ctl_server_start(const char *path, const struct ctl_host *host, char *err, size_t errlen)
+{
+	const struct ctl_server_config cfg = { .path = path };
+
+	return ctl_server_start_with(&cfg, host, err, errlen);
 }
 
 void
@@ -362,12 +637,13 @@ ctl_server_stop(struct ctl_server *s)
 		return;
 	(void)!write(s->wake[1], "x", 1);
 	pthread_join(s->thread, NULL);
-	for (int i = 0; i < CTL_MAX_CLIENTS; i++)
+	for (int i = 0; i < CTL_ALL_CLIENTS; i++)
 		client_close(&s->clients[i]);
-	close(s->listen_fd);
+	close_listeners(s);
 	close(s->wake[0]);
 	close(s->wake[1]);
 	unlink(s->path);
+	sodium_memzero(s->secret, sizeof(s->secret));
 	free(s);
 }
 

@@ -13,14 +13,10 @@
 #define REPLY_MAX (256 * 1024)
 #define MAX_REPLICAS 16
 
-struct sample {
-	uint64_t requests, rounds, rounds_1rtt, conflicts, retries;
-	uint64_t buckets[PK_HIST_BUCKETS];
-};
+#define sample ctl_stats_sample
 
-/* Reads the counters and the latency histogram of a stats reply. */
-static int
-parse(const char *text, struct sample *s)
+int
+ctl_stats_sample_parse(const char *text, struct sample *s)
 {
 	char err[128];
 	json_t *r = ctl_reply_parse(text, err, sizeof(err)), *hist, *pair;
@@ -51,11 +47,10 @@ out:
 	return rc;
 }
 
-static void
-print_row(unsigned int t, unsigned int i, const struct sample *now, const struct sample *was)
+uint64_t
+ctl_stats_quantile(const struct sample *now, const struct sample *was, double q)
 {
 	static struct pk_hist d;
-	uint64_t rounds = now->rounds - was->rounds;
 
 	pk_hist_reset(&d);
 	for (unsigned int b = 0; b < PK_HIST_BUCKETS; b++) {
@@ -63,9 +58,18 @@ print_row(unsigned int t, unsigned int i, const struct sample *now, const struct
 		d.count += d.buckets[b];
 	}
 	d.max = UINT64_MAX;	/* quantiles from buckets alone */
+	return pk_hist_quantile(&d, q);
+}
+
+static void
+print_row(unsigned int t, unsigned int i, const struct sample *now, const struct sample *was)
+{
+	uint64_t rounds = now->rounds - was->rounds;
+
 	printf("%6u %7u %10llu %9.1f %9.1f %9llu %9llu %7.1f%%\n", t, i,
 	       (unsigned long long)(now->requests - was->requests),
-	       (double)pk_hist_quantile(&d, 0.5) / 1000.0, (double)pk_hist_quantile(&d, 0.99) / 1000.0,
+	       (double)ctl_stats_quantile(now, was, 0.5) / 1000.0,
+	       (double)ctl_stats_quantile(now, was, 0.99) / 1000.0,
 	       (unsigned long long)(now->conflicts - was->conflicts),
 	       (unsigned long long)(now->retries - was->retries),
 	       rounds > 0 ? 100.0 * (double)(now->rounds_1rtt - was->rounds_1rtt) / (double)rounds
@@ -84,7 +88,7 @@ ctl_watch(const char *const *paths, unsigned int n, unsigned int seconds)
 		return 2;
 	for (unsigned int i = 0; i < n; i++)
 		if (ctl_client_call(paths[i], "stats", reply, REPLY_MAX, err, sizeof(err)) != 0 ||
-		    parse(reply, &prev[i]) != 0) {
+		    ctl_stats_sample_parse(reply, &prev[i]) != 0) {
 			fprintf(stderr, "parnikctl: %s: %s\n", paths[i],
 				err[0] != 0 ? err : "unreadable stats reply");
 			free(reply);
@@ -96,7 +100,7 @@ ctl_watch(const char *const *paths, unsigned int n, unsigned int seconds)
 		sleep(1);
 		for (unsigned int i = 0; i < n; i++) {
 			if (ctl_client_call(paths[i], "stats", reply, REPLY_MAX, err, sizeof(err)) != 0 ||
-			    parse(reply, &cur) != 0) {
+			    ctl_stats_sample_parse(reply, &cur) != 0) {
 				printf("%6u %7u %10s\n", t, i, "(no answer)");
 				rc = 6;
 				continue;

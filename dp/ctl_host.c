@@ -9,6 +9,7 @@
 #include "ctl_host.h"
 #include "index_lfht.h"
 #include "membership.h"
+#include "watch.h"
 
 #define BARRIER_TIMEOUT_MS 10000
 
@@ -40,6 +41,16 @@ h_status(void *ctx, struct ctl_json *j)
 	ctl_json_bool(j, "voting", dp_plane_admitted(&r->plane));
 	ctl_json_str(j, "idle", r->opt->idle == DP_IDLE_POLL ? "poll" : "adaptive");
 	ctl_json_u64(j, "uptime_s", (uint64_t)(time(NULL) - started));
+	{
+		static struct dp_counters sum;
+
+		/* What `parnikctl health` shows without a second command. */
+		dp_plane_counters(&r->plane, &sum);
+		ctl_json_u64(j, "keys", sum.dp.keys);
+		ctl_json_u64(j, "requests", sum.latency.count);
+		ctl_json_u64(j, "p99_ns", pk_hist_quantile(&sum.latency, 0.99));
+	}
+	dp_watch_peers_json(r, j);
 	ctl_json_open_array(j, "ports");
 	for (unsigned int i = 0; i < r->nports; i++) {
 		ctl_json_open(j, NULL);
@@ -468,6 +479,18 @@ h_shutdown(void *ctx)
 	stop_fn();
 }
 
+static size_t
+h_metrics(void *ctx, char *buf, size_t cap)
+{
+	return dp_watch_metrics(ctx, buf, cap);
+}
+
+static void
+h_tick(void *ctx)
+{
+	dp_watch_tick(ctx);
+}
+
 static void
 h_thread_begin(void *ctx)
 {
@@ -488,6 +511,7 @@ dp_ctl_host_init(struct ctl_host *h, struct dp_replica *r, void (*stop)(void))
 {
 	stop_fn = stop;
 	started = time(NULL);
+	dp_watch_init(r);
 	*h = (struct ctl_host){
 		.ctx = r,
 		.status = h_status,
@@ -505,6 +529,8 @@ dp_ctl_host_init(struct ctl_host *h, struct dp_replica *r, void (*stop)(void))
 		.raise_floor = h_raise_floor,
 		.fault = h_fault,
 		.job = h_job,
+		.metrics = h_metrics,
+		.tick = h_tick,
 		.shutdown = h_shutdown,
 		.thread_begin = h_thread_begin,
 		.thread_end = h_thread_end,

@@ -10,6 +10,7 @@
 #include "index_lfht.h"
 #include "inject.h"
 #include "jobs.h"
+#include "log.h"
 #include "replica.h"
 
 /* The keys to rescan, packed: partition u16, length u16, bytes. */
@@ -106,12 +107,23 @@ publish(struct dp_jobs *j, uint64_t total, const struct counts *c)
 static void
 finish(struct dp_jobs *j, const char *error)
 {
+	struct dp_job_progress p;
+
 	pthread_mutex_lock(&j->lock);
 	j->p.end_us = dp_mono_us();
 	j->p.state = error != NULL ? DP_JOB_FAILED : DP_JOB_DONE;
 	if (error != NULL)
 		snprintf(j->p.error, sizeof(j->p.error), "%s", error);
+	p = j->p;
 	pthread_mutex_unlock(&j->lock);
+	/* GC sweeps run every --gc-interval: their lines are for debugging. */
+	dp_log(error != NULL ? DP_LOG_WARNING : p.kind == DP_JOB_GC ? DP_LOG_DEBUG : DP_LOG_INFO,
+	       "%s %s: %llu key(s), %llu done, %llu failed, %llu retries, %llu ms%s%s",
+	       dp_job_kind_name(p.kind), error != NULL ? "failed" : "done",
+	       (unsigned long long)p.total, (unsigned long long)p.done,
+	       (unsigned long long)p.failed, (unsigned long long)p.retries,
+	       (unsigned long long)(p.end_us - p.start_us) / 1000, error != NULL ? ": " : "",
+	       error != NULL ? error : "");
 }
 
 /* A key is finished: rescan and catch-up reach or find nothing to do; a
@@ -274,6 +286,13 @@ start(struct dp_jobs *j, uint8_t kind, uint16_t target, uint32_t window, char *e
 		j->p.epoch = cfg.epoch;
 	}
 	j->p.start_us = dp_mono_us();
+	if (kind == DP_JOB_CATCHUP)
+		dp_log(DP_LOG_INFO, "catchup into node %u started (epoch %u, %u in flight)", target,
+		       j->p.epoch, window);
+	else
+		dp_log(kind == DP_JOB_GC ? DP_LOG_DEBUG : DP_LOG_INFO,
+		       "%s started (epoch %u, %u in flight)", dp_job_kind_name(kind), j->p.epoch,
+		       window);
 	if (pthread_create(&j->thread, NULL, job_main, j) != 0) {
 		j->p.state = DP_JOB_FAILED;
 		snprintf(err, errlen, "cannot start the job thread");

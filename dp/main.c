@@ -8,6 +8,7 @@
  * Test profile (no hugepages): --no-huge -m 256 --no-shconf --file-prefix NAME
  * --no-pci --vdev net_af_packet0,iface=IFACE,qdisc_bypass=1,framecnt=4096
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
@@ -26,6 +27,7 @@
 #include "crash.h"
 #include "config_sources.h"
 #include "eal.h"
+#include "log.h"
 #include "ctl_host.h"
 #include "options.h"
 #include "replica.h"
@@ -116,15 +118,15 @@ start_ports(struct dp_port *ports, unsigned int *nports, uint16_t nworkers,
 			break;
 		if (dp_port_start(&ports[*nports], port, nworkers, pool, rx_intr, why,
 				  sizeof(why)) != 0) {
-			fprintf(stderr, "parnikd: port %u does not start: %s\n", port, why);
+			dp_log(DP_LOG_ERR, "port %u does not start: %s", port, why);
 			return -1;
 		}
 		ports[*nports].tx_per_datagram = tx_per_datagram(&ports[*nports], tx_flush);
 		(*nports)++;
 	}
 	if (*nports == 0) {
-		fprintf(stderr, "parnikd: no DPDK port: give one with --vdev (net_af_packet, "
-				"net_tap, net_memif) or a PCI NIC\n");
+		dp_log(DP_LOG_ERR, "no DPDK port: give one with --vdev (net_af_packet, "
+		       "net_tap, net_memif) or a PCI NIC");
 		return -1;
 	}
 	return 0;
@@ -142,12 +144,63 @@ steer_ports(struct dp_replica *rep, const struct dp_options *o)
 		struct dp_port *p = &rep->ports[i];
 		bool hw = dp_port_steer(p, o, owner, why, sizeof(why));
 
-		printf("parnikd: port %u (%s): %u RX / %u TX queue(s), wakes on arrival by %s, "
-		       "frames out per %s, steering %s%s%s\n", p->id, p->driver, p->nrxq, p->ntxq,
+		dp_log(DP_LOG_INFO, "port %u (%s): %u RX / %u TX queue(s), wakes on arrival by %s, "
+		       "frames out per %s, steering %s%s%s", p->id, p->driver, p->nrxq, p->ntxq,
 		       dp_wake_kind_name(dp_wake_kind_of(&rep->lcores[0]->wake, p)),
 		       p->tx_per_datagram ? "datagram" : "pass", hw ? "by rte_flow" : "in software",
 		       hw ? "" : " - ", hw ? "" : why);
 	}
+}
+
+/* The start line an operator looks for: who this replica is, its peers,
+ * its ports and windows.
+ */
+static void
+log_start(const struct dp_options *o)
+{
+	char members[PK_MAX_NODES * 20] = "", ip[INET_ADDRSTRLEN], windows[160] = "";
+	size_t len = 0;
+
+	for (unsigned int i = 0; i < o->nmembers; i++) {
+		inet_ntop(AF_INET, &o->members[i].ip, ip, sizeof(ip));
+		len += (size_t)snprintf(members + len, sizeof(members) - len, "%s%u=%s",
+					i > 0 ? "," : "", o->members[i].id, ip);
+	}
+	if (o->metrics.port != 0) {
+		inet_ntop(AF_INET, &o->metrics.ip, ip, sizeof(ip));
+		snprintf(windows, sizeof(windows), ", metrics http://%s:%u/metrics", ip,
+			 o->metrics.port);
+	}
+	if (o->control.port != 0) {
+		size_t w = strlen(windows);
+
+		inet_ntop(AF_INET, &o->control.ip, ip, sizeof(ip));
+		snprintf(windows + w, sizeof(windows) - w, ", control tcp://%s:%u (key)", ip,
+			 o->control.port);
+	}
+	inet_ntop(AF_INET, &o->ip, ip, sizeof(ip));
+	dp_log(DP_LOG_NOTICE, "parnikd %s starting: node %u at %s, cluster %u, members %s, "
+	       "UDP ports %u..%u, %u partition(s), %s%s", PARNIK_VERSION, o->node, ip,
+	       o->cluster_id, members, o->base_port, o->base_port + o->partitions - 1,
+	       o->partitions, o->bootstrap ? "bootstrapping a new cluster" :
+	       "joining (votes once readmitted)", windows);
+}
+
+/* The last line: what this replica did in its life. */
+static void
+log_stop(struct dp_replica *rep)
+{
+	static struct dp_counters sum;
+
+	dp_plane_counters(&rep->plane, &sum);
+	dp_log(DP_LOG_NOTICE, "stopping: %llu request(s) answered (p50 %llu us, p99 %llu us), "
+	       "%llu round(s), %llu retries, %llu frame(s) in, %llu out, %llu key(s) held",
+	       (unsigned long long)sum.latency.count,
+	       (unsigned long long)pk_hist_quantile(&sum.latency, 0.5) / 1000,
+	       (unsigned long long)pk_hist_quantile(&sum.latency, 0.99) / 1000,
+	       (unsigned long long)sum.core.rounds, (unsigned long long)sum.core.retries,
+	       (unsigned long long)sum.dp.rx_frames, (unsigned long long)sum.dp.tx_frames,
+	       (unsigned long long)sum.dp.keys);
 }
 
 static bool census_refused;
@@ -242,22 +295,25 @@ main(int argc, char **argv)
 		fprintf(stderr, "parnikd: %s (see parnikd --help)\n", err);
 		return 2;
 	}
-	if (o.insecure_peers)
-		fprintf(stderr,
-			"parnikd: WARNING: --insecure-peers: replica-to-replica messages are NOT\n"
-			"parnikd: WARNING: authenticated. Anyone who can send UDP to this replica's\n"
-			"parnikd: WARNING: ports and forge a member's source address can rewrite,\n"
-			"parnikd: WARNING: delete or lock any key. Use --peer-key outside test benches.\n");
+	dp_log_open("parnikd", o.log_syslog);
 	if (rte_eal_init(sep, argv) < 0) {
 		fprintf(stderr, "parnikd: EAL start failed (see the EAL's message above)\n");
 		return 1;
 	}
+	dp_log_register(o.log_level);
+	if (o.insecure_peers)
+		dp_log(DP_LOG_WARNING,
+		       "--insecure-peers: replica-to-replica messages are NOT authenticated. "
+		       "Anyone who can send UDP to this replica's ports and forge a member's "
+		       "source address can rewrite, delete or lock any key. Use --peer-key "
+		       "outside test benches.");
+	log_start(&o);
 	dp_crash_report_install();
 	nworkers = worker_count();
 	if (nworkers > o.partitions || nworkers > DP_MAX_WORKERS) {
-		fprintf(stderr, "parnikd: %u worker lcores for %u partition(s): give at most one "
-				"worker lcore per partition (and at most %d)\n",
-			nworkers, o.partitions, DP_MAX_WORKERS);
+		dp_log(DP_LOG_ERR, "%u worker lcores for %u partition(s): give at most one "
+		       "worker lcore per partition (and at most %d)",
+		       nworkers, o.partitions, DP_MAX_WORKERS);
 		dp_eal_cleanup();
 		return 2;
 	}
@@ -272,7 +328,7 @@ main(int argc, char **argv)
 	pool = rte_pktmbuf_pool_create("pk_mbufs", pool_size(rte_eth_dev_count_avail(), nworkers, o.fault_injection), 256, 0,
 				       RTE_MBUF_DEFAULT_BUF_SIZE, (int)rte_socket_id());
 	if (pool == NULL) {
-		fprintf(stderr, "parnikd: cannot create the mbuf pool (memory: -m)\n");
+		dp_log(DP_LOG_ERR, "cannot create the mbuf pool (memory: -m)");
 		dp_eal_cleanup();
 		return 1;
 	}
@@ -292,27 +348,35 @@ main(int argc, char **argv)
 	 */
 	signal(SIGPIPE, SIG_IGN);
 	dp_ctl_host_init(&host, &r, request_stop);
-	ctl = ctl_server_start(o.ctl_path, &host, err, sizeof(err));
+	{
+		const struct ctl_server_config listen = {
+			.path = o.ctl_path,
+			.control_ip = o.control.ip, .control_port = o.control.port,
+			.control_secret = o.have_control_key ? o.control_secret : NULL,
+			.metrics_ip = o.metrics.ip, .metrics_port = o.metrics.port,
+		};
+
+		ctl = ctl_server_start_with(&listen, &host, err, sizeof(err));
+	}
 	if (ctl == NULL) {
-		fprintf(stderr, "parnikd: %s\n", err);
+		dp_log(DP_LOG_ERR, "%s", err);
 		for (unsigned int i = 0; i < nports; i++)
 			dp_port_stop(&r.ports[i]);
 		dp_eal_cleanup();
 		return 1;
 	}
-	printf("parnikd: node %u serving %u partition(s) with %u worker lcore(s) on %u port(s), "
-	       "idle %s, control socket %s, peers %s, clients %s\n",
+	dp_log(DP_LOG_NOTICE, "node %u serving %u partition(s) with %u worker lcore(s) on %u port(s), "
+	       "idle %s, control socket %s, peers %s, clients %s",
 	       o.node, o.partitions, nworkers, nports, o.idle == DP_IDLE_POLL ? "poll" : "adaptive",
 	       o.ctl_path, o.have_peer_key ? "sealed (peer key)" : "INSECURE (no peer key)",
 	       o.have_client_key ? "need the client key" : "open");
-	fflush(stdout);
 	if (dp_gc_sched_start(&r.gc, &r, o.gc_interval_ms) != 0)
-		fprintf(stderr, "parnikd: no GC scheduler thread; `gc` sweeps only\n");
+		dp_log(DP_LOG_WARNING, "no GC scheduler thread; `gc` sweeps only");
 	if (dp_census_active(&r.census)) {
 		/* Joined whenever it started, even if it ends at once. */
 		census_started = pthread_create(&census_tid, NULL, census_thread, &r) == 0;
 		if (!census_started) {
-			fprintf(stderr, "parnikd: no thread for the --bootstrap census\n");
+			dp_log(DP_LOG_ERR, "no thread for the --bootstrap census");
 			request_stop();
 			census_refused = true;
 		}
@@ -322,6 +386,7 @@ main(int argc, char **argv)
 		pthread_join(census_tid, NULL);
 	dp_gc_sched_stop(&r.gc);
 	ctl_server_stop(ctl);
+	log_stop(&r);
 	{
 		FILE *f = o.stats_file[0] != 0 ? fopen(o.stats_file, "w") : stdout;
 

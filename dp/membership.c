@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include "clock.h"
+#include "log.h"
 #include "membership.h"
 
 static bool
@@ -62,6 +63,11 @@ publish_and_wait(struct dp_replica *r, const struct pk_config *next, bool change
 		usleep(200);
 	}
 	out->barrier_us = dp_mono_us() - start;
+	if (changed)
+		dp_log(DP_LOG_NOTICE, "epoch %u: prepare list 0x%04x (quorum %u), accept list "
+		       "0x%04x (quorum %u); every lcore runs it after %llu us", now.epoch,
+		       now.prepare_mask, now.prepare_quorum, now.accept_mask, now.accept_quorum,
+		       (unsigned long long)out->barrier_us);
 	/* The configs before this epoch are nobody's any more. */
 	dp_plane_reclaim(&r->plane, out->epoch);
 	return 0;
@@ -152,5 +158,7 @@ dp_membership_admit(struct dp_replica *r, char *err, size_t errlen)
 		return -1;
 	}
 	dp_plane_reclaim(&r->plane, 0);
+	dp_log(DP_LOG_NOTICE, "admitted: this replica's acceptors vote from epoch %u on",
+	       cur->epoch);
 	return 0;
 }

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "errf.h"
+#include "log.h"
 #include "options.h"
 #include "parnik/config.h"
 #include "parnik/keyfile.h"
@@ -89,13 +90,30 @@ dp_options_usage(FILE *f)
 		"  --fault-injection    let the control socket's 'fault' command drop, duplicate\n"
 		"                       and delay this replica's frames (nemesis tests only)\n"
 		"  --ctl PATH           control socket for parnikctl (default\n"
-		"                       /run/parnik/parnikd-NODE.sock)\n"
+		"                       /run/parnik/parnikd-NODE.sock)\n",
+		PK_MAX_VALUE, PK_MAX_VALUE);
+	fprintf(f,
+		"  --control-listen IPV4:PORT  also serve the control commands over TCP\n"
+		"                       (off by default), for parnikctl -s tcp://HOST:PORT on\n"
+		"                       other hosts; needs --control-key\n"
+		"  --control-key FILE   the key a TCP control client must hold (make one with\n"
+		"                       'parnikctl keygen FILE'); every line is encrypted and\n"
+		"                       authenticated with it\n"
+		"  --metrics IPV4:PORT  serve Prometheus metrics at http://IPV4:PORT/metrics\n"
+		"                       (off by default)\n"
+		"  --log-level LEVEL    error, warning, notice, info or debug (default info);\n"
+		"                       the EAL's --log-level=parnik:LEVEL does the same\n"
+		"  --log-syslog         log to syslog (facility daemon) as well as stderr\n"
+		"  --peer-silent-ms MS  log a member not heard from this long (every member\n"
+		"                       greets the others each second), and when it is heard\n"
+		"                       again (default 3000, 1500..3600000)\n"
 		"  --config FILE        options from FILE, one per line ('name = value',\n"
 		"                       '# comments'); PARNIKD_NAME environment variables\n"
 		"                       (PARNIKD_PEER_KEY=...; PARNIKD_MEMBER=\"0=IP 1=IP\")\n"
 		"                       override the file, and flags override both\n"
 		"  --print-config       print the options in force, each with its source\n"
-		"  --help, --version\n"
+		"  --help, --version\n");
+	fprintf(f,
 		"Worker lcores: every EAL lcore but the main one (all partitions on the main\n"
 		"lcore when it is the only one); partition p belongs to worker p mod W, and\n"
 		"each port gets one RX/TX queue pair per worker where the PMD offers it.\n"
@@ -105,8 +123,7 @@ dp_options_usage(FILE *f)
 		"  [--vdev net_memif0,role=server,socket=/run/pk01.sock,socket-abstract=no]\n"
 		"exit: 0 after a clean shutdown (SIGINT, SIGTERM); 2 on a bad option or a\n"
 		"      --bootstrap refused (the cluster exists);\n"
-		"      1 on a start-up failure (EAL, ports, memory)\n",
-		PK_MAX_VALUE, PK_MAX_VALUE);
+		"      1 on a start-up failure (EAL, ports, memory)\n");
 }
 
 static bool
@@ -247,8 +264,44 @@ validate(struct dp_options *o, bool have_node, char *err, size_t errlen)
 	if ((unsigned long)o->base_port + o->partitions > 65536)
 		return pk_errf(err, errlen, "--port %u + --partitions %u passes port 65535",
 			    o->base_port, o->partitions);
+	if (o->control.port != 0 && !o->have_control_key)
+		return pk_errf(err, errlen,
+			    "--control-listen needs --control-key: a control port without a key "
+			    "would let anyone who reaches it reconfigure the cluster");
+	if (o->control.port != 0 && o->metrics.port == o->control.port &&
+	    (o->metrics.ip == o->control.ip || o->metrics.ip == 0 || o->control.ip == 0))
+		return pk_errf(err, errlen, "--metrics and --control-listen name the same port");
 	if (o->ctl_path[0] == 0)
 		snprintf(o->ctl_path, sizeof(o->ctl_path), "/run/parnik/parnikd-%u.sock", o->node);
+	return 0;
+}
+
+bool
+dp_listen_parse(const char *s, struct dp_listen *l)
+{
+	const char *colon = strrchr(s, ':');
+	char host[INET_ADDRSTRLEN];
+	unsigned long port;
+
+	if (colon == NULL || (size_t)(colon - s) >= sizeof(host) || colon == s)
+		return false;
+	memcpy(host, s, (size_t)(colon - s));
+	host[colon - s] = 0;
+	if (inet_pton(AF_INET, host, &l->ip) != 1 || !parse_uint(colon + 1, 65535, &port) ||
+	    port == 0)
+		return false;
+	l->port = (uint16_t)port;
+	return true;
+}
+
+uint8_t
+dp_log_level_parse(const char *name)
+{
+	static const char *const names[] = { "error", "warning", "notice", "info", "debug" };
+
+	for (uint8_t i = 0; i < 5; i++)
+		if (strcmp(name, names[i]) == 0)
+			return (uint8_t)(DP_LOG_ERR + i);
 	return 0;
 }
 
@@ -257,6 +310,7 @@ enum {
 	O_NODE = 1, O_ADDR, O_MEMBER, O_PORT, O_PARTS, O_CLUSTER, O_BOOT, O_NEIGH,
 	O_IDLE, O_IDLEMAX, O_IDLESPIN, O_GCINT, O_KEYS, O_ROUNDS, O_SHEDQ, O_TXFLUSH, O_SESSIONS, O_SESSREC, O_LEASE, O_VALUE, O_NO1RTT, O_STATS, O_CTL, O_HELP, O_LISTS,
 	O_PEERKEY, O_INSECURE, O_CLIENTKEY, O_FORCEBOOT, O_BOOTWAIT, O_FAULTS, O_VERSION,
+	O_METRICS, O_CTLLISTEN, O_CTLKEY, O_LOGLEVEL, O_LOGSYSLOG, O_SILENT,
 };
 static const struct option longopts[] = {
 	{ "node", required_argument, NULL, O_NODE },
@@ -289,6 +343,12 @@ static const struct option longopts[] = {
 	{ "insecure-peers", no_argument, NULL, O_INSECURE },
 	{ "client-key", required_argument, NULL, O_CLIENTKEY },
 	{ "fault-injection", no_argument, NULL, O_FAULTS },
+	{ "metrics", required_argument, NULL, O_METRICS },
+	{ "control-listen", required_argument, NULL, O_CTLLISTEN },
+	{ "control-key", required_argument, NULL, O_CTLKEY },
+	{ "log-level", required_argument, NULL, O_LOGLEVEL },
+	{ "log-syslog", no_argument, NULL, O_LOGSYSLOG },
+	{ "peer-silent-ms", required_argument, NULL, O_SILENT },
 	{ "help", no_argument, NULL, O_HELP },
 	{ "version", no_argument, NULL, O_VERSION },
 	{ NULL, 0, NULL, 0 },
@@ -323,6 +383,7 @@ dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *out, char *e
 	o->idle_spin_us = DP_IDLE_SPIN_US_DEFAULT;
 	o->gc_interval_ms = 1000;
 	o->bootstrap_wait_ms = 10000;
+	o->peer_silent_ms = 3000;
 	optind = 1;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
@@ -491,6 +552,32 @@ dp_options_parse(struct dp_options *o, int argc, char **argv, FILE *out, char *e
 			break;
 		case O_FAULTS:
 			o->fault_injection = true;
+			break;
+		case O_METRICS:
+		case O_CTLLISTEN:
+			if (!dp_listen_parse(optarg, opt == O_METRICS ? &o->metrics : &o->control))
+				return pk_errf(err, errlen, "--%s '%s': expected IPV4:PORT",
+					    opt == O_METRICS ? "metrics" : "control-listen", optarg);
+			break;
+		case O_CTLKEY:
+			if (pk_keyfile_load(optarg, o->control_secret, err, errlen) != 0)
+				return -1;
+			o->have_control_key = true;
+			break;
+		case O_LOGLEVEL:
+			o->log_level = dp_log_level_parse(optarg);
+			if (o->log_level == 0)
+				return pk_errf(err, errlen, "--log-level '%s': expected error, warning, "
+					    "notice, info or debug", optarg);
+			break;
+		case O_LOGSYSLOG:
+			o->log_syslog = true;
+			break;
+		case O_SILENT:
+			if (!parse_uint(optarg, 3600000, &v) || v < 1500)
+				return pk_errf(err, errlen, "--peer-silent-ms '%s' is not 1500..3600000",
+					    optarg);
+			o->peer_silent_ms = (uint32_t)v;
 			break;
 		case O_HELP:
 			dp_options_usage(out);

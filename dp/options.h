@@ -46,6 +46,12 @@ struct dp_neighbour {
 	uint16_t port;		/* DPDK port id it is reached through */
 };
 
+/* A TCP listening address (--metrics, --control-listen). */
+struct dp_listen {
+	uint32_t ip;		/* network order; 0 = every address */
+	uint16_t port;		/* 0: off */
+};
+
 struct dp_options {
 	uint16_t node;
 	uint32_t ip;		/* this replica's address, network order */
@@ -86,6 +92,14 @@ struct dp_options {
 	bool fault_injection;	/* the `fault` command may impair the ports (faults.h) */
 	char stats_file[256];	/* where to print counters on shutdown; "" = stdout */
 	char ctl_path[108];	/* control socket (a Unix socket path's limit) */
+	/* Operators' windows, each off by default (ports 0). */
+	struct dp_listen metrics;	/* --metrics: Prometheus text over HTTP */
+	struct dp_listen control;	/* --control-listen: the control socket over TCP */
+	bool have_control_key;		/* --control-key: required by --control-listen */
+	uint8_t control_secret[PK_AUTH_SECRET_LEN];
+	uint8_t log_level;		/* DP_LOG_* (log.h); 0: not given (the EAL's or info) */
+	bool log_syslog;		/* --log-syslog: every log line to syslog as well */
+	uint32_t peer_silent_ms;	/* a member not heard this long is logged silent */
 };
 
 /* Parses argv (the part after "--"). Returns 0, 1 for --help or --version
@@ -101,6 +115,12 @@ struct option;
  * a zero entry).
  */
 const struct option *dp_options_table(void);
+
+/* Parses "IPV4:PORT" into <l>; false when it is not one. */
+bool dp_listen_parse(const char *s, struct dp_listen *l);
+
+/* The level named <name> (error, warning, notice, info, debug), or 0. */
+uint8_t dp_log_level_parse(const char *name);
 
 /* The address of --member <id> (network order), or 0 when it is none. */
 uint32_t dp_options_member_ip(const struct dp_options *o, uint16_t id);

@@ -406,6 +406,28 @@ dp_plane_report_floor(struct dp_plane *pl, uint16_t p, const struct pk_floor *f)
 }
 
 void
+dp_plane_report_peers(struct dp_plane *pl, uint16_t w, const uint64_t heard[PK_MAX_NODES])
+{
+	for (unsigned int n = 0; n < PK_MAX_NODES; n++)
+		__atomic_store_n(&pl->report[w].peer_heard_us[n], heard[n], __ATOMIC_RELAXED);
+}
+
+void
+dp_plane_peers_heard(const struct dp_plane *pl, uint64_t out[PK_MAX_NODES])
+{
+	for (unsigned int n = 0; n < PK_MAX_NODES; n++)
+		out[n] = 0;
+	for (uint16_t w = 0; w < pl->nworkers; w++)
+		for (unsigned int n = 0; n < PK_MAX_NODES; n++) {
+			uint64_t t = __atomic_load_n(&pl->report[w].peer_heard_us[n],
+						     __ATOMIC_RELAXED);
+
+			if (t > out[n])
+				out[n] = t;
+		}
+}
+
+void
 dp_plane_report_counters(struct dp_plane *pl, uint16_t w, const struct dp_counters *live,
 			 uint64_t arena_bytes)
 {

@@ -63,6 +63,8 @@ struct dp_report {
 	uint32_t epoch_seen;	/* the epoch its partitions run */
 	uint32_t oldest_epoch;	/* the oldest epoch a round of theirs still counts in */
 	uint64_t arena_bytes;	/* its partitions' memory */
+	uint64_t peer_heard_us[PK_MAX_NODES];	/* TSC-based us of each member's last
+						 * datagram through the gate; 0: never */
 	struct dp_counters counters;
 } __attribute__((aligned(64)));
 
@@ -135,6 +137,10 @@ void dp_plane_reclaim(struct dp_plane *pl, uint32_t epoch);
 void dp_plane_floor(const struct dp_plane *pl, uint16_t p, struct pk_floor *f);
 /* Lcore <w>'s report (a consistent enough copy: counters are words). */
 void dp_plane_report(const struct dp_plane *pl, uint16_t w, struct dp_report *out);
+/* When each member was last heard by any lcore (us on the lcores' TSC
+ * clock, dp_plane_now_us's; 0: never).
+ */
+void dp_plane_peers_heard(const struct dp_plane *pl, uint64_t out[PK_MAX_NODES]);
 /* Every lcore's counters summed. */
 void dp_plane_counters(const struct dp_plane *pl, struct dp_counters *sum);
 
@@ -157,5 +163,6 @@ void dp_plane_report_epochs(struct dp_plane *pl, uint16_t w, uint32_t seen, uint
 void dp_plane_report_floor(struct dp_plane *pl, uint16_t p, const struct pk_floor *f);
 void dp_plane_report_counters(struct dp_plane *pl, uint16_t w, const struct dp_counters *live,
 			      uint64_t arena_bytes);
+void dp_plane_report_peers(struct dp_plane *pl, uint16_t w, const uint64_t heard[PK_MAX_NODES]);
 
 #endif

@@ -9,6 +9,7 @@
 #include <rte_ethdev.h>
 #include <rte_flow.h>
 
+#include "log.h"
 #include "ports.h"
 
 #define RX_DESC 1024
@@ -90,7 +91,7 @@ dp_port_start(struct dp_port *p, uint16_t port, unsigned int nworkers, struct rt
 
 		/* Without a doorbell the port still works, woken by a timer. */
 		if (dp_bell_open(&p->bell, p->devargs, nq, why, whylen) != 0)
-			fprintf(stderr, "port %u: %s; a timer wakes its workers\n", port, why);
+			dp_log(DP_LOG_WARNING, "port %u: %s; a timer wakes its workers", port, why);
 	}
 	return 0;
 }

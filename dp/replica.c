@@ -3,6 +3,7 @@
  * the counter report. The loop itself is in worker_loop.c.
  */
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
@@ -17,6 +18,7 @@
 
 #include "clock.h"
 #include "index_lfht.h"
+#include "log.h"
 #include "replica.h"
 
 #define RING_SIZE 1024
@@ -89,7 +91,7 @@ make_partitions(struct dp_replica *r, const struct dp_options *o)
 		part->w = pk_worker_new(&wp, dp_plane_follow(&r->plane)->cfg);
 		part->clients = calloc(DP_CLIENT_SLOTS, sizeof(*part->clients));
 		if (part->w == NULL || part->clients == NULL) {
-			fprintf(stderr, "parnikd: out of memory for partition %u\n", p);
+			dp_log(DP_LOG_ERR, "out of memory for partition %u", p);
 			return -1;
 		}
 		r->plane.index[p] = pk_worker_index(part->w);
@@ -107,7 +109,7 @@ make_lcores(struct dp_replica *r)
 		struct dp_lcore *l = rte_zmalloc("pk_lcore", sizeof(*l), RTE_CACHE_LINE_SIZE);
 
 		if (l == NULL) {
-			fprintf(stderr, "parnikd: out of memory for lcore state\n");
+			dp_log(DP_LOG_ERR, "out of memory for lcore state");
 			return -1;
 		}
 		l->r = r;
@@ -125,7 +127,7 @@ make_lcores(struct dp_replica *r)
 		if (dp_mem_init(&l->mem) != 0)
 			return -1;
 		if (dp_idle_init(&l->idle) != 0) {
-			fprintf(stderr, "parnikd: no eventfd for the idle mode\n");
+			dp_log(DP_LOG_ERR, "no eventfd for the idle mode");
 			return -1;
 		}
 		/* Worker w polls RX queue w of every port that has one. */
@@ -146,7 +148,7 @@ make_lcores(struct dp_replica *r)
 		r->inject[w] = rte_ring_create(name, RING_SIZE, (int)rte_socket_id(),
 					       RING_F_SC_DEQ);
 		if (r->inject[w] == NULL) {
-			fprintf(stderr, "parnikd: cannot create ring %s (memory: -m)\n", name);
+			dp_log(DP_LOG_ERR, "cannot create ring %s (memory: -m)", name);
 			return -1;
 		}
 	}
@@ -161,7 +163,7 @@ make_lcores(struct dp_replica *r)
 			r->ring[a][b] = rte_ring_create(name, RING_SIZE, (int)rte_socket_id(),
 							RING_F_SP_ENQ | RING_F_SC_DEQ);
 			if (r->ring[a][b] == NULL) {
-				fprintf(stderr, "parnikd: cannot create ring %s (memory: -m)\n", name);
+				dp_log(DP_LOG_ERR, "cannot create ring %s (memory: -m)", name);
 				return -1;
 			}
 		}
@@ -266,6 +268,23 @@ dp_replica_others(const struct dp_replica *r)
  */
 #define CENSUS_SPARES_MS 300
 
+/* The census's answers, a log line each (census.c prints to a stream). */
+static void
+log_census(const struct dp_census *c, uint16_t others)
+{
+	char *text = NULL, *line, *save = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+
+	if (f == NULL)
+		return;
+	dp_census_print(c, others, f);
+	fclose(f);
+	for (line = strtok_r(text, "\n", &save); line != NULL; line = strtok_r(NULL, "\n", &save))
+		dp_log(DP_LOG_ERR, "%s", strncmp(line, "parnikd: ", 9) == 0 ? line + 9 : line);
+	free(text);
+}
+
 int
 dp_replica_census(struct dp_replica *r)
 {
@@ -288,20 +307,19 @@ dp_replica_census(struct dp_replica *r)
 		usleep(5000);
 	}
 	if (!dp_census_verdict(&r->census, others, required, why, sizeof(why))) {
-		dp_census_print(&r->census, others, stderr);
-		fprintf(stderr,
-			"parnikd: refusing --bootstrap: %s. A replica that restarted must not "
-			"vote with empty memory: start it without --bootstrap and readmit it "
-			"(parnikctl -s SOCKETS readmit %u); --force-bootstrap only to build a "
-			"brand-new cluster.\n",
-			why, r->opt->node);
+		log_census(&r->census, others);
+		dp_log(DP_LOG_ERR,
+		       "refusing --bootstrap: %s. A replica that restarted must not "
+		       "vote with empty memory: start it without --bootstrap and readmit it "
+		       "(parnikctl -s SOCKETS readmit %u); --force-bootstrap only to build a "
+		       "brand-new cluster.",
+		       why, r->opt->node);
 		return -1;
 	}
-	printf("parnikd: bootstrap: %u of %u other member(s) answered, none holds state: "
-	       "voting\n", dp_census_heard(&r->census, others), pk_mask_count(others));
-	fflush(stdout);
+	dp_log(DP_LOG_NOTICE, "bootstrap: %u of %u other member(s) answered, none holds state: "
+	       "voting", dp_census_heard(&r->census, others), pk_mask_count(others));
 	if (dp_plane_admit(&r->plane) != 0) {
-		fprintf(stderr, "parnikd: out of memory admitting the acceptors\n");
+		dp_log(DP_LOG_ERR, "out of memory admitting the acceptors");
 		return -1;
 	}
 	return 0;

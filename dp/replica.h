@@ -124,6 +124,7 @@ struct dp_lcore {
 	struct dp_counters live;		/* reported through the plane */
 	uint64_t next_publish;			/* TSC */
 	uint64_t census_next;			/* us: next HELLO round */
+	uint64_t peer_heard_us[PK_MAX_NODES];	/* us: each member's last datagram through the gate */
 } __rte_cache_aligned;
 
 struct dp_replica {

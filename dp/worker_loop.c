@@ -413,9 +413,11 @@ handle_payload(struct dp_lcore *l, unsigned int pi, uint8_t *frame, const struct
 		l->live.dp.gate[why]++;
 		return;
 	}
-	if (peer >= 0)
+	if (peer >= 0) {
 		dp_neigh_learn(&r->neigh, pp->src_ip, pp->src_mac, r->ports[pi].id, l->now_us,
 			       true);
+		l->peer_heard_us[peer] = l->now_us;
+	}
 	for (int i = 0; i < n; i++) {
 		if (msgs[i].type == PK_MSG_INSTALLED) {
 			(void)dp_installs_ack(&l->installs, msgs[i].peer.node, msgs[i].peer.token);
@@ -858,6 +860,7 @@ publish(struct dp_lcore *l)
 	l->live.dp.idle_kicks = __atomic_load_n(&l->idle.kicks, __ATOMIC_RELAXED);
 	l->live.dp.idle_woken = l->idle.woken;
 	dp_plane_report_counters(&l->r->plane, l->index, &l->live, dp_mem_arena_bytes(&l->mem));
+	dp_plane_report_peers(&l->r->plane, l->index, l->peer_heard_us);
 }
 
 /* At shutdown: the held frames are dropped, as a link going down would. */

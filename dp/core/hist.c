@@ -66,6 +66,16 @@ pk_hist_merge(struct pk_hist *into, const struct pk_hist *from)
 }
 
 uint64_t
+pk_hist_count_below(const struct pk_hist *h, uint64_t bound)
+{
+	uint64_t n = 0;
+
+	for (unsigned int b = 0; b < PK_HIST_BUCKETS && bucket_top(b) < bound; b++)
+		n += h->buckets[b];
+	return n;
+}
+
+uint64_t
 pk_hist_quantile(const struct pk_hist *h, double q)
 {
 	uint64_t rank, seen = 0;

@@ -30,4 +30,9 @@ void pk_hist_merge(struct pk_hist *into, const struct pk_hist *from);
  */
 uint64_t pk_hist_quantile(const struct pk_hist *h, double q);
 
+/* How many values recorded were below <bound>: exact when <bound> is a
+ * bucket edge (any power of two is), else the buckets wholly below it.
+ */
+uint64_t pk_hist_count_below(const struct pk_hist *h, uint64_t bound);
+
 #endif
