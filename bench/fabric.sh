@@ -14,7 +14,11 @@
 #       (shared memory) for the replicas' own traffic. --spares starts S more
 #       replicas (ids N..N+S-1), members outside the prepare and accept lists,
 #       for parnikctl grow / replace. --client-memif gives every replica one
-#       more memif port, for parnik-bench's DPDK mode. PARNIKD_OPTS adds
+#       more memif port, for parnik-bench's DPDK mode. --mgmt gives every
+#       replica namespace a kernel management address (.110+I) where the
+#       replica serves its control commands over TCP (port 7800, sealed with
+#       NAME/control.key) and its metrics over HTTP (port 9700), as on
+#       hosts of their own: see ctl-urls and metrics-urls. PARNIKD_OPTS adds
 #       parnikd options (for example "--session-lease-ms 300000 --gc-interval 200").
 #       Every cluster gets its own peer key (NAME/peer.key, mode 0600);
 #       PARNIK_FABRIC_INSECURE=1 runs the replicas with --insecure-peers
@@ -37,6 +41,10 @@
 #   bench/fabric.sh sockets NAME                              every replica's control socket,
 #                                     comma-separated (parnikctl -s)
 #   bench/fabric.sh ctl NAME I CMD...                         parnikctl on replica I's control socket
+#   bench/fabric.sh ctl-urls NAME                             with --mgmt: every replica's TCP control
+#                                     port (tcp://IP:7800, comma-separated; parnikctl -s, from the
+#                                     client namespace, with --control-key NAME/control.key)
+#   bench/fabric.sh metrics-urls NAME                         with --mgmt: every replica's metrics URL
 #   bench/fabric.sh telemetry NAME I CMD                      a DPDK telemetry command on replica I
 #                                     (/parnik/stats, /parnik/lcores, /parnik/config, /ethdev/stats,0)
 #
@@ -118,13 +126,13 @@ down() {
         ip netns del "$ns" 2>/dev/null || true
     done
     # Logs and counters (written on shutdown) stay for a look; up clears them.
-    rm -f "$dir"/*.pid "$dir"/servers "$dir"/partitions "$dir"/dpdk-client-*
+    rm -f "$dir"/*.pid "$dir"/servers "$dir"/partitions "$dir"/dpdk-client-* "$dir"/ctl-urls "$dir"/metrics-urls
     # The EAL's runtime directories (--file-prefix), one per replica.
     rm -rf /var/run/dpdk/pk"$idx"-r* 2>/dev/null || true
 }
 
 up() {
-    local name=$1 replicas=3 spares=0 partitions=1 workers="" memif=0 tap=0 client_memif=0
+    local name=$1 replicas=3 spares=0 partitions=1 workers="" memif=0 tap=0 client_memif=0 mgmt=0
     shift
     while [ $# -gt 0 ]; do
         case $1 in
@@ -133,6 +141,7 @@ up() {
             --partitions) partitions=$2; shift 2 ;;
             --memif) memif=1; shift ;;
             --client-memif) client_memif=1; shift ;;
+            --mgmt) mgmt=1; shift ;;
             --tap) tap=1; shift ;;
             --workers) workers=$2; shift 2 ;;
             *) usage ;;
@@ -146,7 +155,7 @@ up() {
     [ -x "$parnikd" ] || { echo "fabric: $parnikd not built (needs libdpdk-dev)" >&2; exit 2; }
     down "$name"
     rm -rf "${state_root:?}/$name"
-    local idx dir net members="" servers="" sockets="" i
+    local idx dir net members="" servers="" sockets="" ctl_urls="" metrics_urls="" i
     idx=$(net_index "$name")
     dir=$state_root/$name
     net=198.18.$idx
@@ -157,6 +166,7 @@ up() {
         auth="--peer-key $dir/peer.key"
     fi
     [ -z "${PARNIK_CLIENT_KEY:-}" ] || auth="$auth --client-key $PARNIK_CLIENT_KEY"
+    [ $mgmt -eq 0 ] || "$parnikctl" keygen "$dir/control.key"
     trap 'echo "fabric: up failed, tearing down $name" >&2; down "$name"' ERR
     ip netns add "pk$idx-br"
     ip -n "pk$idx-br" link add br0 type bridge
@@ -217,6 +227,17 @@ up() {
         ip netns add "pk$idx-r$i"
         ip netns exec "pk$idx-r$i" sysctl -qw net.ipv6.conf.all.disable_ipv6=1
         attach "pk$idx-r$i" "pk${idx}r$i"
+        local windows=""
+        if [ $mgmt -eq 1 ]; then
+            # A management interface with a kernel address, beside the DPDK
+            # port (which has none); the kernel answers ARP for it there only.
+            attach "pk$idx-r$i" "pk${idx}m$i"
+            ip netns exec "pk$idx-r$i" sysctl -qw net.ipv4.conf.all.arp_ignore=1
+            ip -n "pk$idx-r$i" addr add "$net.$((110 + i))/24" dev "pk${idx}m$i"
+            windows="--control-listen $net.$((110 + i)):7800 --control-key $dir/control.key --metrics $net.$((110 + i)):9700"
+            ctl_urls="$ctl_urls${ctl_urls:+,}tcp://$net.$((110 + i)):7800"
+            metrics_urls="$metrics_urls${metrics_urls:+ }http://$net.$((110 + i)):9700/metrics"
+        fi
         local edge="net_af_packet0,iface=pk${idx}r$i,qdisc_bypass=1,framecnt=4096,qpairs=$workers"
         if [ $tap -eq 1 ]; then
             # net_tap creates its kernel interface in the replica's
@@ -238,7 +259,7 @@ up() {
             $links -- \
             --node "$i" --addr "$net.$((i + 1))" $members $neigh --partitions "$partitions" \
             --idle adaptive --idle-max-us "${PARNIK_IDLE_MAX_US:-200}" \
-            --stats-file "$dir/r$i.stats" --ctl "$dir/r$i.sock" $auth ${PARNIKD_OPTS:-} >"$dir/r$i.cmd"
+            --stats-file "$dir/r$i.stats" --ctl "$dir/r$i.sock" $auth $windows ${PARNIKD_OPTS:-} >"$dir/r$i.cmd"
         # The census (--bootstrap) waits for every member of the lists:
         # they start one after the other, on a machine that may be busy.
         start_replica "$dir" "$i" --bootstrap --lists "$lists" --bootstrap-wait 30000
@@ -268,6 +289,8 @@ up() {
     # client polls as many.
     [ -z "$dpdk_client_memif" ] || echo "$dpdk_client_memif --dpdk-ip $net.101 --dpdk-queues $workers" >"$dir/dpdk-client-memif"
     echo "$sockets" >"$dir/sockets"
+    echo "$ctl_urls" >"$dir/ctl-urls"
+    echo "$metrics_urls" >"$dir/metrics-urls"
     echo "$partitions" >"$dir/partitions"
     # Served when every replica answers a read (NOT_FOUND is an answer; a
     # spare, outside the lists, refuses it: NOT_MEMBER, exit 5).
@@ -335,6 +358,9 @@ case $cmd in
     resume) kill -CONT "$(cat "$state_root/$name/r$1.pid")" ;;
     restart) start_replica "$state_root/$name" "$1" ;;
     sockets) cat "$state_root/$name/sockets" ;;
+    ctl-urls|metrics-urls)
+        [ -s "$state_root/$name/$cmd" ] || { echo "fabric: $name was not started with --mgmt" >&2; exit 2; }
+        cat "$state_root/$name/$cmd" ;;
     ctl) i=$1; shift; "$parnikctl" -s "$state_root/$name/r$i.sock" "$@" ;;
     telemetry) echo "$2" | dpdk-telemetry.py -f "pk$(net_index "$name")-r$1" ;;
     *) usage ;;

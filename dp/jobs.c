@@ -117,7 +117,7 @@ finish(struct dp_jobs *j, const char *error)
 	p = j->p;
 	pthread_mutex_unlock(&j->lock);
 	/* GC sweeps run every --gc-interval: their lines are for debugging. */
-	dp_log(error != NULL ? DP_LOG_WARNING : p.kind == DP_JOB_GC ? DP_LOG_DEBUG : DP_LOG_INFO,
+	dp_log(p.kind == DP_JOB_GC ? DP_LOG_DEBUG : error != NULL ? DP_LOG_WARNING : DP_LOG_INFO,
 	       "%s %s: %llu key(s), %llu done, %llu failed, %llu retries, %llu ms%s%s",
 	       dp_job_kind_name(p.kind), error != NULL ? "failed" : "done",
 	       (unsigned long long)p.total, (unsigned long long)p.done,

@@ -3,6 +3,7 @@
 
 #include <rte_telemetry.h>
 
+#include "log.h"
 #include "telemetry.h"
 
 static struct dp_replica *replica;
@@ -103,7 +104,7 @@ dp_telemetry_register(struct dp_replica *r)
 				       "Parnik counters per worker lcore. No parameters") != 0 ||
 	    rte_telemetry_register_cmd("/parnik/config", cmd_config,
 				       "Parnik prepare/accept lists, quorums, epoch. No parameters") != 0) {
-		fprintf(stderr, "parnikd: cannot register telemetry commands\n");
+		dp_log(DP_LOG_WARNING, "cannot register telemetry commands");
 		return -1;
 	}
 	return 0;

@@ -43,7 +43,7 @@ show_logs() {
     for log in "${PARNIK_FABRIC_DIR:-/tmp/parnik-fabric}/$name"/r*.log; do
         [ -f "$log" ] || continue
         echo "---- $(basename "$log"), last lines:"
-        grep -v '^EAL\|^TELEMETRY\|rte_pmd' "$log" | tail -12 | sed 's/^/     /'
+        grep -Ev '(^| )(EAL|TELEMETRY): |rte_pmd' "$log" | tail -12 | sed 's/^/     /'
     done
 }
 
