@@ -289,8 +289,10 @@ up() {
     # client polls as many.
     [ -z "$dpdk_client_memif" ] || echo "$dpdk_client_memif --dpdk-ip $net.101 --dpdk-queues $workers" >"$dir/dpdk-client-memif"
     echo "$sockets" >"$dir/sockets"
-    echo "$ctl_urls" >"$dir/ctl-urls"
-    echo "$metrics_urls" >"$dir/metrics-urls"
+    if [ $mgmt -eq 1 ]; then
+        echo "$ctl_urls" >"$dir/ctl-urls"
+        echo "$metrics_urls" >"$dir/metrics-urls"
+    fi
     echo "$partitions" >"$dir/partitions"
     # Served when every replica answers a read (NOT_FOUND is an answer; a
     # spare, outside the lists, refuses it: NOT_MEMBER, exit 5).
@@ -315,7 +317,7 @@ up() {
             for k in $(seq 0 $((replicas - 1))); do
                 [ "$k" -ne "$i" ] || continue
                 echo "fabric: replica $k's log, last lines:" >&2
-                grep -v '^EAL\|^TELEMETRY\|rte_pmd' "$dir/r$k.log" 2>/dev/null | tail -4 >&2
+                grep -Ev '(^| )(EAL|TELEMETRY): |rte_pmd' "$dir/r$k.log" 2>/dev/null | tail -4 >&2
             done
             false
         fi

@@ -2,6 +2,7 @@
  * port with every line sealed (channel.h).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
 #include <stdbool.h>
@@ -18,6 +19,7 @@
 #include "ctl_client.h"
 
 #define TIMEOUT_MS 10000
+#define CONNECT_MS 3000
 #define TCP_PREFIX "tcp://"
 
 static uint8_t secret[CTL_CHAN_SECRET_LEN];
@@ -57,6 +59,33 @@ connect_unix(const char *path, char *err, size_t errlen)
 	return fd;
 }
 
+/* connect() that gives up after <ms>: a host that is down for good would
+ * otherwise hold parnikctl for the kernel's SYN retries (minutes).
+ */
+static int
+connect_within(int fd, const struct sockaddr *a, socklen_t len, int ms)
+{
+	int flags = fcntl(fd, F_GETFL), e = 0;
+	socklen_t elen = sizeof(e);
+	struct pollfd p = { .fd = fd, .events = POLLOUT };
+
+	if (flags < 0 || fcntl(fd, F_SETFL, flags | O_NONBLOCK) != 0)
+		return -1;
+	if (connect(fd, a, len) != 0) {
+		if (errno != EINPROGRESS)
+			return -1;
+		if (poll(&p, 1, ms) != 1) {
+			errno = ETIMEDOUT;
+			return -1;
+		}
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &elen) != 0 || e != 0) {
+			errno = e != 0 ? e : EIO;
+			return -1;
+		}
+	}
+	return fcntl(fd, F_SETFL, flags);	/* blocking again: poll() guards each read */
+}
+
 /* Connects to "tcp://HOST:PORT"; -2 when the host refuses (no listener). */
 static int
 connect_tcp(const char *url, char *err, size_t errlen)
@@ -80,7 +109,7 @@ connect_tcp(const char *url, char *err, size_t errlen)
 	}
 	for (p = ai; p != NULL; p = p->ai_next) {
 		fd = socket(p->ai_family, p->ai_socktype | SOCK_CLOEXEC, p->ai_protocol);
-		if (fd >= 0 && connect(fd, p->ai_addr, p->ai_addrlen) == 0)
+		if (fd >= 0 && connect_within(fd, p->ai_addr, p->ai_addrlen, CONNECT_MS) == 0)
 			break;
 		e = errno;
 		if (fd >= 0)
@@ -89,7 +118,15 @@ connect_tcp(const char *url, char *err, size_t errlen)
 	}
 	freeaddrinfo(ai);
 	if (fd < 0) {
-		snprintf(err, errlen, "%s: %s", url, strerror(e));
+		/* Refused: the host runs and nothing listens on the port, so
+		 * no replica runs there (as for a socket file without a
+		 * listener). Unreachable or silent: unknown, and so an error.
+		 */
+		if (e == ECONNREFUSED)
+			snprintf(err, errlen, "%s: connection refused (no replica listens there)", url);
+		else
+			snprintf(err, errlen, "%s: %s%s", url, e == ETIMEDOUT ? "no answer to connect in "
+				 "3 s" : strerror(e), " (a host down for good: leave it out of -s)");
 		return e == ECONNREFUSED ? -2 : -1;
 	}
 	return fd;
@@ -154,8 +191,8 @@ call_sealed(int fd, const char *url, const char *line, char *reply, size_t cap, 
 	if (read_line(fd, greeting, sizeof(greeting)) != 0 ||
 	    strncmp(greeting, CTL_CHAN_GREETING, sizeof(CTL_CHAN_GREETING) - 1) != 0 ||
 	    !ctl_channel_nonce_parse(greeting + sizeof(CTL_CHAN_GREETING) - 1, server_nonce)) {
-		snprintf(err, errlen, "%s: no Parnik control greeting (is it the --metrics port, or "
-			 "another service?)", url);
+		snprintf(err, errlen, "%s: closed or silent before the Parnik control greeting (too "
+			 "many control connections, or not a --control-listen port)", url);
 		goto out;
 	}
 	randombytes_buf(client_nonce, sizeof(client_nonce));
@@ -169,8 +206,9 @@ call_sealed(int fd, const char *url, const char *line, char *reply, size_t cap, 
 		goto out;
 	}
 	if (read_line(fd, sealed, big) != 0) {
-		snprintf(err, errlen, "%s: the replica closed the connection: it does not hold "
-			 "this control key (--control-key)", url);
+		snprintf(err, errlen, "%s: the replica closed the connection without an answer: it "
+			 "does not hold this control key (--control-key), or the line was damaged",
+			 url);
 		goto out;
 	}
 	if (ctl_channel_open(&ch, sealed, strlen(sealed), reply, cap) < 0) {

@@ -1,4 +1,5 @@
 /* The cluster health table of parnikctl (see health.h). */
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -103,11 +104,27 @@ survey(const char *path, struct replica *rp, char *reply)
 		      ctl_stats_sample_parse(reply, &rp->was) == 0;
 }
 
+/* Appends to the problems line; past its end the rest is dropped. */
+static void __attribute__((format(printf, 4, 5)))
+note(char *buf, size_t cap, size_t *len, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	if (*len >= cap - 1)
+		return;
+	va_start(ap, fmt);
+	n = vsnprintf(buf + *len, cap - *len, fmt, ap);
+	va_end(ap);
+	if (n > 0)
+		*len = *len + (size_t)n < cap - 1 ? *len + (size_t)n : cap - 1;
+}
+
 int
 ctl_health(const char *const *paths, unsigned int n)
 {
 	static struct replica rs[MAX_REPLICAS];
-	char *reply = malloc(REPLY_MAX), err[256], problems[512] = "";
+	char *reply = malloc(REPLY_MAX), err[256], problems[1024] = "";
 	unsigned int up = 0;
 	uint64_t epoch = 0;
 	size_t plen = 0;
@@ -132,8 +149,7 @@ ctl_health(const char *const *paths, unsigned int n)
 
 		if (!rp->up) {
 			printf("%-28.28s %s\n", paths[i], "(no answer)");
-			plen += (size_t)snprintf(problems + plen, sizeof(problems) - plen,
-						 "; %s does not answer", paths[i]);
+			note(problems, sizeof(problems), &plen, "; %s does not answer", paths[i]);
 			continue;
 		}
 		up++;
@@ -153,25 +169,22 @@ ctl_health(const char *const *paths, unsigned int n)
 			       (unsigned long long)rp->epoch, rp->prepare, rp->accept,
 			       (unsigned long long)rp->keys, "-", "-", rp->heard, rp->peers);
 	}
-	for (unsigned int i = 0; i < n && plen < sizeof(problems); i++) {
+	for (unsigned int i = 0; i < n; i++) {
 		const struct replica *rp = &rs[i];
 
 		if (!rp->up)
 			continue;
 		if (rp->epoch != epoch)
-			plen += (size_t)snprintf(problems + plen, sizeof(problems) - plen,
-						 "; node %llu runs epoch %llu, not %llu",
-						 (unsigned long long)rp->node,
-						 (unsigned long long)rp->epoch,
-						 (unsigned long long)epoch);
+			note(problems, sizeof(problems), &plen, "; node %llu runs epoch %llu, not %llu",
+			     (unsigned long long)rp->node, (unsigned long long)rp->epoch,
+			     (unsigned long long)epoch);
 		else if (rp->listed && !rp->voting)
-			plen += (size_t)snprintf(problems + plen, sizeof(problems) - plen,
-						 "; node %llu is listed but does not vote (readmit it)",
-						 (unsigned long long)rp->node);
-		if (plen < sizeof(problems) && rp->heard < rp->peers)
-			plen += (size_t)snprintf(problems + plen, sizeof(problems) - plen,
-						 "; node %llu does not hear %s",
-						 (unsigned long long)rp->node, rp->silent);
+			note(problems, sizeof(problems), &plen,
+			     "; node %llu is listed but does not vote (readmit it)",
+			     (unsigned long long)rp->node);
+		if (rp->heard < rp->peers)
+			note(problems, sizeof(problems), &plen, "; node %llu does not hear %s",
+			     (unsigned long long)rp->node, rp->silent);
 	}
 	if (up == 0) {
 		printf("cluster: no replica answers\n");

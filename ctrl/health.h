@@ -8,7 +8,7 @@
 
 /* Returns 0 when every replica answers, votes or is a spare, runs the same
  * epoch and hears every member; 1 when something is wrong (the last line
- * says what); 6 when no replica answers.
+ * says what); 6 when no replica answers; 2 for more than 16 replicas.
  */
 int ctl_health(const char *const *paths, unsigned int n);
 

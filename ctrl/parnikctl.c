@@ -83,7 +83,8 @@ usage(FILE *f)
 		"                      --metrics port serves)\n"
 		"  health              one table for every replica given: answers, votes,\n"
 		"                      epoch, lists, keys, requests/s, p99, members heard;\n"
-		"                      exit 0 healthy, 1 something is wrong (said last)\n",
+		"                      exit 0 healthy, 1 something is wrong (said last),\n"
+		"                      6 no replica answers\n",
 		DEFAULT_SOCKET);
 	fprintf(f,
 		"membership commands (give every replica's socket, spares included):\n"
@@ -125,6 +126,18 @@ split_sockets(char *arg, const char **paths)
 		paths[n++] = t;
 	}
 	return n;
+}
+
+/* Whether the list names a TCP control port (the control key is read only
+ * then: a broken PARNIKCTL_CONTROL_KEY does not stop local commands).
+ */
+static bool
+any_tcp(const char *const *paths, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (strncmp(paths[i], "tcp://", 6) == 0)
+			return true;
+	return false;
 }
 
 /* A usage error: one line with the reason, exit 2. */
@@ -217,7 +230,7 @@ main(int argc, char **argv)
 		return usage_error("no command%s", "");
 	if (sockets != NULL && (npaths = split_sockets(sockets, paths)) < 1)
 		return usage_error("-s '%s': no socket, or more than 16", sockets != NULL ? sockets : "");
-	if (control_key != NULL && control_key[0] != 0) {
+	if (control_key != NULL && control_key[0] != 0 && any_tcp(paths, npaths)) {
 		uint8_t secret[PK_AUTH_SECRET_LEN];
 
 		if (pk_keyfile_load(control_key, secret, err, sizeof(err)) != 0) {

@@ -44,16 +44,20 @@ static const unsigned int max_of_kind[K_COUNT] = { CTL_MAX_CLIENTS, CTL_MAX_TCP_
 struct client {
 	int fd;			/* -1: free slot */
 	uint8_t kind;		/* enum client_kind */
-	bool open;		/* K_TCP: greeting done, lines are sealed */
-	bool closing;		/* close once the pending bytes are out */
+	bool open;		/* K_TCP: the client's nonce came, lines are sealed */
+	bool authed;		/* K_TCP: a sealed line opened (it holds the key) */
+	bool closing;		/* answered or refused: read nothing more, close once sent */
+	bool eof;		/* the client closed its side: close once sent */
 	bool discarding;	/* skipping the rest of an over-long line */
 	size_t in_len;
 	char in[CTL_MAX_LINE + 1];
 	char *out;		/* pending reply bytes */
 	size_t out_len;
 	size_t out_off;
-	time_t last_active;
+	time_t last_active;	/* monotonic s: the last complete line or request */
 	time_t opened;
+	struct sockaddr_storage from;	/* K_TCP, K_HTTP: the client's address */
+	socklen_t from_len;
 	uint8_t server_nonce[CTL_CHAN_NONCE_LEN];
 	struct ctl_channel chan;
 };
@@ -74,10 +78,68 @@ struct ctl_server {
 	char reply[CTL_REPLY_MAX];
 	char sealed[CTL_REPLY_MAX * 4 / 3 + 64];	/* a reply sealed for K_TCP */
 	char metrics[CTL_METRICS_MAX];
+	size_t metrics_len;	/* the last rendering, reused for CTL_TICK_MS */
+	uint64_t metrics_ms;
 	struct ctl_server_stats stats;	/* written by the thread; read with atomics */
 };
 
 #define BUMP(s, f) __atomic_fetch_add(&(s)->stats.f, 1, __ATOMIC_RELAXED)
+
+/* Seconds on a clock no date change moves (the timeouts). */
+static time_t
+mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+/* The exposition: the host's, then the control server's own counters.
+ * Rendered at most once per CTL_TICK_MS: scrapes in a burst cost one.
+ */
+static size_t
+metrics_text(struct ctl_server *s)
+{
+	struct timespec ts;
+	uint64_t now_ms;
+	size_t len;
+	struct ctl_server_stats st;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	now_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+	if (s->metrics_len > 0 && now_ms - s->metrics_ms < CTL_TICK_MS)
+		return s->metrics_len;
+	s->metrics_len = 0;
+	if (s->host.metrics == NULL ||
+	    (len = s->host.metrics(s->host.ctx, s->metrics, sizeof(s->metrics))) == 0)
+		return 0;
+	ctl_server_stats(s, &st);
+#define PUT(name, help, v)                                                                  \
+	if (len < sizeof(s->metrics))                                                       \
+		len += (size_t)snprintf(s->metrics + len, sizeof(s->metrics) - len,          \
+					"# HELP parnik_control_" name "_total " help "\n"           \
+					"# TYPE parnik_control_" name "_total counter\n"            \
+					"parnik_control_" name "_total %llu\n",                     \
+					(unsigned long long)(v));
+	PUT("connections", "connections accepted (control socket, TCP port, metrics port)",
+	    st.connections)
+	PUT("refused", "connections refused: too many of their kind or from their host",
+	    st.refused)
+	PUT("commands", "control commands run", st.commands)
+	PUT("auth_failures", "TCP control connections closed: bad nonce or a line that did "
+	    "not open under the control key", st.auth_failures)
+	PUT("timed_out", "connections closed idle or past their greeting's deadline",
+	    st.idle_closed)
+	PUT("long_lines", "lines or requests over the size limit", st.long_lines)
+	PUT("http_requests", "metrics requests answered", st.http_requests)
+#undef PUT
+	if (len >= sizeof(s->metrics))
+		return 0;
+	s->metrics_len = len;
+	s->metrics_ms = now_ms;
+	return len;
+}
 
 static void
 client_close(struct client *c)
@@ -91,7 +153,10 @@ client_close(struct client *c)
 	c->in_len = 0;
 	c->discarding = false;
 	c->open = false;
+	c->authed = false;
 	c->closing = false;
+	c->eof = false;
+	c->from_len = 0;
 	sodium_memzero(&c->chan, sizeof(c->chan));
 }
 
@@ -121,7 +186,10 @@ client_queue(struct client *c, const char *data, size_t len)
 	return true;
 }
 
-static void
+/* Sends what is pending; false when the client is gone (nothing more can
+ * reach it).
+ */
+static bool
 client_flush(struct client *c)
 {
 	while (c->out_off < c->out_len) {
@@ -131,16 +199,40 @@ client_flush(struct client *c)
 		ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off,
 				 MSG_NOSIGNAL);
 
+		if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+			return true;	/* poll says when */
 		if (n <= 0)
-			return;	/* EAGAIN: poll says when; errors: the read side sees them */
+			return false;
 		c->out_off += (size_t)n;
 	}
+	return true;
+}
+
+/* `metrics` here rather than in commands.c: the text then carries the
+ * server's own counters, as the HTTP endpoint's does.
+ */
+static size_t
+metrics_reply(struct ctl_server *s)
+{
+	struct ctl_json j;
+	size_t len = metrics_text(s);
+
+	ctl_json_init(&j, s->reply, sizeof(s->reply));
+	ctl_json_open(&j, NULL);
+	ctl_json_bool(&j, "ok", len > 0);
+	if (len > 0)
+		ctl_json_str(&j, "text", s->metrics);
+	else
+		ctl_json_str(&j, "error", "no metrics (too large, or not served here)");
+	ctl_json_close(&j);
+	return j.len;
 }
 
 static bool
 reply(struct ctl_server *s, struct client *c, const char *line)
 {
-	size_t len = ctl_command_run(&s->host, line, s->reply, sizeof(s->reply));
+	size_t len = strcmp(line, "metrics") == 0
+		     ? metrics_reply(s) : ctl_command_run(&s->host, line, s->reply, sizeof(s->reply));
 	const char *out = s->reply;
 
 	BUMP(s, commands);
@@ -190,6 +282,7 @@ tcp_line(struct ctl_server *s, struct client *c, const char *line)
 		BUMP(s, auth_failures);
 		return false;
 	}
+	c->authed = true;
 	return reply(s, c, plain);
 }
 
@@ -210,12 +303,13 @@ http_answer(struct ctl_server *s, struct client *c, const char *request)
 {
 	static const char not_found[] = "not found: the metrics are at /metrics\n";
 	static const char not_allowed[] = "only GET is served here\n";
-	char head[256];
+	char head[320];
 	const char *status = "200 OK", *body = s->metrics;
 	size_t body_len = 0;
 	int n;
 
 	BUMP(s, http_requests);
+	c->last_active = mono_s();
 	if (strncmp(request, "GET ", 4) != 0) {
 		status = "405 Method Not Allowed";
 		body = not_allowed;
@@ -226,15 +320,15 @@ http_answer(struct ctl_server *s, struct client *c, const char *request)
 		status = "404 Not Found";
 		body = not_found;
 		body_len = sizeof(not_found) - 1;
-	} else if (s->host.metrics == NULL ||
-		   (body_len = s->host.metrics(s->host.ctx, s->metrics, sizeof(s->metrics))) == 0) {
+	} else if ((body_len = metrics_text(s)) == 0) {
 		status = "500 Internal Server Error";
 		body = "metrics too large\n";
 		body_len = strlen(body);
 	}
 	n = snprintf(head, sizeof(head),
 		     "HTTP/1.0 %s\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\n"
-		     "Content-Length: %zu\r\nConnection: close\r\n\r", status, body_len);
+		     "Content-Length: %zu\r\n%sConnection: close\r\n\r", status, body_len,
+		     body == not_allowed ? "Allow: GET\r\n" : "");
 	/* client_queue ends each piece with a newline: the header's "\r\n\r"
 	 * gets its last "\n" there; the body goes without its own last byte.
 	 */
@@ -243,19 +337,35 @@ http_answer(struct ctl_server *s, struct client *c, const char *request)
 	c->closing = true;
 }
 
-/* An HTTP request, up to the blank line after its headers. */
+/* One read for a client: <false> to close it now. A client at its end of
+ * input (eof) is kept until what it was sent has gone.
+ */
+static bool
+read_some(struct client *c, ssize_t *got)
+{
+	*got = read(c->fd, c->in + c->in_len, CTL_MAX_LINE - c->in_len);
+	if (*got == 0) {
+		c->eof = true;
+		return true;
+	}
+	if (*got < 0)
+		return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
+	return true;
+}
+
+/* An HTTP request, up to the blank line after its headers. At most
+ * CTL_READS_PER_WAKE reads per wake-up, so no client holds the thread.
+ */
 static bool
 http_read(struct ctl_server *s, struct client *c)
 {
-	for (;;) {
-		ssize_t n = read(c->fd, c->in + c->in_len, CTL_MAX_LINE - c->in_len);
+	for (int k = 0; k < CTL_READS_PER_WAKE && !c->closing && !c->eof; k++) {
+		ssize_t n;
 
-		if (n == 0)
+		if (!read_some(c, &n))
 			return false;
-		if (n < 0)
-			return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
-		if (c->closing)
-			continue;	/* answered: what follows is ignored */
+		if (n <= 0)
+			return true;
 		c->in_len += (size_t)n;
 		c->in[c->in_len] = 0;
 		if (strstr(c->in, "\r\n\r\n") != NULL || strstr(c->in, "\n\n") != NULL) {
@@ -269,20 +379,23 @@ http_read(struct ctl_server *s, struct client *c)
 			c->closing = true;
 		}
 	}
+	return true;
 }
 
-/* Handles what arrived; false when the client is to be closed. */
+/* Lines from a client of the control socket or the TCP port; false when
+ * it is to be closed now. At most CTL_READS_PER_WAKE reads per wake-up.
+ */
 static bool
 client_read(struct ctl_server *s, struct client *c)
 {
-	for (;;) {
-		ssize_t n = read(c->fd, c->in + c->in_len, CTL_MAX_LINE - c->in_len);
+	for (int k = 0; k < CTL_READS_PER_WAKE && !c->closing && !c->eof; k++) {
 		size_t start = 0;
+		ssize_t n;
 
-		if (n == 0)
+		if (!read_some(c, &n))
 			return false;
-		if (n < 0)
-			return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
+		if (n <= 0)
+			return true;
 		c->in_len += (size_t)n;
 		for (size_t i = 0; i < c->in_len; i++) {
 			if (c->in[i] != '\n')
@@ -290,8 +403,11 @@ client_read(struct ctl_server *s, struct client *c)
 			c->in[i] = 0;
 			if (i > start && c->in[i - 1] == '\r')
 				c->in[i - 1] = 0;	/* telnet, nc -C */
-			if (!c->discarding && !line_in(s, c, c->in + start))
-				return false;
+			if (!c->discarding && !c->closing) {
+				c->last_active = mono_s();
+				if (!line_in(s, c, c->in + start))
+					return false;
+			}
 			c->discarding = false;
 			start = i + 1;
 		}
@@ -318,25 +434,53 @@ client_read(struct ctl_server *s, struct client *c)
 			c->in_len = 0;
 		}
 	}
+	return true;
+}
+
+/* Whether two client addresses are the same host (the port aside). */
+static bool
+same_host(const struct sockaddr_storage *a, const struct sockaddr_storage *b)
+{
+	if (a->ss_family != b->ss_family)
+		return false;
+	if (a->ss_family == AF_INET)
+		return ((const struct sockaddr_in *)a)->sin_addr.s_addr ==
+		       ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+	if (a->ss_family == AF_INET6)
+		return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr,
+			      &((const struct sockaddr_in6 *)b)->sin6_addr, 16) == 0;
+	return false;
 }
 
 static void
 accept_clients(struct ctl_server *s, const struct listener *l, time_t now)
 {
 	for (;;) {
-		int fd = accept4(l->fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		struct sockaddr_storage from;
+		socklen_t from_len = sizeof(from);
+		int fd = accept4(l->fd, (struct sockaddr *)&from, &from_len,
+				 SOCK_NONBLOCK | SOCK_CLOEXEC);
 		struct client *slot = NULL;
-		unsigned int same = 0;
+		unsigned int same = 0, same_source = 0;
 
 		if (fd < 0)
 			return;
 		for (unsigned int i = 0; i < CTL_ALL_CLIENTS; i++) {
-			if (s->clients[i].fd >= 0)
-				same += s->clients[i].kind == l->kind;
-			else if (slot == NULL)
+			const struct client *c = &s->clients[i];
+
+			if (c->fd >= 0) {
+				same += c->kind == l->kind;
+				same_source += c->kind == l->kind && l->kind != K_UNIX &&
+					       same_host(&c->from, &from);
+			} else if (slot == NULL) {
 				slot = &s->clients[i];
+			}
 		}
-		if (slot == NULL || same >= max_of_kind[l->kind]) {
+		/* One host may not take every slot of a port: the others' share
+		 * stays, whatever it opens.
+		 */
+		if (slot == NULL || same >= max_of_kind[l->kind] ||
+		    same_source >= CTL_MAX_PER_SOURCE) {
 			static const char msg[] = "{\"ok\":false,\"error\":\"too many control clients\"}\n";
 
 			BUMP(s, refused);
@@ -348,6 +492,8 @@ accept_clients(struct ctl_server *s, const struct listener *l, time_t now)
 		BUMP(s, connections);
 		slot->fd = fd;
 		slot->kind = l->kind;
+		slot->from = from;
+		slot->from_len = from_len;
 		slot->last_active = slot->opened = now;
 		if (l->kind == K_TCP) {
 			char hello[sizeof(CTL_CHAN_GREETING) + 2 * CTL_CHAN_NONCE_LEN];
@@ -367,9 +513,12 @@ accept_clients(struct ctl_server *s, const struct listener *l, time_t now)
 static bool
 overstayed(const struct client *c, time_t now)
 {
-	if ((c->kind == K_HTTP || (c->kind == K_TCP && !c->open)) &&
+	/* Until a sealed line opens, a TCP client has proved nothing: the
+	 * nonce line needs no key.
+	 */
+	if (((c->kind == K_HTTP && !c->closing) || (c->kind == K_TCP && !c->authed)) &&
 	    now - c->opened > CTL_HANDSHAKE_SECONDS)
-		return true;
+		return true;	/* (an answer on its way has the idle timeout to go) */
 	return now - c->last_active > CTL_IDLE_SECONDS;
 }
 
@@ -394,7 +543,9 @@ serve(void *arg)
 
 			if (c->fd < 0)
 				continue;
-			pfd[n] = (struct pollfd){ .fd = c->fd, .events = POLLIN };
+			/* Answered, refused or at its end: only what it is owed goes out. */
+			pfd[n] = (struct pollfd){ .fd = c->fd,
+						  .events = c->closing || c->eof ? 0 : POLLIN };
 			if (c->out_off < c->out_len)
 				pfd[n].events |= POLLOUT;
 			map[n++] = i;
@@ -403,7 +554,7 @@ serve(void *arg)
 			break;
 		if (pfd[0].revents != 0)
 			break;
-		now = time(NULL);
+		now = mono_s();
 		for (int k = 0; k < K_COUNT; k++)
 			if (pfd[1 + k].revents & POLLIN)
 				accept_clients(s, &s->ls[k], now);
@@ -411,14 +562,17 @@ serve(void *arg)
 			struct client *c = &s->clients[map[k]];
 			bool keep = true;
 
-			if (pfd[k].revents & (POLLIN | POLLHUP | POLLERR)) {
-				c->last_active = now;
+			if ((pfd[k].revents & POLLIN) != 0 ||
+			    ((pfd[k].revents & (POLLHUP | POLLERR)) != 0 && !c->closing && !c->eof))
 				keep = c->kind == K_HTTP ? http_read(s, c) : client_read(s, c);
-			}
 			if (keep)
-				client_flush(c);
-			if (keep && c->closing && c->out_off == c->out_len)
-				keep = false;	/* answered and refused: all sent */
+				keep = client_flush(c);
+			if (keep && (c->closing || c->eof) && c->out_off == c->out_len)
+				keep = false;	/* all it is owed is sent */
+			/* Hung up both ways, or broken: nothing more gets through. */
+			if (keep && (pfd[k].revents & (POLLERR | POLLHUP)) != 0 &&
+			    (c->closing || c->eof || (pfd[k].revents & POLLERR) != 0))
+				keep = false;
 			if (keep && overstayed(c, now)) {
 				BUMP(s, idle_closed);
 				keep = false;

@@ -19,7 +19,9 @@
 #define CTL_MAX_CLIENTS 32	/* on the control socket */
 #define CTL_MAX_TCP_CLIENTS 16	/* on the TCP control port */
 #define CTL_MAX_HTTP_CLIENTS 16	/* on the metrics port */
-#define CTL_HANDSHAKE_SECONDS 10	/* to finish a TCP greeting or an HTTP request */
+#define CTL_MAX_PER_SOURCE 4	/* TCP or metrics connections from one host */
+#define CTL_HANDSHAKE_SECONDS 10	/* to open a first sealed line, or send an HTTP request */
+#define CTL_READS_PER_WAKE 4	/* reads of one client per poll wake-up */
 #define CTL_IDLE_SECONDS 120
 #define CTL_REPLY_MAX (256 * 1024)
 

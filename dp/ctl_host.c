@@ -14,7 +14,7 @@
 #define BARRIER_TIMEOUT_MS 10000
 
 static void (*stop_fn)(void);
-static time_t started;
+static uint64_t started_us;	/* monotonic: a clock step moves no uptime */
 
 static void
 ip_str(uint32_t ip, char *buf)
@@ -40,7 +40,7 @@ h_status(void *ctx, struct ctl_json *j)
 	ctl_json_u64(j, "epoch", cfg.epoch);
 	ctl_json_bool(j, "voting", dp_plane_admitted(&r->plane));
 	ctl_json_str(j, "idle", r->opt->idle == DP_IDLE_POLL ? "poll" : "adaptive");
-	ctl_json_u64(j, "uptime_s", (uint64_t)(time(NULL) - started));
+	ctl_json_u64(j, "uptime_s", (dp_mono_us() - started_us) / 1000000);
 	{
 		static struct dp_counters sum;
 
@@ -510,7 +510,7 @@ void
 dp_ctl_host_init(struct ctl_host *h, struct dp_replica *r, void (*stop)(void))
 {
 	stop_fn = stop;
-	started = time(NULL);
+	started_us = dp_mono_us();
 	dp_watch_init(r);
 	*h = (struct ctl_host){
 		.ctx = r,

@@ -15,6 +15,7 @@ static int log_type = RTE_LOGTYPE_USER1;	/* until registered */
 static bool to_syslog;
 static bool at_line_start = true;
 static char prefix[32];	/* "parnikd: " once dp_log_open names the program */
+static char prefix_ident[32];	/* syslog's ident: the program */
 
 static const char *
 level_name(uint32_t level)
@@ -70,22 +71,29 @@ dp_log_open(const char *program, bool syslog)
 	FILE *f = fopencookie(NULL, "w", fns);
 
 	snprintf(prefix, sizeof(prefix), "%s: ", program);
+	snprintf(prefix_ident, sizeof(prefix_ident), "%s", program);
 	if (syslog) {
-		openlog(program, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+		openlog(prefix_ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
 		to_syslog = true;
 	}
 	if (f == NULL)
 		return;	/* rte_log keeps stderr: lines without a time, none lost */
-	/* Line-buffered would split a message at each newline; rte_log flushes
-	 * after each message anyway.
+	/* Unbuffered: glibc formats each vfprintf whole and writes it once,
+	 * under the stream's lock, so every message reaches stream_write on
+	 * its own, with its own thread's level (rte_log's vfprintf and fflush
+	 * are two calls: a buffer would let another thread's message in
+	 * between).
 	 */
-	setvbuf(f, NULL, _IOFBF, 8192);
+	setvbuf(f, NULL, _IONBF, 0);
 	rte_openlog_stream(f);
 }
 
 void
 dp_log_register(uint8_t level)
 {
+	/* The EAL opened syslog under its own ident meanwhile: ours again. */
+	if (to_syslog)
+		openlog(prefix_ident, LOG_PID | LOG_NDELAY, LOG_DAEMON);
 	int t = rte_log_register_type_and_pick_level("parnik", RTE_LOG_INFO);
 
 	if (t >= 0)

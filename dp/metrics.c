@@ -54,20 +54,28 @@ gauge(struct text *t, const char *name, const char *help, uint64_t v)
 	put(t, "parnik_%s %" PRIu64 "\n", name, v);
 }
 
-/* Buckets at powers of two nanoseconds, 1.024 us to 1.07 s: bucket edges
- * of the replica's histogram, so every count is exact.
+/* Buckets at powers of two nanoseconds, 1.024 us to 1.07 s: edges of the
+ * replica's own histogram, so no count is interpolated. A bucket counts the
+ * values below its bound: one of exactly 2^k ns lands in the next (ns
+ * resolution, where Prometheus says "at most").
  */
 static void
 latency(struct text *t, const struct pk_hist *h)
 {
+	/* The count from the buckets themselves: the lcores publish words
+	 * one by one, so h->count may trail them and +Inf must not fall
+	 * below a finite bucket.
+	 */
+	uint64_t all = pk_hist_count_below(h, UINT64_MAX);
+
 	family(t, "request_duration_seconds", "histogram",
 	       "from a client request's arrival to its reply, at this replica");
 	for (unsigned int k = 10; k <= 30; k++)
-		put(t, "parnik_request_duration_seconds_bucket{le=\"%.9g\"} %" PRIu64 "\n",
+		put(t, "parnik_request_duration_seconds_bucket{le=\"%.10g\"} %" PRIu64 "\n",
 		    (double)(1ull << k) / 1e9, pk_hist_count_below(h, 1ull << k));
-	put(t, "parnik_request_duration_seconds_bucket{le=\"+Inf\"} %" PRIu64 "\n", h->count);
+	put(t, "parnik_request_duration_seconds_bucket{le=\"+Inf\"} %" PRIu64 "\n", all);
 	put(t, "parnik_request_duration_seconds_sum %.9f\n", (double)h->sum / 1e9);
-	put(t, "parnik_request_duration_seconds_count %" PRIu64 "\n", h->count);
+	put(t, "parnik_request_duration_seconds_count %" PRIu64 "\n", all);
 }
 
 static unsigned int

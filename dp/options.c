@@ -268,6 +268,9 @@ validate(struct dp_options *o, bool have_node, char *err, size_t errlen)
 		return pk_errf(err, errlen,
 			    "--control-listen needs --control-key: a control port without a key "
 			    "would let anyone who reaches it reconfigure the cluster");
+	if (o->have_control_key && o->control.port == 0)
+		return pk_errf(err, errlen, "--control-key without --control-listen: the key "
+			    "would guard nothing (give both, or neither)");
 	if (o->control.port != 0 && o->metrics.port == o->control.port &&
 	    (o->metrics.ip == o->control.ip || o->metrics.ip == 0 || o->control.ip == 0))
 		return pk_errf(err, errlen, "--metrics and --control-listen name the same port");

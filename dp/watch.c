@@ -5,13 +5,14 @@
 
 #include <rte_cycles.h>
 
+#include "clock.h"
 #include "liveness.h"
 #include "log.h"
 #include "metrics.h"
 #include "watch.h"
 
 static struct dp_liveness lv;
-static time_t started;
+static uint64_t started_us;	/* monotonic */
 
 /* The lcores' clock (worker_loop.c stamps arrivals with it). */
 static uint64_t
@@ -23,7 +24,7 @@ now_us(const struct dp_replica *r)
 void
 dp_watch_init(struct dp_replica *r)
 {
-	started = time(NULL);
+	started_us = dp_mono_us();
 	dp_liveness_init(&lv, r->opt->peer_silent_ms, now_us(r));
 }
 
@@ -111,7 +112,7 @@ dp_watch_metrics(struct dp_replica *r, char *buf, size_t cap)
 	in.prepare_quorum = cfg.prepare_quorum;
 	in.accept_quorum = cfg.accept_quorum;
 	in.members = dp_replica_others(r);
-	in.uptime_s = (uint64_t)(time(NULL) - started);
+	in.uptime_s = (dp_mono_us() - started_us) / 1000000;
 	ages(r, in.heard_age_ms, in.heard_ever);
 	for (uint16_t n = 0; n < PK_MAX_NODES; n++)
 		in.silent[n] = dp_liveness_silent(&lv, n);

@@ -5,6 +5,8 @@
  * others are served; a client that never reads is cut off; keys are escaped;
  * shutdown reaches the host.
  */
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +16,7 @@
 #include <sys/un.h>
 #include <unistd.h>
 
+#include "channel.h"
 #include "check.h"
 #include "json.h"
 #include "server.h"
@@ -559,6 +562,134 @@ test_socket_is_private(void)
 	rmdir(dir);
 }
 
+static size_t
+fake_metrics(void *ctx, char *buf, size_t cap)
+{
+	(void)ctx;
+	return (size_t)snprintf(buf, cap, "# TYPE parnik_up gauge\nparnik_up 1\n");
+}
+
+static bool
+put_str(int fd, const char *text)
+{
+	return write(fd, text, strlen(text)) == (ssize_t)strlen(text);
+}
+
+static int
+tcp_connect(uint16_t port)
+{
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons(port),
+				 .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	if (fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof(a)) != 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* Everything the peer sends until it closes (at most <cap> - 1 bytes). */
+static size_t
+read_all(int fd, char *buf, size_t cap)
+{
+	size_t got = 0;
+
+	for (;;) {
+		struct pollfd p = { .fd = fd, .events = POLLIN };
+		ssize_t n;
+
+		if (poll(&p, 1, 3000) <= 0)
+			break;
+		n = read(fd, buf + got, cap - 1 - got);
+		if (n <= 0)
+			break;
+		got += (size_t)n;
+	}
+	buf[got] = 0;
+	return got;
+}
+
+/* The metrics port and the TCP control port of a second server: a request
+ * split across writes, a half-closed client still answered, 404, 405 with
+ * its Allow header, 431 for an endless header; the TCP port greets with a
+ * nonce, refuses a plain command and a host's fifth connection.
+ */
+static void
+test_http_and_tcp_listeners(void)
+{
+	static const uint8_t key[32] = { 7 };
+	static char big[8192];
+	char dir[64], path[96], err[256], buf[4096];
+	uint16_t base = (uint16_t)(20000 + getpid() % 20000);
+	struct ctl_host h = host;
+	struct ctl_server_config cfg = { .path = path, .control_ip = htonl(INADDR_LOOPBACK),
+					 .control_port = base, .control_secret = key,
+					 .metrics_ip = htonl(INADDR_LOOPBACK),
+					 .metrics_port = (uint16_t)(base + 1) };
+	struct ctl_server *other;
+	int fd, fds[6], shutdowns_before = shutdowns;
+
+	h.metrics = fake_metrics;
+	snprintf(dir, sizeof(dir), "/tmp/pk-ctl-net-%d", (int)getpid());
+	snprintf(path, sizeof(path), "%s/ctl.sock", dir);
+	other = ctl_server_start_with(&cfg, &h, err, sizeof(err));
+	CHECK(other != NULL);
+	if (other == NULL) {
+		printf("  %s\n", err);
+		return;
+	}
+	/* Split across writes, then half-closed: answered in full. */
+	fd = tcp_connect(cfg.metrics_port);
+	CHECK(fd >= 0 && put_str(fd, "GET /metr"));
+	usleep(50000);
+	CHECK(put_str(fd, "ics HTTP/1.1\r\nHost: x\r\n\r\n"));
+	shutdown(fd, SHUT_WR);
+	read_all(fd, buf, sizeof(buf));
+	close(fd);
+	CHECK(strncmp(buf, "HTTP/1.0 200 OK\r\n", 17) == 0);
+	CHECK(strstr(buf, "\r\n\r\n# TYPE parnik_up gauge\nparnik_up 1\n") != NULL);
+	CHECK(strstr(buf, "parnik_control_http_requests_total ") != NULL);
+	fd = tcp_connect(cfg.metrics_port);
+	CHECK(fd >= 0 && put_str(fd, "GET /other HTTP/1.0\r\n\r\n"));
+	read_all(fd, buf, sizeof(buf));
+	close(fd);
+	CHECK(strncmp(buf, "HTTP/1.0 404 ", 13) == 0);
+	fd = tcp_connect(cfg.metrics_port);
+	CHECK(fd >= 0 && put_str(fd, "POST /metrics HTTP/1.0\r\n\r\n"));
+	read_all(fd, buf, sizeof(buf));
+	close(fd);
+	CHECK(strncmp(buf, "HTTP/1.0 405 ", 13) == 0 && strstr(buf, "\r\nAllow: GET\r\n") != NULL);
+	memset(big, 'a', sizeof(big));
+	fd = tcp_connect(cfg.metrics_port);
+	CHECK(fd >= 0 && write(fd, big, sizeof(big)) > 0);
+	read_all(fd, buf, sizeof(buf));
+	close(fd);
+	CHECK(strncmp(buf, "HTTP/1.0 431 ", 13) == 0);
+	/* TCP control: the greeting, then a plain command refused. */
+	fd = tcp_connect(cfg.control_port);
+	CHECK(fd >= 0 && read_line(fd, buf, sizeof(buf)) > 0);
+	CHECK(strncmp(buf, CTL_CHAN_GREETING, sizeof(CTL_CHAN_GREETING) - 1) == 0);
+	CHECK(put_str(fd, "shutdown\n"));
+	read_all(fd, buf, sizeof(buf));
+	close(fd);
+	CHECK(strstr(buf, "expected the client nonce") != NULL);
+	CHECK_EQ(shutdowns, shutdowns_before);
+	/* One host gets CTL_MAX_PER_SOURCE connections; the next is closed. */
+	for (int i = 0; i < CTL_MAX_PER_SOURCE + 1; i++)
+		fds[i] = tcp_connect(cfg.control_port);
+	for (int i = 0; i < CTL_MAX_PER_SOURCE; i++)
+		CHECK(fds[i] >= 0 && read_line(fds[i], buf, sizeof(buf)) > 0 &&
+		      strncmp(buf, CTL_CHAN_GREETING, sizeof(CTL_CHAN_GREETING) - 1) == 0);
+	CHECK(fds[CTL_MAX_PER_SOURCE] < 0 ||
+	      read_all(fds[CTL_MAX_PER_SOURCE], buf, sizeof(buf)) == 0);
+	for (int i = 0; i < CTL_MAX_PER_SOURCE + 1; i++)
+		if (fds[i] >= 0)
+			close(fds[i]);
+	ctl_server_stop(other);
+	rmdir(dir);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -570,6 +701,7 @@ main(int argc, char **argv)
 		{ "too_many_clients", test_too_many_clients },
 		{ "slow_client_cut_off", test_slow_client_cut_off },
 		{ "socket_is_private", test_socket_is_private },
+		{ "http_and_tcp_listeners", test_http_and_tcp_listeners },
 	};
 	struct ctl_server_stats st;
 	struct ctl_server *s;
