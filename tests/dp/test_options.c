@@ -8,6 +8,7 @@
 
 #include "check.h"
 #include "config_sources.h"
+#include "log.h"
 #include "options.h"
 
 /* Parses a space-separated command line; returns the parser's result. */
@@ -190,6 +191,54 @@ test_keys(void)
 		unlink(key_file(n, "", 0600));
 }
 
+/* The operator's windows: a TCP control port only with its key (and the
+ * key only with the port), the metrics port apart from it, log levels by
+ * name, the silence threshold above the members' greeting interval.
+ */
+static void
+test_windows_and_logs(void)
+{
+	static const char hex[] = "00112233445566778899aabbccddeeff"
+				  "0123456789abcdef0123456789ABCDEF\n";
+	const char *base = "--node 1 --addr 198.18.0.2 --member 1=198.18.0.2 --insecure-peers";
+	const char *key = key_file("control", hex, 0600);
+	struct dp_options o;
+	char line[512], err[256];
+
+	snprintf(line, sizeof(line), "%s --control-listen 198.18.9.1:7800 --control-key %s "
+		 "--metrics 0.0.0.0:9700 --log-level debug --log-syslog --peer-silent-ms 5000",
+		 base, key);
+	CHECK_EQ(parse(&o, line, err), 0);
+	CHECK(o.control.port == 7800 && o.control.ip == check_ip4("198.18.9.1"));
+	CHECK(o.metrics.port == 9700 && o.metrics.ip == 0 && o.have_control_key);
+	CHECK(o.log_level == DP_LOG_DEBUG && o.log_syslog && o.peer_silent_ms == 5000);
+	snprintf(line, sizeof(line), "%s", base);
+	CHECK_EQ(parse(&o, line, err), 0);
+	CHECK(o.control.port == 0 && o.metrics.port == 0 && o.log_level == 0);
+	CHECK_EQ(o.peer_silent_ms, 3000);
+	snprintf(line, sizeof(line), "%s --control-listen 198.18.9.1:7800", base);
+	CHECK_EQ(parse(&o, line, err), -1);
+	CHECK(strstr(err, "needs --control-key") != NULL);
+	snprintf(line, sizeof(line), "%s --control-key %s", base, key);
+	CHECK_EQ(parse(&o, line, err), -1);
+	CHECK(strstr(err, "without --control-listen") != NULL);
+	snprintf(line, sizeof(line), "%s --control-listen 198.18.9.1:7800 --control-key %s "
+		 "--metrics 198.18.9.1:7800", base, key);
+	CHECK_EQ(parse(&o, line, err), -1);
+	CHECK(strstr(err, "same port") != NULL);
+	static const char *const bad[] = { "--metrics 9700", "--metrics host:9700",
+					   "--metrics 1.2.3.4:0", "--metrics 1.2.3.4:70000",
+					   "--log-level loud", "--peer-silent-ms 100",
+					   "--control-listen :7800" };
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(line, sizeof(line), "%s %s", base, bad[i]);
+		CHECK_EQ(parse(&o, line, err), -1);
+		CHECK(err[0] != 0);
+	}
+	unlink(key);
+}
+
 /* Merges <args> (space-separated, after the program) with the file
  * <conf> (written first when not NULL) and <env>, then parses the result.
  * Returns the merge's or the parser's result.
@@ -335,6 +384,7 @@ main(int argc, char **argv)
 		{ "good_line", test_good_line },
 		{ "bad_lines", test_bad_lines },
 		{ "keys", test_keys },
+		{ "windows_and_logs", test_windows_and_logs },
 		{ "flags_over_environment_over_file", test_flags_over_environment_over_file },
 		{ "a_repeated_option_is_replaced_whole", test_a_repeated_option_is_replaced_whole },
 		{ "bad_sources_say_where", test_bad_sources_say_where },
