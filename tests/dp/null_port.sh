@@ -36,7 +36,7 @@ wait $pid || rc=$?
 if [ $rc -ne 0 ]; then
     echo "FAIL parnikd on net_null exited $rc"; cat "$dir/log"; fail=1
 fi
-grep -q "WARNING: --insecure-peers" "$dir/log" || { echo "FAIL --insecure-peers not announced"; fail=1; }
+grep -Eq "^[0-9T:.-]+Z WARNING parnikd: --insecure-peers: replica-to-replica messages are NOT authenticated" "$dir/log" || { echo "FAIL --insecure-peers not announced"; fail=1; }
 # A clean exit leaves no DPDK runtime directory behind.
 if [ -e "/var/run/dpdk/pknull$$" ] || [ -e "${XDG_RUNTIME_DIR:-/nonexistent}/dpdk/pknull$$" ]; then
     echo "FAIL the EAL runtime directory of pknull$$ is left behind"; fail=1
