@@ -92,6 +92,11 @@ struct ctl_host {
 	 * or 0 when it does not fit.
 	 */
 	size_t (*metrics)(void *ctx, char *buf, size_t cap);
+	/* Something an operator should hear of (a TCP control client that
+	 * failed to authenticate, with its address), at most once a second.
+	 * Optional.
+	 */
+	void (*warn)(void *ctx, const char *message);
 	/* Called every CTL_TICK_MS or so on the control thread, between
 	 * commands (the liveness log). Optional.
 	 */

@@ -78,6 +78,8 @@ struct ctl_server {
 	char reply[CTL_REPLY_MAX];
 	char sealed[CTL_REPLY_MAX * 4 / 3 + 64];	/* a reply sealed for K_TCP */
 	char metrics[CTL_METRICS_MAX];
+	time_t warned_at;	/* the last authentication failure told to the host */
+	uint64_t unwarned;	/* failures since, not told */
 	size_t metrics_len;	/* the last rendering, reused for CTL_TICK_MS */
 	uint64_t metrics_ms;
 	struct ctl_server_stats stats;	/* written by the thread; read with atomics */
@@ -251,6 +253,34 @@ reply(struct ctl_server *s, struct client *c, const char *line)
 	return true;
 }
 
+/* Counts a TCP client that failed to authenticate and tells the host who
+ * it was: one line a second at most, with how many more were not told.
+ */
+static void
+auth_failed(struct ctl_server *s, struct client *c, const char *why)
+{
+	char addr[INET6_ADDRSTRLEN] = "?", msg[192];
+	time_t now = mono_s();
+
+	BUMP(s, auth_failures);
+	if (s->host.warn == NULL)
+		return;
+	if (now == s->warned_at) {
+		s->unwarned++;
+		return;
+	}
+	if (c->from.ss_family == AF_INET)
+		inet_ntop(AF_INET, &((struct sockaddr_in *)&c->from)->sin_addr, addr, sizeof(addr));
+	else if (c->from.ss_family == AF_INET6)
+		inet_ntop(AF_INET6, &((struct sockaddr_in6 *)&c->from)->sin6_addr, addr,
+			  sizeof(addr));
+	snprintf(msg, sizeof(msg), "TCP control client %s refused: %s%s", addr, why,
+		 s->unwarned > 0 ? " (and earlier refusals not logged)" : "");
+	s->warned_at = now;
+	s->unwarned = 0;
+	s->host.warn(s->host.ctx, msg);
+}
+
 /* A TCP client's line: its nonce first, then sealed commands. Anything
  * that does not open under the session key ends the connection, with no
  * answer but a plain refusal to a greeting gone wrong.
@@ -268,7 +298,7 @@ tcp_line(struct ctl_server *s, struct client *c, const char *line)
 						  "nonce (parnikctl -s tcp://HOST:PORT --control-key "
 						  "FILE)\"}";
 
-			BUMP(s, auth_failures);
+			auth_failed(s, c, "no client nonce");
 			(void)client_queue(c, msg, sizeof(msg) - 1);
 			c->closing = true;
 			return true;
@@ -279,7 +309,8 @@ tcp_line(struct ctl_server *s, struct client *c, const char *line)
 	}
 	n = ctl_channel_open(&c->chan, line, strlen(line), plain, sizeof(plain));
 	if (n < 0) {
-		BUMP(s, auth_failures);
+		auth_failed(s, c, c->authed ? "a line that does not open (damaged, replayed or forged)"
+					    : "no line opens under the control key (a wrong key?)");
 		return false;
 	}
 	c->authed = true;

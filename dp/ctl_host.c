@@ -8,6 +8,7 @@
 #include "clock.h"
 #include "ctl_host.h"
 #include "index_lfht.h"
+#include "log.h"
 #include "membership.h"
 #include "watch.h"
 
@@ -486,6 +487,13 @@ h_metrics(void *ctx, char *buf, size_t cap)
 }
 
 static void
+h_warn(void *ctx, const char *message)
+{
+	(void)ctx;
+	dp_log(DP_LOG_WARNING, "%s", message);
+}
+
+static void
 h_tick(void *ctx)
 {
 	dp_watch_tick(ctx);
@@ -531,6 +539,7 @@ dp_ctl_host_init(struct ctl_host *h, struct dp_replica *r, void (*stop)(void))
 		.job = h_job,
 		.metrics = h_metrics,
 		.tick = h_tick,
+		.warn = h_warn,
 		.shutdown = h_shutdown,
 		.thread_begin = h_thread_begin,
 		.thread_end = h_thread_end,

@@ -12,7 +12,8 @@
 #  - parnikctl health over TCP: healthy, then naming a dead replica;
 #  - grow and replace through the TCP control ports, under a key; data
 #    written before reads back after;
-#  - attacks on the TCP control port: no key, a wrong key, a plain command,
+#  - attacks on the TCP control port: no key, a wrong key (logged with the
+#    client's address), a plain command,
 #    a replayed and a tampered sealed line, a flood of idle connections on
 #    the metrics port: each refused, the replica unchanged and serving.
 # Skips (77) without root or parnikd.
@@ -112,6 +113,8 @@ grep -q "needs --control-key" /tmp/$name.out || result "and says why" 1
 check "a wrong key: the replica closes" 6 \
     "$fabric" exec "$name" "$PARNIKCTL" -s "$(url 0)" --control-key "$dir/wrong.key" rm-accept 1 1
 grep -q "does not hold this control key" /tmp/$name.out || result "and says why" 1
+check "the replica logs who was refused" 0 \
+    grep -Eq "WARNING parnikd: TCP control client $(echo "$S" | cut -d. -f1-3).100 refused: no line opens under the control key" "$dir/r0.log"
 raw_tcp() {  # raw_tcp HOST PORT MODE: speak the protocol wrongly, print what came back
     "$fabric" exec "$name" "$PY" -c '
 import socket, sys
