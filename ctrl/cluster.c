@@ -89,30 +89,6 @@ call(struct cluster *c, unsigned int i, const char *line)
 	return 0;
 }
 
-/* "name": {"members": [0,1,2], "quorum": 2} */
-static bool
-parse_list(const json_t *reply, const char *name, uint16_t *mask, uint8_t *quorum)
-{
-	json_t *members = ctl_reply_at(reply, name), *id;
-	char path[32];
-	uint64_t q;
-	size_t k;
-
-	members = json_object_get(members, "members");
-	snprintf(path, sizeof(path), "%s.quorum", name);
-	if (!json_is_array(members) || !ctl_reply_u64(reply, path, &q) || q > PK_MAX_NODES)
-		return false;
-	*mask = 0;
-	json_array_foreach(members, k, id) {
-		if (!json_is_integer(id) || json_integer_value(id) < 0 ||
-		    json_integer_value(id) >= PK_MAX_NODES)
-			return false;
-		*mask |= (uint16_t)(1u << json_integer_value(id));
-	}
-	*quorum = (uint8_t)q;
-	return true;
-}
-
 static int
 find(const struct cluster *c, uint16_t node)
 {
@@ -183,8 +159,8 @@ survey(struct cluster *c, struct pk_plan_view *v)
 		r->up = true;
 		r->node = (uint16_t)node;
 		if (call(c, i, "lists") != 0 || !ctl_reply_u64(c->reply, "epoch", &epoch) ||
-		    (epoch > 0 && (!parse_list(c->reply, "prepare", &l.prepare, &l.qp) ||
-				   !parse_list(c->reply, "accept", &l.accept, &l.qa)))) {
+		    (epoch > 0 && (!ctl_reply_list(c->reply, "prepare", &l.prepare, &l.qp) ||
+				   !ctl_reply_list(c->reply, "accept", &l.accept, &l.qa)))) {
 			fprintf(stderr, "parnikctl: %s: cannot read its lists%s%s\n", r->path,
 				c->err[0] != 0 ? ": " : "", c->err);
 			return 6;

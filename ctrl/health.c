@@ -8,6 +8,7 @@
 
 #include "ctl_client.h"
 #include "health.h"
+#include "parnik/config.h"
 #include "reply.h"
 #include "watch.h"
 
@@ -26,30 +27,22 @@ struct replica {
 	bool listed;			/* in a list of its own epoch */
 };
 
-/* "0,1,2 q2" from a lists reply's list. */
+/* "0,1,2 q2" from a lists reply's list; notes whether <node> is in it. */
 static void
 list_text(const json_t *r, const char *which, char *out, size_t cap, bool *has, uint64_t node)
 {
-	char path[32];
-	json_t *members, *m;
-	uint64_t q = 0;
-	size_t k, len = 0;
+	uint16_t mask;
+	uint8_t q;
+	char ids[40];	/* "0,1,...,15": 37 */
 
-	snprintf(path, sizeof(path), "%s.members", which);
-	members = ctl_reply_at(r, path);
-	snprintf(path, sizeof(path), "%s.quorum", which);
-	(void)ctl_reply_u64(r, path, &q);
-	out[0] = 0;
-	json_array_foreach(members, k, m) {
-		if (json_integer_value(m) == (json_int_t)node)
-			*has = true;
-		len += (size_t)snprintf(out + len, cap - len, "%s%lld", k > 0 ? "," : "",
-					(long long)json_integer_value(m));
-		if (len >= cap)
-			break;
+	if (!ctl_reply_list(r, which, &mask, &q)) {
+		snprintf(out, cap, "?");
+		return;
 	}
-	if (len < cap)
-		snprintf(out + len, cap - len, " q%llu", (unsigned long long)q);
+	if (node < PK_MAX_NODES && (mask & (1u << node)) != 0)
+		*has = true;
+	pk_ids_format(mask, ids, sizeof(ids));
+	snprintf(out, cap, "%s q%u", ids, q);
 }
 
 static void

@@ -1,6 +1,8 @@
 /* Control-socket replies read with jansson (see reply.h). */
+#include <stdio.h>
 #include <string.h>
 
+#include "parnik/types.h"
 #include "reply.h"
 
 json_t *
@@ -110,5 +112,28 @@ ctl_reply_bytes(const json_t *s, uint8_t *out, size_t cap, size_t *len)
 		out[have++] = (uint8_t)c;
 	}
 	*len = have;
+	return true;
+}
+
+bool
+ctl_reply_list(const json_t *reply, const char *name, uint16_t *mask, uint8_t *quorum)
+{
+	json_t *members = ctl_reply_at(reply, name), *id;
+	char path[32];
+	uint64_t q;
+	size_t k;
+
+	members = json_object_get(members, "members");
+	snprintf(path, sizeof(path), "%s.quorum", name);
+	if (!json_is_array(members) || !ctl_reply_u64(reply, path, &q) || q > PK_MAX_NODES)
+		return false;
+	*mask = 0;
+	json_array_foreach(members, k, id) {
+		if (!json_is_integer(id) || json_integer_value(id) < 0 ||
+		    json_integer_value(id) >= PK_MAX_NODES)
+			return false;
+		*mask |= (uint16_t)(1u << json_integer_value(id));
+	}
+	*quorum = (uint8_t)q;
 	return true;
 }

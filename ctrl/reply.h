@@ -37,4 +37,10 @@ const char *ctl_reply_str(const json_t *r, const char *path);
  */
 bool ctl_reply_bytes(const json_t *s, uint8_t *out, size_t cap, size_t *len);
 
+/* A lists reply's list <name> ("prepare" or "accept": {"members":[ids],
+ * "quorum":q}) as a mask of node ids and its quorum; false when it is
+ * absent or malformed.
+ */
+bool ctl_reply_list(const json_t *reply, const char *name, uint16_t *mask, uint8_t *quorum);
+
 #endif

@@ -21,6 +21,7 @@
 #include <sodium.h>
 
 #include "channel.h"
+#include "clock.h"
 #include "commands.h"
 #include "server.h"
 
@@ -54,10 +55,9 @@ struct client {
 	char *out;		/* pending reply bytes */
 	size_t out_len;
 	size_t out_off;
-	time_t last_active;	/* monotonic s: the last complete line or request */
+	time_t last_active;	/* monotonic s (pk_mono_s): the last complete line or request */
 	time_t opened;
 	struct sockaddr_storage from;	/* K_TCP, K_HTTP: the client's address */
-	socklen_t from_len;
 	uint8_t server_nonce[CTL_CHAN_NONCE_LEN];
 	struct ctl_channel chan;
 };
@@ -73,6 +73,7 @@ struct ctl_server {
 	int wake[2];
 	pthread_t thread;
 	struct ctl_host host;
+	struct ctl_host commands_host;	/* <host>, its metrics through command_metrics */
 	uint8_t secret[CTL_CHAN_SECRET_LEN];	/* the control key's secret (K_TCP) */
 	struct client clients[CTL_ALL_CLIENTS];
 	char reply[CTL_REPLY_MAX];
@@ -87,29 +88,16 @@ struct ctl_server {
 
 #define BUMP(s, f) __atomic_fetch_add(&(s)->stats.f, 1, __ATOMIC_RELAXED)
 
-/* Seconds on a clock no date change moves (the timeouts). */
-static time_t
-mono_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
-}
-
 /* The exposition: the host's, then the control server's own counters.
  * Rendered at most once per CTL_TICK_MS: scrapes in a burst cost one.
  */
 static size_t
 metrics_text(struct ctl_server *s)
 {
-	struct timespec ts;
-	uint64_t now_ms;
+	uint64_t now_ms = pk_mono_ns() / 1000000u;
 	size_t len;
 	struct ctl_server_stats st;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	now_ms = (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 	if (s->metrics_len > 0 && now_ms - s->metrics_ms < CTL_TICK_MS)
 		return s->metrics_len;
 	s->metrics_len = 0;
@@ -158,34 +146,41 @@ client_close(struct client *c)
 	c->authed = false;
 	c->closing = false;
 	c->eof = false;
-	c->from_len = 0;
 	sodium_memzero(&c->chan, sizeof(c->chan));
 }
 
-/* Queues <len> bytes and a newline; false when the client is too far
- * behind (its pending replies would pass CTL_REPLY_MAX * 2).
+/* Queues <len> bytes (and a newline when <line>); false when the client is
+ * too far behind (its pending bytes would pass CTL_REPLY_MAX * 2).
  */
 static bool
-client_queue(struct client *c, const char *data, size_t len)
+client_put(struct client *c, const char *data, size_t len, bool line)
 {
-	size_t pending = c->out_len - c->out_off;
+	size_t pending = c->out_len - c->out_off, more = len + (line ? 1 : 0);
 	char *grown;
 
-	if (pending + len + 1 > 2 * CTL_REPLY_MAX)
+	if (pending + more > 2 * CTL_REPLY_MAX)
 		return false;
 	if (c->out_off > 0) {
 		memmove(c->out, c->out + c->out_off, pending);
 		c->out_len = pending;
 		c->out_off = 0;
 	}
-	grown = realloc(c->out, c->out_len + len + 1);
+	grown = realloc(c->out, c->out_len + more);
 	if (grown == NULL)
 		return false;
 	c->out = grown;
 	memcpy(c->out + c->out_len, data, len);
-	c->out[c->out_len + len] = '\n';
-	c->out_len += len + 1;
+	if (line)
+		c->out[c->out_len + len] = '\n';
+	c->out_len += more;
 	return true;
+}
+
+/* A reply line: <len> bytes and a newline. */
+static bool
+client_queue(struct client *c, const char *data, size_t len)
+{
+	return client_put(c, data, len, true);
 }
 
 /* Sends what is pending; false when the client is gone (nothing more can
@@ -210,31 +205,28 @@ client_flush(struct client *c)
 	return true;
 }
 
-/* `metrics` here rather than in commands.c: the text then carries the
- * server's own counters, as the HTTP endpoint's does.
+/* The server this control thread runs: the `metrics` command (commands.c)
+ * reaches metrics_text through it, so the command and the HTTP endpoint
+ * serve one text, the server's own counters included.
  */
-static size_t
-metrics_reply(struct ctl_server *s)
-{
-	struct ctl_json j;
-	size_t len = metrics_text(s);
+static __thread struct ctl_server *serving;
 
-	ctl_json_init(&j, s->reply, sizeof(s->reply));
-	ctl_json_open(&j, NULL);
-	ctl_json_bool(&j, "ok", len > 0);
-	if (len > 0)
-		ctl_json_str(&j, "text", s->metrics);
-	else
-		ctl_json_str(&j, "error", "no metrics (too large, or not served here)");
-	ctl_json_close(&j);
-	return j.len;
+static size_t
+command_metrics(void *ctx, char *buf, size_t cap)
+{
+	size_t len = metrics_text(serving);
+
+	(void)ctx;
+	if (len == 0 || len >= cap)
+		return 0;
+	memcpy(buf, serving->metrics, len + 1);
+	return len;
 }
 
 static bool
 reply(struct ctl_server *s, struct client *c, const char *line)
 {
-	size_t len = strcmp(line, "metrics") == 0
-		     ? metrics_reply(s) : ctl_command_run(&s->host, line, s->reply, sizeof(s->reply));
+	size_t len = ctl_command_run(&s->commands_host, line, s->reply, sizeof(s->reply));
 	const char *out = s->reply;
 
 	BUMP(s, commands);
@@ -260,7 +252,7 @@ static void
 auth_failed(struct ctl_server *s, struct client *c, const char *why)
 {
 	char addr[INET6_ADDRSTRLEN] = "?", msg[192];
-	time_t now = mono_s();
+	time_t now = (time_t)pk_mono_s();
 
 	BUMP(s, auth_failures);
 	if (s->host.warn == NULL)
@@ -340,7 +332,7 @@ http_answer(struct ctl_server *s, struct client *c, const char *request)
 	int n;
 
 	BUMP(s, http_requests);
-	c->last_active = mono_s();
+	c->last_active = (time_t)pk_mono_s();
 	if (strncmp(request, "GET ", 4) != 0) {
 		status = "405 Method Not Allowed";
 		body = not_allowed;
@@ -358,112 +350,101 @@ http_answer(struct ctl_server *s, struct client *c, const char *request)
 	}
 	n = snprintf(head, sizeof(head),
 		     "HTTP/1.0 %s\r\nContent-Type: text/plain; version=0.0.4; charset=utf-8\r\n"
-		     "Content-Length: %zu\r\n%sConnection: close\r\n\r", status, body_len,
+		     "Content-Length: %zu\r\n%sConnection: close\r\n\r\n", status, body_len,
 		     body == not_allowed ? "Allow: GET\r\n" : "");
-	/* client_queue ends each piece with a newline: the header's "\r\n\r"
-	 * gets its last "\n" there; the body goes without its own last byte.
-	 */
-	if (client_queue(c, head, (size_t)n) && body_len > 0)
-		(void)client_queue(c, body, body_len - 1);
+	if (client_put(c, head, (size_t)n, false))
+		(void)client_put(c, body, body_len, false);
 	c->closing = true;
 }
 
-/* One read for a client: <false> to close it now. A client at its end of
- * input (eof) is kept until what it was sent has gone.
+/* What arrived for an HTTP client: answered once its headers are whole
+ * (the blank line), refused past CTL_MAX_LINE bytes.
  */
-static bool
-read_some(struct client *c, ssize_t *got)
+static void
+http_take(struct ctl_server *s, struct client *c)
 {
-	*got = read(c->fd, c->in + c->in_len, CTL_MAX_LINE - c->in_len);
-	if (*got == 0) {
-		c->eof = true;
-		return true;
+	c->in[c->in_len] = 0;
+	if (strstr(c->in, "\r\n\r\n") != NULL || strstr(c->in, "\n\n") != NULL) {
+		http_answer(s, c, c->in);
+	} else if (c->in_len == CTL_MAX_LINE) {
+		static const char msg[] = "HTTP/1.0 431 Request Header Fields Too Large\r\n"
+					  "Connection: close\r\n\r\n";
+
+		BUMP(s, long_lines);
+		(void)client_put(c, msg, sizeof(msg) - 1, false);
+		c->closing = true;
 	}
-	if (*got < 0)
-		return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
-	return true;
 }
 
-/* An HTTP request, up to the blank line after its headers. At most
- * CTL_READS_PER_WAKE reads per wake-up, so no client holds the thread.
+/* What arrived for a client of the control socket or the TCP port: each
+ * complete line handled; false when the client is to be closed now.
  */
 static bool
-http_read(struct ctl_server *s, struct client *c)
+lines_take(struct ctl_server *s, struct client *c)
 {
-	for (int k = 0; k < CTL_READS_PER_WAKE && !c->closing && !c->eof; k++) {
-		ssize_t n;
+	size_t start = 0;
 
-		if (!read_some(c, &n))
-			return false;
-		if (n <= 0)
-			return true;
-		c->in_len += (size_t)n;
-		c->in[c->in_len] = 0;
-		if (strstr(c->in, "\r\n\r\n") != NULL || strstr(c->in, "\n\n") != NULL) {
-			http_answer(s, c, c->in);
-		} else if (c->in_len == CTL_MAX_LINE) {
-			static const char msg[] = "HTTP/1.0 431 Request Header Fields Too Large\r\n"
-						  "Connection: close\r\n\r";
+	for (size_t i = 0; i < c->in_len; i++) {
+		if (c->in[i] != '\n')
+			continue;
+		c->in[i] = 0;
+		if (i > start && c->in[i - 1] == '\r')
+			c->in[i - 1] = 0;	/* telnet, nc -C */
+		if (!c->discarding && !c->closing) {
+			c->last_active = (time_t)pk_mono_s();
+			if (!line_in(s, c, c->in + start))
+				return false;
+		}
+		c->discarding = false;
+		start = i + 1;
+	}
+	memmove(c->in, c->in + start, c->in_len - start);
+	c->in_len -= start;
+	if (c->in_len == CTL_MAX_LINE) {
+		/* No newline in a whole buffer: refuse the line once, then
+		 * skip it up to its newline.
+		 */
+		if (c->kind == K_TCP) {
+			BUMP(s, long_lines);
+			return false;	/* no sealed line is this long */
+		}
+		if (!c->discarding) {
+			static const char msg[] =
+				"{\"ok\":false,\"error\":\"line too long (max 4096 bytes)\"}";
 
 			BUMP(s, long_lines);
-			(void)client_queue(c, msg, sizeof(msg) - 1);
-			c->closing = true;
+			BUMP(s, errors);
+			if (!client_queue(c, msg, sizeof(msg) - 1))
+				return false;
 		}
+		c->discarding = true;
+		c->in_len = 0;
 	}
 	return true;
 }
 
-/* Lines from a client of the control socket or the TCP port; false when
- * it is to be closed now. At most CTL_READS_PER_WAKE reads per wake-up.
+/* Reads what a client sent, at most CTL_READS_PER_WAKE times per wake-up
+ * so that no client holds the thread; false when it is to be closed now.
+ * A client at its end of input (eof), answered or refused (closing) is
+ * not read again and is kept until what it is owed has gone.
  */
 static bool
 client_read(struct ctl_server *s, struct client *c)
 {
 	for (int k = 0; k < CTL_READS_PER_WAKE && !c->closing && !c->eof; k++) {
-		size_t start = 0;
-		ssize_t n;
+		ssize_t n = read(c->fd, c->in + c->in_len, CTL_MAX_LINE - c->in_len);
 
-		if (!read_some(c, &n))
-			return false;
+		if (n == 0)
+			c->eof = true;
+		if (n < 0)
+			return errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR;
 		if (n <= 0)
 			return true;
 		c->in_len += (size_t)n;
-		for (size_t i = 0; i < c->in_len; i++) {
-			if (c->in[i] != '\n')
-				continue;
-			c->in[i] = 0;
-			if (i > start && c->in[i - 1] == '\r')
-				c->in[i - 1] = 0;	/* telnet, nc -C */
-			if (!c->discarding && !c->closing) {
-				c->last_active = mono_s();
-				if (!line_in(s, c, c->in + start))
-					return false;
-			}
-			c->discarding = false;
-			start = i + 1;
-		}
-		memmove(c->in, c->in + start, c->in_len - start);
-		c->in_len -= start;
-		if (c->in_len == CTL_MAX_LINE) {
-			/* No newline in a whole buffer: refuse the line once,
-			 * then skip it up to its newline.
-			 */
-			if (c->kind == K_TCP) {
-				BUMP(s, long_lines);
-				return false;	/* no sealed line is this long */
-			}
-			if (!c->discarding) {
-				static const char msg[] =
-					"{\"ok\":false,\"error\":\"line too long (max 4096 bytes)\"}";
-
-				BUMP(s, long_lines);
-				BUMP(s, errors);
-				if (!client_queue(c, msg, sizeof(msg) - 1))
-					return false;
-			}
-			c->discarding = true;
-			c->in_len = 0;
-		}
+		if (c->kind == K_HTTP)
+			http_take(s, c);
+		else if (!lines_take(s, c))
+			return false;
 	}
 	return true;
 }
@@ -524,7 +505,6 @@ accept_clients(struct ctl_server *s, const struct listener *l, time_t now)
 		slot->fd = fd;
 		slot->kind = l->kind;
 		slot->from = from;
-		slot->from_len = from_len;
 		slot->last_active = slot->opened = now;
 		if (l->kind == K_TCP) {
 			char hello[sizeof(CTL_CHAN_GREETING) + 2 * CTL_CHAN_NONCE_LEN];
@@ -560,6 +540,7 @@ serve(void *arg)
 	struct pollfd pfd[CTL_ALL_CLIENTS + 1 + K_COUNT];
 	int map[CTL_ALL_CLIENTS + 1 + K_COUNT];
 
+	serving = s;
 	if (s->host.thread_begin != NULL)
 		s->host.thread_begin(s->host.ctx);
 	for (;;) {
@@ -585,7 +566,7 @@ serve(void *arg)
 			break;
 		if (pfd[0].revents != 0)
 			break;
-		now = mono_s();
+		now = (time_t)pk_mono_s();
 		for (int k = 0; k < K_COUNT; k++)
 			if (pfd[1 + k].revents & POLLIN)
 				accept_clients(s, &s->ls[k], now);
@@ -595,7 +576,7 @@ serve(void *arg)
 
 			if ((pfd[k].revents & POLLIN) != 0 ||
 			    ((pfd[k].revents & (POLLHUP | POLLERR)) != 0 && !c->closing && !c->eof))
-				keep = c->kind == K_HTTP ? http_read(s, c) : client_read(s, c);
+				keep = client_read(s, c);
 			if (keep)
 				keep = client_flush(c);
 			if (keep && (c->closing || c->eof) && c->out_off == c->out_len)
@@ -767,6 +748,9 @@ ctl_server_start_with(const struct ctl_server_config *cfg, const struct ctl_host
 	}
 	snprintf(s->path, sizeof(s->path), "%s", cfg->path);
 	s->host = *host;
+	s->commands_host = *host;
+	if (host->metrics != NULL)
+		s->commands_host.metrics = command_metrics;
 	for (int i = 0; i < CTL_ALL_CLIENTS; i++)
 		s->clients[i].fd = -1;
 	for (int k = 0; k < K_COUNT; k++)

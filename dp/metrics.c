@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "metrics.h"
+#include "parnik/config.h"
 #include "parnik/err.h"
 
 struct text {
@@ -78,12 +79,6 @@ latency(struct text *t, const struct pk_hist *h)
 	put(t, "parnik_request_duration_seconds_count %" PRIu64 "\n", all);
 }
 
-static unsigned int
-bits(uint16_t mask)
-{
-	return (unsigned int)__builtin_popcount(mask);
-}
-
 static void
 peers(struct text *t, const struct dp_metrics_in *in)
 {
@@ -117,8 +112,8 @@ lists(struct text *t, const struct dp_metrics_in *in)
 	put(t, "parnik_list_quorum{list=\"prepare\"} %u\n", in->prepare_quorum);
 	put(t, "parnik_list_quorum{list=\"accept\"} %u\n", in->accept_quorum);
 	family(t, "list_size", "gauge", "how many members each list has");
-	put(t, "parnik_list_size{list=\"prepare\"} %u\n", bits(in->prepare_mask));
-	put(t, "parnik_list_size{list=\"accept\"} %u\n", bits(in->accept_mask));
+	put(t, "parnik_list_size{list=\"prepare\"} %u\n", pk_mask_count(in->prepare_mask));
+	put(t, "parnik_list_size{list=\"accept\"} %u\n", pk_mask_count(in->accept_mask));
 }
 
 static void

@@ -138,7 +138,7 @@ void dp_plane_floor(const struct dp_plane *pl, uint16_t p, struct pk_floor *f);
 /* Lcore <w>'s report (a consistent enough copy: counters are words). */
 void dp_plane_report(const struct dp_plane *pl, uint16_t w, struct dp_report *out);
 /* When each member was last heard by any lcore (us on the lcores' TSC
- * clock: rte_rdtsc() * 1e6 / tsc_hz; 0: never).
+ * clock, dp_replica_tsc_us; 0: never).
  */
 void dp_plane_peers_heard(const struct dp_plane *pl, uint64_t out[PK_MAX_NODES]);
 /* Every lcore's counters summed. */

@@ -183,6 +183,15 @@ int dp_replica_census(struct dp_replica *r);
 /* Every --member but this replica, as a node mask. */
 uint16_t dp_replica_others(const struct dp_replica *r);
 
+/* TSC cycles as microseconds: the data path's clock (every lcore's now_us,
+ * the peers' last-heard times), readable from any thread.
+ */
+static inline uint64_t
+dp_replica_tsc_us(const struct dp_replica *r, uint64_t tsc)
+{
+	return (uint64_t)((double)tsc * 1e6 / (double)r->tsc_hz);
+}
+
 /* After publishing something every worker must follow (a config, the
  * admission, a fault rule, a floor, the stop): wakes those asleep, which
  * would otherwise see it only at their next timer (up to 10 ms).

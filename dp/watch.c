@@ -18,7 +18,7 @@ static uint64_t started_us;	/* monotonic */
 static uint64_t
 now_us(const struct dp_replica *r)
 {
-	return (uint64_t)((double)rte_rdtsc() * 1e6 / (double)r->tsc_hz);
+	return dp_replica_tsc_us(r, rte_rdtsc());
 }
 
 void

@@ -21,12 +21,6 @@
 
 #define PUBLISH_PER_SECOND 100
 
-static uint64_t
-tsc_to_us(const struct dp_replica *r, uint64_t tsc)
-{
-	return (uint64_t)((double)tsc * 1e6 / (double)r->tsc_hz);
-}
-
 /* ---- transmit ---- */
 
 static void
@@ -884,7 +878,7 @@ sleep_cap_us(const struct dp_lcore *l, uint64_t now_tsc)
 	const struct dp_replica *r = l->r;
 	/* The next publication is at most one period away: the longest sleep. */
 	uint64_t until = l->next_publish > now_tsc
-			 ? l->now_us + tsc_to_us(r, l->next_publish - now_tsc) : l->now_us;
+			 ? l->now_us + dp_replica_tsc_us(r, l->next_publish - now_tsc) : l->now_us;
 
 	for (uint16_t i = 0; i < l->nparts; i++)
 		until = RTE_MIN(until, pk_worker_next_deadline(r->part[l->parts[i]].w));
@@ -950,7 +944,7 @@ dp_worker_run(struct dp_replica *r, uint16_t index)
 		uint64_t start = rte_rdtsc(), end;
 		unsigned int got;
 
-		l->now_us = tsc_to_us(r, start);
+		l->now_us = dp_replica_tsc_us(r, start);
 		follow_config(l);
 		got = poll_ports(l) + poll_rings(l) + poll_inject(l);
 		if (unlikely(r->opt->fault_injection))
