@@ -1,7 +1,6 @@
 /* Control-socket host for parnikd (see ctl_host.h). */
 #include <arpa/inet.h>
 #include <string.h>
-#include <time.h>
 
 #include <urcu/urcu-qsbr.h>
 
@@ -15,7 +14,6 @@
 #define BARRIER_TIMEOUT_MS 10000
 
 static void (*stop_fn)(void);
-static uint64_t started_us;	/* monotonic: a clock step moves no uptime */
 
 static void
 ip_str(uint32_t ip, char *buf)
@@ -41,7 +39,7 @@ h_status(void *ctx, struct ctl_json *j)
 	ctl_json_u64(j, "epoch", cfg.epoch);
 	ctl_json_bool(j, "voting", dp_plane_admitted(&r->plane));
 	ctl_json_str(j, "idle", r->opt->idle == DP_IDLE_POLL ? "poll" : "adaptive");
-	ctl_json_u64(j, "uptime_s", (dp_mono_us() - started_us) / 1000000);
+	ctl_json_u64(j, "uptime_s", dp_watch_uptime_s());
 	{
 		static struct dp_counters sum;
 
@@ -518,7 +516,6 @@ void
 dp_ctl_host_init(struct ctl_host *h, struct dp_replica *r, void (*stop)(void))
 {
 	stop_fn = stop;
-	started_us = dp_mono_us();
 	dp_watch_init(r);
 	*h = (struct ctl_host){
 		.ctx = r,

@@ -28,6 +28,12 @@ dp_watch_init(struct dp_replica *r)
 	dp_liveness_init(&lv, r->opt->peer_silent_ms, now_us(r));
 }
 
+uint64_t
+dp_watch_uptime_s(void)
+{
+	return (dp_mono_us() - started_us) / 1000000;
+}
+
 void
 dp_watch_tick(struct dp_replica *r)
 {
@@ -112,7 +118,7 @@ dp_watch_metrics(struct dp_replica *r, char *buf, size_t cap)
 	in.prepare_quorum = cfg.prepare_quorum;
 	in.accept_quorum = cfg.accept_quorum;
 	in.members = dp_replica_others(r);
-	in.uptime_s = (dp_mono_us() - started_us) / 1000000;
+	in.uptime_s = dp_watch_uptime_s();
 	ages(r, in.heard_age_ms, in.heard_ever);
 	for (uint16_t n = 0; n < PK_MAX_NODES; n++)
 		in.silent[n] = dp_liveness_silent(&lv, n);

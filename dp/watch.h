@@ -11,8 +11,11 @@
 #include "json.h"
 #include "replica.h"
 
-/* At start: members count as unheard from now on. */
+/* At start: members count as unheard from now on; the uptime counts. */
 void dp_watch_init(struct dp_replica *r);
+
+/* Seconds since dp_watch_init (monotonic: a clock step moves no uptime). */
+uint64_t dp_watch_uptime_s(void);
 
 /* Compares when each member was last heard against --peer-silent-ms and
  * logs each member gone silent or back.
